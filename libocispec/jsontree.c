@@ -1,0 +1,186 @@
+#include "jsontree.h"
+
+#include <errno.h>
+#include <stdbool.h>
+#include <string.h>
+#include <yajl/yajl_parse.h>
+
+struct builder {
+	struct oci_arena *arena;
+	struct jnode *root, *open; /* open: the innermost unfinished object or array */
+	const char *key;
+	size_t key_len;
+	unsigned depth;
+	bool too_deep;
+};
+
+static struct jnode *add_node(struct builder *b, enum jtype type)
+{
+	struct jnode *node = oci_arena_alloc(b->arena, sizeof(*node));
+
+	node->type = type;
+	if (b->open == NULL) {
+		b->root = node;
+		return node;
+	}
+	node->parent = b->open;
+	if (b->open->type == J_OBJECT) {
+		node->key = b->key;
+		node->key_len = b->key_len;
+	}
+	if (b->open->last != NULL)
+		b->open->last->next = node;
+	else
+		b->open->first = node;
+	b->open->last = node;
+	b->open->count++;
+	return node;
+}
+
+static int on_null(void *ctx)
+{
+	add_node(ctx, J_NULL);
+	return 1;
+}
+
+static int on_boolean(void *ctx, int value)
+{
+	add_node(ctx, value ? J_TRUE : J_FALSE);
+	return 1;
+}
+
+static int on_text(struct builder *b, enum jtype type, const unsigned char *s, size_t len)
+{
+	struct jnode *node = add_node(b, type);
+
+	node->text = oci_arena_strndup(b->arena, (const char *)s, len);
+	node->text_len = len;
+	return 1;
+}
+
+static int on_number(void *ctx, const char *s, size_t len)
+{
+	return on_text(ctx, J_NUMBER, (const unsigned char *)s, len);
+}
+
+static int on_string(void *ctx, const unsigned char *s, size_t len)
+{
+	return on_text(ctx, J_STRING, s, len);
+}
+
+static int on_key(void *ctx, const unsigned char *s, size_t len)
+{
+	struct builder *b = ctx;
+
+	b->key = oci_arena_strndup(b->arena, (const char *)s, len);
+	b->key_len = len;
+	return 1;
+}
+
+static int on_open(struct builder *b, enum jtype type)
+{
+	if (++b->depth > JSON_MAX_DEPTH) {
+		b->too_deep = true;
+		return 0;
+	}
+	b->open = add_node(b, type);
+	return 1;
+}
+
+static int on_start_map(void *ctx)
+{
+	return on_open(ctx, J_OBJECT);
+}
+
+static int on_start_array(void *ctx)
+{
+	return on_open(ctx, J_ARRAY);
+}
+
+static int on_close(void *ctx)
+{
+	struct builder *b = ctx;
+
+	b->depth--;
+	b->open = b->open->parent;
+	return 1;
+}
+
+static const yajl_callbacks tree_callbacks = {
+    .yajl_null = on_null,
+    .yajl_boolean = on_boolean,
+    .yajl_number = on_number,
+    .yajl_string = on_string,
+    .yajl_start_map = on_start_map,
+    .yajl_map_key = on_key,
+    .yajl_end_map = on_close,
+    .yajl_start_array = on_start_array,
+    .yajl_end_array = on_close,
+};
+
+/* yajl says "parse error: <reason>\n" (or "lexical error: ..."); keep the reason only. */
+static void syntax_reason(yajl_handle h, char *buf, size_t size)
+{
+	unsigned char *raw = yajl_get_error(h, 0, NULL, 0);
+	const char *reason = (const char *)raw;
+	const char *colon = strstr(reason, ": ");
+	size_t n;
+
+	if (colon != NULL)
+		reason = colon + 2;
+	n = strcspn(reason, "\n");
+	if (n >= size)
+		n = size - 1;
+	memcpy(buf, reason, n);
+	buf[n] = '\0';
+	yajl_free_error(h, raw);
+}
+
+static int syntax_error(yajl_handle h, const char *text, size_t offset, const char *file,
+			const char *reason, struct hk_err **err)
+{
+	size_t line = 1, column = 1, i;
+
+	for (i = 0; i < offset; i++) {
+		if (text[i] == '\n') {
+			line++;
+			column = 1;
+		} else {
+			column++;
+		}
+	}
+	(void)h;
+	return hk_fail(err, 0, "%s: line %zu, column %zu: invalid JSON: %s", file, line, column,
+		       reason);
+}
+
+int json_tree_parse(const char *text, size_t len, const char *file, struct oci_arena *arena,
+		    struct jnode **root, struct hk_err **err)
+{
+	struct builder b = {.arena = arena};
+	yajl_handle h = yajl_alloc(&tree_callbacks, NULL, &b);
+	yajl_status status;
+	char reason[160];
+	size_t offset;
+	int ret = 0;
+
+	if (h == NULL)
+		return hk_fail(err, ENOMEM, "%s: cannot start the JSON parser", file);
+	status = yajl_parse(h, (const unsigned char *)text, len);
+	offset = yajl_get_bytes_consumed(h);
+	if (status == yajl_status_ok) {
+		status = yajl_complete_parse(h);
+		offset = len;
+	}
+	if (b.too_deep) {
+		ret = syntax_error(h, text, offset, file, "nested deeper than 64 levels", err);
+	} else if (status != yajl_status_ok) {
+		syntax_reason(h, reason, sizeof(reason));
+		ret = syntax_error(h, text, offset, file, reason, err);
+	} else if (b.root == NULL) {
+		ret = hk_fail(err, 0, "%s: empty document", file);
+	}
+	yajl_free(h);
+	*root = b.root;
+	return ret;
+}

@@ -1,0 +1,69 @@
+/* The command-line layer: a table of commands, each with a table of flags from which parsing,
+ * `--help` and usage errors are generated. */
+#ifndef HUSK_CLI_H
+#define HUSK_CLI_H
+
+#include <stdbool.h>
+
+#include "hk_error.h"
+
+struct cli_globals {
+	const char *root;
+	const char *log_path;
+	const char *log_format;
+	bool debug;
+	bool systemd_cgroup;
+	const char *rootless; /* "true", "false" or "auto" */
+};
+
+enum cli_arg { CLI_FLAG, CLI_VALUE };
+
+struct cli_flag {
+	const char *name;	/* long name, used as --name, -name, --name=v */
+	char alias;		/* short alias, or 0 */
+	enum cli_arg arg;	/* CLI_FLAG: boolean; CLI_VALUE: takes a value */
+	const char *value_name; /* for --help: "FILE" */
+	const char *help;
+};
+
+struct cli_command {
+	const char *name;
+	const char *args; /* for --help: "ID [SIGNAL]" */
+	const char *summary;
+	const struct cli_flag *flags;
+	int (*run)(const struct cli_globals *g, int argc, char **argv, struct hk_err **err);
+	bool unimplemented;
+};
+
+/* The values of a command's flags after parsing, by the flag's index in its table. */
+struct cli_parsed {
+	const char
+	    *values[32]; /* CLI_VALUE: the value (the last one given); CLI_FLAG: "true"/"false" */
+	const char *multi[32][16]; /* every value of repeatable flags, in order */
+	unsigned nmulti[32];
+	int argc; /* positional arguments */
+	char **argv;
+};
+
+/* Parses argv (argv[0] is the command name); fails with a usage message naming the flag. */
+int cli_parse(const struct cli_command *cmd, int argc, char **argv, struct cli_parsed *out,
+	      struct hk_err **err);
+/* The value of the flag with that long name, or NULL. */
+const char *cli_value(const struct cli_command *cmd, const struct cli_parsed *p, const char *name);
+bool cli_bool(const struct cli_command *cmd, const struct cli_parsed *p, const char *name);
+void cli_print_help(const struct cli_command *cmd);
+
+/* "--help" or "-h" among the command's flags: prints help and returns true. */
+bool cli_wants_help(const struct cli_command *cmd, int argc, char **argv);
+
+/* Positional-argument count check: "state: expected ID" */
+int cli_expect_args(const struct cli_command *cmd, const struct cli_parsed *p, int min, int max,
+		    struct hk_err **err);
+
+/* Prints a JSON document (malloc'ed text) to stdout with a final newline. */
+int cli_print_document(char *json, struct hk_err **err);
+
+extern const struct cli_command cmd_spec, cmd_features, cmd_state, cmd_list;
+extern const struct cli_command *const cli_commands[];
+
+#endif

@@ -1,0 +1,29 @@
+/* The command table: `husk --help` and dispatch both read it. */
+#include <stddef.h>
+
+#include "cli.h"
+
+/* Commands of the lifecycle that later work implements; each fails plainly until then
+ * (containerd probes `checkpoint --help` and must see it fail). */
+#define LATER(var, cname, cargs, csummary)                                                         \
+	static const struct cli_command var = {cname, cargs, csummary, NULL, NULL, true}
+
+LATER(cmd_create, "create", "ID", "create a container from a bundle");
+LATER(cmd_start, "start", "ID", "start the process of a created container");
+LATER(cmd_run, "run", "ID", "create and start a container");
+LATER(cmd_kill, "kill", "ID [SIGNAL]", "send a signal to a container's process");
+LATER(cmd_delete, "delete", "ID", "delete a container");
+LATER(cmd_exec, "exec", "ID [COMMAND...]", "run a process in a container");
+LATER(cmd_ps, "ps", "ID", "list a container's processes");
+LATER(cmd_pause, "pause", "ID", "freeze a container's processes");
+LATER(cmd_resume, "resume", "ID", "thaw a paused container");
+LATER(cmd_update, "update", "ID", "change a container's resource limits");
+LATER(cmd_events, "events", "ID", "stream a container's events and statistics");
+LATER(cmd_checkpoint, "checkpoint", "ID", "checkpoint a container");
+LATER(cmd_restore, "restore", "ID", "restore a container from a checkpoint");
+
+const struct cli_command *const cli_commands[] = {
+    &cmd_create, &cmd_start, &cmd_run,	    &cmd_kill,	     &cmd_delete,  &cmd_state,
+    &cmd_list,	 &cmd_exec,  &cmd_ps,	    &cmd_pause,	     &cmd_resume,  &cmd_update,
+    &cmd_events, &cmd_spec,  &cmd_features, &cmd_checkpoint, &cmd_restore, NULL,
+};

@@ -1,0 +1,129 @@
+/* husk: global options, then one command from the table. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "log.h"
+#include "spec.h"
+#include "state.h"
+
+#ifndef HUSK_COMMIT
+#define HUSK_COMMIT "unknown"
+#endif
+
+static const struct cli_flag global_flags[] = {
+    {"root", 0, CLI_VALUE, "DIR", "state directory (default /run/husk)"},
+    {"log", 0, CLI_VALUE, "FILE", "log file (default: stderr)"},
+    {"log-format", 0, CLI_VALUE, "FORMAT", "text or json"},
+    {"debug", 0, CLI_FLAG, NULL, "log debug lines"},
+    {"systemd-cgroup", 0, CLI_FLAG, NULL, "manage cgroups through systemd"},
+    {"rootless", 0, CLI_VALUE, "WHEN", "true, false or auto"},
+    {"version", 'v', CLI_FLAG, NULL, "print the version"},
+    {"help", 'h', CLI_FLAG, NULL, "print this help"},
+    {0},
+};
+
+static const struct cli_command global_cmd = {
+    "husk", "COMMAND [ARGS...]", "An OCI container runtime.", global_flags, NULL, false};
+
+static void print_usage(void)
+{
+	size_t i;
+
+	cli_print_help(&global_cmd);
+	printf("\nCommands:\n");
+	for (i = 0; cli_commands[i] != NULL; i++)
+		printf("  %-12s %s%s\n", cli_commands[i]->name, cli_commands[i]->summary,
+		       cli_commands[i]->unimplemented ? " (not implemented yet)" : "");
+}
+
+static void print_version(void)
+{
+	printf("husk version %s\ncommit: %s\nspec: %s\n+SECCOMP +CAP +YAJL +MNL\n", HUSK_VERSION,
+	       HUSK_COMMIT, HK_OCI_VERSION);
+}
+
+static const struct cli_command *find_command(const char *name)
+{
+	size_t i;
+
+	for (i = 0; cli_commands[i] != NULL; i++)
+		if (strcmp(cli_commands[i]->name, name) == 0)
+			return cli_commands[i];
+	return NULL;
+}
+
+static int parse_globals(int argc, char **argv, struct cli_globals *g, int *next,
+			 struct hk_err **err)
+{
+	struct cli_parsed p;
+	const char *v;
+
+	if (cli_parse(&global_cmd, argc, argv, &p, err) < 0)
+		return -1;
+	*g = (struct cli_globals){
+	    .root = cli_value(&global_cmd, &p, "root"),
+	    .log_path = cli_value(&global_cmd, &p, "log"),
+	    .log_format = cli_value(&global_cmd, &p, "log-format"),
+	    .debug = cli_bool(&global_cmd, &p, "debug"),
+	    .systemd_cgroup = cli_bool(&global_cmd, &p, "systemd-cgroup"),
+	    .rootless = cli_value(&global_cmd, &p, "rootless"),
+	};
+	if (g->root == NULL)
+		g->root = hk_default_root();
+	if (g->log_format == NULL)
+		g->log_format = "text";
+	if (strcmp(g->log_format, "text") != 0 && strcmp(g->log_format, "json") != 0)
+		return hk_fail(err, 0, "--log-format: expected text or json, got \"%s\"",
+			       g->log_format);
+	v = g->rootless;
+	if (v != NULL && strcmp(v, "true") && strcmp(v, "false") && strcmp(v, "auto"))
+		return hk_fail(err, 0, "--rootless: expected true, false or auto, got \"%s\"", v);
+	if (cli_bool(&global_cmd, &p, "help"))
+		*next = -1;
+	else if (cli_bool(&global_cmd, &p, "version"))
+		*next = -2;
+	else
+		*next = argc - p.argc;
+	return 0;
+}
+
+static int run(int argc, char **argv, struct hk_err **err)
+{
+	const struct cli_command *cmd;
+	struct cli_globals g;
+	int next = 0;
+
+	if (parse_globals(argc, argv, &g, &next, err) < 0)
+		return -1;
+	if (next == -1 || next >= argc) {
+		print_usage();
+		return next == -1 ? 0 : hk_fail(err, 0, "no command given");
+	}
+	if (next == -2) {
+		print_version();
+		return 0;
+	}
+	if (hk_log_init(g.log_path, strcmp(g.log_format, "json") == 0 ? HK_LOG_JSON : HK_LOG_TEXT,
+			g.debug, err) < 0)
+		return -1;
+	cmd = find_command(argv[next]);
+	if (cmd == NULL)
+		return hk_fail(err, 0, "unknown command \"%s\" (see 'husk --help')", argv[next]);
+	if (cmd->unimplemented)
+		return hk_fail(err, 0, "%s: not implemented yet", cmd->name);
+	if (cli_wants_help(cmd, argc - next, argv + next))
+		return 0;
+	return cmd->run(&g, argc - next, argv + next, err);
+}
+
+int main(int argc, char **argv)
+{
+	hk_cleanup_err struct hk_err *err = NULL;
+
+	if (run(argc, argv, &err) == 0)
+		return EXIT_SUCCESS;
+	hk_log_failure(err != NULL ? err->msg : "failed");
+	return EXIT_FAILURE;
+}

@@ -1,0 +1,119 @@
+#include "hk_features.h"
+
+#include <ctype.h>
+#include <seccomp.h>
+#include <stdio.h>
+
+#include "config.h"
+#include "mount_options.h"
+#include "spec.h"
+
+static struct oci_strv field_names(struct oci_arena *arena, const struct oci_type *type)
+{
+	struct oci_strv v = {.set = true, .len = type->nfields};
+	size_t i;
+
+	v.items = oci_arena_array(arena, type->nfields, sizeof(char *));
+	for (i = 0; i < type->nfields; i++)
+		v.items[i] = (char *)type->fields[i].json;
+	return v;
+}
+
+static struct oci_strv mount_option_names(struct oci_arena *arena)
+{
+	struct oci_strv v = {.set = true, .len = hk_mount_options_len};
+	size_t i;
+
+	v.items = oci_arena_array(arena, hk_mount_options_len, sizeof(char *));
+	for (i = 0; i < hk_mount_options_len; i++)
+		v.items[i] = (char *)hk_mount_options[i].name;
+	return v;
+}
+
+/* The architectures of the OCI table that this libseccomp can build filters for. */
+static struct oci_strv seccomp_archs(struct oci_arena *arena)
+{
+	struct oci_strv all = oci_names_list(arena, &oci_seccomp_archs);
+	struct oci_strv v = {.set = true};
+	size_t i;
+
+	v.items = oci_arena_array(arena, all.len, sizeof(char *));
+	for (i = 0; i < all.len; i++) {
+		char lower[32];
+		size_t k;
+
+		for (k = 0; all.items[i][10 + k] && k + 1 < sizeof(lower); k++)
+			lower[k] = (char)tolower(
+			    (unsigned char)all.items[i][10 + k]); /* after SCMP_ARCH_ */
+		lower[k] = '\0';
+		if (seccomp_arch_resolve_name(lower) != 0)
+			v.items[v.len++] = all.items[i];
+	}
+	return v;
+}
+
+/* Flags need both libseccomp and the kernel: libseccomp's API level says what both give. */
+static struct oci_strv seccomp_supported_flags(struct oci_arena *arena)
+{
+	static const unsigned needed_level[] = {2, 3, 4, 7}; /* in oci_seccomp_flags order */
+	unsigned level = (unsigned)seccomp_api_get();
+	struct oci_strv v = {.set = true};
+	size_t i;
+
+	v.items = oci_arena_array(arena, oci_seccomp_flags.len, sizeof(char *));
+	for (i = 0; i < oci_seccomp_flags.len && i < 4; i++)
+		if (level >= needed_level[i])
+			v.items[v.len++] = (char *)oci_seccomp_flags.names[i].name;
+	return v;
+}
+
+static struct oci_enabled *enabled(struct oci_arena *arena, bool value)
+{
+	struct oci_enabled *e = oci_arena_alloc(arena, sizeof(*e));
+
+	e->enabled = (struct oci_opt_bool){value, true};
+	return e;
+}
+
+void hk_features(struct oci_arena *arena, struct oci_features *out)
+{
+	struct oci_features_linux *l = oci_arena_alloc(arena, sizeof(*l));
+	struct oci_features_seccomp *s = oci_arena_alloc(arena, sizeof(*s));
+	const struct scmp_version *v = seccomp_version();
+	char version[32];
+
+	snprintf(version, sizeof(version), "%u.%u.%u", v->major, v->minor, v->micro);
+	*s = (struct oci_features_seccomp){
+	    .enabled = {true, true},
+	    .actions = oci_names_list(arena, &oci_seccomp_actions),
+	    .operators = oci_names_list(arena, &oci_seccomp_ops),
+	    .archs = seccomp_archs(arena),
+	    .known_flags = oci_names_list(arena, &oci_seccomp_flags),
+	    .supported_flags = seccomp_supported_flags(arena),
+	};
+	l->namespaces = oci_names_list(arena, &oci_namespace_types);
+	l->capabilities = oci_names_list(arena, &oci_capabilities);
+	l->cgroup = oci_arena_alloc(arena, sizeof(*l->cgroup));
+	/* No cgroup driver is built yet (the cgroups issue adds v1, hybrid and v2). */
+	*l->cgroup = (struct oci_features_cgroup){
+	    {false, true}, {false, true}, {false, true}, {false, true}, {false, true}};
+	l->seccomp = s;
+	l->apparmor = enabled(arena, false);
+	l->selinux = enabled(arena, false);
+	l->intel_rdt = enabled(arena, false);
+	l->mount_extensions = oci_arena_alloc(arena, sizeof(*l->mount_extensions));
+	l->mount_extensions->idmap = enabled(arena, false);
+	*out = (struct oci_features){
+	    .oci_version_min = "1.0.0",
+	    .oci_version_max = "1.3.0",
+	    .hooks = field_names(arena, &oci_hooks_type),
+	    .mount_options = mount_option_names(arena),
+	    .linux = l,
+	};
+	out->annotations.set = true;
+	out->annotations.len = 1;
+	out->annotations.keys = oci_arena_array(arena, 1, sizeof(char *));
+	out->annotations.values = oci_arena_array(arena, 1, sizeof(char *));
+	out->annotations.keys[0] = "io.github.seccomp.libseccomp.version";
+	out->annotations.values[0] = oci_arena_strdup(arena, version);
+}

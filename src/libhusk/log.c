@@ -1,0 +1,120 @@
+#include "log.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+static struct {
+	int fd; /* -1: stderr */
+	enum hk_log_format format;
+	bool debug;
+} sink = {-1, HK_LOG_TEXT, false};
+
+static const char *const level_names[] = {"error", "warning", "info", "debug"};
+
+int hk_log_init(const char *path, enum hk_log_format format, bool debug, struct hk_err **err)
+{
+	sink.format = format;
+	sink.debug = debug;
+	if (path == NULL || path[0] == '\0')
+		return 0;
+	sink.fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY, 0600);
+	if (sink.fd < 0)
+		return hk_fail(err, errno, "open log file %s", path);
+	return 0;
+}
+
+void hk_rfc3339_now(char *buf, unsigned size)
+{
+	struct timespec ts;
+	struct tm tm;
+	char date[32];
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	gmtime_r(&ts.tv_sec, &tm);
+	strftime(date, sizeof(date), "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(buf, size, "%s.%09ldZ", date, ts.tv_nsec);
+}
+
+/* JSON string escaping for the message; bytes >= 0x80 pass through (they are the user's). */
+static void json_escape(FILE *out, const char *s)
+{
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (c == '"' || c == '\\')
+			fprintf(out, "\\%c", c);
+		else if (c == '\n')
+			fputs("\\n", out);
+		else if (c == '\t')
+			fputs("\\t", out);
+		else if (c < 0x20)
+			fprintf(out, "\\u%04x", c);
+		else
+			fputc(c, out);
+	}
+}
+
+/* The whole line is built first and written with one write(2), so that lines of concurrent
+ * husk processes appending to one file never interleave. */
+static void write_line(int fd, enum hk_log_format format, enum hk_log_level level, const char *msg)
+{
+	char *line = NULL, when[48];
+	size_t len = 0;
+	FILE *out = open_memstream(&line, &len);
+
+	if (out == NULL)
+		return;
+	hk_rfc3339_now(when, sizeof(when));
+	if (format == HK_LOG_JSON) {
+		fprintf(out, "{\"level\":\"%s\",\"msg\":\"", level_names[level]);
+		json_escape(out, msg);
+		fprintf(out, "\",\"time\":\"%s\"}\n", when);
+	} else if (fd == STDERR_FILENO) {
+		fprintf(out, "husk: %s%s%s\n", level == HK_LOG_ERROR ? "" : level_names[level],
+			level == HK_LOG_ERROR ? "" : ": ", msg);
+	} else {
+		fprintf(out, "time=\"%s\" level=%s msg=\"", when, level_names[level]);
+		json_escape(out, msg);
+		fputs("\"\n", out);
+	}
+	fclose(out);
+	if (line != NULL) {
+		ssize_t n = write(fd, line, len);
+
+		(void)n; /* nowhere left to report a failed log write */
+	}
+	free(line);
+}
+
+void hk_log(enum hk_log_level level, const char *fmt, ...)
+{
+	char *msg = NULL;
+	va_list ap;
+
+	if (level == HK_LOG_DEBUG && !sink.debug)
+		return;
+	va_start(ap, fmt);
+	if (vasprintf(&msg, fmt, ap) < 0)
+		msg = NULL;
+	va_end(ap);
+	if (msg == NULL)
+		return;
+	write_line(sink.fd >= 0 ? sink.fd : STDERR_FILENO, sink.format, level, msg);
+	free(msg);
+}
+
+void hk_log_failure(const char *msg)
+{
+	if (sink.fd >= 0) {
+		write_line(sink.fd, sink.format, HK_LOG_ERROR, msg);
+		write_line(STDERR_FILENO, HK_LOG_TEXT, HK_LOG_ERROR, msg);
+	} else {
+		write_line(STDERR_FILENO, sink.format, HK_LOG_ERROR, msg);
+	}
+}

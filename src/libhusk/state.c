@@ -1,0 +1,313 @@
+#include "state.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "fields.h"
+#include "oci_state.h"
+
+#define STATE_FILE	"state.json"
+#define STATE_MAX_BYTES (4u << 20)
+
+#define T struct hk_record
+static const struct oci_field record_fields[] = {
+    F("ociVersion", OCI_STRING, oci_version, REQ),
+    F("id", OCI_STRING, id, REQ | OCI_NONEMPTY),
+    F("pid", OCI_I32, pid, 0),
+    F("pidStartTime", OCI_U64, pid_start_time, 0),
+    F("started", OCI_BOOL, started, 0),
+    F("bundle", OCI_STRING, bundle, 0),
+    F("rootfs", OCI_STRING, rootfs, 0),
+    F("created", OCI_STRING, created, 0),
+    F("owner", OCI_STRING, owner, 0),
+    F("rootless", OCI_BOOL, rootless, 0),
+    F("systemdCgroup", OCI_BOOL, systemd_cgroup, 0),
+    F("cgroupPath", OCI_STRING, cgroup_path, 0),
+    F("annotations", OCI_STRMAP, annotations, 0),
+};
+#undef T
+const struct oci_type hk_record_type = OCI_TYPE("record", struct hk_record, record_fields, NULL);
+
+int hk_id_check(const char *id, struct hk_err **err)
+{
+	static const char allowed[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+				      "0123456789_+-.";
+	size_t len = strlen(id);
+
+	if (len == 0)
+		return hk_fail(err, 0, "container id must not be empty");
+	if (len > 1024)
+		return hk_fail(err, 0, "container id is longer than 1024 bytes");
+	if (strcmp(id, ".") == 0 || strcmp(id, "..") == 0 || strspn(id, allowed) != len)
+		return hk_fail(
+		    err, 0, "invalid container id \"%.64s\": use letters, digits and \"_+-.\"", id);
+	return 0;
+}
+
+const char *hk_default_root(void)
+{
+	static char path[4096];
+	const char *xdg = getenv("XDG_RUNTIME_DIR");
+
+	if (geteuid() == 0 || xdg == NULL || xdg[0] != '/')
+		return "/run/husk";
+	snprintf(path, sizeof(path), "%s/husk", xdg);
+	return path;
+}
+
+static int ensure_root(const char *root, struct hk_err **err)
+{
+	if (mkdir(root, 0700) < 0 && errno != EEXIST)
+		return hk_fail(err, errno, "create state root %s", root);
+	return 0;
+}
+
+/* state.json via a temporary file, fsync and rename: a reader sees the old or the new state. */
+static int write_record(int dirfd, const struct hk_record *record, struct hk_err **err)
+{
+	char *json = NULL;
+	size_t len = 0, done = 0;
+	int fd;
+
+	if (oci_generate(&hk_record_type, record, false, &json, &len, err) < 0)
+		return -1;
+	fd = openat(dirfd, STATE_FILE ".tmp", O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		free(json);
+		return hk_fail(err, errno, "write state of %s", record->id);
+	}
+	while (done < len) {
+		ssize_t n = write(fd, json + done, len - done);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		done += (size_t)n;
+	}
+	free(json);
+	if (done != len || fsync(fd) < 0 || close(fd) < 0) {
+		int saved = errno ? errno : EIO;
+
+		unlinkat(dirfd, STATE_FILE ".tmp", 0);
+		return hk_fail(err, saved, "write state of %s", record->id);
+	}
+	if (renameat(dirfd, STATE_FILE ".tmp", dirfd, STATE_FILE) < 0)
+		return hk_fail(err, errno, "write state of %s", record->id);
+	return 0;
+}
+
+static int read_record(struct hk_container *c, const char *id, struct hk_err **err)
+{
+	int fd = openat(c->dirfd, STATE_FILE, O_RDONLY | O_CLOEXEC);
+	char path[64], *text = NULL;
+	size_t len = 0;
+	void *out = NULL;
+	int ret;
+
+	if (fd < 0 && errno == ENOENT)
+		return hk_fail(err, 0, "container \"%s\" does not exist", id);
+	if (fd < 0)
+		return hk_fail(err, errno, "read state of %s", id);
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	ret = oci_read_file(path, STATE_MAX_BYTES, &text, &len, err);
+	close(fd);
+	if (ret < 0)
+		return hk_prefix(err, "read state of %s", id);
+	c->arena = oci_arena_new();
+	ret = oci_parse(&hk_record_type, text, len, STATE_FILE, c->arena, &out, err);
+	free(text);
+	if (ret < 0)
+		return hk_prefix(err, "container \"%s\" has a damaged state", id);
+	c->record = out;
+	return 0;
+}
+
+int hk_store_open(const char *root, const char *id, bool lock, struct hk_container *c,
+		  struct hk_err **err)
+{
+	char path[4096 + 1100];
+
+	*c = (struct hk_container){.dirfd = -1};
+	if (hk_id_check(id, err) < 0)
+		return -1;
+	snprintf(path, sizeof(path), "%s/%s", root, id);
+	c->path = strdup(path);
+	c->dirfd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (c->dirfd < 0 && (errno == ENOENT || errno == ENOTDIR))
+		return hk_fail(err, 0, "container \"%s\" does not exist", id);
+	if (c->dirfd < 0)
+		return hk_fail(err, errno, "open state of %s", id);
+	if (lock) {
+		if (flock(c->dirfd, LOCK_EX) < 0) {
+			hk_fail(err, errno, "lock state of %s", id);
+			hk_container_close(c);
+			return -1;
+		}
+		c->locked = true;
+	}
+	/* A container deleted while we waited for its lock has no state file any more. */
+	if (read_record(c, id, err) < 0) {
+		hk_container_close(c);
+		return -1;
+	}
+	return 0;
+}
+
+int hk_store_create(const char *root, const struct hk_record *record, struct hk_container *c,
+		    struct hk_err **err)
+{
+	char tmp[4096 + 64], path[4096 + 1100];
+
+	*c = (struct hk_container){.dirfd = -1};
+	if (hk_id_check(record->id, err) < 0 || ensure_root(root, err) < 0)
+		return -1;
+	snprintf(tmp, sizeof(tmp), "%s/.new-XXXXXX", root);
+	snprintf(path, sizeof(path), "%s/%s", root, record->id);
+	if (mkdtemp(tmp) == NULL)
+		return hk_fail(err, errno, "create state in %s", root);
+	c->dirfd = open(tmp, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (c->dirfd < 0 || flock(c->dirfd, LOCK_EX) < 0 || write_record(c->dirfd, record, err) < 0)
+		goto fail;
+	c->locked = true;
+	c->path = strdup(path);
+	/* The directory appears under its id whole, locked and with its state, or not at all. */
+	if (renameat2(AT_FDCWD, tmp, AT_FDCWD, path, RENAME_NOREPLACE) < 0) {
+		if (errno == EEXIST)
+			hk_fail(err, 0, "container \"%s\" already exists", record->id);
+		goto fail;
+	}
+	return read_record(c, record->id, err);
+fail:
+	hk_fail(err, errno, "create state of %s", record->id);
+	unlinkat(AT_FDCWD, tmp, 0);
+	if (c->dirfd >= 0)
+		unlinkat(c->dirfd, STATE_FILE, 0);
+	rmdir(tmp);
+	hk_container_close(c);
+	return -1;
+}
+
+int hk_store_save(struct hk_container *c, struct hk_err **err)
+{
+	return write_record(c->dirfd, c->record, err);
+}
+
+int hk_store_remove(struct hk_container *c, struct hk_err **err)
+{
+	struct dirent *entry;
+	int fd = dup(c->dirfd);
+	DIR *dir;
+
+	/* state.json goes first: from then on the container "does not exist" for everyone. */
+	if (unlinkat(c->dirfd, STATE_FILE, 0) < 0 && errno != ENOENT)
+		return hk_fail(err, errno, "remove state of %s", c->record->id);
+	dir = fd >= 0 ? fdopendir(fd) : NULL;
+	if (dir == NULL)
+		return hk_fail(err, errno, "remove state of %s", c->record->id);
+	while ((entry = readdir(dir)) != NULL)
+		if (strcmp(entry->d_name, ".") && strcmp(entry->d_name, ".."))
+			unlinkat(c->dirfd, entry->d_name, 0);
+	closedir(dir);
+	if (rmdir(c->path) < 0)
+		return hk_fail(err, errno, "remove %s", c->path);
+	return 0;
+}
+
+void hk_container_close(struct hk_container *c)
+{
+	if (c->dirfd >= 0)
+		close(c->dirfd); /* drops the flock */
+	oci_arena_free(c->arena);
+	free(c->path);
+	*c = (struct hk_container){.dirfd = -1};
+}
+
+int hk_store_each(const char *root, int (*fn)(const char *id, void *data), void *data,
+		  struct hk_err **err)
+{
+	DIR *dir = opendir(root);
+	struct dirent *entry;
+	int ret = 0;
+
+	if (dir == NULL && errno == ENOENT)
+		return 0; /* nothing was ever created */
+	if (dir == NULL)
+		return hk_fail(err, errno, "open state root %s", root);
+	while (ret == 0 && (entry = readdir(dir)) != NULL) {
+		if (entry->d_name[0] == '.' || hk_id_check(entry->d_name, NULL) < 0)
+			continue; /* ".", "..", and creations not yet complete */
+		ret = fn(entry->d_name, data);
+	}
+	closedir(dir);
+	return ret;
+}
+
+unsigned long long hk_pid_start_time(pid_t pid)
+{
+	char path[64], buf[1024], *p;
+	unsigned long long start = 0;
+	ssize_t n;
+	int fd, field;
+
+	if (pid <= 0)
+		return 0;
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	/* The command name may hold spaces and parentheses: fields start after the last ')'. */
+	p = strrchr(buf, ')');
+	if (p == NULL || p[1] != ' ' || p[2] == 'Z' || p[2] == 'X')
+		return 0;
+	p += 2; /* field 3, the state */
+	for (field = 3; field < 22 && p != NULL; field++) {
+		p = strchr(p, ' ');
+		if (p != NULL)
+			p++;
+	}
+	if (p != NULL)
+		start = strtoull(p, NULL, 10);
+	return start;
+}
+
+enum oci_status hk_container_status(const struct hk_record *record)
+{
+	unsigned long long start;
+
+	if (!record->pid.set || record->pid.value <= 0)
+		return record->started.value ? OCI_STATUS_STOPPED : OCI_STATUS_CREATING;
+	start = hk_pid_start_time(record->pid.value);
+	if (start == 0 || start != record->pid_start_time.value)
+		return OCI_STATUS_STOPPED;
+	return record->started.value ? OCI_STATUS_RUNNING : OCI_STATUS_CREATED;
+}
+
+void hk_container_state(const struct hk_record *record, struct oci_state *out)
+{
+	enum oci_status status = hk_container_status(record);
+
+	*out = (struct oci_state){
+	    .oci_version = record->oci_version,
+	    .id = record->id,
+	    .pid = {status == OCI_STATUS_STOPPED ? 0 : record->pid.value, true},
+	    .status = (char *)oci_name_of(&oci_statuses, (int)status),
+	    .bundle = record->bundle,
+	    .rootfs = record->rootfs,
+	    .created = record->created,
+	    .owner = record->owner ? record->owner : "",
+	    .annotations = record->annotations,
+	};
+}

@@ -1,0 +1,63 @@
+/* The on-disk store: <root>/<id>/state.json, written atomically, one flock per container. */
+#ifndef HUSK_STATE_H
+#define HUSK_STATE_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include "hk_error.h"
+#include "oci_state.h"
+#include "schema.h"
+
+/* Everything later commands need (CONTRACT.md), so that none of them needs the caller to repeat
+ * a flag it gave to create. */
+struct hk_record {
+	char *oci_version, *id, *bundle, *rootfs, *created, *owner;
+	struct oci_opt_i32 pid;
+	struct oci_opt_u64
+	    pid_start_time;	     /* field 22 of /proc/PID/stat: tells a reused pid apart */
+	struct oci_opt_bool started; /* `start` was given */
+	struct oci_opt_bool rootless, systemd_cgroup;
+	char *cgroup_path;
+	struct oci_strmap annotations;
+};
+extern const struct oci_type hk_record_type;
+
+struct hk_container {
+	int dirfd;  /* <root>/<id>, flock'ed when `locked` */
+	char *path; /* <root>/<id> */
+	bool locked;
+	struct oci_arena *arena; /* holds record */
+	struct hk_record *record;
+};
+
+/* Letters, digits, "_+-.", not "." or "..", 1 to 1024 bytes; checked before any path is built. */
+int hk_id_check(const char *id, struct hk_err **err);
+
+/* The default root: /run/husk for root, $XDG_RUNTIME_DIR/husk otherwise. */
+const char *hk_default_root(void);
+
+/* Creates <root>/<id> holding `record` and returns it locked; fails with "already exists". */
+int hk_store_create(const char *root, const struct hk_record *record, struct hk_container *c,
+		    struct hk_err **err);
+/* Opens an existing container; `lock` takes its exclusive lock (waiting for the holder). */
+int hk_store_open(const char *root, const char *id, bool lock, struct hk_container *c,
+		  struct hk_err **err);
+int hk_store_save(struct hk_container *c, struct hk_err **err);
+/* Removes the state directory; the container stays open (and locked) until hk_container_close. */
+int hk_store_remove(struct hk_container *c, struct hk_err **err);
+void hk_container_close(struct hk_container *c);
+
+/* Calls fn for each container id under root, in directory order; stops when fn returns < 0. */
+int hk_store_each(const char *root, int (*fn)(const char *id, void *data), void *data,
+		  struct hk_err **err);
+
+/* The status from the record and the live process: a dead, zombie or reused pid is stopped. */
+enum oci_status hk_container_status(const struct hk_record *record);
+/* Start time (in clock ticks after boot) of a live, non-zombie pid; 0 when it is gone. */
+unsigned long long hk_pid_start_time(pid_t pid);
+
+/* Fills the OCI state document (pointers into record) for `state` and `list`. */
+void hk_container_state(const struct hk_record *record, struct oci_state *out);
+
+#endif
