@@ -1,5 +1,6 @@
 #include "jsontree.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <stdbool.h>
 #include <string.h>
@@ -119,11 +120,12 @@ static const yajl_callbacks tree_callbacks = {
 };
 
 /* yajl says "parse error: <reason>\n" (or "lexical error: ..."); keep the reason only. */
-static void syntax_reason(yajl_handle h, char *buf, size_t size)
+static bool syntax_reason(yajl_handle h, char *buf, size_t size)
 {
 	unsigned char *raw = yajl_get_error(h, 0, NULL, 0);
 	const char *reason = (const char *)raw;
 	const char *colon = strstr(reason, ": ");
+	bool lexical = strncmp(reason, "lexical", 7) == 0;
 	size_t n;
 
 	if (colon != NULL)
@@ -134,13 +136,33 @@ static void syntax_reason(yajl_handle h, char *buf, size_t size)
 	memcpy(buf, reason, n);
 	buf[n] = '\0';
 	yajl_free_error(h, raw);
+	return lexical;
 }
 
-static int syntax_error(yajl_handle h, const char *text, size_t offset, const char *file,
+static bool is_word_char(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+	       c == '.' || c == '-' || c == '+';
+}
+
+static int syntax_error(bool lexical, const char *text, size_t len, size_t offset, const char *file,
 			const char *reason, struct hk_err **err)
 {
 	size_t line = 1, column = 1, i;
 
+	/* yajl's count ends past the bad token for a parse error, and at the bad byte or just past
+	 * a bad literal for a lexical one: either way, point at the token's first byte. */
+	if (offset > len)
+		offset = len;
+	if (!lexical && offset > 0)
+		offset--;
+	if (lexical && offset > 0 && (offset == len || !is_word_char(text[offset])) &&
+	    isalpha((unsigned char)text[offset - 1]))
+		offset--;
+	if (offset == len && offset > 0)
+		offset--;
+	while (offset > 0 && is_word_char(text[offset]) && is_word_char(text[offset - 1]))
+		offset--;
 	for (i = 0; i < offset; i++) {
 		if (text[i] == '\n') {
 			line++;
@@ -149,7 +171,6 @@ static int syntax_error(yajl_handle h, const char *text, size_t offset, const ch
 			column++;
 		}
 	}
-	(void)h;
 	return hk_fail(err, 0, "%s: line %zu, column %zu: invalid JSON: %s", file, line, column,
 		       reason);
 }
@@ -173,10 +194,12 @@ int json_tree_parse(const char *text, size_t len, const char *file, struct oci_a
 		offset = len;
 	}
 	if (b.too_deep) {
-		ret = syntax_error(h, text, offset, file, "nested deeper than 64 levels", err);
+		ret = syntax_error(false, text, len, offset, file, "nested deeper than 64 levels",
+				   err);
 	} else if (status != yajl_status_ok) {
-		syntax_reason(h, reason, sizeof(reason));
-		ret = syntax_error(h, text, offset, file, reason, err);
+		bool lexical = syntax_reason(h, reason, sizeof(reason));
+
+		ret = syntax_error(lexical, text, len, offset, file, reason, err);
 	} else if (b.root == NULL) {
 		ret = hk_fail(err, 0, "%s: empty document", file);
 	}
