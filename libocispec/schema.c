@@ -714,6 +714,8 @@ int oci_generate(const struct oci_type *type, const void *obj, bool pretty, char
 	if (gen_object(g, type, obj) < 0 || yajl_gen_get_buf(g, &buf, &n) != yajl_gen_status_ok) {
 		ret = hk_fail(err, 0, "serialising %s: the generator failed", type->name);
 	} else {
+		while (n > 0 && buf[n - 1] == '\n')
+			n--; /* yajl's beautifier ends with a newline; callers add their own */
 		*out = malloc(n + 1);
 		if (*out == NULL)
 			abort();
