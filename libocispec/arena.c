@@ -59,9 +59,10 @@ static struct arena_block *arena_grow(struct oci_arena *arena, size_t need)
 	return block;
 }
 
-void *oci_arena_alloc(struct oci_arena *arena, size_t size)
+/* 8 bytes is the strictest alignment of anything the documents hold (pointers, int64). */
+static void *arena_take(struct oci_arena *arena, size_t size)
 {
-	const size_t align = sizeof(max_align_t);
+	const size_t align = 8;
 	struct arena_block *block = arena->head;
 	void *p;
 
@@ -74,8 +75,12 @@ void *oci_arena_alloc(struct oci_arena *arena, size_t size)
 		block = arena_grow(arena, size);
 	p = (char *)block->data + block->used;
 	block->used += size;
-	memset(p, 0, size);
 	return p;
+}
+
+void *oci_arena_alloc(struct oci_arena *arena, size_t size)
+{
+	return memset(arena_take(arena, size), 0, size);
 }
 
 void *oci_arena_array(struct oci_arena *arena, size_t n, size_t size)
@@ -87,7 +92,11 @@ void *oci_arena_array(struct oci_arena *arena, size_t n, size_t size)
 
 char *oci_arena_strndup(struct oci_arena *arena, const char *s, size_t n)
 {
-	char *copy = oci_arena_alloc(arena, n + 1);
+	char *copy;
+
+	if (n == SIZE_MAX)
+		abort();
+	copy = arena_take(arena, n + 1);
 
 	memcpy(copy, s, n);
 	copy[n] = '\0';

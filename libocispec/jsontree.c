@@ -3,38 +3,50 @@
 #include <ctype.h>
 #include <errno.h>
 #include <stdbool.h>
+#include <stdlib.h>
 #include <string.h>
 #include <yajl/yajl_parse.h>
 
+/* Keys repeat in every element of an array of objects: each distinct key is stored once. */
+#define KEY_SLOTS 1024
+
+struct open_node {
+	struct jnode *node, *last;
+};
+
 struct builder {
 	struct oci_arena *arena;
-	struct jnode *root, *open; /* open: the innermost unfinished object or array */
+	struct jnode *root;
+	struct open_node open[JSON_MAX_DEPTH + 1]; /* open[depth - 1]: innermost unfinished */
 	const char *key;
-	size_t key_len;
+	uint32_t key_len;
 	unsigned depth;
 	bool too_deep;
+	const char *keys[KEY_SLOTS];
 };
 
 static struct jnode *add_node(struct builder *b, enum jtype type)
 {
 	struct jnode *node = oci_arena_alloc(b->arena, sizeof(*node));
 
+	struct open_node *parent;
+
 	node->type = type;
-	if (b->open == NULL) {
+	if (b->depth == 0) {
 		b->root = node;
 		return node;
 	}
-	node->parent = b->open;
-	if (b->open->type == J_OBJECT) {
+	parent = &b->open[b->depth - 1];
+	if (parent->node->type == J_OBJECT) {
 		node->key = b->key;
 		node->key_len = b->key_len;
 	}
-	if (b->open->last != NULL)
-		b->open->last->next = node;
+	if (parent->last != NULL)
+		parent->last->next = node;
 	else
-		b->open->first = node;
-	b->open->last = node;
-	b->open->count++;
+		parent->node->first = node;
+	parent->last = node;
+	parent->node->count++;
 	return node;
 }
 
@@ -72,19 +84,33 @@ static int on_string(void *ctx, const unsigned char *s, size_t len)
 static int on_key(void *ctx, const unsigned char *s, size_t len)
 {
 	struct builder *b = ctx;
+	uint32_t hash = 2166136261u; /* FNV-1a */
+	const char **slot;
+	size_t i;
 
-	b->key = oci_arena_strndup(b->arena, (const char *)s, len);
-	b->key_len = len;
+	if (len > UINT32_MAX)
+		return 0;
+	for (i = 0; i < len; i++)
+		hash = (hash ^ s[i]) * 16777619u;
+	slot = &b->keys[hash % KEY_SLOTS];
+	if (*slot == NULL || strncmp(*slot, (const char *)s, len) != 0 || (*slot)[len] != '\0' ||
+	    memchr(s, 0, len) != NULL)
+		*slot = oci_arena_strndup(b->arena, (const char *)s, len);
+	b->key = *slot;
+	b->key_len = (uint32_t)len;
 	return 1;
 }
 
 static int on_open(struct builder *b, enum jtype type)
 {
-	if (++b->depth > JSON_MAX_DEPTH) {
+	struct jnode *node;
+
+	if (b->depth >= JSON_MAX_DEPTH) {
 		b->too_deep = true;
 		return 0;
 	}
-	b->open = add_node(b, type);
+	node = add_node(b, type);
+	b->open[b->depth++] = (struct open_node){node, NULL};
 	return 1;
 }
 
@@ -103,7 +129,6 @@ static int on_close(void *ctx)
 	struct builder *b = ctx;
 
 	b->depth--;
-	b->open = b->open->parent;
 	return 1;
 }
 
@@ -178,32 +203,39 @@ static int syntax_error(bool lexical, const char *text, size_t len, size_t offse
 int json_tree_parse(const char *text, size_t len, const char *file, struct oci_arena *arena,
 		    struct jnode **root, struct hk_err **err)
 {
-	struct builder b = {.arena = arena};
-	yajl_handle h = yajl_alloc(&tree_callbacks, NULL, &b);
+	struct builder *b = calloc(1, sizeof(*b));
+	yajl_handle h;
 	yajl_status status;
 	char reason[160];
 	size_t offset;
 	int ret = 0;
 
-	if (h == NULL)
+	if (b == NULL)
+		abort();
+	b->arena = arena;
+	h = yajl_alloc(&tree_callbacks, NULL, b);
+	if (h == NULL) {
+		free(b);
 		return hk_fail(err, ENOMEM, "%s: cannot start the JSON parser", file);
+	}
 	status = yajl_parse(h, (const unsigned char *)text, len);
 	offset = yajl_get_bytes_consumed(h);
 	if (status == yajl_status_ok) {
 		status = yajl_complete_parse(h);
 		offset = len;
 	}
-	if (b.too_deep) {
+	if (b->too_deep) {
 		ret = syntax_error(false, text, len, offset, file, "nested deeper than 64 levels",
 				   err);
 	} else if (status != yajl_status_ok) {
 		bool lexical = syntax_reason(h, reason, sizeof(reason));
 
 		ret = syntax_error(lexical, text, len, offset, file, reason, err);
-	} else if (b.root == NULL) {
+	} else if (b->root == NULL) {
 		ret = hk_fail(err, 0, "%s: empty document", file);
 	}
 	yajl_free(h);
-	*root = b.root;
+	*root = b->root;
+	free(b);
 	return ret;
 }

@@ -5,6 +5,7 @@
 #define HUSK_JSONTREE_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "arena.h"
 #include "hk_error.h"
@@ -13,11 +14,11 @@ enum jtype { J_NULL, J_TRUE, J_FALSE, J_NUMBER, J_STRING, J_OBJECT, J_ARRAY };
 
 struct jnode {
 	enum jtype type;
-	const char *key; /* member name when the parent is an object */
-	size_t key_len;
+	uint32_t key_len;
+	const char *key;  /* member name when the parent is an object (interned) */
 	const char *text; /* string value, or a number's literal text */
 	size_t text_len;
-	struct jnode *first, *last, *next, *parent;
+	struct jnode *first, *next;
 	size_t count; /* members or items */
 };
 
