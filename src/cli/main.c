@@ -7,10 +7,7 @@
 #include "log.h"
 #include "spec.h"
 #include "state.h"
-
-#ifndef HUSK_COMMIT
-#define HUSK_COMMIT "unknown"
-#endif
+#include "version.h"
 
 static const struct cli_flag global_flags[] = {
     {"root", 0, CLI_VALUE, "DIR", "state directory (default /run/husk)"},

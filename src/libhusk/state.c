@@ -141,10 +141,14 @@ int hk_store_open(const char *root, const char *id, bool lock, struct hk_contain
 	snprintf(path, sizeof(path), "%s/%s", root, id);
 	c->path = strdup(path);
 	c->dirfd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (c->dirfd < 0 && (errno == ENOENT || errno == ENOTDIR))
-		return hk_fail(err, 0, "container \"%s\" does not exist", id);
-	if (c->dirfd < 0)
-		return hk_fail(err, errno, "open state of %s", id);
+	if (c->dirfd < 0) {
+		if (errno == ENOENT || errno == ENOTDIR)
+			hk_fail(err, 0, "container \"%s\" does not exist", id);
+		else
+			hk_fail(err, errno, "open state of %s", id);
+		hk_container_close(c);
+		return -1;
+	}
 	if (lock) {
 		if (flock(c->dirfd, LOCK_EX) < 0) {
 			hk_fail(err, errno, "lock state of %s", id);
