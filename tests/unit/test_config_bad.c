@@ -226,6 +226,21 @@ static const struct {
     {SECCOMP("'listenerPath':''"), C "linux.seccomp.listenerPath: must not be empty"},
 };
 
+/* process.json, as `exec --process` reads it: the same rules as config.json's process. */
+static const struct {
+	const char *doc, *message;
+} process_cases[] = {
+    {"{'args':['ls'],'cwd':'/','user':{'uid':0,'gid':0},'env':['A=1'],"
+     "'capabilities':{'bounding':['CAP_KILL']},'noNewPrivileges':true}",
+     NULL},
+    {"{'args':['ls']}", "process.json: cwd: required field is missing"},
+    {"{'args':['ls'],'cwd':'/','user':{'uid':'root','gid':0}}",
+     "process.json: user.uid: expected an integer, got \"root\""},
+    {"{'args':['ls'],'cwd':'/','capabilities':{'effective':['CAP_NOPE']}}",
+     "process.json: capabilities.effective[0]: unknown capability \"CAP_NOPE\""},
+    {"{'args':['ls'],'cwd':'/',", "process.json: line 1, column 25: invalid JSON: premature EOF"},
+};
+
 static char *unquote(const char *doc)
 {
 	char *s = strdup(doc), *p;
@@ -254,5 +269,23 @@ int main(void)
 		free(text);
 	}
 	tap_ok(i >= 60, "at least 60 bad documents (%zu)", i);
+	for (i = 0; i < sizeof(process_cases) / sizeof(process_cases[0]); i++) {
+		hk_cleanup_err struct hk_err *err = NULL;
+		struct oci_process_doc doc = {0};
+		char *text = unquote(process_cases[i].doc);
+		int ret = oci_process_parse(text, strlen(text), "process.json", &doc, &err);
+		const char *want = process_cases[i].message;
+
+		if (want == NULL)
+			tap_ok(ret == 0 && doc.process->args.len == 1, "process.json %zu parses",
+			       i);
+		else
+			tap_ok(ret < 0 && strcmp(err->msg, want) == 0, "process.json %zu: %s", i,
+			       want);
+		if ((want == NULL) != (ret == 0))
+			tap_diag("got: %s", err ? err->msg : "(parsed fine)");
+		oci_process_doc_free(&doc);
+		free(text);
+	}
 	return tap_done();
 }
