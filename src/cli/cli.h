@@ -63,7 +63,8 @@ int cli_expect_args(const struct cli_command *cmd, const struct cli_parsed *p, i
 /* Prints a JSON document (malloc'ed text) to stdout with a final newline. */
 int cli_print_document(char *json, struct hk_err **err);
 
-extern const struct cli_command cmd_spec, cmd_features, cmd_state, cmd_list;
+extern const struct cli_command cmd_spec, cmd_features, cmd_state, cmd_list, cmd_create, cmd_start,
+    cmd_run, cmd_kill, cmd_delete;
 extern const struct cli_command *const cli_commands[];
 
 #endif

@@ -8,11 +8,6 @@
 #define LATER(var, cname, cargs, csummary)                                                         \
 	static const struct cli_command var = {cname, cargs, csummary, NULL, NULL, true}
 
-LATER(cmd_create, "create", "ID", "create a container from a bundle");
-LATER(cmd_start, "start", "ID", "start the process of a created container");
-LATER(cmd_run, "run", "ID", "create and start a container");
-LATER(cmd_kill, "kill", "ID [SIGNAL]", "send a signal to a container's process");
-LATER(cmd_delete, "delete", "ID", "delete a container");
 LATER(cmd_exec, "exec", "ID [COMMAND...]", "run a process in a container");
 LATER(cmd_ps, "ps", "ID", "list a container's processes");
 LATER(cmd_pause, "pause", "ID", "freeze a container's processes");

@@ -1,0 +1,12 @@
+/* Capabilities with libcap: the bounding set before the uid switch, the rest after. */
+#ifndef HUSK_CAPS_H
+#define HUSK_CAPS_H
+
+#include "config.h"
+
+/* Drops every capability not in `bounding` from the bounding set (NULL: drop all). */
+int hk_caps_limit_bounding(const struct oci_capabilities *caps, struct hk_err **err);
+/* Sets effective, permitted and inheritable, then raises the ambient ones. */
+int hk_caps_apply(const struct oci_capabilities *caps, struct hk_err **err);
+
+#endif

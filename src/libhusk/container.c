@@ -1,0 +1,309 @@
+#include "container.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "log.h"
+#include "spawn.h"
+#include "state.h"
+
+#define EXEC_FIFO "exec.fifo"
+
+int hk_write_pid_file(const char *path, pid_t pid, struct hk_err **err)
+{
+	char tmp[PATH_MAX], text[16];
+	int fd, n = snprintf(text, sizeof(text), "%d", (int)pid);
+
+	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.husk-tmp", path) >= sizeof(tmp))
+		return hk_fail(err, ENAMETOOLONG, "pid file %s", path);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
+	if (fd < 0)
+		return hk_fail(err, errno, "pid file %s", path);
+	if (write(fd, text, (size_t)n) != n || close(fd) < 0) {
+		unlink(tmp);
+		return hk_fail(err, errno ? errno : EIO, "write pid file %s", path);
+	}
+	if (rename(tmp, path) < 0) {
+		unlink(tmp);
+		return hk_fail(err, errno, "pid file %s", path);
+	}
+	return 0;
+}
+
+static char *owner_name(uid_t uid, struct oci_arena *arena)
+{
+	struct passwd *pw = getpwuid(uid);
+	char num[16];
+
+	if (pw != NULL)
+		return oci_arena_strdup(arena, pw->pw_name);
+	snprintf(num, sizeof(num), "%u", uid);
+	return oci_arena_strdup(arena, num);
+}
+
+struct creating {
+	struct hk_container *c;
+};
+
+/* The pid reaches the record the moment it is known: a create killed after this leaves a record
+ * that `delete --force` can act on. */
+static int record_pid(pid_t pid, void *data, struct hk_err **err)
+{
+	struct hk_container *c = ((struct creating *)data)->c;
+
+	c->record->pid = (struct oci_opt_i32){pid, true};
+	c->record->pid_start_time = (struct oci_opt_u64){hk_pid_start_time(pid), true};
+	return hk_store_save(c, err);
+}
+
+static int resolve_paths(const struct hk_create_opts *o, const struct oci_config *cfg, char *bundle,
+			 char *rootfs, struct hk_err **err)
+{
+	char joined[PATH_MAX * 2];
+	struct stat st;
+
+	if (realpath(o->bundle ? o->bundle : ".", bundle) == NULL)
+		return hk_fail(err, errno, "bundle %s", o->bundle ? o->bundle : ".");
+	if (cfg->root->path[0] == '/')
+		snprintf(joined, sizeof(joined), "%s", cfg->root->path);
+	else
+		snprintf(joined, sizeof(joined), "%s/%s", bundle, cfg->root->path);
+	if (realpath(joined, rootfs) == NULL)
+		return hk_fail(err, errno, "config.json: root.path: %s", joined);
+	if (stat(rootfs, &st) < 0 || !S_ISDIR(st.st_mode))
+		return hk_fail(err, ENOTDIR, "config.json: root.path: %s", rootfs);
+	return 0;
+}
+
+static int create_in_store(const struct hk_create_opts *o, struct oci_config *cfg,
+			   const char *bundle, const char *rootfs, pid_t *pid, int *master,
+			   struct hk_err **err)
+{
+	struct oci_arena *arena = oci_arena_new();
+	char when[48], fifo[PATH_MAX + 16];
+	struct hk_record rec = {.oci_version = cfg->oci_version,
+				.id = (char *)o->id,
+				.bundle = (char *)bundle,
+				.rootfs = (char *)rootfs,
+				.annotations = cfg->annotations,
+				.owner = owner_name(geteuid(), arena)};
+	struct hk_container c;
+	struct creating data = {&c};
+	struct hk_spawn s = {.config = cfg,
+			     .bundle = bundle,
+			     .rootfs = rootfs,
+			     .console_socket = o->console_socket,
+			     .preserve_fds = o->preserve_fds,
+			     .no_pivot = o->no_pivot,
+			     .no_new_keyring = o->no_new_keyring,
+			     .on_pid = record_pid,
+			     .data = &data,
+			     .exec_fifo = -1};
+	int ret = -1;
+
+	hk_rfc3339_now(when, sizeof(when));
+	rec.created = when;
+	if (hk_store_create(o->root, &rec, &c, err) < 0) {
+		oci_arena_free(arena);
+		return -1;
+	}
+	snprintf(fifo, sizeof(fifo), "%s/" EXEC_FIFO, c.path);
+	if (mkfifo(fifo, 0600) < 0 || (s.exec_fifo = open(fifo, O_RDWR | O_CLOEXEC)) < 0)
+		hk_fail(err, errno, "create %s", fifo);
+	else if (hk_spawn(&s, err) == 0 &&
+		 (o->pid_file == NULL || hk_write_pid_file(o->pid_file, s.pid, err) == 0))
+		ret = 0;
+	if (s.exec_fifo >= 0)
+		close(s.exec_fifo);
+	if (ret < 0) {
+		hk_cleanup_err struct hk_err *ignored = NULL;
+
+		if (s.pid > 0) /* the pid file failed after the container was made */
+			kill(s.pid, SIGKILL);
+		hk_store_remove(&c, &ignored);
+	}
+	*pid = s.pid;
+	*master = s.master;
+	hk_container_close(&c);
+	oci_arena_free(arena);
+	return ret;
+}
+
+int hk_container_create(const struct hk_create_opts *o, pid_t *pid, int *master,
+			struct hk_err **err)
+{
+	struct oci_config_doc doc = {0};
+	char bundle[PATH_MAX], rootfs[PATH_MAX], config[PATH_MAX + 16];
+	int ret;
+
+	*master = -1;
+	if (hk_id_check(o->id, err) < 0)
+		return -1;
+	snprintf(config, sizeof(config), "%s/config.json", o->bundle ? o->bundle : ".");
+	if (oci_config_load(config, "config.json", &doc, err) < 0)
+		return -1;
+	ret = hk_spawn_check(doc.config, o->console_socket != NULL || o->keep_terminal, err);
+	if (ret == 0)
+		ret = resolve_paths(o, doc.config, bundle, rootfs, err);
+	if (ret == 0)
+		ret = create_in_store(o, doc.config, bundle, rootfs, pid, master, err);
+	oci_config_doc_free(&doc);
+	return ret;
+}
+
+int hk_container_start(const char *root, const char *id, struct hk_err **err)
+{
+	char fifo[PATH_MAX + 16];
+	struct hk_container c;
+	enum oci_status status;
+	int fd, ret = 0;
+
+	if (hk_store_open(root, id, true, &c, err) < 0)
+		return -1;
+	status = hk_container_status(c.record);
+	if (status != OCI_STATUS_CREATED) {
+		ret = hk_fail(err, 0, "cannot start container \"%s\": it is %s, not created", id,
+			      oci_name_of(&oci_statuses, (int)status));
+		goto out;
+	}
+	snprintf(fifo, sizeof(fifo), "%s/" EXEC_FIFO, c.path);
+	fd = open(fifo, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0) {
+		ret = hk_fail(err, 0, "cannot start container \"%s\": container not running", id);
+		goto out;
+	}
+	if (write(fd, "0", 1) != 1)
+		ret = hk_fail(err, errno, "start container \"%s\"", id);
+	close(fd);
+	if (ret == 0) {
+		unlink(fifo);
+		c.record->started = (struct oci_opt_bool){true, true};
+		ret = hk_store_save(&c, err);
+	}
+out:
+	hk_container_close(&c);
+	return ret;
+}
+
+/* A pidfd taken while the start time still matches: the signal cannot reach a reused pid. */
+static int open_init(const struct hk_record *r, struct hk_err **err)
+{
+	int fd = (int)syscall(SYS_pidfd_open, r->pid.value, 0);
+
+	if (fd < 0 || hk_pid_start_time(r->pid.value) != r->pid_start_time.value) {
+		if (fd >= 0)
+			close(fd);
+		return hk_fail(err, 0, "container \"%s\": container not running", r->id);
+	}
+	return fd;
+}
+
+/* Every process in the init's pid namespace, when it has one of its own. */
+static void signal_namespace(const struct hk_record *r, int sig)
+{
+	char path[64], mine[64], other[64];
+	struct dirent *e;
+	DIR *proc;
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/proc/%d/ns/pid", r->pid.value);
+	n = readlink(path, mine, sizeof(mine) - 1);
+	if (n <= 0 || (proc = opendir("/proc")) == NULL)
+		return;
+	mine[n] = '\0';
+	while ((e = readdir(proc)) != NULL) {
+		int pid = atoi(e->d_name);
+
+		if (pid <= 0)
+			continue;
+		snprintf(path, sizeof(path), "/proc/%d/ns/pid", pid);
+		n = readlink(path, other, sizeof(other) - 1);
+		if (n > 0 && (other[n] = '\0', strcmp(mine, other) == 0))
+			kill(pid, sig);
+	}
+	closedir(proc);
+}
+
+int hk_container_kill(const char *root, const char *id, int sig, bool all, struct hk_err **err)
+{
+	struct hk_container c;
+	int fd, ret = 0;
+
+	if (hk_store_open(root, id, false, &c, err) < 0)
+		return -1;
+	if (hk_container_status(c.record) == OCI_STATUS_STOPPED) {
+		ret = all ? 0 : hk_fail(err, 0, "container \"%s\": container not running", id);
+		hk_container_close(&c);
+		return ret;
+	}
+	fd = open_init(c.record, err);
+	if (fd < 0) {
+		hk_container_close(&c);
+		return all ? (hk_err_freep(err), 0) : -1;
+	}
+	if (all)
+		signal_namespace(c.record, sig);
+	if (syscall(SYS_pidfd_send_signal, fd, sig, NULL, 0) < 0 && !(all && errno == ESRCH))
+		ret = hk_fail(err, errno, "kill container \"%s\"", id);
+	close(fd);
+	hk_container_close(&c);
+	return ret;
+}
+
+/* SIGKILL and wait (a pidfd polls readable when the process is gone). */
+static int kill_and_wait(const struct hk_record *r, struct hk_err **err)
+{
+	int fd = open_init(r, err);
+	struct pollfd p;
+
+	if (fd < 0) {
+		hk_err_freep(err);
+		return 0; /* already gone */
+	}
+	signal_namespace(r, SIGKILL);
+	syscall(SYS_pidfd_send_signal, fd, SIGKILL, NULL, 0);
+	p = (struct pollfd){.fd = fd, .events = POLLIN};
+	while (poll(&p, 1, 10000) < 0 && errno == EINTR)
+		;
+	close(fd);
+	if (!(p.revents & POLLIN))
+		return hk_fail(err, ETIMEDOUT, "container \"%s\" did not die after SIGKILL", r->id);
+	return 0;
+}
+
+int hk_container_delete(const char *root, const char *id, bool force, struct hk_err **err)
+{
+	struct hk_container c;
+	enum oci_status status;
+	int ret = 0;
+
+	if (hk_store_open(root, id, true, &c, err) < 0) {
+		if (force && *err != NULL && strstr((*err)->msg, "does not exist") != NULL) {
+			hk_err_freep(err);
+			return 0;
+		}
+		return -1;
+	}
+	status = hk_container_status(c.record);
+	if ((status == OCI_STATUS_RUNNING || status == OCI_STATUS_PAUSED) && !force)
+		ret = hk_fail(err, 0, "cannot delete container \"%s\" that is %s: use --force", id,
+			      oci_name_of(&oci_statuses, (int)status));
+	else if (status != OCI_STATUS_STOPPED && c.record->pid.set)
+		ret = kill_and_wait(c.record, err);
+	if (ret == 0)
+		ret = hk_store_remove(&c, err);
+	hk_container_close(&c);
+	return ret;
+}

@@ -1,0 +1,146 @@
+#include "devices.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include "mounts.h"
+
+struct device {
+	const char *path;
+	char type;
+	long long major, minor;
+	unsigned mode;
+	unsigned uid, gid;
+};
+
+static const struct device default_devices[] = {
+    {"/dev/null", 'c', 1, 3, 0666, 0, 0},    {"/dev/zero", 'c', 1, 5, 0666, 0, 0},
+    {"/dev/full", 'c', 1, 7, 0666, 0, 0},    {"/dev/random", 'c', 1, 8, 0666, 0, 0},
+    {"/dev/urandom", 'c', 1, 9, 0666, 0, 0}, {"/dev/tty", 'c', 5, 0, 0666, 0, 0},
+};
+
+static const struct {
+	const char *path, *target;
+} default_links[] = {
+    {"/dev/fd", "/proc/self/fd"},	{"/dev/stdin", "/proc/self/fd/0"},
+    {"/dev/stdout", "/proc/self/fd/1"}, {"/dev/stderr", "/proc/self/fd/2"},
+    {"/dev/ptmx", "pts/ptmx"},
+};
+
+/* Opens the directory that will hold path, inside the root; *name points at the last part. */
+static int open_parent(int rootfd, const char *path, int *dirfd, const char **name,
+		       struct hk_err **err)
+{
+	char parent[4096];
+	const char *slash = strrchr(path, '/');
+
+	if (slash == NULL || slash[1] == '\0' || (size_t)(slash - path) >= sizeof(parent))
+		return hk_fail(err, EINVAL, "device path \"%s\"", path);
+	memcpy(parent, path, (size_t)(slash - path));
+	parent[slash - path] = '\0';
+	*name = slash + 1;
+	return hk_root_open(rootfd, parent[0] ? parent : "/", HK_CREATE_DIR, 0, dirfd, err);
+}
+
+static int bind_host_device(int dirfd, const char *name, const char *host, struct hk_err **err)
+{
+	char target[32];
+	int fd = openat(dirfd, name, O_CREAT | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0600);
+
+	if (fd < 0)
+		return hk_fail(err, errno, "create %s", name);
+	close(fd);
+	fd = openat(dirfd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return hk_fail(err, errno, "open %s", name);
+	hk_fd_path(fd, target);
+	if (mount(host, target, NULL, MS_BIND, NULL) < 0) {
+		close(fd);
+		return hk_fail(err, errno, "bind %s", host);
+	}
+	close(fd);
+	return 0;
+}
+
+static int make_device(int rootfd, const struct device *d, bool in_userns, struct hk_err **err)
+{
+	mode_t type = d->type == 'b' ? S_IFBLK : d->type == 'p' ? S_IFIFO : S_IFCHR;
+	const char *name;
+	int dirfd, ret = 0;
+
+	if (open_parent(rootfd, d->path, &dirfd, &name, err) < 0)
+		return -1;
+	if (unlinkat(dirfd, name, 0) < 0 && errno != ENOENT && errno != EISDIR)
+		ret = hk_fail(err, errno, "replace %s", d->path);
+	else if (in_userns && type != S_IFIFO)
+		ret = bind_host_device(dirfd, name, d->path, err);
+	else if (mknodat(dirfd, name, type | (d->mode & 07777),
+			 makedev((unsigned)d->major, (unsigned)d->minor)) < 0)
+		ret = hk_fail(err, errno, "mknod %s", d->path);
+	else if (fchownat(dirfd, name, d->uid, d->gid, AT_SYMLINK_NOFOLLOW) < 0 ||
+		 fchmodat(dirfd, name, d->mode & 07777, 0) < 0)
+		ret = hk_fail(err, errno, "chown %s", d->path);
+	close(dirfd);
+	return ret;
+}
+
+static bool configured(const struct oci_linux *l, const char *path)
+{
+	size_t i;
+
+	for (i = 0; l != NULL && i < l->devices.len; i++)
+		if (strcmp(l->devices.items[i].path, path) == 0)
+			return true;
+	return false;
+}
+
+static int make_links(int rootfd, struct hk_err **err)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(default_links) / sizeof(default_links[0]); i++) {
+		const char *name;
+		int dirfd;
+
+		if (open_parent(rootfd, default_links[i].path, &dirfd, &name, err) < 0)
+			return -1;
+		if (symlinkat(default_links[i].target, dirfd, name) < 0 && errno != EEXIST) {
+			close(dirfd);
+			return hk_fail(err, errno, "symlink %s", default_links[i].path);
+		}
+		close(dirfd);
+	}
+	return 0;
+}
+
+int hk_devices_create(int rootfd, const struct oci_config *c, bool in_userns, bool defaults,
+		      struct hk_err **err)
+{
+	const struct oci_linux *l = c->linux;
+	size_t i;
+
+	for (i = 0; defaults && i < sizeof(default_devices) / sizeof(default_devices[0]); i++)
+		if (!configured(l, default_devices[i].path) &&
+		    make_device(rootfd, &default_devices[i], in_userns, err) < 0)
+			return hk_prefix(err, "default device");
+	for (i = 0; l != NULL && i < l->devices.len; i++) {
+		const struct oci_device *od = &l->devices.items[i];
+		struct device d = {od->path,
+				   (char)od->type.value,
+				   od->major.value,
+				   od->minor.value,
+				   od->file_mode.set ? od->file_mode.value : 0666,
+				   od->uid.value,
+				   od->gid.value};
+
+		if (make_device(rootfd, &d, in_userns, err) < 0)
+			return hk_prefix(err, "linux.devices[%zu]", i);
+	}
+	return defaults ? make_links(rootfd, err) : 0;
+}

@@ -1,0 +1,432 @@
+#include "mounts.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/openat2.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <linux/magic.h>
+#include <sys/statfs.h>
+#include <sys/statvfs.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "mount_options.h"
+
+void hk_fd_path(int fd, char buf[32])
+{
+	snprintf(buf, 32, "/proc/self/fd/%d", fd);
+}
+
+static int openat2_in_root(int rootfd, const char *path, int flags, unsigned long long resolve)
+{
+	struct open_how how = {
+	    .flags = (unsigned long long)(flags | O_CLOEXEC),
+	    .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS | resolve,
+	};
+
+	return (int)syscall(SYS_openat2, rootfd, path, &how, sizeof(how));
+}
+
+/* Creates the missing components of path, one at a time, each resolved in the root again. */
+static int create_missing(int rootfd, const char *path, enum hk_create create,
+			  unsigned long long resolve, struct hk_err **err)
+{
+	char *copy = strdup(path), *slash = copy;
+	int ret = 0;
+
+	if (copy == NULL)
+		abort();
+	while (ret == 0 && slash != NULL) {
+		bool last;
+		char *name;
+		int parent, fd;
+
+		while (*slash == '/')
+			slash++;
+		slash = strchr(slash, '/');
+		last = slash == NULL || slash[strspn(slash, "/")] == '\0';
+		if (slash != NULL)
+			*slash = '\0';
+		fd = openat2_in_root(rootfd, copy, O_PATH, resolve);
+		if (fd >= 0) {
+			close(fd);
+		} else if (errno != ENOENT) {
+			ret = hk_fail(err, errno, "open \"%s\" in the rootfs", copy);
+		} else {
+			name = strrchr(copy, '/');
+			*name = '\0';
+			parent = openat2_in_root(rootfd, copy[0] ? copy : "/", O_PATH | O_DIRECTORY,
+						 resolve);
+			*name = '/';
+			if (parent < 0)
+				ret = hk_fail(err, errno, "open the parent of \"%s\" in the rootfs",
+					      copy);
+			else if (last && create == HK_CREATE_FILE)
+				fd = openat(parent, name + 1,
+					    O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC,
+					    0644);
+			else
+				fd = mkdirat(parent, name + 1, 0755);
+			if (parent >= 0 && fd < 0 && errno != EEXIST)
+				ret = hk_fail(err, errno, "create \"%s\" in the rootfs", copy);
+			if (parent >= 0 && fd > 0 && last && create == HK_CREATE_FILE)
+				close(fd);
+			if (parent >= 0)
+				close(parent);
+		}
+		if (slash != NULL)
+			*slash = '/';
+		if (last)
+			break;
+	}
+	free(copy);
+	return ret;
+}
+
+int hk_root_open(int rootfd, const char *path, enum hk_create create,
+		 unsigned long long extra_resolve, int *out, struct hk_err **err)
+{
+	int fd = openat2_in_root(rootfd, path, O_PATH, extra_resolve);
+
+	if (fd < 0 && errno == ENOENT && create != HK_NO_CREATE) {
+		if (create_missing(rootfd, path, create, extra_resolve, err) < 0)
+			return -1;
+		fd = openat2_in_root(rootfd, path, O_PATH, extra_resolve);
+	}
+	if (fd < 0)
+		return hk_fail(err, errno, "open \"%s\" in the rootfs", path);
+	*out = fd;
+	return 0;
+}
+
+/* ---- options ---- */
+
+struct mount_plan {
+	unsigned long flags, clear;
+	unsigned long propagation[8];
+	size_t npropagation;
+	struct mount_attr attr;
+	char data[4096];
+	bool recursive_attr;
+};
+
+static int plan_options(const struct oci_mount *m, struct mount_plan *p, struct hk_err **err)
+{
+	size_t i, used = 0;
+
+	memset(p, 0, sizeof(*p));
+	for (i = 0; i < m->options.len; i++) {
+		const char *name = m->options.items[i];
+		const struct hk_mount_option *o = hk_mount_option_find(name);
+
+		if (o == NULL) { /* filesystem data: size=, mode=, newinstance... */
+			int n = snprintf(p->data + used, sizeof(p->data) - used, "%s%s",
+					 used ? "," : "", name);
+
+			if (n < 0 || (size_t)n >= sizeof(p->data) - used)
+				return hk_fail(err, 0, "options too long");
+			used += (size_t)n;
+			continue;
+		}
+		switch (o->kind) {
+		case HK_MOPT_FLAG:
+			p->flags |= o->value;
+			p->clear &= ~o->value;
+			break;
+		case HK_MOPT_CLEAR:
+			p->flags &= ~o->value;
+			p->clear |= o->value;
+			break;
+		case HK_MOPT_PROPAGATION:
+			if (p->npropagation < 8)
+				p->propagation[p->npropagation++] = o->value;
+			break;
+		case HK_MOPT_ATTR_SET:
+			p->attr.attr_set |= o->value;
+			p->recursive_attr = true;
+			break;
+		case HK_MOPT_ATTR_CLEAR:
+			p->attr.attr_clr |= o->value;
+			p->recursive_attr = true;
+			break;
+		case HK_MOPT_EXTENSION:
+			return hk_fail(err, EOPNOTSUPP, "option \"%s\"", name);
+		}
+	}
+	return 0;
+}
+
+/* The flags a remount must keep: in a user namespace the kernel locks them. */
+static unsigned long locked_flags(const char *target)
+{
+	struct statvfs st;
+	unsigned long flags = 0;
+
+	if (statvfs(target, &st) < 0)
+		return 0;
+	if (st.f_flag & ST_NOSUID)
+		flags |= MS_NOSUID;
+	if (st.f_flag & ST_NODEV)
+		flags |= MS_NODEV;
+	if (st.f_flag & ST_NOEXEC)
+		flags |= MS_NOEXEC;
+	if (st.f_flag & ST_RDONLY)
+		flags |= MS_RDONLY;
+	return flags;
+}
+
+static int bind_remount(const char *target, unsigned long flags, struct hk_err **err)
+{
+	flags |= MS_BIND | MS_REMOUNT;
+	if (mount(NULL, target, NULL, flags, NULL) == 0)
+		return 0;
+	if (errno == EPERM && mount(NULL, target, NULL, flags | locked_flags(target), NULL) == 0)
+		return 0;
+	return hk_fail(err, errno, "remount");
+}
+
+static int apply_after(int mntfd, const struct mount_plan *p, struct hk_err **err)
+{
+	char target[32];
+	size_t i;
+
+	hk_fd_path(mntfd, target);
+	for (i = 0; i < p->npropagation; i++)
+		if (mount(NULL, target, NULL, p->propagation[i], NULL) < 0)
+			return hk_fail(err, errno, "set propagation");
+	if (p->recursive_attr && syscall(SYS_mount_setattr, mntfd, "", AT_EMPTY_PATH | AT_RECURSIVE,
+					 &p->attr, sizeof(p->attr)) < 0)
+		return hk_fail(err, errno, "set recursive attributes");
+	return 0;
+}
+
+static bool is_bind(const struct oci_mount *m, const struct mount_plan *p)
+{
+	return (p->flags & MS_BIND) || (m->type != NULL && strcmp(m->type, "bind") == 0);
+}
+
+static int source_path(const char *bundle, const char *source, char *buf, size_t size)
+{
+	if (source[0] == '/')
+		return snprintf(buf, size, "%s", source) < (int)size ? 0 : -1;
+	return snprintf(buf, size, "%s/%s", bundle, source) < (int)size ? 0 : -1;
+}
+
+/* One hierarchy of the host under the container's cgroup mount: v1 controllers by their super
+ * options, cgroup2 as is. With a cgroup namespace of its own the container sees its own subtree. */
+static int mount_hierarchy(int rootfd, const char *dest, const char *name, const char *fstype,
+			   const char *options, unsigned long flags, struct hk_err **err)
+{
+	char path[4096], target[32];
+	int fd, ret;
+
+	snprintf(path, sizeof(path), "%s/%s", dest, name);
+	if (hk_root_open(rootfd, path, HK_CREATE_DIR, RESOLVE_NO_SYMLINKS, &fd, err) < 0)
+		return -1;
+	hk_fd_path(fd, target);
+	ret = mount(fstype, target, fstype, flags, strcmp(fstype, "cgroup") == 0 ? options : NULL);
+	close(fd);
+	return ret < 0 ? hk_fail(err, errno, "mount %s hierarchy %s", fstype, name) : 0;
+}
+
+/* The controllers in a v1 super-options field ("rw,cpu,cpuacct"), without rw/ro. */
+static void v1_options(const char *super, char *out, size_t size)
+{
+	const char *p = super;
+
+	out[0] = '\0';
+	while (*p) {
+		size_t n = strcspn(p, ",");
+
+		if (!(n == 2 && (!strncmp(p, "rw", 2) || !strncmp(p, "ro", 2))))
+			snprintf(out + strlen(out), size - strlen(out), "%s%.*s", out[0] ? "," : "",
+				 (int)n, p);
+		p += n + (p[n] == ',');
+	}
+}
+
+/* Walks the host's mountinfo for the hierarchies under /sys/fs/cgroup. */
+static int mount_cgroup_v1(int rootfd, const char *dest, unsigned long flags, struct hk_err **err)
+{
+	FILE *f = fopen("/proc/self/mountinfo", "re");
+	char line[4096];
+	int ret = 0;
+
+	if (f == NULL)
+		return hk_fail(err, errno, "read /proc/self/mountinfo");
+	while (ret == 0 && fgets(line, sizeof(line), f) != NULL) {
+		char point[1024], fstype[64], super[1024], opts[1024];
+		const char *sep = strstr(line, " - ");
+
+		if (sep == NULL || sscanf(line, "%*s %*s %*s %*s %1023s", point) != 1 ||
+		    sscanf(sep, " - %63s %*s %1023s", fstype, super) != 2)
+			continue;
+		if (strncmp(point, "/sys/fs/cgroup/", 15) != 0 || strchr(point + 15, '/') != NULL)
+			continue;
+		if (strcmp(fstype, "cgroup") != 0 && strcmp(fstype, "cgroup2") != 0)
+			continue;
+		v1_options(super, opts, sizeof(opts));
+		ret = mount_hierarchy(rootfd, dest, point + 15, fstype, opts, flags, err);
+	}
+	fclose(f);
+	return ret;
+}
+
+static int mount_cgroup(int rootfd, const struct oci_mount *m, const struct mount_plan *p,
+			struct hk_err **err)
+{
+	unsigned long flags =
+	    p->flags & (MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_RELATIME | MS_RDONLY);
+	struct statfs st;
+	char target[32];
+	int fd, ret;
+
+	if (hk_root_open(rootfd, m->destination, HK_CREATE_DIR, RESOLVE_NO_SYMLINKS, &fd, err) < 0)
+		return -1;
+	hk_fd_path(fd, target);
+	if (statfs("/sys/fs/cgroup", &st) == 0 && st.f_type == CGROUP2_SUPER_MAGIC) {
+		ret = mount("cgroup2", target, "cgroup2", flags, NULL);
+		close(fd);
+		return ret < 0 ? hk_fail(err, errno, "mount cgroup2") : 0;
+	}
+	ret = mount("tmpfs", target, "tmpfs", flags & ~(unsigned long)MS_RDONLY, "mode=755");
+	close(fd);
+	if (ret < 0)
+		return hk_fail(err, errno, "mount tmpfs for the cgroup hierarchies");
+	if (mount_cgroup_v1(rootfd, m->destination, flags, err) < 0)
+		return -1;
+	if (!(flags & MS_RDONLY))
+		return 0;
+	if (hk_root_open(rootfd, m->destination, HK_NO_CREATE, 0, &fd, err) < 0)
+		return -1;
+	hk_fd_path(fd, target);
+	ret = bind_remount(target, flags, err);
+	close(fd);
+	return ret;
+}
+
+static int do_mount(int rootfd, const char *bundle, const struct oci_mount *m,
+		    const struct mount_plan *p, struct hk_err **err)
+{
+	bool bind = is_bind(m, p);
+	bool special = m->type && (!strcmp(m->type, "proc") || !strcmp(m->type, "sysfs"));
+	enum hk_create create = HK_CREATE_DIR;
+	char source[4096], target[32];
+	struct stat st;
+	int fd, ret;
+
+	if (m->type != NULL && strcmp(m->type, "cgroup") == 0)
+		return mount_cgroup(rootfd, m, p, err);
+	if (bind) {
+		if (m->source == NULL || source_path(bundle, m->source, source, sizeof(source)) < 0)
+			return hk_fail(err, EINVAL, "bind source");
+		if (stat(source, &st) < 0)
+			return hk_fail(err, errno, "bind source %s", source);
+		if (!S_ISDIR(st.st_mode))
+			create = HK_CREATE_FILE;
+	}
+	/* proc and sysfs never over a symlink (CVE-2019-16884, CVE-2019-19921). */
+	if (hk_root_open(rootfd, m->destination, create, special ? RESOLVE_NO_SYMLINKS : 0, &fd,
+			 err) < 0)
+		return -1;
+	if (special && (fstat(fd, &st) < 0 || !S_ISDIR(st.st_mode))) {
+		close(fd);
+		return hk_fail(err, ENOTDIR, "mount destination");
+	}
+	hk_fd_path(fd, target);
+	if (bind)
+		ret = mount(source, target, NULL, MS_BIND | (p->flags & MS_REC), NULL);
+	else
+		ret = mount(m->source ? m->source : m->type, target, m->type,
+			    p->flags & ~(unsigned long)MS_REC, p->data[0] ? p->data : NULL);
+	close(fd);
+	if (ret < 0)
+		return hk_fail(err, errno, "mount");
+	if (hk_root_open(rootfd, m->destination, HK_NO_CREATE, 0, &fd, err) < 0)
+		return -1; /* the new mount's root, not the directory beneath it */
+	hk_fd_path(fd, target);
+	ret = 0;
+	if (bind && (p->flags & ~(unsigned long)(MS_BIND | MS_REC | MS_REMOUNT)))
+		ret = bind_remount(target, p->flags & ~(unsigned long)(MS_BIND | MS_REC), err);
+	if (ret == 0)
+		ret = apply_after(fd, p, err);
+	close(fd);
+	return ret;
+}
+
+int hk_mount_entry(int rootfd, const char *bundle, const struct oci_mount *m, size_t index,
+		   struct hk_err **err)
+{
+	struct mount_plan p;
+
+	if (plan_options(m, &p, err) < 0 || do_mount(rootfd, bundle, m, &p, err) < 0)
+		return hk_prefix(err, "mounts[%zu]: mount \"%s\" on \"%s\"", index,
+				 m->source ? m->source : (m->type ? m->type : "none"),
+				 m->destination);
+	return 0;
+}
+
+int hk_mask_paths(int rootfd, const struct oci_strv *paths, struct hk_err **err)
+{
+	size_t i;
+
+	for (i = 0; i < paths->len; i++) {
+		char target[32];
+		struct stat st;
+		int fd, ret;
+
+		if (hk_root_open(rootfd, paths->items[i], HK_NO_CREATE, 0, &fd, err) < 0) {
+			if ((*err)->errnum != ENOENT)
+				return hk_prefix(err, "linux.maskedPaths[%zu]", i);
+			hk_err_freep(err);
+			continue;
+		}
+		hk_fd_path(fd, target);
+		if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode))
+			ret = mount("tmpfs", target, "tmpfs", MS_RDONLY, "size=0k,mode=000");
+		else
+			ret = mount("/dev/null", target, NULL, MS_BIND, NULL);
+		close(fd);
+		if (ret < 0)
+			return hk_fail(err, errno, "linux.maskedPaths[%zu]: mask \"%s\"", i,
+				       paths->items[i]);
+	}
+	return 0;
+}
+
+int hk_readonly_paths(int rootfd, const struct oci_strv *paths, struct hk_err **err)
+{
+	size_t i;
+
+	for (i = 0; i < paths->len; i++) {
+		char target[32];
+		int fd, ret;
+
+		if (hk_root_open(rootfd, paths->items[i], HK_NO_CREATE, 0, &fd, err) < 0) {
+			if ((*err)->errnum != ENOENT)
+				return hk_prefix(err, "linux.readonlyPaths[%zu]", i);
+			hk_err_freep(err);
+			continue;
+		}
+		hk_fd_path(fd, target);
+		ret = mount(target, target, NULL, MS_BIND | MS_REC, NULL);
+		close(fd);
+		if (ret == 0 &&
+		    hk_root_open(rootfd, paths->items[i], HK_NO_CREATE, 0, &fd, err) == 0) {
+			hk_fd_path(fd, target);
+			ret =
+			    bind_remount(target, MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, err);
+			close(fd);
+		} else if (ret < 0) {
+			hk_fail(err, errno, "bind");
+		}
+		if (ret < 0)
+			return hk_prefix(err, "linux.readonlyPaths[%zu]: \"%s\"", i,
+					 paths->items[i]);
+	}
+	return 0;
+}

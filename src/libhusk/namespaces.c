@@ -1,0 +1,163 @@
+#include "namespaces.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/nsfs.h>
+#include <sched.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#ifndef CLONE_NEWTIME
+#define CLONE_NEWTIME 0x00000080
+#endif
+
+const struct hk_ns_kind hk_ns_kinds[OCI_NS_COUNT] = {
+    [OCI_NS_PID] = {CLONE_NEWPID, "pid"},	   [OCI_NS_NETWORK] = {CLONE_NEWNET, "net"},
+    [OCI_NS_MOUNT] = {CLONE_NEWNS, "mnt"},	   [OCI_NS_IPC] = {CLONE_NEWIPC, "ipc"},
+    [OCI_NS_UTS] = {CLONE_NEWUTS, "uts"},	   [OCI_NS_USER] = {CLONE_NEWUSER, "user"},
+    [OCI_NS_CGROUP] = {CLONE_NEWCGROUP, "cgroup"}, [OCI_NS_TIME] = {CLONE_NEWTIME, "time"},
+};
+
+int hk_ns_new_flags(const struct oci_config *config)
+{
+	int flags = 0;
+	size_t i;
+
+	if (config->linux == NULL)
+		return 0;
+	for (i = 0; i < config->linux->namespaces.len; i++) {
+		const struct oci_namespace *ns = &config->linux->namespaces.items[i];
+
+		if (ns->path == NULL)
+			flags |= hk_ns_kinds[ns->type.value].clone_flag;
+	}
+	return flags;
+}
+
+static int open_ns(const struct oci_namespace *ns, int *out, struct hk_err **err)
+{
+	const struct hk_ns_kind *kind = &hk_ns_kinds[ns->type.value];
+	int fd = open(ns->path, O_RDONLY | O_CLOEXEC);
+	int type;
+
+	if (fd < 0)
+		return hk_fail(err, errno, "open %s namespace %s", kind->proc, ns->path);
+	type = ioctl(fd, NS_GET_NSTYPE);
+	if (type != kind->clone_flag) {
+		close(fd);
+		return hk_fail(err, 0, "%s is not a %s namespace", ns->path,
+			       oci_name_of(&oci_namespace_types, ns->type.value));
+	}
+	*out = fd;
+	return 0;
+}
+
+int hk_ns_open_paths(const struct oci_config *config, int fds[OCI_NS_COUNT], struct hk_err **err)
+{
+	size_t i;
+
+	for (i = 0; i < OCI_NS_COUNT; i++)
+		fds[i] = -1;
+	if (config->linux == NULL)
+		return 0;
+	for (i = 0; i < config->linux->namespaces.len; i++) {
+		const struct oci_namespace *ns = &config->linux->namespaces.items[i];
+
+		if (ns->path != NULL && open_ns(ns, &fds[ns->type.value], err) < 0) {
+			hk_ns_close_paths(fds);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+void hk_ns_close_paths(int fds[OCI_NS_COUNT])
+{
+	size_t i;
+
+	for (i = 0; i < OCI_NS_COUNT; i++) {
+		if (fds[i] >= 0)
+			close(fds[i]);
+		fds[i] = -1;
+	}
+}
+
+int hk_ns_join(const int fds[OCI_NS_COUNT], struct hk_err **err)
+{
+	static const int order[] = {OCI_NS_USER, OCI_NS_PID,	OCI_NS_NETWORK, OCI_NS_IPC,
+				    OCI_NS_UTS,	 OCI_NS_CGROUP, OCI_NS_TIME,	OCI_NS_MOUNT};
+	size_t i;
+
+	for (i = 0; i < sizeof(order) / sizeof(order[0]); i++) {
+		int t = order[i];
+
+		if (fds[t] >= 0 && setns(fds[t], hk_ns_kinds[t].clone_flag) < 0)
+			return hk_fail(err, errno, "join %s namespace", hk_ns_kinds[t].proc);
+	}
+	return 0;
+}
+
+static int write_proc_file(pid_t pid, const char *name, const char *text, struct hk_err **err)
+{
+	char path[64];
+	size_t len = strlen(text);
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/%s", (int)pid, name);
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return hk_fail(err, errno, "open %s", path);
+	if (write(fd, text, len) != (ssize_t)len) {
+		int saved = errno;
+
+		close(fd);
+		return hk_fail(err, saved, "write \"%.*s\" to %s", (int)strcspn(text, "\n"), text,
+			       path);
+	}
+	close(fd);
+	return 0;
+}
+
+static void format_map(const struct oci_id_mapping *m, size_t n, char *buf, size_t size)
+{
+	size_t i, used = 0;
+
+	buf[0] = '\0';
+	for (i = 0; i < n && used < size; i++)
+		used +=
+		    (size_t)snprintf(buf + used, size - used, "%u %u %u\n", m[i].container_id.value,
+				     m[i].host_id.value, m[i].size.value);
+}
+
+int hk_ns_write_id_maps(pid_t pid, const struct oci_linux *l, struct hk_err **err)
+{
+	char map[8192];
+
+	format_map(l->uid_mappings.items, l->uid_mappings.len, map, sizeof(map));
+	if (write_proc_file(pid, "uid_map", map, err) < 0)
+		return hk_prefix(err, "linux.uidMappings");
+	format_map(l->gid_mappings.items, l->gid_mappings.len, map, sizeof(map));
+	if (write_proc_file(pid, "gid_map", map, err) < 0)
+		return hk_prefix(err, "linux.gidMappings");
+	return 0;
+}
+
+int hk_ns_write_time_offsets(const struct oci_linux *l, struct hk_err **err)
+{
+	char text[256];
+	size_t i, used = 0;
+
+	if (l == NULL || l->time_offsets.len == 0)
+		return 0;
+	for (i = 0; i < l->time_offsets.len; i++) {
+		const struct oci_time_offset *t = &l->time_offsets.items[i];
+
+		used += (size_t)snprintf(text + used, sizeof(text) - used, "%s %lld %u\n", t->key,
+					 (long long)t->secs.value, t->nanosecs.value);
+	}
+	if (write_proc_file(getpid(), "timens_offsets", text, err) < 0)
+		return hk_prefix(err, "linux.timeOffsets");
+	return 0;
+}

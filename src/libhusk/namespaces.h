@@ -1,0 +1,31 @@
+/* Namespaces: the OCI types mapped to the kernel's, joining by path, creating, id maps. */
+#ifndef HUSK_NAMESPACES_H
+#define HUSK_NAMESPACES_H
+
+#include <sys/types.h>
+
+#include "config.h"
+
+struct hk_ns_kind {
+	int clone_flag;	  /* CLONE_NEW* */
+	const char *proc; /* the name under /proc/PID/ns */
+};
+/* Indexed by enum oci_ns_type. */
+extern const struct hk_ns_kind hk_ns_kinds[OCI_NS_COUNT];
+
+/* The CLONE_NEW* flags of the namespaces the config creates (no path). */
+int hk_ns_new_flags(const struct oci_config *config);
+
+/* Opens every namespace given by path, checking that each is a namespace of its type. fds[type]
+ * is -1 for the others. Done in the parent, before any fork, so errors come early. */
+int hk_ns_open_paths(const struct oci_config *config, int fds[OCI_NS_COUNT], struct hk_err **err);
+void hk_ns_close_paths(int fds[OCI_NS_COUNT]);
+/* setns into each opened namespace: user first (it owns the others), mount last. */
+int hk_ns_join(const int fds[OCI_NS_COUNT], struct hk_err **err);
+
+/* Writes /proc/PID/uid_map and gid_map from linux.uidMappings/gidMappings. */
+int hk_ns_write_id_maps(pid_t pid, const struct oci_linux *l, struct hk_err **err);
+/* Writes /proc/self/timens_offsets (after unshare(CLONE_NEWTIME), before any child). */
+int hk_ns_write_time_offsets(const struct oci_linux *l, struct hk_err **err);
+
+#endif

@@ -1,0 +1,18 @@
+/* The container's root: propagation, the bundle's rootfs bound and filled, then pivot_root. */
+#ifndef HUSK_ROOTFS_H
+#define HUSK_ROOTFS_H
+
+#include <stdbool.h>
+
+#include "config.h"
+
+/* In the new mount namespace: "/" made slave (or rootfsPropagation), rootfs bound onto itself,
+ * then every mount of config.json and /dev. *rootfd is an O_PATH fd of the rootfs. */
+int hk_rootfs_prepare(const struct oci_config *c, const char *bundle, const char *rootfs,
+		      bool in_userns, int *rootfd, struct hk_err **err);
+/* Masked and read-only paths, then pivot_root (MS_MOVE + chroot with no_pivot), then the root
+ * made read-only when root.readonly. */
+int hk_rootfs_finish(const struct oci_config *c, const char *rootfs, int rootfd, bool no_pivot,
+		     struct hk_err **err);
+
+#endif

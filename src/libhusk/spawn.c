@@ -1,0 +1,336 @@
+/* The creation protocol, stage by stage, in the order it runs. */
+#include "spawn.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/close_range.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "namespaces.h"
+#include "netlink.h"
+#include "process.h"
+#include "rootfs.h"
+#include "sync.h"
+#include "sysctl.h"
+#include "terminal.h"
+
+struct stage {
+	struct hk_spawn *s;
+	int sock; /* the child's end of the sync socketpair */
+	int ns_fds[OCI_NS_COUNT];
+	pid_t husk; /* the parent, to notice it dying */
+};
+
+int hk_spawn_check(const struct oci_config *c, bool have_console, struct hk_err **err)
+{
+	const struct oci_namespace *mnt = oci_config_namespace(c, OCI_NS_MOUNT);
+
+	if (c->process == NULL)
+		return hk_fail(err, 0, "config.json: process: required to create a container");
+	if (mnt == NULL || mnt->path != NULL)
+		return hk_fail(err, 0,
+			       "config.json: linux.namespaces: a new mount namespace is required");
+	if (c->process->terminal.value && !have_console)
+		return hk_fail(err, 0, "config.json: process.terminal needs --console-socket");
+	return hk_sysctl_check(c, err);
+}
+
+/* A stage reports its failure as text and exits; the parent prints it. */
+static __attribute__((noreturn)) void stage_fail(struct stage *st, struct hk_err *err)
+{
+	hk_sync_send(st->sock, SYNC_ERROR, err ? err->errnum : 0, err ? err->msg : "failed", -1,
+		     NULL);
+	_exit(1);
+}
+
+static bool is_new(const struct oci_config *c, int type)
+{
+	const struct oci_namespace *ns = oci_config_namespace(c, type);
+
+	return ns != NULL && ns->path == NULL;
+}
+
+/* ---- stage 2: the container's pid 1 ---- */
+
+static int setup_uts(const struct oci_config *c, struct hk_err **err)
+{
+	if (c->hostname != NULL && sethostname(c->hostname, strlen(c->hostname)) < 0)
+		return hk_fail(err, errno, "hostname: sethostname \"%s\"", c->hostname);
+	if (c->domainname != NULL && setdomainname(c->domainname, strlen(c->domainname)) < 0)
+		return hk_fail(err, errno, "domainname: setdomainname \"%s\"", c->domainname);
+	return 0;
+}
+
+static int set_oom_score_adj(const struct oci_process *p, struct hk_err **err)
+{
+	char text[16];
+	int fd, n;
+
+	if (!p->oom_score_adj.set)
+		return 0;
+	n = snprintf(text, sizeof(text), "%d", p->oom_score_adj.value);
+	fd = open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC);
+	if (fd < 0 || write(fd, text, (size_t)n) != n) {
+		int saved = errno;
+
+		if (fd >= 0)
+			close(fd);
+		return hk_fail(err, saved, "process.oomScoreAdj: write %s", text);
+	}
+	close(fd);
+	return 0;
+}
+
+/* Everything that needs the host's view (the bundle, /proc of the host) happens before pivot. */
+static int stage2_root(struct stage *st, int *slave, struct hk_err **err)
+{
+	const struct oci_config *c = st->s->config;
+	int rootfd, master = -1, ret;
+
+	if (is_new(c, OCI_NS_NETWORK) && hk_netlink_loopback_up(err) < 0)
+		return -1;
+	if (setup_uts(c, err) < 0 || set_oom_score_adj(c->process, err) < 0)
+		return -1;
+	if (hk_rootfs_prepare(c, st->s->bundle, st->s->rootfs, is_new(c, OCI_NS_USER), &rootfd,
+			      err) < 0)
+		return -1;
+	ret = 0;
+	if (c->process->terminal.value) {
+		ret = hk_terminal_open(rootfd, c->process, &master, slave, err);
+		if (ret == 0)
+			ret = hk_sync_send(st->sock, SYNC_CONSOLE, 0, NULL, master, err);
+		if (master >= 0)
+			close(master);
+	}
+	if (ret == 0)
+		ret = hk_rootfs_finish(c, st->s->rootfs, rootfd, st->s->no_pivot, err);
+	close(rootfd);
+	return ret;
+}
+
+/* Inside the new root: the process as config.json describes it, down to the last step before
+ * execve, so that `start` has nothing left to fail. */
+static int stage2_process(struct stage *st, int slave, char *exe, size_t size, struct hk_err **err)
+{
+	const struct oci_config *c = st->s->config;
+	const struct oci_process *p = c->process;
+
+	if (hk_sysctl_apply(c, err) < 0 || setsid() < 0)
+		return -1;
+	if (slave >= 0 && hk_terminal_attach(slave, err) < 0)
+		return -1;
+	if (!st->s->no_new_keyring && syscall(SYS_keyctl, 1 /* JOIN_SESSION_KEYRING */, NULL) < 0 &&
+	    errno != ENOSYS)
+		return hk_fail(err, errno, "create a session keyring");
+	if (hk_process_set_rlimits(p, err) < 0 || hk_process_set_scheduling(c, err) < 0)
+		return -1;
+	if (hk_process_set_identity(p, is_new(c, OCI_NS_USER), err) < 0)
+		return -1;
+	if (hk_process_enter_cwd(p, err) < 0 || hk_process_find_exec(p, exe, size, err) < 0)
+		return -1;
+	/* Only stdio and the preserved fds reach the program (CVE-2024-21626). */
+	if (syscall(SYS_close_range, 3 + st->s->preserve_fds, ~0u, CLOSE_RANGE_CLOEXEC) < 0)
+		return hk_fail(err, errno, "close_range");
+	return 0;
+}
+
+static __attribute__((noreturn)) void stage2(struct stage *st)
+{
+	struct hk_err *err = NULL;
+	char exe[4096], byte;
+	int slave = -1;
+	ssize_t n;
+
+	/* getppid() is 0 across the pid namespace: a dead husk shows as a failed send instead. */
+	prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+	if (stage2_root(st, &slave, &err) < 0 ||
+	    stage2_process(st, slave, exe, sizeof(exe), &err) < 0)
+		stage_fail(st, err);
+	/* From here on the container outlives husk: `create` returns once it has the pid. */
+	prctl(PR_SET_PDEATHSIG, 0, 0, 0, 0);
+	if (hk_sync_send(st->sock, SYNC_READY, 0, NULL, -1, &err) < 0)
+		_exit(1);
+	close(st->sock);
+	do
+		n = read(st->s->exec_fifo, &byte, 1);
+	while (n < 0 && errno == EINTR);
+	if (n != 1)
+		_exit(1);
+	close(st->s->exec_fifo);
+	execve(exe, st->s->config->process->args.items, st->s->config->process->env.items);
+	dprintf(STDERR_FILENO, "husk: exec \"%s\": %s\n", exe, strerror(errno));
+	_exit(127);
+}
+
+/* ---- stage 1: namespaces ---- */
+
+/* Closes every fd from `from` up but those in keep: nothing of husk's (the flock'ed state
+ * directory above all) may live on in the container. */
+static void close_fds_except(int from, const int *keep, size_t n)
+{
+	int lowest = from;
+
+	for (;;) {
+		int next = -1;
+		size_t i;
+
+		for (i = 0; i < n; i++)
+			if (keep[i] >= lowest && (next < 0 || keep[i] < next))
+				next = keep[i];
+		if (next < 0) {
+			syscall(SYS_close_range, lowest, ~0u, 0);
+			return;
+		}
+		if (next > lowest)
+			syscall(SYS_close_range, lowest, next - 1, 0);
+		lowest = next + 1;
+	}
+}
+
+static int stage1_userns(struct stage *st, struct hk_err **err)
+{
+	struct hk_sync_msg msg;
+
+	if (unshare(CLONE_NEWUSER) < 0)
+		return hk_fail(err, errno, "create the user namespace");
+	if (hk_sync_send(st->sock, SYNC_MAP_IDS, 0, NULL, -1, err) < 0 ||
+	    hk_sync_expect(st->sock, SYNC_IDS_MAPPED, &msg, err) < 0)
+		return -1;
+	if (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0)
+		return hk_fail(err, errno, "become root in the user namespace (is 0 mapped?)");
+	return 0;
+}
+
+static __attribute__((noreturn)) void stage1(struct stage *st)
+{
+	const struct oci_config *c = st->s->config;
+	int flags = hk_ns_new_flags(c) & ~CLONE_NEWUSER;
+	struct hk_err *err = NULL;
+	pid_t pid;
+
+	int keep[OCI_NS_COUNT + 2];
+	size_t nkeep = 0, i;
+
+	prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+	if (getppid() != st->husk)
+		_exit(1);
+	keep[nkeep++] = st->sock;
+	keep[nkeep++] = st->s->exec_fifo;
+	for (i = 0; i < OCI_NS_COUNT; i++)
+		if (st->ns_fds[i] >= 0)
+			keep[nkeep++] = st->ns_fds[i];
+	close_fds_except(3 + st->s->preserve_fds, keep, nkeep);
+	if (hk_ns_join(st->ns_fds, &err) < 0)
+		stage_fail(st, err);
+	hk_ns_close_paths(st->ns_fds);
+	if (is_new(c, OCI_NS_USER) && stage1_userns(st, &err) < 0)
+		stage_fail(st, err);
+	if (unshare(flags) < 0) {
+		hk_fail(&err, errno, "create namespaces (flags 0x%x)", flags);
+		stage_fail(st, err);
+	}
+	if (hk_ns_write_time_offsets(c->linux, &err) < 0)
+		stage_fail(st, err);
+	/* CLONE_PARENT: pid 1 is husk's child, so `run` waits for it and create's caller inherits
+	 * it when husk exits. */
+	pid = (pid_t)syscall(SYS_clone, CLONE_PARENT | SIGCHLD, 0, NULL, NULL, 0);
+	if (pid < 0) {
+		hk_fail(&err, errno, "clone the container's init");
+		stage_fail(st, err);
+	}
+	if (pid == 0)
+		stage2(st);
+	hk_sync_send(st->sock, SYNC_INIT_PID, pid, NULL, -1, NULL);
+	_exit(0);
+}
+
+/* ---- the parent ---- */
+
+static int parent_loop(struct hk_spawn *s, int sock, pid_t stage1_pid, struct hk_err **err)
+{
+	for (;;) {
+		struct hk_sync_msg msg;
+		int fd = -1, ret = 0;
+
+		if (hk_sync_recv(sock, &msg, &fd, err) < 0)
+			return -1;
+		switch (msg.type) {
+		case SYNC_MAP_IDS:
+			if (hk_ns_write_id_maps(stage1_pid, s->config->linux, err) < 0)
+				return -1;
+			ret = hk_sync_send(sock, SYNC_IDS_MAPPED, 0, NULL, -1, err);
+			break;
+		case SYNC_INIT_PID:
+			s->pid = msg.value;
+			ret = s->on_pid != NULL ? s->on_pid(s->pid, s->data, err) : 0;
+			break;
+		case SYNC_CONSOLE:
+			if (s->console_socket != NULL) {
+				ret = hk_console_send(s->console_socket, fd, err);
+				close(fd);
+			} else {
+				s->master = fd;
+			}
+			break;
+		case SYNC_READY:
+			return 0;
+		case SYNC_ERROR:
+			errno = msg.value;
+			return hk_fail(err, 0, "%s", msg.text);
+		default:
+			return hk_fail(err, 0, "sync: unexpected message %u", msg.type);
+		}
+		if (ret < 0)
+			return -1;
+	}
+}
+
+int hk_spawn(struct hk_spawn *s, struct hk_err **err)
+{
+	struct stage st = {.s = s, .husk = getpid()};
+	pid_t stage1_pid;
+	int socks[2], ret;
+
+	s->pid = 0;
+	s->master = -1;
+	if (hk_ns_open_paths(s->config, st.ns_fds, err) < 0)
+		return -1;
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, socks) < 0) {
+		hk_ns_close_paths(st.ns_fds);
+		return hk_fail(err, errno, "socketpair");
+	}
+	st.sock = socks[1];
+	stage1_pid = fork();
+	if (stage1_pid == 0) {
+		close(socks[0]);
+		stage1(&st);
+	}
+	close(socks[1]);
+	hk_ns_close_paths(st.ns_fds);
+	if (stage1_pid < 0) {
+		close(socks[0]);
+		return hk_fail(err, errno, "fork");
+	}
+	ret = parent_loop(s, socks[0], stage1_pid, err);
+	close(socks[0]);
+	waitpid(stage1_pid, NULL, 0);
+	if (ret < 0 && s->pid > 0) {
+		kill(s->pid, SIGKILL);
+		waitpid(s->pid, NULL, 0);
+	}
+	if (ret < 0 && s->master >= 0) {
+		close(s->master);
+		s->master = -1;
+	}
+	return ret;
+}

@@ -1,0 +1,29 @@
+/* The creation protocol (sync.h draws it): builds the container's pid 1 and leaves it waiting. */
+#ifndef HUSK_SPAWN_H
+#define HUSK_SPAWN_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include "config.h"
+
+struct hk_spawn {
+	const struct oci_config *config;
+	const char *bundle, *rootfs; /* absolute */
+	const char *console_socket;  /* where the pty master goes (process.terminal) */
+	int exec_fifo;		     /* O_RDWR fd of exec.fifo: pid 1 reads one byte, then execs */
+	int preserve_fds;	     /* fds 3 .. 3+n-1 pass to the process */
+	bool no_pivot, no_new_keyring;
+	/* called in the parent as soon as pid 1's host pid is known, so that an interrupted create
+	 * leaves a record that `delete --force` can clean up */
+	int (*on_pid)(pid_t pid, void *data, struct hk_err **err);
+	void *data;
+	pid_t pid;  /* out: the host pid of the container's pid 1 (a child of the caller) */
+	int master; /* out: the pty master when terminal and no console socket, else -1 */
+};
+
+/* Checks what the runtime needs beyond a valid document (a process, a mount namespace...). */
+int hk_spawn_check(const struct oci_config *c, bool have_console, struct hk_err **err);
+int hk_spawn(struct hk_spawn *s, struct hk_err **err);
+
+#endif

@@ -1,0 +1,87 @@
+#include "sync.h"
+
+#include <errno.h>
+#include <stddef.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+int hk_sync_send(int sock, enum hk_sync_type type, int32_t value, const char *text, int fd,
+		 struct hk_err **err)
+{
+	struct hk_sync_msg msg = {.type = type, .value = value};
+	char control[CMSG_SPACE(sizeof(int))] = {0};
+	struct iovec iov = {&msg, offsetof(struct hk_sync_msg, text)};
+	struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1};
+
+	if (text != NULL) {
+		size_t n = strnlen(text, sizeof(msg.text) - 1);
+
+		memcpy(msg.text, text, n);
+		iov.iov_len += n + 1;
+	}
+	if (fd >= 0) {
+		struct cmsghdr *cm;
+
+		mh.msg_control = control;
+		mh.msg_controllen = sizeof(control);
+		cm = CMSG_FIRSTHDR(&mh);
+		cm->cmsg_level = SOL_SOCKET;
+		cm->cmsg_type = SCM_RIGHTS;
+		cm->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(cm), &fd, sizeof(int));
+	}
+	while (sendmsg(sock, &mh, MSG_NOSIGNAL) < 0)
+		if (errno != EINTR)
+			return hk_fail(err, errno, "sync: send message %u", type);
+	return 0;
+}
+
+int hk_sync_recv(int sock, struct hk_sync_msg *msg, int *fd, struct hk_err **err)
+{
+	char control[CMSG_SPACE(sizeof(int))];
+	struct iovec iov = {msg, sizeof(*msg)};
+	struct msghdr mh = {.msg_iov = &iov,
+			    .msg_iovlen = 1,
+			    .msg_control = control,
+			    .msg_controllen = sizeof(control)};
+	struct cmsghdr *cm;
+	ssize_t n;
+
+	if (fd != NULL)
+		*fd = -1;
+	memset(msg, 0, sizeof(*msg));
+	do
+		n = recvmsg(sock, &mh, MSG_CMSG_CLOEXEC);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return hk_fail(err, errno, "sync: receive");
+	if (n == 0)
+		return hk_fail(err, 0, "container init exited before it was set up");
+	if ((size_t)n < offsetof(struct hk_sync_msg, text))
+		return hk_fail(err, 0, "sync: short message");
+	msg->text[sizeof(msg->text) - 1] = '\0';
+	for (cm = CMSG_FIRSTHDR(&mh); cm != NULL; cm = CMSG_NXTHDR(&mh, cm)) {
+		if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS) {
+			int got;
+
+			memcpy(&got, CMSG_DATA(cm), sizeof(int));
+			if (fd != NULL && *fd < 0)
+				*fd = got;
+			else
+				close(got);
+		}
+	}
+	return 0;
+}
+
+int hk_sync_expect(int sock, enum hk_sync_type type, struct hk_sync_msg *msg, struct hk_err **err)
+{
+	if (hk_sync_recv(sock, msg, NULL, err) < 0)
+		return -1;
+	if (msg->type == SYNC_ERROR)
+		return hk_fail(err, 0, "%s", msg->text);
+	if (msg->type != type)
+		return hk_fail(err, 0, "sync: expected message %u, got %u", type, msg->type);
+	return 0;
+}

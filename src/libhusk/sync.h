@@ -1,0 +1,49 @@
+/* The messages of the creation protocol, shared by both ends (spawn.c runs the stages in order).
+ *
+ *   husk (parent)                 stage 1 (host pid ns)           stage 2 (the container's pid 1)
+ *   fork ───────────────────────▶ join namespaces by path
+ *                                 unshare user ns
+ *   ◀── SYNC_MAP_IDS ───────────  (waits)
+ *   write uid_map/gid_map
+ *   ─── SYNC_IDS_MAPPED ────────▶ unshare the other namespaces
+ *                                 clone(CLONE_PARENT) ─────────▶ (a child of husk, in the new
+ *   ◀── SYNC_INIT_PID ──────────  exit                            pid namespace)
+ *   record the pid                                                mounts, devices, pivot_root,
+ *                                                                 hostname, rlimits, credentials...
+ *   ◀── SYNC_CONSOLE (pty fd) ─────────────────────────────────── (when process.terminal)
+ *   pass it to --console-socket
+ *   ◀── SYNC_READY ────────────────────────────────────────────── block on exec.fifo
+ *   write state and pid file, exit                                `start` writes exec.fifo: execve
+ *
+ * Any stage may send SYNC_ERROR with the text of its failure instead and exit; the parent prints it
+ * once and undoes everything. All messages travel over one SOCK_SEQPACKET socketpair. */
+#ifndef HUSK_SYNC_H
+#define HUSK_SYNC_H
+
+#include <stdint.h>
+
+#include "hk_error.h"
+
+enum hk_sync_type {
+	SYNC_MAP_IDS = 1, /* stage 1 -> parent: my user namespace needs its uid/gid maps */
+	SYNC_IDS_MAPPED,  /* parent -> stage 1 */
+	SYNC_INIT_PID,	  /* stage 1 -> parent: value = host pid of the container's pid 1 */
+	SYNC_CONSOLE,	  /* stage 2 -> parent: the pty master, attached with SCM_RIGHTS */
+	SYNC_READY,	  /* stage 2 -> parent: set up, waiting for `start` */
+	SYNC_ERROR,	  /* any stage -> parent: text = the failure, errnum in value */
+};
+
+struct hk_sync_msg {
+	uint32_t type;
+	int32_t value;
+	char text[4000];
+};
+
+/* fd >= 0 is attached with SCM_RIGHTS. */
+int hk_sync_send(int sock, enum hk_sync_type type, int32_t value, const char *text, int fd,
+		 struct hk_err **err);
+/* *fd receives an attached descriptor (or -1). Returns 0, or -1 with err (EOF: "peer exited"). */
+int hk_sync_recv(int sock, struct hk_sync_msg *msg, int *fd, struct hk_err **err);
+int hk_sync_expect(int sock, enum hk_sync_type type, struct hk_sync_msg *msg, struct hk_err **err);
+
+#endif

@@ -1,0 +1,85 @@
+#include "sysctl.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "namespaces.h"
+
+/* Which namespace owns which keys (the kernel's namespaced sysctls, as runc allows them). */
+static const struct {
+	const char *prefix; /* a whole key, or a prefix ending in '.' */
+	int ns;
+} owners[] = {
+    {"kernel.msgmax", OCI_NS_IPC},   {"kernel.msgmnb", OCI_NS_IPC},
+    {"kernel.msgmni", OCI_NS_IPC},   {"kernel.sem", OCI_NS_IPC},
+    {"kernel.shmall", OCI_NS_IPC},   {"kernel.shmmax", OCI_NS_IPC},
+    {"kernel.shmmni", OCI_NS_IPC},   {"kernel.shm_rmid_forced", OCI_NS_IPC},
+    {"fs.mqueue.", OCI_NS_IPC},	     {"net.", OCI_NS_NETWORK},
+    {"kernel.hostname", OCI_NS_UTS}, {"kernel.domainname", OCI_NS_UTS},
+};
+
+static int owner_of(const char *key)
+{
+	size_t i, n;
+
+	for (i = 0; i < sizeof(owners) / sizeof(owners[0]); i++) {
+		n = strlen(owners[i].prefix);
+		if (owners[i].prefix[n - 1] == '.' ? strncmp(key, owners[i].prefix, n) == 0
+						   : strcmp(key, owners[i].prefix) == 0)
+			return owners[i].ns;
+	}
+	return -1;
+}
+
+int hk_sysctl_check(const struct oci_config *c, struct hk_err **err)
+{
+	const struct oci_strmap *m = c->linux ? &c->linux->sysctl : NULL;
+	size_t i;
+
+	for (i = 0; m != NULL && i < m->len; i++) {
+		const struct oci_namespace *ns;
+		int owner = owner_of(m->keys[i]);
+
+		if (owner < 0 || strstr(m->keys[i], "..") != NULL ||
+		    strchr(m->keys[i], '/') != NULL)
+			return hk_fail(err, 0, "linux.sysctl[\"%s\"]: not a namespaced sysctl",
+				       m->keys[i]);
+		ns = oci_config_namespace(c, owner);
+		if (ns == NULL || ns->path != NULL)
+			return hk_fail(
+			    err, 0,
+			    "linux.sysctl[\"%s\"]: needs a %s namespace of the container's own",
+			    m->keys[i], oci_name_of(&oci_namespace_types, owner));
+	}
+	return 0;
+}
+
+int hk_sysctl_apply(const struct oci_config *c, struct hk_err **err)
+{
+	const struct oci_strmap *m = c->linux ? &c->linux->sysctl : NULL;
+	size_t i, k;
+
+	for (i = 0; m != NULL && i < m->len; i++) {
+		char path[512];
+		size_t len = strlen(m->values[i]);
+		int fd, n = snprintf(path, sizeof(path), "/proc/sys/%s", m->keys[i]);
+
+		for (k = 10; k < (size_t)n && k < sizeof(path); k++)
+			if (path[k] == '.')
+				path[k] = '/';
+		fd = open(path, O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
+		if (fd < 0 || write(fd, m->values[i], len) != (ssize_t)len) {
+			int saved = errno;
+
+			if (fd >= 0)
+				close(fd);
+			return hk_fail(err, saved, "linux.sysctl[\"%s\"]: write %s", m->keys[i],
+				       path);
+		}
+		close(fd);
+	}
+	return 0;
+}
