@@ -1,0 +1,267 @@
+/* The probe: a static program copied into test containers that prints, as one JSON object, what
+ * the process can observe of itself: ids, capabilities, rlimits, mounts, fds, namespaces, limits.
+ * Arguments add checks: `read PATH`, `write PATH`, `mknod PATH MAJOR MINOR`, `stat PATH`. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/personality.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+
+static void json_string(const char *s)
+{
+	putchar('"');
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (c == '"' || c == '\\')
+			printf("\\%c", c);
+		else if (c < 0x20 || c >= 0x7f)
+			printf("\\u%04x", c);
+		else
+			putchar(c);
+	}
+	putchar('"');
+}
+
+static void key(const char *k, int *first)
+{
+	printf("%s", *first ? "" : ",");
+	*first = 0;
+	json_string(k);
+	putchar(':');
+}
+
+static void status_fields(int *first)
+{
+	static const char *const wanted[] = {"CapInh",	   "CapPrm",  "CapEff", "CapBnd", "CapAmb",
+					     "NoNewPrivs", "Seccomp", "Umask",	"Groups"};
+	char line[512];
+	FILE *f = fopen("/proc/self/status", "r");
+	size_t i;
+
+	while (f && fgets(line, sizeof(line), f)) {
+		char *colon = strchr(line, ':'), *v;
+
+		if (!colon)
+			continue;
+		*colon = '\0';
+		for (v = colon + 1; *v == ' ' || *v == '\t'; v++)
+			;
+		v[strcspn(v, "\n")] = '\0';
+		for (i = 0; i < sizeof(wanted) / sizeof(wanted[0]); i++)
+			if (strcmp(line, wanted[i]) == 0) {
+				key(line, first);
+				json_string(v);
+			}
+	}
+	if (f)
+		fclose(f);
+}
+
+static void rlimits(int *first)
+{
+	static const struct {
+		const char *name;
+		int r;
+	} all[] = {{"RLIMIT_NOFILE", RLIMIT_NOFILE}, {"RLIMIT_NPROC", RLIMIT_NPROC},
+		   {"RLIMIT_CORE", RLIMIT_CORE},     {"RLIMIT_STACK", RLIMIT_STACK},
+		   {"RLIMIT_AS", RLIMIT_AS},	     {"RLIMIT_MEMLOCK", RLIMIT_MEMLOCK}};
+	size_t i;
+
+	key("rlimits", first);
+	putchar('{');
+	for (i = 0; i < sizeof(all) / sizeof(all[0]); i++) {
+		struct rlimit l;
+
+		getrlimit(all[i].r, &l);
+		printf("%s\"%s\":[%llu,%llu]", i ? "," : "", all[i].name,
+		       (unsigned long long)l.rlim_cur, (unsigned long long)l.rlim_max);
+	}
+	putchar('}');
+}
+
+static void list_links(const char *dir, const char *name, int *first)
+{
+	char path[512], target[512];
+	struct dirent *e;
+	DIR *d = opendir(dir);
+	int n = 0, self = d ? dirfd(d) : -1;
+
+	key(name, first);
+	putchar('{');
+	while (d && (e = readdir(d))) {
+		ssize_t len;
+
+		if (e->d_name[0] == '.' || atoi(e->d_name) == self && strcmp(name, "fds") == 0)
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+		len = readlink(path, target, sizeof(target) - 1);
+		target[len > 0 ? len : 0] = '\0';
+		printf("%s", n++ ? "," : "");
+		json_string(e->d_name);
+		putchar(':');
+		json_string(target);
+	}
+	if (d)
+		closedir(d);
+	putchar('}');
+}
+
+static void mounts(int *first)
+{
+	char line[4096];
+	FILE *f = fopen("/proc/self/mountinfo", "r");
+	int n = 0;
+
+	key("mounts", first);
+	putchar('[');
+	while (f && fgets(line, sizeof(line), f)) {
+		char point[1024], opts[1024], fstype[128], src[1024], super[1024];
+		const char *sep = strstr(line, " - ");
+
+		if (!sep || sscanf(line, "%*s %*s %*s %*s %1023s %1023s", point, opts) != 2 ||
+		    sscanf(sep, " - %127s %1023s %1023s", fstype, src, super) != 3)
+			continue;
+		printf("%s{\"point\":", n++ ? "," : "");
+		json_string(point);
+		printf(",\"options\":");
+		json_string(opts);
+		printf(",\"type\":");
+		json_string(fstype);
+		printf(",\"super\":");
+		json_string(super);
+		putchar('}');
+	}
+	if (f)
+		fclose(f);
+	putchar(']');
+}
+
+static void file_text(const char *path, int *first, const char *prefix)
+{
+	char buf[4096], name[600];
+	int fd = open(path, O_RDONLY);
+	ssize_t n = fd >= 0 ? read(fd, buf, sizeof(buf) - 1) : -1;
+
+	snprintf(name, sizeof(name), "%s%s", prefix, path);
+	key(name, first);
+	if (n < 0) {
+		printf("{\"error\":");
+		json_string(strerror(errno));
+		putchar('}');
+	} else {
+		buf[n] = '\0';
+		json_string(buf);
+	}
+	if (fd >= 0)
+		close(fd);
+}
+
+static void action(int argc, char **argv, int *i, int *first)
+{
+	const char *what = argv[*i], *path = *i + 1 < argc ? argv[*i + 1] : "";
+	char name[600];
+	int ret = 0;
+
+	snprintf(name, sizeof(name), "%s:%s", what, path);
+	if (strcmp(what, "read") == 0) {
+		file_text(path, first, "read:");
+		*i += 1;
+		return;
+	}
+	if (strcmp(what, "write") == 0) {
+		int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+
+		ret = fd < 0 || write(fd, "x", 1) != 1 ? -1 : 0;
+		if (fd >= 0)
+			close(fd);
+		*i += 1;
+	} else if (strcmp(what, "mknod") == 0 && *i + 3 < argc) {
+		ret = mknod(path, S_IFCHR | 0600, makedev(atoi(argv[*i + 2]), atoi(argv[*i + 3])));
+		*i += 3;
+	} else if (strcmp(what, "stat") == 0) {
+		struct stat st;
+
+		ret = lstat(path, &st);
+		*i += 1;
+		key(name, first);
+		if (ret == 0)
+			printf("{\"mode\":%u,\"major\":%u,\"minor\":%u,\"uid\":%u,\"gid\":%u,"
+			       "\"size\":%lld}",
+			       st.st_mode, major(st.st_rdev), minor(st.st_rdev), st.st_uid,
+			       st.st_gid, (long long)st.st_size);
+		else
+			printf("{\"error\":\"%s\"}", strerror(errno));
+		return;
+	}
+	key(name, first);
+	if (ret == 0)
+		printf("\"ok\"");
+	else {
+		printf("{\"error\":");
+		json_string(strerror(errno));
+		putchar('}');
+	}
+}
+
+int main(int argc, char **argv, char **envp)
+{
+	char cwd[1024], host[256], domain[256];
+	int first = 1, i;
+	gid_t groups[64];
+	int ngroups = getgroups(64, groups);
+
+	printf("{");
+	key("pid", &first);
+	printf("%d", getpid());
+	key("ppid", &first);
+	printf("%d", getppid());
+	key("uid", &first);
+	printf("%u", getuid());
+	key("gid", &first);
+	printf("%u", getgid());
+	key("euid", &first);
+	printf("%u", geteuid());
+	key("groups", &first);
+	putchar('[');
+	for (i = 0; i < ngroups; i++)
+		printf("%s%u", i ? "," : "", groups[i]);
+	putchar(']');
+	key("cwd", &first);
+	json_string(getcwd(cwd, sizeof(cwd)) ? cwd : "");
+	gethostname(host, sizeof(host));
+	key("hostname", &first);
+	json_string(host);
+	getdomainname(domain, sizeof(domain));
+	key("domainname", &first);
+	json_string(domain);
+	key("personality", &first);
+	printf("%d", personality(0xffffffff));
+	key("isatty", &first);
+	printf("%s", isatty(0) ? "true" : "false");
+	key("env", &first);
+	putchar('[');
+	for (i = 0; envp[i]; i++) {
+		printf("%s", i ? "," : "");
+		json_string(envp[i]);
+	}
+	putchar(']');
+	status_fields(&first);
+	rlimits(&first);
+	list_links("/proc/self/fd", "fds", &first);
+	list_links("/proc/self/ns", "ns", &first);
+	mounts(&first);
+	file_text("/proc/self/oom_score_adj", &first, "");
+	for (i = 1; i < argc; i++)
+		action(argc, argv, &i, &first);
+	printf("}\n");
+	return 0;
+}
