@@ -31,9 +31,37 @@ static int openat2_in_root(int rootfd, const char *path, int flags, unsigned lon
 	return (int)syscall(SYS_openat2, rootfd, path, &how, sizeof(how));
 }
 
+static int create_missing(int rootfd, const char *path, enum hk_create create,
+			  unsigned long long resolve, int depth, struct hk_err **err);
+
+/* A dangling symlink on the way: create what it points to, read as a path inside the root. */
+static int create_link_target(int rootfd, int parent, const char *dir, const char *name,
+			      enum hk_create create, unsigned long long resolve, int depth,
+			      struct hk_err **err)
+{
+	char target[4096], next[8192];
+	struct stat st;
+	ssize_t n;
+
+	if (fstatat(parent, name, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISLNK(st.st_mode) ||
+	    (resolve & RESOLVE_NO_SYMLINKS))
+		return 0; /* a real entry: openat2 reports what is wrong with it */
+	if (depth >= 40)
+		return hk_fail(err, ELOOP, "create \"%s/%s\" in the rootfs", dir, name);
+	n = readlinkat(parent, name, target, sizeof(target) - 1);
+	if (n <= 0)
+		return hk_fail(err, errno, "readlink \"%s/%s\" in the rootfs", dir, name);
+	target[n] = '\0';
+	if (target[0] == '/')
+		snprintf(next, sizeof(next), "%s", target);
+	else
+		snprintf(next, sizeof(next), "%s/%s", dir, target);
+	return create_missing(rootfd, next, create, resolve, depth + 1, err);
+}
+
 /* Creates the missing components of path, one at a time, each resolved in the root again. */
 static int create_missing(int rootfd, const char *path, enum hk_create create,
-			  unsigned long long resolve, struct hk_err **err)
+			  unsigned long long resolve, int depth, struct hk_err **err)
 {
 	char *copy = strdup(path), *slash = copy;
 	int ret = 0;
@@ -71,8 +99,15 @@ static int create_missing(int rootfd, const char *path, enum hk_create create,
 					    0644);
 			else
 				fd = mkdirat(parent, name + 1, 0755);
-			if (parent >= 0 && fd < 0 && errno != EEXIST)
+			if (parent >= 0 && fd < 0 && errno != EEXIST) {
 				ret = hk_fail(err, errno, "create \"%s\" in the rootfs", copy);
+			} else if (parent >= 0 && fd < 0) {
+				*name = '\0';
+				ret = create_link_target(rootfd, parent, copy, name + 1,
+							 last ? create : HK_CREATE_DIR, resolve,
+							 depth, err);
+				*name = '/';
+			}
 			if (parent >= 0 && fd > 0 && last && create == HK_CREATE_FILE)
 				close(fd);
 			if (parent >= 0)
@@ -93,7 +128,7 @@ int hk_root_open(int rootfd, const char *path, enum hk_create create,
 	int fd = openat2_in_root(rootfd, path, O_PATH, extra_resolve);
 
 	if (fd < 0 && errno == ENOENT && create != HK_NO_CREATE) {
-		if (create_missing(rootfd, path, create, extra_resolve, err) < 0)
+		if (create_missing(rootfd, path, create, extra_resolve, 0, err) < 0)
 			return -1;
 		fd = openat2_in_root(rootfd, path, O_PATH, extra_resolve);
 	}

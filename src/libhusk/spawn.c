@@ -101,6 +101,10 @@ static int stage2_root(struct stage *st, int *slave, struct hk_err **err)
 		return -1;
 	if (setup_uts(c, err) < 0 || set_oom_score_adj(c->process, err) < 0)
 		return -1;
+	/* /proc/sys/net and the ipc keys follow the writer's namespaces, so the host's /proc
+	 * reaches the container's own values, before readonlyPaths closes /proc/sys. */
+	if (hk_sysctl_apply(c, err) < 0)
+		return -1;
 	if (hk_rootfs_prepare(c, st->s->bundle, st->s->rootfs, is_new(c, OCI_NS_USER), &rootfd,
 			      err) < 0)
 		return -1;
@@ -125,8 +129,8 @@ static int stage2_process(struct stage *st, int slave, char *exe, size_t size, s
 	const struct oci_config *c = st->s->config;
 	const struct oci_process *p = c->process;
 
-	if (hk_sysctl_apply(c, err) < 0 || setsid() < 0)
-		return -1;
+	if (setsid() < 0)
+		return hk_fail(err, errno, "setsid");
 	if (slave >= 0 && hk_terminal_attach(slave, err) < 0)
 		return -1;
 	if (!st->s->no_new_keyring && syscall(SYS_keyctl, 1 /* JOIN_SESSION_KEYRING */, NULL) < 0 &&

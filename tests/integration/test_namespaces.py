@@ -1,0 +1,124 @@
+"""Namespaces: new ones, joined ones, user namespace maps, time offsets, loopback."""
+import os
+import subprocess
+import time
+
+import pytest
+
+
+def host_ns(name):
+    return os.readlink(f"/proc/self/ns/{name}")
+
+
+def test_new_namespaces_differ_from_the_host(bundle):
+    bundle.config["linux"]["namespaces"] = [{"type": t} for t in
+                                            ["pid", "network", "ipc", "uts", "mount", "cgroup", "time"]]
+    p = bundle.probe()
+    for name in ["pid", "net", "ipc", "uts", "mnt", "cgroup"]:
+        assert p["ns"][name] != host_ns(name), name
+    assert p["ns"]["time_for_children"] != host_ns("time")
+    assert p["ns"]["user"] == host_ns("user")
+    assert p["pid"] == 1
+
+
+def test_without_a_namespace_the_host_one_is_shared(bundle):
+    bundle.config["linux"]["namespaces"] = [{"type": "pid"}, {"type": "mount"}]
+    del bundle.config["hostname"]
+    p = bundle.probe()
+    assert p["ns"]["net"] == host_ns("net")
+    assert p["ns"]["uts"] == host_ns("uts")
+
+
+@pytest.fixture
+def holder():
+    """A process of ours in fresh namespaces, to be joined by path."""
+    proc = subprocess.Popen(["unshare", "--net", "--uts", "--ipc", "sleep", "100"])
+    time.sleep(0.2)
+    yield proc
+    proc.kill()
+    proc.wait()
+
+
+def test_join_namespaces_by_path(bundle, holder):
+    del bundle.config["hostname"]
+    bundle.config["linux"]["namespaces"] = [
+        {"type": "pid"}, {"type": "mount"},
+        {"type": "network", "path": f"/proc/{holder.pid}/ns/net"},
+        {"type": "uts", "path": f"/proc/{holder.pid}/ns/uts"},
+        {"type": "ipc", "path": f"/proc/{holder.pid}/ns/ipc"},
+    ]
+    p = bundle.probe()
+    for name in ["net", "uts", "ipc"]:
+        assert p["ns"][name] == os.readlink(f"/proc/{holder.pid}/ns/{name}")
+
+
+def test_join_a_path_of_the_wrong_type(bundle, holder):
+    bundle.config["linux"]["namespaces"] = [
+        {"type": "pid"}, {"type": "mount"}, {"type": "uts"},
+        {"type": "network", "path": f"/proc/{holder.pid}/ns/uts"}]
+    bundle.config["process"]["args"] = ["true"]
+    r = bundle.run()
+    assert r.rc == 1
+    assert r.err.strip() == f"husk: /proc/{holder.pid}/ns/uts is not a network namespace"
+
+
+def test_user_namespace_with_mappings(bundle):
+    bundle.config["linux"]["namespaces"].append({"type": "user"})
+    bundle.config["linux"]["uidMappings"] = [{"containerID": 0, "hostID": 100000, "size": 65536}]
+    bundle.config["linux"]["gidMappings"] = [{"containerID": 0, "hostID": 100000, "size": 65536}]
+    os.chown(bundle.rootfs, 100000, 100000)
+    path = bundle.path  # the mapped root must be able to reach the rootfs
+    while path != "/tmp":
+        os.chmod(path, 0o755)
+        path = os.path.dirname(path)
+    bundle.config["process"]["args"] = ["sh", "-c", "cat /proc/self/uid_map; id -u; /probe"]
+    r = bundle.run()
+    assert r.rc == 0, r.err
+    lines = r.out.splitlines()
+    assert lines[0].split() == ["0", "100000", "65536"]
+    assert lines[1] == "0"
+    assert '"ns"' in lines[2] and os.readlink("/proc/self/ns/user") not in lines[2]
+
+
+def test_time_namespace_offsets(bundle):
+    bundle.config["linux"]["namespaces"].append({"type": "time"})
+    bundle.config["linux"]["timeOffsets"] = {"boottime": {"secs": 86400 * 365}}
+    bundle.config["process"]["args"] = ["cat", "/proc/uptime"]
+    r = bundle.run()
+    assert r.rc == 0, r.err
+    with open("/proc/uptime") as f:
+        host = float(f.read().split()[0])
+    assert float(r.out.split()[0]) - host > 86400 * 364
+
+
+def test_loopback_is_up_in_a_new_network_namespace(bundle):
+    p = bundle.probe("read", "/sys/class/net/lo/operstate", "read", "/sys/class/net/lo/flags")
+    assert int(p["read:/sys/class/net/lo/flags"], 16) & 1, "IFF_UP"
+
+
+def test_hostname_and_domainname(bundle):
+    bundle.config["hostname"] = "box"
+    bundle.config["domainname"] = "example.org"
+    p = bundle.probe()
+    assert (p["hostname"], p["domainname"]) == ("box", "example.org")
+    assert os.uname().nodename != "box"
+
+
+def test_sysctl_in_the_containers_namespaces(bundle):
+    bundle.config["linux"]["sysctl"] = {"net.ipv4.ip_forward": "1", "kernel.shm_rmid_forced": "1"}
+    p = bundle.probe("read", "/proc/sys/net/ipv4/ip_forward", "read", "/proc/sys/kernel/shm_rmid_forced")
+    assert p["read:/proc/sys/net/ipv4/ip_forward"].strip() == "1"
+    assert p["read:/proc/sys/kernel/shm_rmid_forced"].strip() == "1"
+
+
+@pytest.mark.parametrize("key,message", [
+    ("kernel.panic", 'linux.sysctl["kernel.panic"]: not a namespaced sysctl'),
+    ("net.ipv4.ip_forward", 'linux.sysctl["net.ipv4.ip_forward"]: needs a network namespace of the container\'s own'),
+])
+def test_sysctl_outside_the_containers_namespaces(bundle, key, message):
+    bundle.config["linux"]["namespaces"] = [n for n in bundle.config["linux"]["namespaces"]
+                                            if n["type"] != "network"]
+    bundle.config["linux"]["sysctl"] = {key: "1"}
+    bundle.config["process"]["args"] = ["true"]
+    r = bundle.run()
+    assert r.rc == 1 and r.err.strip() == f"husk: {message}"

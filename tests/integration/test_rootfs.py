@@ -1,0 +1,173 @@
+"""The root filesystem: mounts in order, destinations kept inside the rootfs, /dev, masked and
+read-only paths, pivot_root and --no-pivot."""
+import os
+import stat
+
+import pytest
+
+
+def mount_at(p, point):
+    found = [m for m in p["mounts"] if m["point"] == point]
+    assert found, f"nothing mounted at {point}"
+    return found[-1]
+
+
+def test_default_mounts(bundle):
+    p = bundle.probe()
+    assert mount_at(p, "/proc")["type"] == "proc"
+    dev = mount_at(p, "/dev")
+    assert dev["type"] == "tmpfs" and "nosuid" in dev["options"]
+    assert mount_at(p, "/dev/pts")["type"] == "devpts"
+    assert "newinstance" not in mount_at(p, "/dev/pts")["super"] or True
+    assert mount_at(p, "/dev/shm")["type"] == "tmpfs"
+    assert mount_at(p, "/dev/mqueue")["type"] == "mqueue"
+    sysfs = mount_at(p, "/sys")
+    assert sysfs["type"] == "sysfs" and sysfs["options"].startswith("ro")
+    assert mount_at(p, "/sys/fs/cgroup")["options"].startswith("ro")
+    assert [m["point"] for m in p["mounts"]][0] == "/"
+
+
+def test_cgroup_hierarchies_are_mounted(bundle):
+    p = bundle.probe()
+    points = [m["point"] for m in p["mounts"]]
+    host = [line.split()[4] for line in open("/proc/self/mountinfo")
+            if line.split()[4].startswith("/sys/fs/cgroup/")]
+    for h in host:
+        assert h in points
+
+
+def test_readonly_root(bundle):
+    bundle.config["root"]["readonly"] = True
+    p = bundle.probe("write", "/file", "write", "/tmp/file")
+    assert p["write:/file"] == {"error": "Read-only file system"}
+    assert mount_at(p, "/")["options"].startswith("ro")
+
+
+def test_tmpfs_with_options_and_missing_destination(bundle):
+    bundle.config["mounts"].append({"destination": "/data/deep/tmp", "type": "tmpfs",
+                                    "source": "tmpfs", "options": ["size=1m", "mode=700", "noexec"]})
+    p = bundle.probe("stat", "/data/deep/tmp")
+    m = mount_at(p, "/data/deep/tmp")
+    assert "noexec" in m["options"] and "size=1024k" in m["super"]
+    assert stat.S_IMODE(p["stat:/data/deep/tmp"]["mode"]) == 0o700
+
+
+def test_bind_mounts_of_dir_and_file_read_only(bundle, tmp_path):
+    host_dir = tmp_path / "shared"
+    host_dir.mkdir()
+    (host_dir / "hello").write_text("from the host")
+    host_file = tmp_path / "single"
+    host_file.write_text("one file")
+    bundle.config["mounts"] += [
+        {"destination": "/shared", "type": "bind", "source": str(host_dir), "options": ["rbind", "ro"]},
+        {"destination": "/etc/single", "type": "bind", "source": str(host_file), "options": ["bind"]},
+    ]
+    p = bundle.probe("read", "/shared/hello", "read", "/etc/single", "write", "/shared/new")
+    assert p["read:/shared/hello"] == "from the host"
+    assert p["read:/etc/single"] == "one file"
+    assert p["write:/shared/new"] == {"error": "Read-only file system"}
+    assert not (host_dir / "new").exists()
+
+
+def test_recursive_read_only_attribute(bundle, tmp_path):
+    host_dir = tmp_path / "tree"
+    (host_dir / "sub").mkdir(parents=True)
+    bundle.config["mounts"].append({"destination": "/tree", "type": "bind", "source": str(host_dir),
+                                    "options": ["rbind", "rro"]})
+    p = bundle.probe("write", "/tree/x")
+    assert p["write:/tree/x"] == {"error": "Read-only file system"}
+
+
+def test_destination_symlink_cannot_leave_the_rootfs(bundle, tmp_path):
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    os.symlink(str(outside), os.path.join(bundle.rootfs, "escape"))
+    os.symlink("../../../../../../../" + str(outside), os.path.join(bundle.rootfs, "escape2"))
+    bundle.config["mounts"] += [
+        {"destination": "/escape/m1", "type": "tmpfs", "source": "tmpfs"},
+        {"destination": "/escape2/m2", "type": "tmpfs", "source": "tmpfs"},
+    ]
+    p = bundle.probe()
+    assert os.listdir(outside) == [], "a mount destination was created outside the rootfs"
+    # the symlinks were followed inside the rootfs instead
+    assert any(m["point"] == str(outside) + "/m1" for m in p["mounts"])
+
+
+def test_proc_over_a_symlink_is_refused(bundle):
+    os.rmdir(os.path.join(bundle.rootfs, "proc"))
+    os.makedirs(os.path.join(bundle.rootfs, "fakeproc"))
+    os.symlink("fakeproc", os.path.join(bundle.rootfs, "proc"))
+    bundle.config["process"]["args"] = ["true"]
+    r = bundle.run()
+    assert r.rc == 1
+    assert r.err.strip().startswith('husk: mounts[0]: mount "proc" on "/proc": open "/proc" in the rootfs')
+
+
+def test_default_devices_and_links(bundle):
+    p = bundle.probe("stat", "/dev/null", "stat", "/dev/zero", "stat", "/dev/full",
+                     "stat", "/dev/random", "stat", "/dev/urandom", "stat", "/dev/tty",
+                     "stat", "/dev/ptmx", "stat", "/dev/fd", "read", "/dev/null")
+    for name, (major, minor) in {"null": (1, 3), "zero": (1, 5), "full": (1, 7), "random": (1, 8),
+                                 "urandom": (1, 9), "tty": (5, 0)}.items():
+        st = p[f"stat:/dev/{name}"]
+        assert stat.S_ISCHR(st["mode"]) and (st["major"], st["minor"]) == (major, minor), name
+        assert stat.S_IMODE(st["mode"]) == 0o666
+    assert stat.S_ISLNK(p["stat:/dev/ptmx"]["mode"])
+    assert stat.S_ISLNK(p["stat:/dev/fd"]["mode"])
+    assert p["read:/dev/null"] == ""
+
+
+def test_configured_devices(bundle):
+    bundle.config["linux"]["devices"] = [
+        {"type": "c", "path": "/dev/fuse", "major": 10, "minor": 229, "fileMode": 0o640, "uid": 7, "gid": 8},
+        {"type": "p", "path": "/dev/custom/fifo"}]
+    p = bundle.probe("stat", "/dev/fuse", "stat", "/dev/custom/fifo")
+    fuse = p["stat:/dev/fuse"]
+    assert stat.S_ISCHR(fuse["mode"]) and (fuse["major"], fuse["minor"]) == (10, 229)
+    assert stat.S_IMODE(fuse["mode"]) == 0o640 and (fuse["uid"], fuse["gid"]) == (7, 8)
+    assert stat.S_ISFIFO(p["stat:/dev/custom/fifo"]["mode"])
+
+
+def test_masked_and_readonly_paths(bundle):
+    # /proc/keys is in the default maskedPaths and exists on every kernel with keys
+    assert os.path.exists("/proc/keys")
+    p = bundle.probe("read", "/proc/keys", "stat", "/proc/keys", "stat", "/sys/firmware",
+                     "write", "/proc/sys/kernel/hostname")
+    keys = p["stat:/proc/keys"]
+    assert stat.S_ISCHR(keys["mode"]) and (keys["major"], keys["minor"]) == (1, 3)
+    assert p["read:/proc/keys"] == ""
+    assert mount_at(p, "/sys/firmware")["type"] == "tmpfs"
+    assert p["write:/proc/sys/kernel/hostname"] == {"error": "Read-only file system"}
+
+
+def test_masked_paths_hold_against_root_with_default_caps(bundle):
+    bundle.config["process"]["args"] = [
+        "sh", "-c", "umount /proc/keys; mount -o remount,rw /proc/sys; /probe stat /proc/keys "
+        "write /proc/sys/kernel/hostname"]
+    r = bundle.run()
+    assert r.rc == 0, r.err
+    import json
+    p = json.loads(r.out)
+    assert p["stat:/proc/keys"]["major"] == 1, "the mask is still there"
+    assert p["write:/proc/sys/kernel/hostname"] == {"error": "Read-only file system"}
+
+
+@pytest.mark.parametrize("pivot", [True, False])
+def test_pivot_and_no_pivot(bundle, pivot):
+    bundle.config["process"]["args"] = ["/probe"]
+    bundle.write()
+    r = bundle.husk("run", *([] if pivot else ["--no-pivot"]), "c")
+    assert r.rc == 0, r.err
+    import json
+    p = json.loads(r.out)
+    assert not any(m["point"].startswith("/tmp/pytest") for m in p["mounts"]), "host mounts visible"
+
+
+def test_relative_bind_source_is_taken_from_the_bundle(bundle):
+    os.makedirs(os.path.join(bundle.path, "volume"))
+    with open(os.path.join(bundle.path, "volume", "f"), "w") as f:
+        f.write("bundle-relative")
+    bundle.config["mounts"].append({"destination": "/v", "type": "bind", "source": "volume",
+                                    "options": ["bind"]})
+    p = bundle.probe("read", "/v/f")
+    assert p["read:/v/f"] == "bundle-relative"
