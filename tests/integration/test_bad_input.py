@@ -1,0 +1,92 @@
+"""Bad input: one clear line naming the file, field or path, exit 1, and nothing left behind (the
+fixture also checks that no process or host mount remains)."""
+import json
+import os
+
+import pytest
+
+from conftest import assert_nothing_left
+
+
+def tmpfs(dest, *options, type="tmpfs"):
+    return {"destination": dest, "type": type, "source": "tmpfs", "options": list(options)}
+
+
+CASES = {
+    "bad tmpfs option": (lambda c: c["mounts"].append(tmpfs("/x", "size=lots")),
+                         'husk: mounts[7]: mount "tmpfs" on "/x": mount: invalid argument'),
+    "unknown filesystem": (lambda c: c["mounts"].append(tmpfs("/x", type="nosuchfs")),
+                           'husk: mounts[7]: mount "tmpfs" on "/x": mount: no such device'),
+    "missing bind source": (lambda c: c["mounts"].append(
+        {"destination": "/x", "type": "bind", "source": "/nonexistent/dir", "options": ["bind"]}),
+        'husk: mounts[7]: mount "/nonexistent/dir" on "/x": bind source /nonexistent/dir: '
+        'no such file or directory'),
+    "unsupported option": (lambda c: c["mounts"].append(tmpfs("/x", "tmpcopyup")),
+                           'husk: mounts[7]: mount "tmpfs" on "/x": option "tmpcopyup": '
+                           'operation not supported'),
+    "no process": (lambda c: c.pop("process"),
+                   "husk: config.json: process: required to create a container"),
+    "no mount namespace": (lambda c: c["linux"].update(namespaces=[{"type": "pid"}, {"type": "uts"}]),
+                           "husk: config.json: linux.namespaces: a new mount namespace is required"),
+    "hostname without uts": (lambda c: c["linux"].update(namespaces=[{"type": "mount"}]),
+                             "husk: config.json: hostname: needs a UTS namespace of the container's own"),
+    "unknown namespace": (lambda c: c["linux"]["namespaces"].append({"type": "pidd"}),
+                          'husk: config.json: linux.namespaces[6].type: unknown namespace type "pidd"'),
+    "user namespace without maps": (lambda c: c["linux"]["namespaces"].append({"type": "user"}),
+                                    "husk: config.json: linux.uidMappings: a new user namespace "
+                                    "needs uid and gid mappings"),
+    "relative cwd": (lambda c: c["process"].update(cwd="work"),
+                     'husk: config.json: process.cwd: must be an absolute path, got "work"'),
+    "memory limit as a string": (lambda c: c["linux"].update(resources={"memory": {"limit": "1G"}}),
+                                 'husk: config.json: linux.resources.memory.limit: expected an '
+                                 'integer, got "1G"'),
+    "missing rootfs": (lambda c: c["root"].update(path="nope"), None),
+}
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_bad_config(bundle, name):
+    change, message = CASES[name]
+    bundle.config["process"]["args"] = ["true"]
+    change(bundle.config)
+    bundle.write()
+    log = os.path.join(bundle.path, "log.json")
+    r = bundle.husk("--log", log, "--log-format", "json", "create", "c")
+    assert r.rc == 1
+    lines = r.err.splitlines()
+    assert len(lines) == 1, "one line"
+    if message is None:
+        message = (f"husk: config.json: root.path: {bundle.path}/nope: no such file or directory")
+    assert lines[0] == message
+    logged = [json.loads(line) for line in open(log)]
+    assert len(logged) == 1 and logged[0]["level"] == "error"
+    assert "husk: " + logged[0]["msg"] == message
+    assert_nothing_left(bundle, "c")
+    assert not os.path.exists(bundle.root) or os.listdir(bundle.root) == []
+
+
+def test_invalid_json(bundle):
+    with open(os.path.join(bundle.path, "config.json"), "w") as f:
+        f.write('{"ociVersion": "1.2.0",\n "root": {"path": "rootfs"},,\n}')
+    r = bundle.husk("create", "c")
+    assert r.rc == 1
+    assert r.err.strip() == ("husk: config.json: line 2, column 29: invalid JSON: "
+                             "invalid object key (must be a string)")
+
+
+def test_missing_config(bundle):
+    r = bundle.husk("create", "--bundle", "/nonexistent-bundle", "c")
+    assert r.rc == 1
+    assert r.err.strip() == "husk: open /nonexistent-bundle/config.json: no such file or directory"
+
+
+def test_invalid_id(bundle):
+    bundle.write()
+    r = bundle.husk("create", "../escape")
+    assert r.rc == 1 and 'invalid container id "../escape"' in r.err
+    assert not os.path.exists(os.path.join(os.path.dirname(bundle.root), "escape"))
+
+
+def test_start_of_missing_container(bundle):
+    r = bundle.husk("start", "ghost")
+    assert r.rc == 1 and r.err.strip() == 'husk: container "ghost" does not exist'
