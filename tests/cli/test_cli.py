@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from conftest import proc_start_time, write_record
+from cli_support import HUSK, proc_start_time, write_record
 
 RFC3339 = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)$")
 
@@ -153,7 +153,7 @@ def test_features(husk):
 
 
 def test_features_is_valid_for_jq(husk):
-    r = subprocess.run(f"{os.path.abspath(__import__('conftest').HUSK)} features | jq -e .linux.namespaces",
+    r = subprocess.run(f"{os.path.abspath(HUSK)} features | jq -e .linux.namespaces",
                        shell=True, capture_output=True, text=True)
     assert r.returncode == 0
 

@@ -5,7 +5,7 @@ import os
 
 import pytest
 
-from conftest import assert_nothing_left
+from husk_support import assert_nothing_left
 
 
 def tmpfs(dest, *options, type="tmpfs"):

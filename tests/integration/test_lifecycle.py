@@ -4,7 +4,7 @@ import signal
 import subprocess
 import time
 
-from conftest import HUSK, assert_nothing_left
+from husk_support import HUSK, assert_nothing_left
 
 
 def test_run_prints_and_exits_with_the_status(bundle):

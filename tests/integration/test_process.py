@@ -155,7 +155,7 @@ def test_only_stdio_reaches_the_process(bundle):
 
 
 def test_preserve_fds(bundle, tmp_path):
-    from conftest import HUSK
+    from husk_support import HUSK
     bundle.config["process"]["args"] = ["/probe"]
     bundle.write()
     passed, out = tmp_path / "passed", tmp_path / "out"
@@ -178,12 +178,14 @@ def test_stdio_passes_through(bundle):
 
 
 def bundle_husk(bundle):
-    from conftest import HUSK
+    from husk_support import HUSK
     return HUSK
 
 
 def receive_pty(server, got):
+    server.settimeout(20)
     conn, _ = server.accept()
+    conn.settimeout(20)
     fds = array.array("i")
     msg, anc, _, _ = conn.recvmsg(4096, socket.CMSG_LEN(fds.itemsize))
     for level, kind, data in anc:
@@ -200,7 +202,7 @@ def test_terminal_over_console_socket(bundle, tmp_path):
     server.bind(path)
     server.listen(1)
     got = {}
-    t = threading.Thread(target=receive_pty, args=(server, got))
+    t = threading.Thread(target=receive_pty, args=(server, got), daemon=True)
     t.start()
     bundle.config["process"]["terminal"] = True
     bundle.config["process"]["consoleSize"] = {"height": 33, "width": 101}

@@ -1,0 +1,138 @@
+"""Integration fixtures: a busybox bundle with our probe, a private state root, and the checks
+that a failed or finished container left nothing behind."""
+import copy
+import json
+import os
+import shutil
+import subprocess
+import tempfile
+
+import pytest
+
+TOP = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+BUILD = os.environ.get("HUSK_BUILD", os.path.join(TOP, "build"))
+HUSK = os.path.join(BUILD, "src", "cli", "husk")
+PROBE = os.path.join(BUILD, "tests", "probe")
+BUSYBOX = "/bin/busybox"
+APPLETS = ["sh", "ls", "cat", "echo", "sleep", "id", "hostname", "mount", "true", "false",
+           "touch", "mkdir", "ip", "kill", "wc", "head", "tr", "stat", "umount", "ps"]
+
+if os.geteuid() != 0:
+    pytest.skip("integration tests need root (they create namespaces and mounts)",
+                allow_module_level=True)
+
+
+class Result:
+    def __init__(self, proc):
+        self.rc = proc.returncode
+        self.out = proc.stdout
+        self.err = proc.stderr
+
+    def json(self):
+        return json.loads(self.out)
+
+
+def host_mounts():
+    with open("/proc/self/mountinfo") as f:
+        return sorted(line.split(" - ")[0].split(" ", 4)[4].split(" ")[0] for line in f)
+
+
+class Bundle:
+    def __init__(self, path, root):
+        self.path = str(path)
+        self.rootfs = os.path.join(self.path, "rootfs")
+        self.root = root
+        self.config = None
+
+    def husk(self, *args, timeout=30, pass_fds=(), stdin=subprocess.DEVNULL):
+        # Files, not pipes: a created container keeps husk's stdio open, as with runc, so
+        # reading a pipe to its end would wait for the container.
+        with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+            proc = subprocess.run([HUSK, "--root", self.root, *args], stdout=out, stderr=err,
+                                  timeout=timeout, pass_fds=pass_fds, cwd=self.path,
+                                  stdin=stdin)
+            out.seek(0)
+            err.seek(0)
+            proc.stdout, proc.stderr = out.read(), err.read()
+        return Result(proc)
+
+    def write(self):
+        with open(os.path.join(self.path, "config.json"), "w") as f:
+            json.dump(self.config, f, indent=1)
+
+    def run(self, cid="c", *args, **kw):
+        self.write()
+        return self.husk("run", *args, cid, **kw)
+
+    def probe(self, *actions, cid="c", **kw):
+        """Runs the probe as the container's process and returns what it saw."""
+        self.config["process"]["args"] = ["/probe", *actions]
+        r = self.run(cid, **kw)
+        assert r.rc == 0, r.err
+        return r.json()
+
+    def state(self, cid):
+        r = self.husk("state", cid)
+        assert r.rc == 0, r.err
+        return r.json()
+
+    def leftovers(self):
+        """Processes whose root directory is this bundle's rootfs (the same inode: after
+        pivot_root, /proc/PID/root reads as "/")."""
+        want = os.stat(self.rootfs)
+        found = []
+        for pid in filter(str.isdigit, os.listdir("/proc")):
+            try:
+                st = os.stat(f"/proc/{pid}/root")
+            except OSError:
+                continue
+            if (st.st_dev, st.st_ino) == (want.st_dev, want.st_ino):
+                found.append(int(pid))
+        return found
+
+
+def make_rootfs(rootfs):
+    os.makedirs(os.path.join(rootfs, "bin"))
+    shutil.copy(BUSYBOX, os.path.join(rootfs, "bin", "busybox"))
+    for applet in APPLETS:
+        os.symlink("busybox", os.path.join(rootfs, "bin", applet))
+    shutil.copy(PROBE, os.path.join(rootfs, "probe"))
+    for d in ["proc", "sys", "dev", "tmp", "etc"]:
+        os.makedirs(os.path.join(rootfs, d), exist_ok=True)
+
+
+_spec_cache = {}
+
+
+def default_spec(tmp_path_factory):
+    if "spec" not in _spec_cache:
+        d = tmp_path_factory.mktemp("spec")
+        subprocess.run([HUSK, "spec", "--bundle", str(d)], check=True)
+        with open(d / "config.json") as f:
+            _spec_cache["spec"] = json.load(f)
+    return copy.deepcopy(_spec_cache["spec"])
+
+
+@pytest.fixture
+def bundle(tmp_path, tmp_path_factory):
+    if not os.path.exists(BUSYBOX):
+        pytest.fail("busybox-static is missing: contrib/install-deps installs it")
+    b = Bundle(tmp_path / "bundle", str(tmp_path / "state"))
+    make_rootfs(b.rootfs)
+    b.config = default_spec(tmp_path_factory)
+    b.config["process"]["terminal"] = False
+    b.config["root"]["readonly"] = False
+    mounts_before = host_mounts()
+    yield b
+    if os.path.isdir(b.root):
+        for cid in os.listdir(b.root):
+            if not cid.startswith("."):
+                subprocess.run([HUSK, "--root", b.root, "delete", "--force", cid],
+                               capture_output=True)
+    assert b.leftovers() == [], "a container process outlived its test"
+    assert host_mounts() == mounts_before, "a mount leaked onto the host"
+
+
+def assert_nothing_left(b, cid):
+    assert not os.path.exists(os.path.join(b.root, cid)), "state directory left behind"
+    assert b.leftovers() == [], "process left behind"
