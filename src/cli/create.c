@@ -19,6 +19,19 @@ const struct cli_flag cli_create_flags[] = {
     {0},
 };
 
+/* systemd socket activation, as runc honours it: LISTEN_FDS for this process (LISTEN_PID, when
+ * set, must be ours). */
+static int listen_fds(void)
+{
+	const char *fds = getenv("LISTEN_FDS"), *pid = getenv("LISTEN_PID");
+	long n;
+
+	if (fds == NULL || (pid != NULL && atol(pid) != (long)getpid()))
+		return 0;
+	n = atol(fds);
+	return n > 0 && n < 65536 ? (int)n : 0;
+}
+
 int cli_create_options(const struct cli_command *cmd, const struct cli_globals *g,
 		       const struct cli_parsed *p, struct hk_create_opts *o, struct hk_err **err)
 {
@@ -33,6 +46,7 @@ int cli_create_options(const struct cli_command *cmd, const struct cli_globals *
 				       cmd->name, fds);
 	}
 	*o = (struct hk_create_opts){
+	    .listen_fds = listen_fds(),
 	    .root = g->root,
 	    .id = p->argv[0],
 	    .bundle = cli_value(cmd, p, "bundle"),

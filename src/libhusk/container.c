@@ -105,7 +105,7 @@ static int create_in_store(const struct hk_create_opts *o, struct oci_config *cf
 			     .bundle = bundle,
 			     .rootfs = rootfs,
 			     .console_socket = o->console_socket,
-			     .preserve_fds = o->preserve_fds,
+			     .preserve_fds = o->listen_fds + o->preserve_fds,
 			     .no_pivot = o->no_pivot,
 			     .no_new_keyring = o->no_new_keyring,
 			     .on_pid = record_pid,
@@ -141,6 +141,27 @@ static int create_in_store(const struct hk_create_opts *o, struct oci_config *cf
 	return ret;
 }
 
+/* LISTEN_FDS=N and LISTEN_PID=1 replace whatever the config says: the fds are passed first. */
+static void set_listen_env(struct oci_config_doc *doc, int listen_fds)
+{
+	struct oci_strv *env = &doc->config->process->env;
+	char **items = oci_arena_array(doc->arena, env->len + 3, sizeof(char *));
+	char text[32];
+	size_t i, n = 0;
+
+	for (i = 0; i < env->len; i++)
+		if (strncmp(env->items[i], "LISTEN_FDS=", 11) &&
+		    strncmp(env->items[i], "LISTEN_PID=", 11))
+			items[n++] = env->items[i];
+	snprintf(text, sizeof(text), "LISTEN_FDS=%d", listen_fds);
+	items[n++] = oci_arena_strdup(doc->arena, text);
+	items[n++] = "LISTEN_PID=1";
+	items[n] = NULL;
+	env->items = items;
+	env->len = n;
+	env->set = true;
+}
+
 int hk_container_create(const struct hk_create_opts *o, pid_t *pid, int *master,
 			struct hk_err **err)
 {
@@ -155,6 +176,8 @@ int hk_container_create(const struct hk_create_opts *o, pid_t *pid, int *master,
 	if (oci_config_load(config, "config.json", &doc, err) < 0)
 		return -1;
 	ret = hk_spawn_check(doc.config, o->console_socket != NULL || o->keep_terminal, err);
+	if (ret == 0 && o->listen_fds > 0)
+		set_listen_env(&doc, o->listen_fds);
 	if (ret == 0)
 		ret = resolve_paths(o, doc.config, bundle, rootfs, err);
 	if (ret == 0)

@@ -10,6 +10,7 @@
 struct hk_create_opts {
 	const char *root, *id, *bundle, *pid_file, *console_socket;
 	int preserve_fds;
+	int listen_fds; /* socket activation: fds 3.. passed first, LISTEN_FDS/LISTEN_PID=1 set */
 	bool no_pivot, no_new_keyring;
 	bool keep_terminal; /* `run` in the foreground proxies the pty itself */
 };

@@ -122,6 +122,21 @@ static int stage2_root(struct stage *st, int *slave, struct hk_err **err)
 	return ret;
 }
 
+/* stdio belongs to the caller; files and pipes become the process user's where the kernel allows,
+ * terminals and devices stay as they are (CONTRACT.md). */
+static void chown_stdio(const struct oci_process *p)
+{
+	uid_t uid = p->user ? p->user->uid.value : 0;
+	gid_t gid = p->user ? p->user->gid.value : 0;
+	struct stat st;
+	int fd;
+
+	for (fd = 0; fd < 3; fd++)
+		if (fstat(fd, &st) == 0 && !S_ISCHR(st.st_mode) && !S_ISBLK(st.st_mode) &&
+		    (st.st_uid != uid || st.st_gid != gid))
+			(void)fchown(fd, uid, gid); /* EPERM, EROFS: left as it is */
+}
+
 /* Inside the new root: the process as config.json describes it, down to the last step before
  * execve, so that `start` has nothing left to fail. */
 static int stage2_process(struct stage *st, int slave, char *exe, size_t size, struct hk_err **err)
@@ -138,6 +153,8 @@ static int stage2_process(struct stage *st, int slave, char *exe, size_t size, s
 		return hk_fail(err, errno, "create a session keyring");
 	if (hk_process_set_rlimits(p, err) < 0 || hk_process_set_scheduling(c, err) < 0)
 		return -1;
+	if (slave < 0)
+		chown_stdio(p);
 	if (hk_process_set_identity(p, is_new(c, OCI_NS_USER), err) < 0)
 		return -1;
 	if (hk_process_enter_cwd(p, err) < 0 || hk_process_find_exec(p, exe, size, err) < 0)

@@ -240,3 +240,35 @@ def test_terminal_without_console_socket_is_refused(bundle):
     bundle.write()
     r = bundle.husk("create", "c")
     assert r.rc == 1 and r.err.strip() == "husk: config.json: process.terminal needs --console-socket"
+
+
+def test_listen_fds_are_passed_first(bundle, tmp_path):
+    from husk_support import HUSK
+    bundle.config["process"]["args"] = ["/probe"]
+    bundle.config["process"]["env"] = ["PATH=/bin", "LISTEN_FDS=9"]
+    bundle.write()
+    out = tmp_path / "out"
+    r = subprocess.run(["sh", "-c", f'exec 3</etc/hostname; LISTEN_FDS=1 exec {HUSK} '
+                        f'--root {bundle.root} run c >"{out}"'],
+                       cwd=bundle.path, capture_output=True, text=True, timeout=30)
+    assert r.returncode == 0, r.stderr
+    p = json.loads(out.read_text())
+    assert sorted(p["fds"]) == ["0", "1", "2", "3"]
+    assert p["fds"]["3"] == "/etc/hostname"
+    assert "LISTEN_FDS=1" in p["env"] and "LISTEN_PID=1" in p["env"]
+    assert "LISTEN_FDS=9" not in p["env"]
+
+
+def test_stdio_files_belong_to_the_process_user(bundle, tmp_path):
+    from husk_support import HUSK
+    bundle.config["process"]["user"] = {"uid": 1234, "gid": 1234}
+    bundle.config["process"]["args"] = ["sh", "-c", "echo written >/proc/self/fd/1"]
+    bundle.write()
+    out = tmp_path / "out"
+    with open(out, "w") as f:
+        r = subprocess.run([HUSK, "--root", bundle.root, "run", "c"], cwd=bundle.path, stdout=f,
+                           stderr=subprocess.PIPE, text=True, timeout=30)
+    assert r.returncode == 0, r.stderr
+    st = os.stat(out)
+    assert (st.st_uid, st.st_gid) == (1234, 1234)
+    assert out.read_text() == "written\n", "reopening its stdout works for the unprivileged user"
