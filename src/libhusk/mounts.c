@@ -1,5 +1,6 @@
 #include "mounts.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/openat2.h>
@@ -147,6 +148,7 @@ struct mount_plan {
 	struct mount_attr attr;
 	char data[4096];
 	bool recursive_attr;
+	bool copy_up; /* tmpcopyup: the tmpfs starts with what the image had there */
 };
 
 static int plan_options(const struct oci_mount *m, struct mount_plan *p, struct hk_err **err)
@@ -189,7 +191,13 @@ static int plan_options(const struct oci_mount *m, struct mount_plan *p, struct 
 			p->recursive_attr = true;
 			break;
 		case HK_MOPT_EXTENSION:
-			return hk_fail(err, EOPNOTSUPP, "option \"%s\"", name);
+			if (strcmp(name, "tmpcopyup") == 0 &&
+			    (m->type == NULL || strcmp(m->type, "tmpfs") != 0))
+				return hk_fail(err, EINVAL, "tmpcopyup is for tmpfs mounts");
+			if (strcmp(name, "tmpcopyup") != 0) /* idmap, ridmap */
+				return hk_fail(err, EOPNOTSUPP, "option \"%s\"", name);
+			p->copy_up = true;
+			break;
 		}
 	}
 	return 0;
@@ -344,6 +352,99 @@ static int mount_cgroup(int rootfd, const struct oci_mount *m, const struct moun
 	return ret;
 }
 
+static int copy_tree(int from, int to, int depth, struct hk_err **err);
+
+static int copy_entry(int from, int to, const char *name, const struct stat *st, int depth,
+		      struct hk_err **err)
+{
+	char link[4096];
+	ssize_t n;
+	int ret = 0;
+
+	if (S_ISDIR(st->st_mode)) {
+		int a, b;
+
+		if (mkdirat(to, name, st->st_mode & 07777) < 0)
+			return hk_fail(err, errno, "tmpcopyup: mkdir %s", name);
+		a = openat(from, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		b = openat(to, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		ret = a < 0 || b < 0 ? hk_fail(err, errno, "tmpcopyup: open %s", name)
+				     : copy_tree(a, b, depth + 1, err);
+		if (a >= 0)
+			close(a);
+		if (b >= 0)
+			close(b);
+	} else if (S_ISREG(st->st_mode)) {
+		int a = openat(from, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+		int b =
+		    openat(to, name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, st->st_mode & 07777);
+		char buf[65536];
+
+		while (a >= 0 && b >= 0 && (n = read(a, buf, sizeof(buf))) > 0)
+			if (write(b, buf, (size_t)n) != n)
+				break;
+		if (a < 0 || b < 0 || n != 0)
+			ret = hk_fail(err, errno, "tmpcopyup: copy %s", name);
+		if (a >= 0)
+			close(a);
+		if (b >= 0)
+			close(b);
+	} else if (S_ISLNK(st->st_mode)) {
+		n = readlinkat(from, name, link, sizeof(link) - 1);
+		if (n < 0 || (link[n] = '\0', symlinkat(link, to, name) < 0))
+			ret = hk_fail(err, errno, "tmpcopyup: symlink %s", name);
+	} else if (mknodat(to, name, st->st_mode, st->st_rdev) < 0) {
+		ret = hk_fail(err, errno, "tmpcopyup: mknod %s", name);
+	}
+	if (ret == 0 && fchownat(to, name, st->st_uid, st->st_gid, AT_SYMLINK_NOFOLLOW) < 0)
+		ret = hk_fail(err, errno, "tmpcopyup: chown %s", name);
+	return ret;
+}
+
+/* Copies a directory's entries, never following a symlink, to a bounded depth. */
+static int copy_tree(int from, int to, int depth, struct hk_err **err)
+{
+	int fd = dup(from);
+	DIR *dir = fd >= 0 ? fdopendir(fd) : NULL;
+	struct dirent *e;
+	int ret = 0;
+
+	if (dir == NULL)
+		return hk_fail(err, errno, "tmpcopyup: read directory");
+	if (depth > 64)
+		ret = hk_fail(err, ELOOP, "tmpcopyup: nested too deep");
+	while (ret == 0 && (e = readdir(dir)) != NULL) {
+		struct stat st;
+
+		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+			continue;
+		if (fstatat(from, e->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+			ret = hk_fail(err, errno, "tmpcopyup: stat %s", e->d_name);
+		else
+			ret = copy_entry(from, to, e->d_name, &st, depth, err);
+	}
+	closedir(dir);
+	return ret;
+}
+
+/* The directory under the new tmpfs is still reachable through an fd opened before the mount. */
+static int copy_up(int below, int rootfd, const char *dest, struct hk_err **err)
+{
+	char path[32];
+	int top, dir, ret;
+
+	if (hk_root_open(rootfd, dest, HK_NO_CREATE, 0, &top, err) < 0)
+		return -1;
+	hk_fd_path(top, path);
+	dir = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	close(top);
+	if (dir < 0)
+		return hk_fail(err, errno, "tmpcopyup: open the new tmpfs");
+	ret = copy_tree(below, dir, 0, err);
+	close(dir);
+	return ret;
+}
+
 static int do_mount(int rootfd, const char *bundle, const struct oci_mount *m,
 		    const struct mount_plan *p, struct hk_err **err)
 {
@@ -352,7 +453,7 @@ static int do_mount(int rootfd, const char *bundle, const struct oci_mount *m,
 	enum hk_create create = HK_CREATE_DIR;
 	char source[4096], target[32];
 	struct stat st;
-	int fd, ret;
+	int fd, ret, below;
 
 	if (m->type != NULL && strcmp(m->type, "cgroup") == 0)
 		return mount_cgroup(rootfd, m, p, err);
@@ -373,14 +474,28 @@ static int do_mount(int rootfd, const char *bundle, const struct oci_mount *m,
 		return hk_fail(err, ENOTDIR, "mount destination");
 	}
 	hk_fd_path(fd, target);
+	below = p->copy_up ? open(target, O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
+	if (p->copy_up && below < 0) {
+		close(fd);
+		return hk_fail(err, errno, "tmpcopyup: open the destination");
+	}
 	if (bind)
 		ret = mount(source, target, NULL, MS_BIND | (p->flags & MS_REC), NULL);
 	else
 		ret = mount(m->source ? m->source : m->type, target, m->type,
 			    p->flags & ~(unsigned long)MS_REC, p->data[0] ? p->data : NULL);
 	close(fd);
-	if (ret < 0)
+	if (ret < 0) {
+		if (below >= 0)
+			close(below);
 		return hk_fail(err, errno, "mount");
+	}
+	if (below >= 0) {
+		ret = copy_up(below, rootfd, m->destination, err);
+		close(below);
+		if (ret < 0)
+			return -1;
+	}
 	if (hk_root_open(rootfd, m->destination, HK_NO_CREATE, 0, &fd, err) < 0)
 		return -1; /* the new mount's root, not the directory beneath it */
 	hk_fd_path(fd, target);

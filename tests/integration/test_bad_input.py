@@ -21,9 +21,12 @@ CASES = {
         {"destination": "/x", "type": "bind", "source": "/nonexistent/dir", "options": ["bind"]}),
         'husk: mounts[7]: mount "/nonexistent/dir" on "/x": bind source /nonexistent/dir: '
         'no such file or directory'),
-    "unsupported option": (lambda c: c["mounts"].append(tmpfs("/x", "tmpcopyup")),
-                           'husk: mounts[7]: mount "tmpfs" on "/x": option "tmpcopyup": '
+    "unsupported option": (lambda c: c["mounts"].append(tmpfs("/x", "idmap")),
+                           'husk: mounts[7]: mount "tmpfs" on "/x": option "idmap": '
                            'operation not supported'),
+    "tmpcopyup on a bind": (lambda c: c["mounts"].append(
+        {"destination": "/x", "type": "bind", "source": "/tmp", "options": ["bind", "tmpcopyup"]}),
+        'husk: mounts[7]: mount "/tmp" on "/x": tmpcopyup is for tmpfs mounts: invalid argument'),
     "no process": (lambda c: c.pop("process"),
                    "husk: config.json: process: required to create a container"),
     "no mount namespace": (lambda c: c["linux"].update(namespaces=[{"type": "pid"}, {"type": "uts"}]),

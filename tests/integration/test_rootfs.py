@@ -171,3 +171,24 @@ def test_relative_bind_source_is_taken_from_the_bundle(bundle):
                                     "options": ["bind"]})
     p = bundle.probe("read", "/v/f")
     assert p["read:/v/f"] == "bundle-relative"
+
+
+def test_tmpcopyup_keeps_the_image_content(bundle):
+    etc = os.path.join(bundle.rootfs, "etc")
+    os.makedirs(os.path.join(etc, "conf.d"))
+    with open(os.path.join(etc, "conf.d", "a.conf"), "w") as f:
+        f.write("from the image")
+    os.chmod(os.path.join(etc, "conf.d", "a.conf"), 0o640)
+    os.chown(os.path.join(etc, "conf.d", "a.conf"), 42, 43)
+    os.symlink("conf.d/a.conf", os.path.join(etc, "link"))
+    bundle.config["mounts"].append({"destination": "/etc", "type": "tmpfs", "source": "tmpfs",
+                                    "options": ["tmpcopyup"]})
+    p = bundle.probe("read", "/etc/conf.d/a.conf", "stat", "/etc/conf.d/a.conf", "read", "/etc/link",
+                     "write", "/etc/new")
+    assert mount_at(p, "/etc")["type"] == "tmpfs"
+    assert p["read:/etc/conf.d/a.conf"] == "from the image"
+    st = p["stat:/etc/conf.d/a.conf"]
+    assert (stat.S_IMODE(st["mode"]), st["uid"], st["gid"]) == (0o640, 42, 43)
+    assert p["read:/etc/link"] == "from the image"
+    assert p["write:/etc/new"] == "ok"
+    assert not os.path.exists(os.path.join(etc, "new")), "writes go to the tmpfs, not the image"
