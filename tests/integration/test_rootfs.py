@@ -178,7 +178,7 @@ def test_tmpcopyup_keeps_the_image_content(bundle):
     os.makedirs(os.path.join(etc, "conf.d"))
     with open(os.path.join(etc, "conf.d", "a.conf"), "w") as f:
         f.write("from the image")
-    os.chmod(os.path.join(etc, "conf.d", "a.conf"), 0o640)
+    os.chmod(os.path.join(etc, "conf.d", "a.conf"), 0o604)
     os.chown(os.path.join(etc, "conf.d", "a.conf"), 42, 43)
     os.symlink("conf.d/a.conf", os.path.join(etc, "link"))
     bundle.config["mounts"].append({"destination": "/etc", "type": "tmpfs", "source": "tmpfs",
@@ -188,7 +188,7 @@ def test_tmpcopyup_keeps_the_image_content(bundle):
     assert mount_at(p, "/etc")["type"] == "tmpfs"
     assert p["read:/etc/conf.d/a.conf"] == "from the image"
     st = p["stat:/etc/conf.d/a.conf"]
-    assert (stat.S_IMODE(st["mode"]), st["uid"], st["gid"]) == (0o640, 42, 43)
+    assert (stat.S_IMODE(st["mode"]), st["uid"], st["gid"]) == (0o604, 42, 43)
     assert p["read:/etc/link"] == "from the image"
     assert p["write:/etc/new"] == "ok"
     assert not os.path.exists(os.path.join(etc, "new")), "writes go to the tmpfs, not the image"
