@@ -10,42 +10,11 @@
 
 #include "cli.h"
 #include "container.h"
+#include "supervise.h"
 
 extern const struct cli_flag cli_create_flags[];
 int cli_create_options(const struct cli_command *cmd, const struct cli_globals *g,
 		       const struct cli_parsed *p, struct hk_create_opts *o, struct hk_err **err);
-
-static const int forwarded[] = {SIGHUP,	 SIGINT,  SIGQUIT, SIGTERM,  SIGUSR1,
-				SIGUSR2, SIGPIPE, SIGALRM, SIGWINCH, SIGCONT};
-
-/* Waits for pid while passing on the signals husk receives; returns the shell-style status. */
-static int wait_forwarding(pid_t pid)
-{
-	sigset_t set;
-	size_t i;
-	int status = 0;
-
-	sigemptyset(&set);
-	sigaddset(&set, SIGCHLD);
-	for (i = 0; i < sizeof(forwarded) / sizeof(forwarded[0]); i++)
-		sigaddset(&set, forwarded[i]);
-	sigprocmask(SIG_BLOCK, &set, NULL);
-	for (;;) {
-		siginfo_t info;
-		pid_t got = waitpid(pid, &status, WNOHANG);
-
-		if (got == pid)
-			break;
-		if (got < 0 && errno != EINTR)
-			return 255;
-		if (sigwaitinfo(&set, &info) > 0 && info.si_signo != SIGCHLD)
-			kill(pid, info.si_signo);
-	}
-	sigprocmask(SIG_UNBLOCK, &set, NULL);
-	if (WIFEXITED(status))
-		return WEXITSTATUS(status);
-	return 128 + WTERMSIG(status);
-}
 
 static int run_run(const struct cli_globals *g, int argc, char **argv, struct hk_err **err)
 {
@@ -61,7 +30,9 @@ static int run_run(const struct cli_globals *g, int argc, char **argv, struct hk
 	    cli_create_options(&cmd_run, g, &p, &o, err) < 0)
 		return -1;
 	detach = cli_bool(&cmd_run, &p, "detach");
-	/* signals that arrive between create and the wait are held, not lost */
+	o.keep_terminal = !detach && o.console_socket == NULL;
+	if (!detach)
+		hk_supervise_hold_signals();
 	if (hk_container_create(&o, &pid, &master, err) < 0)
 		return -1;
 	if (hk_container_start(g->root, o.id, err) < 0) {
@@ -70,7 +41,9 @@ static int run_run(const struct cli_globals *g, int argc, char **argv, struct hk
 	}
 	if (detach)
 		return 0;
-	status = wait_forwarding(pid);
+	status = hk_supervise(pid, master);
+	if (master >= 0)
+		close(master);
 	if (!cli_bool(&cmd_run, &p, "keep"))
 		hk_container_delete(g->root, o.id, true, &ignored);
 	fflush(stdout);

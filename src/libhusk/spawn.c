@@ -188,6 +188,13 @@ static __attribute__((noreturn)) void stage2(struct stage *st)
 	if (n != 1)
 		_exit(1);
 	close(st->s->exec_fifo);
+	{
+		sigset_t
+		    none; /* the caller's blocked signals (run holds some) are not the program's */
+
+		sigemptyset(&none);
+		sigprocmask(SIG_SETMASK, &none, NULL);
+	}
 	execve(exe, st->s->config->process->args.items, st->s->config->process->env.items);
 	dprintf(STDERR_FILENO, "husk: exec \"%s\": %s\n", exe, strerror(errno));
 	_exit(127);

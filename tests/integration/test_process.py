@@ -272,3 +272,33 @@ def test_stdio_files_belong_to_the_process_user(bundle, tmp_path):
     st = os.stat(out)
     assert (st.st_uid, st.st_gid) == (1234, 1234)
     assert out.read_text() == "written\n", "reopening its stdout works for the unprivileged user"
+
+
+def test_run_proxies_the_terminal(bundle):
+    import fcntl
+    import struct
+    import termios
+    from husk_support import HUSK
+    bundle.config["process"]["terminal"] = True
+    bundle.config["process"]["args"] = ["sh"]
+    bundle.write()
+    master, slave = os.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 120, 0, 0))
+    proc = subprocess.Popen([HUSK, "--root", bundle.root, "run", "c"], cwd=bundle.path,
+                            stdin=slave, stdout=slave, stderr=slave, start_new_session=True)
+    os.close(slave)
+    os.write(master, b"/probe | head -c 300 >/dev/null; [ -t 0 ] && echo tty-$((40+2)); stty size; exit 3\n")
+    out = b""
+    while True:
+        try:
+            chunk = os.read(master, 65536)
+        except OSError:
+            break
+        if not chunk:
+            break
+        out += chunk
+    os.close(master)
+    assert proc.wait(timeout=20) == 3
+    text = out.decode(errors="replace")
+    assert "tty-42" in text
+    assert "40 120" in text, "the window size of husk's terminal reached the container's"
