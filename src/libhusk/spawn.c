@@ -31,6 +31,43 @@ struct stage {
 	pid_t husk; /* the parent, to notice it dying */
 };
 
+static bool lsm_enabled(const char *path)
+{
+	char c = 0;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return false;
+	if (read(fd, &c, 1) != 1)
+		c = 0;
+	close(fd);
+	return c == 'Y' || c == '1' || c == '0'; /* apparmor: Y; selinux enforce: 0 or 1 */
+}
+
+/* Confinement the config asks for is never dropped silently: until it is built, husk refuses to
+ * run such a container rather than run it unconfined. */
+static int check_confinement(const struct oci_config *c, struct hk_err **err)
+{
+	const char *profile = c->process->apparmor_profile;
+
+	if (c->linux != NULL && c->linux->seccomp != NULL)
+		return hk_fail(err, 0,
+			       "config.json: linux.seccomp: not supported yet "
+			       "(husk will not run the container without its filter)");
+	if (profile != NULL && profile[0] && strcmp(profile, "unconfined") != 0) {
+		if (!lsm_enabled("/sys/module/apparmor/parameters/enabled"))
+			return hk_fail(err, 0,
+				       "config.json: process.apparmorProfile: \"%s\" "
+				       "requested, but AppArmor is not enabled on this host",
+				       profile);
+		return hk_fail(err, 0, "config.json: process.apparmorProfile: not supported yet");
+	}
+	if (c->process->selinux_label != NULL && c->process->selinux_label[0] &&
+	    lsm_enabled("/sys/fs/selinux/enforce"))
+		return hk_fail(err, 0, "config.json: process.selinuxLabel: not supported yet");
+	return 0;
+}
+
 int hk_spawn_check(const struct oci_config *c, bool have_console, struct hk_err **err)
 {
 	const struct oci_namespace *mnt = oci_config_namespace(c, OCI_NS_MOUNT);
@@ -42,6 +79,8 @@ int hk_spawn_check(const struct oci_config *c, bool have_console, struct hk_err 
 			       "config.json: linux.namespaces: a new mount namespace is required");
 	if (c->process->terminal.value && !have_console)
 		return hk_fail(err, 0, "config.json: process.terminal needs --console-socket");
+	if (check_confinement(c, err) < 0)
+		return -1;
 	return hk_sysctl_check(c, err);
 }
 

@@ -44,6 +44,13 @@ CASES = {
                                  'husk: config.json: linux.resources.memory.limit: expected an '
                                  'integer, got "1G"'),
     "missing rootfs": (lambda c: c["root"].update(path="nope"), None),
+    "seccomp before it is built": (lambda c: c["linux"].update(seccomp={"defaultAction": "SCMP_ACT_ERRNO"}),
+                                   "husk: config.json: linux.seccomp: not supported yet (husk will "
+                                   "not run the container without its filter)"),
+    "apparmor profile on a host without it": (
+        lambda c: c["process"].update(apparmorProfile="husk-test"),
+        'husk: config.json: process.apparmorProfile: "husk-test" requested, but AppArmor is not '
+        'enabled on this host'),
 }
 
 

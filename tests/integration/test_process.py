@@ -302,3 +302,32 @@ def test_run_proxies_the_terminal(bundle):
     text = out.decode(errors="replace")
     assert "tty-42" in text
     assert "40 120" in text, "the window size of husk's terminal reached the container's"
+
+
+def test_io_priority_and_scheduler(bundle):
+    bundle.config["process"]["ioPriority"] = {"class": "IOPRIO_CLASS_BE", "priority": 6}
+    bundle.config["process"]["scheduler"] = {"policy": "SCHED_BATCH", "nice": 3}
+    p = bundle.probe()
+    assert p["ioprio"] == (2 << 13) | 6
+    assert p["sched_policy"] == 3  # SCHED_BATCH
+
+
+@pytest.mark.parametrize("flag,same", [([], False), (["--no-new-keyring"], True)])
+def test_session_keyring(bundle, flag, same):
+    import ctypes
+    bundle.config["process"]["args"] = ["/probe"]
+    bundle.write()
+    r = bundle.husk("run", *flag, "c")
+    assert r.rc == 0, r.err
+    inside = json.loads(r.out)["session_keyring"]
+    libc = ctypes.CDLL(None, use_errno=True)
+    ours = libc.syscall(250, 0, -3, 0)  # keyctl(KEYCTL_GET_KEYRING_ID, session)
+    assert (inside == ours) == same
+
+
+def test_confinement_that_is_off_on_this_host_is_accepted_when_harmless(bundle):
+    bundle.config["process"]["apparmorProfile"] = "unconfined"
+    bundle.config["process"]["selinuxLabel"] = "system_u:system_r:container_t:s0"
+    assert os.path.exists("/sys/fs/selinux/enforce") is False
+    p = bundle.probe()
+    assert p["uid"] == 0

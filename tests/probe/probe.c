@@ -7,7 +7,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sched.h>
 #include <sys/personality.h>
+#include <sys/syscall.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -245,6 +247,13 @@ int main(int argc, char **argv, char **envp)
 	json_string(domain);
 	key("personality", &first);
 	printf("%d", personality(0xffffffff));
+	key("ioprio", &first);
+	printf("%ld", syscall(SYS_ioprio_get, 1, 0)); /* IOPRIO_WHO_PROCESS, self */
+	key("sched_policy", &first);
+	printf("%d", sched_getscheduler(0));
+	key("session_keyring", &first);
+	/* KEYCTL_GET_KEYRING_ID of KEY_SPEC_SESSION_KEYRING, without creating one */
+	printf("%ld", syscall(SYS_keyctl, 0, -3, 0));
 	key("isatty", &first);
 	printf("%s", isatty(0) ? "true" : "false");
 	key("env", &first);
