@@ -149,6 +149,7 @@ struct mount_plan {
 	char data[4096];
 	bool recursive_attr;
 	bool copy_up; /* tmpcopyup: the tmpfs starts with what the image had there */
+	bool idmap;
 };
 
 static int plan_options(const struct oci_mount *m, struct mount_plan *p, struct hk_err **err)
@@ -194,9 +195,10 @@ static int plan_options(const struct oci_mount *m, struct mount_plan *p, struct 
 			if (strcmp(name, "tmpcopyup") == 0 &&
 			    (m->type == NULL || strcmp(m->type, "tmpfs") != 0))
 				return hk_fail(err, EINVAL, "tmpcopyup is for tmpfs mounts");
-			if (strcmp(name, "tmpcopyup") != 0) /* idmap, ridmap */
-				return hk_fail(err, EOPNOTSUPP, "option \"%s\"", name);
-			p->copy_up = true;
+			if (strcmp(name, "tmpcopyup") == 0)
+				p->copy_up = true;
+			else /* idmap, ridmap: hk_idmap_prepare made the tree */
+				p->idmap = true;
 			break;
 		}
 	}
@@ -446,9 +448,9 @@ static int copy_up(int below, int rootfd, const char *dest, struct hk_err **err)
 }
 
 static int do_mount(int rootfd, const char *bundle, const struct oci_mount *m,
-		    const struct mount_plan *p, struct hk_err **err)
+		    const struct mount_plan *p, int tree, struct hk_err **err)
 {
-	bool bind = is_bind(m, p);
+	bool bind = is_bind(m, p) || tree >= 0;
 	bool special = m->type && (!strcmp(m->type, "proc") || !strcmp(m->type, "sysfs"));
 	enum hk_create create = HK_CREATE_DIR;
 	char source[4096], target[32];
@@ -479,7 +481,10 @@ static int do_mount(int rootfd, const char *bundle, const struct oci_mount *m,
 		close(fd);
 		return hk_fail(err, errno, "tmpcopyup: open the destination");
 	}
-	if (bind)
+	if (tree >= 0)
+		ret = (int)syscall(SYS_move_mount, tree, "", fd, "",
+				   MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH);
+	else if (bind)
 		ret = mount(source, target, NULL, MS_BIND | (p->flags & MS_REC), NULL);
 	else
 		ret = mount(m->source ? m->source : m->type, target, m->type,
@@ -509,11 +514,20 @@ static int do_mount(int rootfd, const char *bundle, const struct oci_mount *m,
 }
 
 int hk_mount_entry(int rootfd, const char *bundle, const struct oci_mount *m, size_t index,
-		   struct hk_err **err)
+		   int idmap_tree, struct hk_err **err)
 {
 	struct mount_plan p;
+	int ret;
 
-	if (plan_options(m, &p, err) < 0 || do_mount(rootfd, bundle, m, &p, err) < 0)
+	if (plan_options(m, &p, err) < 0)
+		return hk_prefix(err, "mounts[%zu]: mount \"%s\" on \"%s\"", index,
+				 m->source ? m->source : (m->type ? m->type : "none"),
+				 m->destination);
+	if (p.idmap && idmap_tree < 0)
+		ret = hk_fail(err, EINVAL, "idmap without a prepared tree");
+	else
+		ret = do_mount(rootfd, bundle, m, &p, p.idmap ? idmap_tree : -1, err);
+	if (ret < 0)
 		return hk_prefix(err, "mounts[%zu]: mount \"%s\" on \"%s\"", index,
 				 m->source ? m->source : (m->type ? m->type : "none"),
 				 m->destination);

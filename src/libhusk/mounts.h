@@ -20,8 +20,9 @@ int hk_root_open(int rootfd, const char *path, enum hk_create create,
 void hk_fd_path(int fd, char buf[32]);
 
 /* Performs config.json's mounts[index]; relative bind sources are taken from the bundle. */
+/* idmap_tree >= 0: the idmapped copy of the source that hk_idmap_prepare made, attached here. */
 int hk_mount_entry(int rootfd, const char *bundle, const struct oci_mount *m, size_t index,
-		   struct hk_err **err);
+		   int idmap_tree, struct hk_err **err);
 int hk_mask_paths(int rootfd, const struct oci_strv *paths, struct hk_err **err);
 int hk_readonly_paths(int rootfd, const struct oci_strv *paths, struct hk_err **err);
 

@@ -38,7 +38,7 @@ static bool binds_dev(const struct oci_config *c)
 }
 
 int hk_rootfs_prepare(const struct oci_config *c, const char *bundle, const char *rootfs,
-		      bool in_userns, int *rootfd, struct hk_err **err)
+		      bool in_userns, const int *idmap_trees, int *rootfd, struct hk_err **err)
 {
 	size_t i;
 	int fd;
@@ -53,7 +53,8 @@ int hk_rootfs_prepare(const struct oci_config *c, const char *bundle, const char
 	if (fd < 0)
 		return hk_fail(err, errno, "open the rootfs %s", rootfs);
 	for (i = 0; i < c->mounts.len; i++) {
-		if (hk_mount_entry(fd, bundle, &c->mounts.items[i], i, err) < 0) {
+		if (hk_mount_entry(fd, bundle, &c->mounts.items[i], i,
+				   idmap_trees ? idmap_trees[i] : -1, err) < 0) {
 			close(fd);
 			return -1;
 		}

@@ -16,6 +16,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "idmap.h"
 #include "namespaces.h"
 #include "netlink.h"
 #include "process.h"
@@ -144,8 +145,8 @@ static int stage2_root(struct stage *st, int *slave, struct hk_err **err)
 	 * reaches the container's own values, before readonlyPaths closes /proc/sys. */
 	if (hk_sysctl_apply(c, err) < 0)
 		return -1;
-	if (hk_rootfs_prepare(c, st->s->bundle, st->s->rootfs, is_new(c, OCI_NS_USER), &rootfd,
-			      err) < 0)
+	if (hk_rootfs_prepare(c, st->s->bundle, st->s->rootfs, is_new(c, OCI_NS_USER),
+			      st->s->idmap_trees, &rootfd, err) < 0)
 		return -1;
 	ret = 0;
 	if (c->process->terminal.value) {
@@ -285,7 +286,7 @@ static __attribute__((noreturn)) void stage1(struct stage *st)
 	struct hk_err *err = NULL;
 	pid_t pid;
 
-	int keep[OCI_NS_COUNT + 2];
+	int *keep = calloc(OCI_NS_COUNT + 2 + c->mounts.len, sizeof(int));
 	size_t nkeep = 0, i;
 
 	prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
@@ -293,10 +294,16 @@ static __attribute__((noreturn)) void stage1(struct stage *st)
 		_exit(1);
 	keep[nkeep++] = st->sock;
 	keep[nkeep++] = st->s->exec_fifo;
+	if (keep == NULL)
+		_exit(1);
 	for (i = 0; i < OCI_NS_COUNT; i++)
 		if (st->ns_fds[i] >= 0)
 			keep[nkeep++] = st->ns_fds[i];
+	for (i = 0; st->s->idmap_trees != NULL && i < c->mounts.len; i++)
+		if (st->s->idmap_trees[i] >= 0)
+			keep[nkeep++] = st->s->idmap_trees[i];
 	close_fds_except(3 + st->s->preserve_fds, keep, nkeep);
+	free(keep);
 	if (hk_ns_join(st->ns_fds, &err) < 0)
 		stage_fail(st, err);
 	hk_ns_close_paths(st->ns_fds);
@@ -370,10 +377,15 @@ int hk_spawn(struct hk_spawn *s, struct hk_err **err)
 
 	s->pid = 0;
 	s->master = -1;
-	if (hk_ns_open_paths(s->config, st.ns_fds, err) < 0)
+	if (hk_idmap_prepare(s->config, s->bundle, &s->idmap_trees, err) < 0)
 		return -1;
+	if (hk_ns_open_paths(s->config, st.ns_fds, err) < 0) {
+		hk_idmap_close(s->config, s->idmap_trees);
+		return -1;
+	}
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, socks) < 0) {
 		hk_ns_close_paths(st.ns_fds);
+		hk_idmap_close(s->config, s->idmap_trees);
 		return hk_fail(err, errno, "socketpair");
 	}
 	st.sock = socks[1];
@@ -384,6 +396,8 @@ int hk_spawn(struct hk_spawn *s, struct hk_err **err)
 	}
 	close(socks[1]);
 	hk_ns_close_paths(st.ns_fds);
+	hk_idmap_close(s->config, s->idmap_trees);
+	s->idmap_trees = NULL;
 	if (stage1_pid < 0) {
 		close(socks[0]);
 		return hk_fail(err, errno, "fork");

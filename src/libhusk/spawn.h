@@ -13,6 +13,7 @@ struct hk_spawn {
 	const char *console_socket;  /* where the pty master goes (process.terminal) */
 	int exec_fifo;		     /* O_RDWR fd of exec.fifo: pid 1 reads one byte, then execs */
 	int preserve_fds;	     /* fds 3 .. 3+n-1 pass to the process */
+	int *idmap_trees;	     /* set by hk_spawn: per mount, an idmapped tree or -1 */
 	bool no_pivot, no_new_keyring;
 	/* called in the parent as soon as pid 1's host pid is known, so that an interrupted create
 	 * leaves a record that `delete --force` can clean up */

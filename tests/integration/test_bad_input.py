@@ -21,9 +21,9 @@ CASES = {
         {"destination": "/x", "type": "bind", "source": "/nonexistent/dir", "options": ["bind"]}),
         'husk: mounts[7]: mount "/nonexistent/dir" on "/x": bind source /nonexistent/dir: '
         'no such file or directory'),
-    "unsupported option": (lambda c: c["mounts"].append(tmpfs("/x", "idmap")),
-                           'husk: mounts[7]: mount "tmpfs" on "/x": option "idmap": '
-                           'operation not supported'),
+    "idmap on a tmpfs": (lambda c: c["mounts"].append(tmpfs("/x", "idmap")),
+                         'husk: mounts[7]: mount "tmpfs" on "/x": idmap needs uidMappings and '
+                         'gidMappings on the mount or a user namespace with mappings'),
     "tmpcopyup on a bind": (lambda c: c["mounts"].append(
         {"destination": "/x", "type": "bind", "source": "/tmp", "options": ["bind", "tmpcopyup"]}),
         'husk: mounts[7]: mount "/tmp" on "/x": tmpcopyup is for tmpfs mounts: invalid argument'),

@@ -192,3 +192,56 @@ def test_tmpcopyup_keeps_the_image_content(bundle):
     assert p["read:/etc/link"] == "from the image"
     assert p["write:/etc/new"] == "ok"
     assert not os.path.exists(os.path.join(etc, "new")), "writes go to the tmpfs, not the image"
+
+
+def root_owned_dir(tmp_path):
+    d = tmp_path / "owned"
+    (d / "sub").mkdir(parents=True)
+    (d / "file").write_text("x")
+    (d / "sub" / "deep").write_text("y")
+    return d
+
+
+# An idmapped mount shows an id X on disk as the hostID that X (read as a containerID) maps to.
+
+
+@pytest.mark.parametrize("option", ["idmap", "ridmap"])
+def test_idmapped_bind_mount_with_its_own_mappings(bundle, tmp_path, option):
+    d = root_owned_dir(tmp_path)
+    bundle.config["mounts"].append({
+        "destination": "/data", "type": "bind", "source": str(d), "options": ["rbind", option],
+        "uidMappings": [{"containerID": 0, "hostID": 1000, "size": 1}],
+        "gidMappings": [{"containerID": 0, "hostID": 2000, "size": 1}]})
+    p = bundle.probe("stat", "/data/file", "stat", "/data/sub/deep")
+    assert (p["stat:/data/file"]["uid"], p["stat:/data/file"]["gid"]) == (1000, 2000)
+    assert os.stat(d / "file").st_uid == 0, "the host's files are unchanged"
+    if option == "ridmap":
+        assert p["stat:/data/sub/deep"]["uid"] == 1000
+
+
+def test_idmapped_mount_in_a_user_namespace_uses_its_mappings(bundle, tmp_path):
+    d = root_owned_dir(tmp_path)
+    bundle.config["linux"]["namespaces"].append({"type": "user"})
+    bundle.config["linux"]["uidMappings"] = [{"containerID": 0, "hostID": 100000, "size": 65536}]
+    bundle.config["linux"]["gidMappings"] = [{"containerID": 0, "hostID": 100000, "size": 65536}]
+    path = bundle.path
+    while path != "/tmp":
+        os.chmod(path, 0o755)
+        path = os.path.dirname(path)
+    os.chown(bundle.rootfs, 100000, 100000)
+    bundle.config["mounts"].append({"destination": "/data", "type": "bind", "source": str(d),
+                                    "options": ["bind", "idmap"]})
+    p = bundle.probe("stat", "/data/file", "write", "/data/new")
+    assert p["stat:/data/file"]["uid"] == 0, "the host's root files are the container root's"
+    assert p["write:/data/new"] == "ok"
+    assert os.stat(d / "new").st_uid == 0, "and what the container's root writes is the host root's"
+
+
+def test_idmap_without_mappings_is_refused(bundle, tmp_path):
+    bundle.config["mounts"].append({"destination": "/data", "type": "bind", "source": str(tmp_path),
+                                    "options": ["bind", "idmap"]})
+    bundle.config["process"]["args"] = ["true"]
+    r = bundle.run()
+    assert r.rc == 1
+    assert r.err.strip() == (f'husk: mounts[7]: mount "{tmp_path}" on "/data": idmap needs '
+                             'uidMappings and gidMappings on the mount or a user namespace with mappings')

@@ -1,0 +1,151 @@
+#include "idmap.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "namespaces.h"
+
+static bool option(const struct oci_mount *m, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < m->options.len; i++)
+		if (strcmp(m->options.items[i], name) == 0)
+			return true;
+	return false;
+}
+
+/* A user namespace holding the mappings: a child unshares it and waits while its maps are
+ * written and the namespace is opened, then goes. */
+static int userns_with_maps(const struct oci_linux *maps, int *nsfd, struct hk_err **err)
+{
+	char path[64], byte = 0;
+	int ready[2], done[2], ret = 0;
+	pid_t child;
+
+	if (pipe2(ready, O_CLOEXEC) < 0 || pipe2(done, O_CLOEXEC) < 0)
+		return hk_fail(err, errno, "pipe");
+	child = fork();
+	if (child == 0) {
+		close(ready[0]);
+		close(done[1]); /* or the read below never sees the parent close its end */
+		if (unshare(CLONE_NEWUSER) < 0)
+			_exit(1);
+		if (write(ready[1], "1", 1) != 1 || read(done[0], &byte, 1) < 0)
+			_exit(1);
+		_exit(0);
+	}
+	close(ready[1]);
+	close(done[0]);
+	if (child < 0 || read(ready[0], &byte, 1) != 1) {
+		ret =
+		    hk_fail(err, errno ? errno : EPERM, "create a user namespace for the mapping");
+	} else if (hk_ns_write_id_maps(child, maps, err) == 0) {
+		snprintf(path, sizeof(path), "/proc/%d/ns/user", (int)child);
+		*nsfd = open(path, O_RDONLY | O_CLOEXEC);
+		if (*nsfd < 0)
+			ret = hk_fail(err, errno, "open %s", path);
+	} else {
+		ret = -1;
+	}
+	close(ready[0]);
+	close(done[1]); /* lets the child go */
+	if (child > 0)
+		waitpid(child, NULL, 0);
+	return ret;
+}
+
+static int idmapped_tree(const struct oci_config *c, const char *bundle, const struct oci_mount *m,
+			 bool recursive, int *out, struct hk_err **err)
+{
+	struct oci_linux maps = {0};
+	struct mount_attr attr = {.attr_set = MOUNT_ATTR_IDMAP};
+	char source[8192];
+	int tree, nsfd = -1;
+
+	if (m->uid_mappings.len || m->gid_mappings.len) {
+		maps.uid_mappings.items = m->uid_mappings.items;
+		maps.uid_mappings.len = m->uid_mappings.len;
+		maps.gid_mappings.items = m->gid_mappings.items;
+		maps.gid_mappings.len = m->gid_mappings.len;
+	} else if (c->linux != NULL && c->linux->uid_mappings.len) {
+		maps = *c->linux;
+	} else {
+		return hk_fail(err, 0,
+			       "idmap needs uidMappings and gidMappings on the mount or a "
+			       "user namespace with mappings");
+	}
+	if (m->source == NULL)
+		return hk_fail(err, EINVAL, "idmap needs a source");
+	snprintf(source, sizeof(source), "%s%s%s", m->source[0] == '/' ? "" : bundle,
+		 m->source[0] == '/' ? "" : "/", m->source);
+	tree = (int)syscall(SYS_open_tree, AT_FDCWD, source,
+			    OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | (recursive ? AT_RECURSIVE : 0));
+	if (tree < 0)
+		return hk_fail(err, errno, "open_tree %s", source);
+	if (userns_with_maps(&maps, &nsfd, err) < 0) {
+		close(tree);
+		return -1;
+	}
+	attr.userns_fd = (uint64_t)nsfd;
+	if (syscall(SYS_mount_setattr, tree, "", AT_EMPTY_PATH | (recursive ? AT_RECURSIVE : 0),
+		    &attr, sizeof(attr)) < 0) {
+		int saved = errno;
+
+		close(tree);
+		close(nsfd);
+		return hk_fail(err, saved, "idmap %s", source);
+	}
+	close(nsfd);
+	*out = tree;
+	return 0;
+}
+
+int hk_idmap_prepare(const struct oci_config *c, const char *bundle, int **fds, struct hk_err **err)
+{
+	size_t i;
+
+	*fds = NULL;
+	for (i = 0; i < c->mounts.len; i++) {
+		const struct oci_mount *m = &c->mounts.items[i];
+		bool ridmap = option(m, "ridmap");
+
+		if (!ridmap && !option(m, "idmap"))
+			continue;
+		if (*fds == NULL) {
+			size_t j;
+
+			*fds = calloc(c->mounts.len, sizeof(int));
+			if (*fds == NULL)
+				abort();
+			for (j = 0; j < c->mounts.len; j++)
+				(*fds)[j] = -1;
+		}
+		if (idmapped_tree(c, bundle, m, ridmap, &(*fds)[i], err) < 0) {
+			hk_idmap_close(c, *fds);
+			*fds = NULL;
+			return hk_prefix(err, "mounts[%zu]: mount \"%s\" on \"%s\"", i,
+					 m->source ? m->source : "none", m->destination);
+		}
+	}
+	return 0;
+}
+
+void hk_idmap_close(const struct oci_config *c, int *fds)
+{
+	size_t i;
+
+	for (i = 0; fds != NULL && i < c->mounts.len; i++)
+		if (fds[i] >= 0)
+			close(fds[i]);
+	free(fds);
+}

@@ -1,0 +1,14 @@
+/* Idmapped mounts (the idmap and ridmap options). The trees are made by the parent, in the host's
+ * user namespace where the filesystem's owner allows it, and attached inside the container. */
+#ifndef HUSK_IDMAP_H
+#define HUSK_IDMAP_H
+
+#include "config.h"
+
+/* For each mount with idmap or ridmap: a detached, idmapped copy of its source. (*fds)[i] is -1
+ * for the other mounts. The mappings are the mount's own, else the container's. */
+int hk_idmap_prepare(const struct oci_config *c, const char *bundle, int **fds,
+		     struct hk_err **err);
+void hk_idmap_close(const struct oci_config *c, int *fds);
+
+#endif
