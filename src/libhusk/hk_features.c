@@ -102,7 +102,7 @@ void hk_features(struct oci_arena *arena, struct oci_features *out)
 	l->selinux = enabled(arena, false);
 	l->intel_rdt = enabled(arena, false);
 	l->mount_extensions = oci_arena_alloc(arena, sizeof(*l->mount_extensions));
-	l->mount_extensions->idmap = enabled(arena, false);
+	l->mount_extensions->idmap = enabled(arena, true); /* idmap.c */
 	*out = (struct oci_features){
 	    .oci_version_min = "1.0.0",
 	    .oci_version_max = "1.3.0",

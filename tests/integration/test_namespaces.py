@@ -1,4 +1,5 @@
 """Namespaces: new ones, joined ones, user namespace maps, time offsets, loopback."""
+import json
 import os
 import subprocess
 import time
@@ -71,13 +72,17 @@ def test_user_namespace_with_mappings(bundle):
     while path != "/tmp":
         os.chmod(path, 0o755)
         path = os.path.dirname(path)
-    bundle.config["process"]["args"] = ["sh", "-c", "cat /proc/self/uid_map; id -u; /probe"]
+    bundle.config["process"]["args"] = ["sh", "-c", "cat /proc/self/uid_map; id -u; /probe stat /dev/null read /dev/zero"]
     r = bundle.run()
     assert r.rc == 0, r.err
     lines = r.out.splitlines()
     assert lines[0].split() == ["0", "100000", "65536"]
     assert lines[1] == "0"
-    assert '"ns"' in lines[2] and os.readlink("/proc/self/ns/user") not in lines[2]
+    p = json.loads(lines[2])
+    assert p["ns"]["user"] != os.readlink("/proc/self/ns/user")
+    # devices cannot be made in a user namespace: the host's are bound over empty files
+    assert (p["stat:/dev/null"]["major"], p["stat:/dev/null"]["minor"]) == (1, 3)
+    assert any(m["point"] == "/dev/null" for m in p["mounts"])
 
 
 def test_time_namespace_offsets(bundle):
