@@ -292,19 +292,28 @@ static int check_config(const void *obj, struct oci_ctx *ctx)
 const struct oci_type oci_config_type =
     OCI_TYPE("config", struct oci_config, config_fields, check_config);
 
+/* A document of `type` in a new arena; the arena is freed again on failure. */
+static int parse_in_arena(const struct oci_type *type, const char *text, size_t len,
+			  const char *file, struct oci_arena **arena, void **out,
+			  struct hk_err **err)
+{
+	*arena = oci_arena_new();
+	*out = NULL;
+	if (oci_parse(type, text, len, file, *arena, out, err) == 0)
+		return 0;
+	oci_arena_free(*arena);
+	*arena = NULL;
+	return -1;
+}
+
 int oci_config_parse(const char *text, size_t len, const char *file, struct oci_config_doc *doc,
 		     struct hk_err **err)
 {
 	void *out = NULL;
+	int ret = parse_in_arena(&oci_config_type, text, len, file, &doc->arena, &out, err);
 
-	doc->arena = oci_arena_new();
-	doc->config = NULL;
-	if (oci_parse(&oci_config_type, text, len, file, doc->arena, &out, err) < 0) {
-		oci_config_doc_free(doc);
-		return -1;
-	}
 	doc->config = out;
-	return 0;
+	return ret;
 }
 
 int oci_config_load(const char *path, const char *file, struct oci_config_doc *doc,
@@ -325,15 +334,10 @@ int oci_process_parse(const char *text, size_t len, const char *file, struct oci
 		      struct hk_err **err)
 {
 	void *out = NULL;
+	int ret = parse_in_arena(&oci_process_type, text, len, file, &doc->arena, &out, err);
 
-	doc->arena = oci_arena_new();
-	doc->process = NULL;
-	if (oci_parse(&oci_process_type, text, len, file, doc->arena, &out, err) < 0) {
-		oci_process_doc_free(doc);
-		return -1;
-	}
 	doc->process = out;
-	return 0;
+	return ret;
 }
 
 void oci_config_doc_free(struct oci_config_doc *doc)

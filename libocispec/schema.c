@@ -728,6 +728,26 @@ int oci_generate(const struct oci_type *type, const void *obj, bool pretty, char
 	return ret;
 }
 
+int oci_write_all(int fd, const char *buf, size_t len)
+{
+	size_t done = 0;
+
+	while (done < len) {
+		ssize_t n = write(fd, buf + done, len - done);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -1;
+		if (n == 0) {
+			errno = EIO;
+			return -1;
+		}
+		done += (size_t)n;
+	}
+	return 0;
+}
+
 int oci_read_file(const char *path, size_t max, char **out, size_t *len, struct hk_err **err)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);

@@ -151,6 +151,9 @@ int oci_parse(const struct oci_type *type, const char *text, size_t len, const c
 int oci_generate(const struct oci_type *type, const void *obj, bool pretty, char **out, size_t *len,
 		 struct hk_err **err);
 
+/* Writes all of buf, retrying short writes and EINTR; -1 with errno set on failure. */
+int oci_write_all(int fd, const char *buf, size_t len);
+
 /* Reads a whole file (at most max bytes) for oci_parse; *out is malloc'ed and NUL-terminated. */
 int oci_read_file(const char *path, size_t max, char **out, size_t *len, struct hk_err **err);
 

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "schema.h"
 #include "spec.h"
 
 static const struct cli_flag flags[] = {
@@ -17,24 +18,20 @@ static const struct cli_flag flags[] = {
 
 static int write_new_file(const char *path, const char *text, struct hk_err **err)
 {
-	size_t len = strlen(text), done = 0;
 	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0644);
 
 	if (fd < 0 && errno == EEXIST)
 		return hk_fail(err, 0, "%s already exists: remove it first", path);
 	if (fd < 0)
 		return hk_fail(err, errno, "create %s", path);
-	while (done < len) {
-		ssize_t n = write(fd, text + done, len - done);
+	if (oci_write_all(fd, text, strlen(text)) < 0) {
+		int saved = errno;
 
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		done += (size_t)n;
+		close(fd);
+		return hk_fail(err, saved, "write %s", path);
 	}
-	if (done != len || close(fd) < 0)
-		return hk_fail(err, errno ? errno : EIO, "write %s", path);
+	if (close(fd) < 0)
+		return hk_fail(err, errno, "write %s", path);
 	return 0;
 }
 

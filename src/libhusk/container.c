@@ -31,7 +31,7 @@ int hk_write_pid_file(const char *path, pid_t pid, struct hk_err **err)
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
 	if (fd < 0)
 		return hk_fail(err, errno, "pid file %s", path);
-	if (write(fd, text, (size_t)n) != n || close(fd) < 0) {
+	if (oci_write_all(fd, text, (size_t)n) < 0 || close(fd) < 0) {
 		unlink(tmp);
 		return hk_fail(err, errno ? errno : EIO, "write pid file %s", path);
 	}

@@ -534,6 +534,18 @@ int hk_mount_entry(int rootfd, const char *bundle, const struct oci_mount *m, si
 	return 0;
 }
 
+/* 1 with *fd open, 0 when the path does not exist in the rootfs (nothing to protect), -1. */
+static int open_existing(int rootfd, const char *field, const struct oci_strv *paths, size_t i,
+			 int *fd, struct hk_err **err)
+{
+	if (hk_root_open(rootfd, paths->items[i], HK_NO_CREATE, 0, fd, err) == 0)
+		return 1;
+	if ((*err)->errnum != ENOENT)
+		return hk_prefix(err, "%s[%zu]", field, i);
+	hk_err_freep(err);
+	return 0;
+}
+
 int hk_mask_paths(int rootfd, const struct oci_strv *paths, struct hk_err **err)
 {
 	size_t i;
@@ -541,12 +553,11 @@ int hk_mask_paths(int rootfd, const struct oci_strv *paths, struct hk_err **err)
 	for (i = 0; i < paths->len; i++) {
 		char target[32];
 		struct stat st;
-		int fd, ret;
+		int fd, ret = open_existing(rootfd, "linux.maskedPaths", paths, i, &fd, err);
 
-		if (hk_root_open(rootfd, paths->items[i], HK_NO_CREATE, 0, &fd, err) < 0) {
-			if ((*err)->errnum != ENOENT)
-				return hk_prefix(err, "linux.maskedPaths[%zu]", i);
-			hk_err_freep(err);
+		if (ret <= 0) {
+			if (ret < 0)
+				return -1;
 			continue;
 		}
 		hk_fd_path(fd, target);
@@ -568,12 +579,11 @@ int hk_readonly_paths(int rootfd, const struct oci_strv *paths, struct hk_err **
 
 	for (i = 0; i < paths->len; i++) {
 		char target[32];
-		int fd, ret;
+		int fd, ret = open_existing(rootfd, "linux.readonlyPaths", paths, i, &fd, err);
 
-		if (hk_root_open(rootfd, paths->items[i], HK_NO_CREATE, 0, &fd, err) < 0) {
-			if ((*err)->errnum != ENOENT)
-				return hk_prefix(err, "linux.readonlyPaths[%zu]", i);
-			hk_err_freep(err);
+		if (ret <= 0) {
+			if (ret < 0)
+				return -1;
 			continue;
 		}
 		hk_fd_path(fd, target);

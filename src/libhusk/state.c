@@ -73,8 +73,8 @@ static int ensure_root(const char *root, struct hk_err **err)
 static int write_record(int dirfd, const struct hk_record *record, struct hk_err **err)
 {
 	char *json = NULL;
-	size_t len = 0, done = 0;
-	int fd;
+	size_t len = 0;
+	int fd, ret;
 
 	if (oci_generate(&hk_record_type, record, false, &json, &len, err) < 0)
 		return -1;
@@ -83,17 +83,9 @@ static int write_record(int dirfd, const struct hk_record *record, struct hk_err
 		free(json);
 		return hk_fail(err, errno, "write state of %s", record->id);
 	}
-	while (done < len) {
-		ssize_t n = write(fd, json + done, len - done);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		done += (size_t)n;
-	}
+	ret = oci_write_all(fd, json, len);
 	free(json);
-	if (done != len || fsync(fd) < 0 || close(fd) < 0) {
+	if (ret < 0 || fsync(fd) < 0 || close(fd) < 0) {
 		int saved = errno ? errno : EIO;
 
 		unlinkat(dirfd, STATE_FILE ".tmp", 0);

@@ -182,6 +182,21 @@ def bundle_husk(bundle):
     return HUSK
 
 
+def read_terminal(master):
+    """Everything the terminal says until its last holder closes it; closes the master."""
+    out = b""
+    while True:
+        try:
+            chunk = os.read(master, 65536)
+        except OSError:  # EIO: the other side is closed
+            break
+        if not chunk:
+            break
+        out += chunk
+    os.close(master)
+    return out
+
+
 def receive_pty(server, got):
     server.settimeout(20)
     conn, _ = server.accept()
@@ -216,17 +231,7 @@ def test_terminal_over_console_socket(bundle, tmp_path):
     master = got["fd"]
     assert os.isatty(master)
     assert bundle.husk("start", "c").rc == 0
-    out = b""
-    while True:
-        try:
-            chunk = os.read(master, 65536)
-        except OSError:
-            break
-        if not chunk:
-            break
-        out += chunk
-    os.close(master)
-    text = out.decode().replace("\r", "")
+    text = read_terminal(master).decode().replace("\r", "")
     p = json.loads(text.splitlines()[0])
     assert p["isatty"] is True
     assert stat.S_ISCHR(p["stat:/dev/console"]["mode"])
@@ -288,18 +293,8 @@ def test_run_proxies_the_terminal(bundle):
                             stdin=slave, stdout=slave, stderr=slave, start_new_session=True)
     os.close(slave)
     os.write(master, b"/probe | head -c 300 >/dev/null; [ -t 0 ] && echo tty-$((40+2)); stty size; exit 3\n")
-    out = b""
-    while True:
-        try:
-            chunk = os.read(master, 65536)
-        except OSError:
-            break
-        if not chunk:
-            break
-        out += chunk
-    os.close(master)
+    text = read_terminal(master).decode(errors="replace")
     assert proc.wait(timeout=20) == 3
-    text = out.decode(errors="replace")
     assert "tty-42" in text
     assert "40 120" in text, "the window size of husk's terminal reached the container's"
 
