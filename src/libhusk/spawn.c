@@ -211,6 +211,15 @@ static int stage2_process(struct stage *st, int slave, char *exe, size_t size, s
 	return 0;
 }
 
+/* The signals the caller blocked (run holds some until it waits) are not the program's. */
+static void unblock_signals(void)
+{
+	sigset_t none;
+
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+}
+
 static __attribute__((noreturn)) void stage2(struct stage *st)
 {
 	struct hk_err *err = NULL;
@@ -234,13 +243,7 @@ static __attribute__((noreturn)) void stage2(struct stage *st)
 	if (n != 1)
 		_exit(1);
 	close(st->s->exec_fifo);
-	{
-		sigset_t
-		    none; /* the caller's blocked signals (run holds some) are not the program's */
-
-		sigemptyset(&none);
-		sigprocmask(SIG_SETMASK, &none, NULL);
-	}
+	unblock_signals();
 	execve(exe, st->s->config->process->args.items, st->s->config->process->env.items);
 	dprintf(STDERR_FILENO, "husk: exec \"%s\": %s\n", exe, strerror(errno));
 	_exit(127);
@@ -290,18 +293,15 @@ static __attribute__((noreturn)) void stage1(struct stage *st)
 	const struct oci_config *c = st->s->config;
 	int flags = hk_ns_new_flags(c) & ~CLONE_NEWUSER;
 	struct hk_err *err = NULL;
-	pid_t pid;
-
 	int *keep = calloc(OCI_NS_COUNT + 2 + c->mounts.len, sizeof(int));
 	size_t nkeep = 0, i;
+	pid_t pid;
 
 	prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
-	if (getppid() != st->husk)
+	if (getppid() != st->husk || keep == NULL)
 		_exit(1);
 	keep[nkeep++] = st->sock;
 	keep[nkeep++] = st->s->exec_fifo;
-	if (keep == NULL)
-		_exit(1);
 	for (i = 0; i < OCI_NS_COUNT; i++)
 		if (st->ns_fds[i] >= 0)
 			keep[nkeep++] = st->ns_fds[i];
