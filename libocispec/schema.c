@@ -78,8 +78,9 @@ static size_t path_push_index(struct oci_ctx *ctx, size_t index)
 {
 	size_t mark = ctx->path_len;
 	char buf[32];
+	int n = snprintf(buf, sizeof(buf), "[%zu]", index);
 
-	path_append(ctx, buf, (size_t)snprintf(buf, sizeof(buf), "[%zu]", index));
+	path_append(ctx, buf, (size_t)n);
 	return mark;
 }
 

@@ -44,7 +44,7 @@ int hk_signal_parse(const char *text, int *sig, struct hk_err **err)
 	}
 	if (strncasecmp(name, "RTMIN+", 6) == 0) {
 		n = strtol(name + 6, &end, 10);
-		if (*end == '\0' && n >= 0 && SIGRTMIN + n <= SIGRTMAX) {
+		if (*end == '\0' && n >= 0 && n <= SIGRTMAX - SIGRTMIN) {
 			*sig = SIGRTMIN + (int)n;
 			return 0;
 		}

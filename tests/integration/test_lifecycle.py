@@ -120,7 +120,10 @@ def test_signal_names_and_numbers(bundle):
     assert bundle.husk("run", "-d", "c").rc == 0
     r = bundle.husk("kill", "c", "SIGNOPE")
     assert r.rc == 1 and 'unknown signal "SIGNOPE"' in r.err
-    for sig in ["CONT", "SIGCONT", "18"]:
+    huge = "RTMIN+" + "9" * 19  # found by the fuzzer: overflowed before it was refused
+    r = bundle.husk("kill", "c", huge)
+    assert r.rc == 1 and f'unknown signal "{huge}"' in r.err
+    for sig in ["CONT", "SIGCONT", "18", "SIGRTMIN+1", "rtmin+2"]:
         assert bundle.husk("kill", "c", sig).rc == 0
 
 

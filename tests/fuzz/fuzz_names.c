@@ -1,0 +1,33 @@
+/* libFuzzer target for the small parsers of command-line words: signal names and numbers,
+ * container ids, mount option names. Each must answer without crashing, and agree with itself. */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "mount_options.h"
+#include "signals.h"
+#include "state.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	char *text = malloc(size + 1);
+	struct hk_err *err = NULL;
+	int sig = 0;
+
+	if (text == NULL)
+		return 0;
+	memcpy(text, data, size);
+	text[size] = '\0';
+	if (hk_signal_parse(text, &sig, &err) == 0 && (sig <= 0 || sig > 64))
+		abort();
+	hk_err_free(err);
+	err = NULL;
+	/* an accepted id can never walk out of the state root */
+	if (hk_id_check(text, &err) == 0 && (strchr(text, '/') || !strcmp(text, "..")))
+		abort();
+	hk_err_free(err);
+	if (hk_mount_option_find(text) != NULL && strcmp(hk_mount_option_find(text)->name, text))
+		abort();
+	free(text);
+	return 0;
+}
