@@ -180,7 +180,12 @@ int hk_store_create(const char *root, const struct hk_record *record, struct hk_
 			hk_fail(err, 0, "container \"%s\" already exists", record->id);
 		goto fail;
 	}
-	return read_record(c, record->id, err);
+	/* What was just written needs no reading back: the container keeps a copy of the record,
+	 * whose strings stay the caller's (it holds them until hk_container_close). */
+	c->arena = oci_arena_new();
+	c->record = oci_arena_alloc(c->arena, sizeof(*c->record));
+	*c->record = *record;
+	return 0;
 fail:
 	hk_fail(err, errno, "create state of %s", record->id);
 	unlinkat(AT_FDCWD, tmp, 0);

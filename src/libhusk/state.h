@@ -37,7 +37,8 @@ int hk_id_check(const char *id, struct hk_err **err);
 /* The default root: /run/husk for root, $XDG_RUNTIME_DIR/husk otherwise. */
 const char *hk_default_root(void);
 
-/* Creates <root>/<id> holding `record` and returns it locked; fails with "already exists". */
+/* Creates <root>/<id> holding `record` and returns it locked; fails with "already exists".
+ * c->record is a copy whose strings point into `record`'s: they must outlive the container. */
 int hk_store_create(const char *root, const struct hk_record *record, struct hk_container *c,
 		    struct hk_err **err);
 /* Opens an existing container; `lock` takes its exclusive lock (waiting for the holder). */
