@@ -41,11 +41,6 @@ const char *oci_name_of(const struct oci_names *table, int value)
 	return NULL;
 }
 
-struct oci_arena *oci_ctx_arena(struct oci_ctx *ctx)
-{
-	return ctx->arena;
-}
-
 /* ---- the JSON path ---- */
 
 static void path_append(struct oci_ctx *ctx, const char *s, size_t n)

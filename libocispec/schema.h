@@ -140,7 +140,6 @@ int oci_ctx_fail(struct oci_ctx *ctx, const char *field, const char *fmt, ...)
 /* Same, with "[index]" after the field, for an element of an array field. */
 int oci_ctx_fail_at(struct oci_ctx *ctx, const char *field, size_t index, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
-struct oci_arena *oci_ctx_arena(struct oci_ctx *ctx);
 
 /* Parses text (len bytes, any content) as a document of `type` into a struct allocated in arena.
  * `file` names the document in messages ("config.json"). */

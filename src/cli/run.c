@@ -1,11 +1,6 @@
 /* husk run [--detach] [--keep] [create flags] ID: create + start; in the foreground, wait for the
  * container, forward signals to it, delete it, and exit with its status (128+N for signal N). */
-#include <errno.h>
-#include <signal.h>
 #include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "cli.h"
