@@ -336,9 +336,13 @@ static __attribute__((noreturn)) void stage1(struct stage *st)
 
 /* ---- the parent ---- */
 
+/* Stage 1 sends the pid and stage 2 sends READY, two processes on one socket: READY may come
+ * first. Create is done only when both have arrived, or the record would lack the pid. */
 static int parent_loop(struct hk_spawn *s, int sock, pid_t stage1_pid, struct hk_err **err)
 {
-	for (;;) {
+	bool ready = false;
+
+	while (!ready || s->pid <= 0) {
 		struct hk_sync_msg msg;
 		int fd = -1, ret = 0;
 
@@ -363,9 +367,9 @@ static int parent_loop(struct hk_spawn *s, int sock, pid_t stage1_pid, struct hk
 			}
 			break;
 		case SYNC_READY:
-			return 0;
+			ready = true;
+			break;
 		case SYNC_ERROR:
-			errno = msg.value;
 			return hk_fail(err, 0, "%s", msg.text);
 		default:
 			return hk_fail(err, 0, "sync: unexpected message %u", msg.type);
@@ -373,6 +377,7 @@ static int parent_loop(struct hk_spawn *s, int sock, pid_t stage1_pid, struct hk
 		if (ret < 0)
 			return -1;
 	}
+	return 0;
 }
 
 int hk_spawn(struct hk_spawn *s, struct hk_err **err)

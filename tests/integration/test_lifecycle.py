@@ -186,3 +186,16 @@ def test_husk_killed_in_create_leaves_what_delete_force_cleans(bundle):
     proc.wait()
     assert bundle.husk("delete", "--force", "c").rc == 0
     assert_nothing_left(bundle, "c")
+
+
+def test_ready_before_the_pid_still_records_the_pid(bundle):
+    """Stage 1 sends pid 1's pid and pid 1 sends READY, two processes on one socket. strace
+    holds stage 1 in the return from clone, so READY arrives first; create must still wait for
+    the pid (it once returned without it, and `run` then left an orphaned container)."""
+    bundle.config["process"]["args"] = ["sh", "-c", "echo ran"]
+    bundle.write()
+    r = subprocess.run(["strace", "-f", "-o", "/dev/null", "-e", "trace=clone",
+                        "-e", "inject=clone:delay_exit=300000", HUSK, "--root", bundle.root,
+                        "run", "c"], cwd=bundle.path, capture_output=True, text=True, timeout=60)
+    assert (r.returncode, r.stdout) == (0, "ran\n"), r.stderr
+    assert_nothing_left(bundle, "c")
