@@ -14,6 +14,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "cgroup/cgroup.h"
 #include "config.h"
 #include "log.h"
 #include "spawn.h"
@@ -87,6 +88,22 @@ static int resolve_paths(const struct hk_create_opts *o, const struct oci_config
 	return 0;
 }
 
+/* The cgroup exists, with its limits, before any process of the container: its directories go
+ * into the record first, so that a create interrupted from here on leaves nothing `delete`
+ * cannot find. */
+static int make_cgroup(struct hk_container *c, const struct oci_config *cfg, struct hk_cgroup *cg,
+		       struct hk_err **err)
+{
+	if (hk_cg_create(cg, cfg->linux, c->record->id, err) < 0)
+		return -1;
+	c->record->cgroup_path = cfg->linux ? cfg->linux->cgroups_path : NULL;
+	hk_cg_record(cg, c->arena, &c->record->cgroup_paths);
+	if (hk_store_save(c, err) == 0)
+		return 0;
+	hk_cg_destroy(cg, NULL);
+	return -1;
+}
+
 static int create_in_store(const struct hk_create_opts *o, struct oci_config *cfg,
 			   const char *bundle, const char *rootfs, pid_t *pid, int *master,
 			   struct hk_err **err)
@@ -100,6 +117,7 @@ static int create_in_store(const struct hk_create_opts *o, struct oci_config *cf
 				.annotations = cfg->annotations,
 				.owner = owner_name(geteuid(), arena)};
 	struct hk_container c;
+	struct hk_cgroup cgroup;
 	struct creating data = {&c};
 	struct hk_spawn s = {.config = cfg,
 			     .bundle = bundle,
@@ -122,9 +140,12 @@ static int create_in_store(const struct hk_create_opts *o, struct oci_config *cf
 	snprintf(fifo, sizeof(fifo), "%s/" EXEC_FIFO, c.path);
 	if (mkfifo(fifo, 0600) < 0 || (s.exec_fifo = open(fifo, O_RDWR | O_CLOEXEC)) < 0)
 		hk_fail(err, errno, "create %s", fifo);
-	else if (hk_spawn(&s, err) == 0 &&
-		 (o->pid_file == NULL || hk_write_pid_file(o->pid_file, s.pid, err) == 0))
-		ret = 0;
+	else if (make_cgroup(&c, cfg, &cgroup, err) == 0) {
+		s.cgroup = &cgroup;
+		if (hk_spawn(&s, err) == 0 &&
+		    (o->pid_file == NULL || hk_write_pid_file(o->pid_file, s.pid, err) == 0))
+			ret = 0;
+	}
 	if (s.exec_fifo >= 0)
 		close(s.exec_fifo);
 	if (ret < 0) {
@@ -132,6 +153,8 @@ static int create_in_store(const struct hk_create_opts *o, struct oci_config *cf
 
 		if (s.pid > 0) /* the pid file failed after the container was made */
 			kill(s.pid, SIGKILL);
+		if (s.cgroup != NULL)
+			hk_cg_destroy(&cgroup, &ignored);
 		hk_store_remove(&c, &ignored);
 	}
 	*pid = s.pid;
@@ -259,6 +282,17 @@ static void signal_namespace(const struct hk_record *r, int sig)
 	closedir(proc);
 }
 
+/* kill --all: every process of the container's cgroup, else of its pid namespace. */
+static void signal_all(const struct hk_record *r, int sig)
+{
+	struct hk_cgroup cg;
+
+	if (r->cgroup_paths.len && hk_cg_load(&cg, &r->cgroup_paths, NULL) == 0 && cg.n > 0)
+		hk_cg_signal_all(&cg, sig, NULL);
+	else
+		signal_namespace(r, sig);
+}
+
 int hk_container_kill(const char *root, const char *id, int sig, bool all, struct hk_err **err)
 {
 	struct hk_container c;
@@ -277,7 +311,7 @@ int hk_container_kill(const char *root, const char *id, int sig, bool all, struc
 		return all ? (hk_err_freep(err), 0) : -1;
 	}
 	if (all)
-		signal_namespace(c.record, sig);
+		signal_all(c.record, sig);
 	if (syscall(SYS_pidfd_send_signal, fd, sig, NULL, 0) < 0 && !(all && errno == ESRCH))
 		ret = hk_fail(err, errno, "kill container \"%s\"", id);
 	close(fd);
@@ -295,7 +329,7 @@ static int kill_and_wait(const struct hk_record *r, struct hk_err **err)
 		hk_err_freep(err);
 		return 0; /* already gone */
 	}
-	signal_namespace(r, SIGKILL);
+	signal_all(r, SIGKILL);
 	syscall(SYS_pidfd_send_signal, fd, SIGKILL, NULL, 0);
 	p = (struct pollfd){.fd = fd, .events = POLLIN};
 	while (poll(&p, 1, 10000) < 0 && errno == EINTR)
@@ -304,6 +338,19 @@ static int kill_and_wait(const struct hk_record *r, struct hk_err **err)
 	if (!(p.revents & POLLIN))
 		return hk_fail(err, ETIMEDOUT, "container \"%s\" did not die after SIGKILL", r->id);
 	return 0;
+}
+
+/* Whatever is left in it (processes of other pid namespaces: exec'd ones, or a shared one) is
+ * killed; the record goes only once the cgroup is gone, so a failure here can be retried. */
+static int remove_cgroup(const struct hk_record *r, struct hk_err **err)
+{
+	struct hk_cgroup cg;
+
+	if (!r->cgroup_paths.len)
+		return 0;
+	if (hk_cg_load(&cg, &r->cgroup_paths, err) < 0)
+		return -1;
+	return hk_cg_destroy(&cg, err);
 }
 
 int hk_container_delete(const char *root, const char *id, bool force, struct hk_err **err)
@@ -325,6 +372,8 @@ int hk_container_delete(const char *root, const char *id, bool force, struct hk_
 			      oci_name_of(&oci_statuses, (int)status));
 	else if (status != OCI_STATUS_STOPPED && c.record->pid.set)
 		ret = kill_and_wait(c.record, err);
+	if (ret == 0)
+		ret = remove_cgroup(c.record, err);
 	if (ret == 0)
 		ret = hk_store_remove(&c, err);
 	hk_container_close(&c);

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/close_range.h>
+#include <linux/sched.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -83,9 +84,6 @@ int hk_spawn_check(const struct oci_config *c, bool have_console, struct hk_err 
 		return hk_fail(err, 0, "config.json: process.terminal needs --console-socket");
 	if (check_confinement(c, err) < 0)
 		return -1;
-	/* Not built yet, and present in every real client's config: said, not refused. */
-	if (c->linux != NULL && c->linux->resources != NULL)
-		hk_debug("linux.resources: cgroups are not managed yet, no limit is applied");
 	if (c->hooks != NULL)
 		hk_debug("hooks: not run yet");
 	return hk_sysctl_check(c, err);
@@ -336,6 +334,31 @@ static __attribute__((noreturn)) void stage1(struct stage *st)
 
 /* ---- the parent ---- */
 
+/* Stage 1 is born in the container's cgroup (clone3 with CLONE_INTO_CGROUP on cgroup v2) or
+ * moves itself in before anything else (v1): its children, pid 1 among them, start there, and the
+ * cgroup namespace pid 1 makes is rooted at it. */
+static pid_t fork_into_cgroup(const struct hk_cgroup *cg)
+{
+	int dirfd = hk_cg_v2_dirfd(cg);
+	pid_t pid;
+
+	if (dirfd >= 0) {
+		struct clone_args args = {
+		    .flags = CLONE_INTO_CGROUP, .exit_signal = SIGCHLD, .cgroup = (unsigned)dirfd};
+
+		pid = (pid_t)syscall(SYS_clone3, &args, sizeof(args));
+		if (pid == 0)
+			return 0;
+		close(dirfd);
+		if (pid > 0 || (errno != ENOSYS && errno != E2BIG && errno != EINVAL))
+			return pid;
+	}
+	pid = fork();
+	if (pid == 0 && hk_cg_enter_self(cg) < 0)
+		_exit(126); /* the parent sees the socket close: "peer exited" */
+	return pid;
+}
+
 /* Stage 1 sends the pid and stage 2 sends READY, two processes on one socket: READY may come
  * first. Create is done only when both have arrived, or the record would lack the pid. */
 static int parent_loop(struct hk_spawn *s, int sock, pid_t stage1_pid, struct hk_err **err)
@@ -400,7 +423,7 @@ int hk_spawn(struct hk_spawn *s, struct hk_err **err)
 		return hk_fail(err, errno, "socketpair");
 	}
 	st.sock = socks[1];
-	stage1_pid = fork();
+	stage1_pid = fork_into_cgroup(s->cgroup);
 	if (stage1_pid == 0) {
 		close(socks[0]);
 		stage1(&st);

@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <sys/types.h>
 
+#include "cgroup/cgroup.h"
 #include "config.h"
 
 struct hk_spawn {
@@ -15,6 +16,7 @@ struct hk_spawn {
 	int preserve_fds;	     /* fds 3 .. 3+n-1 pass to the process */
 	int *idmap_trees;	     /* set by hk_spawn: per mount, an idmapped tree or -1 */
 	bool no_pivot, no_new_keyring;
+	const struct hk_cgroup *cgroup; /* stage 1 starts in it, so every process after it does */
 	/* called in the parent as soon as pid 1's host pid is known, so that an interrupted create
 	 * leaves a record that `delete --force` can clean up */
 	int (*on_pid)(pid_t pid, void *data, struct hk_err **err);

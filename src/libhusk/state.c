@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "cgroup/cgroup.h"
 #include "fields.h"
 #include "oci_state.h"
 
@@ -30,6 +31,7 @@ static const struct oci_field record_fields[] = {
     F("rootless", OCI_BOOL, rootless, 0),
     F("systemdCgroup", OCI_BOOL, systemd_cgroup, 0),
     F("cgroupPath", OCI_STRING, cgroup_path, 0),
+    F("cgroupPaths", OCI_STRMAP, cgroup_paths, 0),
     F("annotations", OCI_STRMAP, annotations, 0),
 };
 #undef T
@@ -293,6 +295,12 @@ enum oci_status hk_container_status(const struct hk_record *record)
 	start = hk_pid_start_time(record->pid.value);
 	if (start == 0 || start != record->pid_start_time.value)
 		return OCI_STATUS_STOPPED;
+	if (record->cgroup_paths.len) {
+		struct hk_cgroup cg;
+
+		if (hk_cg_load(&cg, &record->cgroup_paths, NULL) == 0 && hk_cg_is_frozen(&cg) == 1)
+			return OCI_STATUS_PAUSED;
+	}
 	return record->started.value ? OCI_STATUS_RUNNING : OCI_STATUS_CREATED;
 }
 

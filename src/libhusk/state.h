@@ -18,7 +18,8 @@ struct hk_record {
 	    pid_start_time;	     /* field 22 of /proc/PID/stat: tells a reused pid apart */
 	struct oci_opt_bool started; /* `start` was given */
 	struct oci_opt_bool rootless, systemd_cgroup;
-	char *cgroup_path;
+	char *cgroup_path;		/* linux.cgroupsPath as the config gave it */
+	struct oci_strmap cgroup_paths; /* hierarchy -> the cgroup husk made there (cgroup.h) */
 	struct oci_strmap annotations;
 };
 extern const struct oci_type hk_record_type;

@@ -1,0 +1,85 @@
+/* The container's cgroup on whatever the host has: cgroup v1, v2, or the "hybrid" of v1
+ * controllers plus a cgroup2 tree for the controllers bound to it.
+ *
+ * A cgroup is a set of directories, one per mounted hierarchy (v1: one per controller mount; v2:
+ * one). The resolved directories are kept in the state record, so later commands find the same
+ * cgroup whichever cgroup they themselves run in. */
+#ifndef HUSK_CGROUP_H
+#define HUSK_CGROUP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "config.h"
+#include "hk_error.h"
+#include "schema.h"
+
+enum hk_cg_mode { HK_CG_NONE, HK_CG_V1, HK_CG_HYBRID, HK_CG_V2 };
+
+#define HK_CG_MAX_DIRS 16
+
+/* The container's directory in one hierarchy. */
+struct hk_cg_dir {
+	char key[64];	 /* the hierarchy's controllers ("cpu,cpuacct"), "unified" for cgroup2 */
+	char path[4096]; /* e.g. /sys/fs/cgroup/memory/a/b */
+	char *rel;	 /* points into path: the cgroup within the hierarchy, "/a/b" */
+	bool v2;
+	size_t created_top; /* length of the topmost directory husk made (0: none): what a
+			       failed create removes again */
+};
+
+struct hk_cgroup {
+	enum hk_cg_mode mode;
+	size_t n;
+	struct hk_cg_dir dirs[HK_CG_MAX_DIRS];
+};
+
+/* The host's mode, read once per process from mountinfo. */
+enum hk_cg_mode hk_cg_mode(void);
+const char *hk_cg_mode_name(enum hk_cg_mode mode);
+
+/* Makes the container's cgroup for linux.cgroupsPath (none: the id, relative like runc's default)
+ * and applies linux.resources and the device policy. A relative path lies under the caller's own
+ * cgroup in each hierarchy. A cgroup that already holds processes is refused. On failure nothing
+ * is left. */
+int hk_cg_create(struct hk_cgroup *cg, const struct oci_linux *l, const char *id,
+		 struct hk_err **err);
+/* The cgroup of an existing container, from the paths hk_cg_record stored. */
+int hk_cg_load(struct hk_cgroup *cg, const struct oci_strmap *paths, struct hk_err **err);
+/* The directories as a map of hierarchy key to cgroup, for the state record (in arena). */
+void hk_cg_record(const struct hk_cgroup *cg, struct oci_arena *arena, struct oci_strmap *out);
+
+/* Moves the calling process in (every hierarchy). Async-signal-safe: for a freshly forked child. */
+int hk_cg_enter_self(const struct hk_cgroup *cg);
+/* An O_PATH fd of the cgroup2 directory, for clone3(CLONE_INTO_CGROUP); -1 when not pure v2. */
+int hk_cg_v2_dirfd(const struct hk_cgroup *cg);
+/* Removes the directories, retrying while the kernel still drains dying processes. */
+int hk_cg_destroy(struct hk_cgroup *cg, struct hk_err **err);
+
+/* Applies resources (not devices: those are fixed at create, as with runc). `update` checks
+ * memory.checkBeforeUpdate and reads current values where a conversion needs them. */
+int hk_cg_apply(struct hk_cgroup *cg, const struct oci_resources *res, bool update,
+		struct hk_err **err);
+
+/* freezer (v1) or cgroup.freeze (v2); returns once the kernel reports the new state. */
+int hk_cg_freeze(const struct hk_cgroup *cg, bool frozen, struct hk_err **err);
+/* 1 frozen, 0 not, -1 unknown (no freezer). */
+int hk_cg_is_frozen(const struct hk_cgroup *cg);
+/* The pids in the cgroup (malloc'ed array); 0 or -1 with err. */
+int hk_cg_pids(const struct hk_cgroup *cg, pid_t **pids, size_t *n, struct hk_err **err);
+/* Sends sig to every process in the cgroup (cgroup.kill for SIGKILL on v2; v1 freezes first so
+ * that no process forks past the signal). */
+int hk_cg_signal_all(const struct hk_cgroup *cg, int sig, struct hk_err **err);
+/* true when no process is left in the cgroup */
+bool hk_cg_empty(const struct hk_cgroup *cg);
+
+/* The stats of runc's `events` ("cpu", "memory", "pids", "blkio", "hugetlb") as a JSON object,
+ * malloc'ed. */
+char *hk_cg_stats_json(const struct hk_cgroup *cg);
+/* A pollable fd that wakes on OOM kills in the cgroup (eventfd on v1, inotify on v2), -1 when
+ * the host has none; hk_cg_oom_count tells how many kills happened so far. */
+int hk_cg_oom_watch(const struct hk_cgroup *cg, struct hk_err **err);
+unsigned long long hk_cg_oom_count(const struct hk_cgroup *cg);
+
+#endif
