@@ -340,6 +340,16 @@ int oci_process_parse(const char *text, size_t len, const char *file, struct oci
 	return ret;
 }
 
+int oci_resources_parse(const char *text, size_t len, const char *file, struct oci_arena **arena,
+			struct oci_resources **out, struct hk_err **err)
+{
+	void *parsed = NULL;
+	int ret = parse_in_arena(&oci_resources_type, text, len, file, arena, &parsed, err);
+
+	*out = parsed;
+	return ret;
+}
+
 void oci_config_doc_free(struct oci_config_doc *doc)
 {
 	oci_arena_free(doc->arena);

@@ -254,6 +254,7 @@ struct oci_config {
 extern const struct oci_type oci_config_type;
 extern const struct oci_type oci_process_type; /* process.json, for `exec --process` */
 extern const struct oci_type oci_hooks_type;
+extern const struct oci_type oci_resources_type; /* linux.resources, for `update --resources` */
 extern const struct oci_type oci_linux_type;
 extern const struct oci_type oci_id_mapping_type;
 
@@ -274,6 +275,9 @@ int oci_config_load(const char *path, const char *file, struct oci_config_doc *d
 		    struct hk_err **err);
 int oci_process_parse(const char *text, size_t len, const char *file, struct oci_process_doc *doc,
 		      struct hk_err **err);
+/* A linux.resources document in a new arena (*arena, freed again on failure). */
+int oci_resources_parse(const char *text, size_t len, const char *file, struct oci_arena **arena,
+			struct oci_resources **out, struct hk_err **err);
 void oci_config_doc_free(struct oci_config_doc *doc);
 void oci_process_doc_free(struct oci_process_doc *doc);
 

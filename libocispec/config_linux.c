@@ -219,7 +219,7 @@ static const struct oci_field resources_fields[] = {
     F("unified", OCI_STRMAP, unified, 0),
 };
 #undef T
-static const struct oci_type resources_type =
+const struct oci_type oci_resources_type =
     OCI_TYPE("resources", struct oci_resources, resources_fields, NULL);
 
 /* ---- seccomp ---- */
@@ -337,7 +337,7 @@ static const struct oci_field linux_fields[] = {
     OBJ("timeOffsets", OCI_OBJMAP, time_offsets, 0, time_offset_type),
     OBJ("devices", OCI_OBJECTS, devices, 0, device_type),
     F("cgroupsPath", OCI_STRING, cgroups_path, 0),
-    OBJ("resources", OCI_OBJECT, resources, 0, resources_type),
+    OBJ("resources", OCI_OBJECT, resources, 0, oci_resources_type),
     NAMED("rootfsPropagation", OCI_ENUM, rootfs_propagation, 0, oci_rootfs_propagations),
     OBJ("seccomp", OCI_OBJECT, seccomp, 0, seccomp_type),
     F("sysctl", OCI_STRMAP, sysctl, 0),

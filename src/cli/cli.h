@@ -64,7 +64,7 @@ int cli_expect_args(const struct cli_command *cmd, const struct cli_parsed *p, i
 int cli_print_document(char *json, struct hk_err **err);
 
 extern const struct cli_command cmd_spec, cmd_features, cmd_state, cmd_list, cmd_create, cmd_start,
-    cmd_run, cmd_kill, cmd_delete;
+    cmd_run, cmd_kill, cmd_delete, cmd_pause, cmd_resume, cmd_ps, cmd_update, cmd_events;
 extern const struct cli_command *const cli_commands[];
 
 #endif

@@ -9,11 +9,6 @@
 	static const struct cli_command var = {cname, cargs, csummary, NULL, NULL, true}
 
 LATER(cmd_exec, "exec", "ID [COMMAND...]", "run a process in a container");
-LATER(cmd_ps, "ps", "ID", "list a container's processes");
-LATER(cmd_pause, "pause", "ID", "freeze a container's processes");
-LATER(cmd_resume, "resume", "ID", "thaw a paused container");
-LATER(cmd_update, "update", "ID", "change a container's resource limits");
-LATER(cmd_events, "events", "ID", "stream a container's events and statistics");
 LATER(cmd_checkpoint, "checkpoint", "ID", "checkpoint a container");
 LATER(cmd_restore, "restore", "ID", "restore a container from a checkpoint");
 

@@ -1,0 +1,99 @@
+#include "control.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "state.h"
+
+/* The container's cgroup, when its status is one of `allowed` (a bit per enum oci_status); else
+ * the failure ends in the words clients match (CONTRACT.md). */
+static int open_cgroup(const char *root, const char *id, unsigned allowed, struct hk_cgroup *cg,
+		       struct hk_err **err)
+{
+	struct hk_container c;
+	enum oci_status status;
+	int ret = 0;
+
+	if (hk_store_open(root, id, true, &c, err) < 0)
+		return -1;
+	status = hk_container_status(c.record);
+	if (!(allowed & (1u << status)))
+		ret = hk_fail(err, 0, "container \"%s\" is %s: %s", id,
+			      oci_name_of(&oci_statuses, (int)status),
+			      status == OCI_STATUS_STOPPED || status == OCI_STATUS_CREATING
+				  ? "container not running"
+			      : allowed == 1u << OCI_STATUS_PAUSED ? "container not paused"
+								   : "container already paused");
+	else if (!c.record->cgroup_paths.len)
+		ret = hk_fail(err, 0, "container \"%s\" has no cgroup (it was created without one)",
+			      id);
+	else
+		ret = hk_cg_load(cg, &c.record->cgroup_paths, err);
+	hk_container_close(&c);
+	return ret;
+}
+
+#define LIVE ((1u << OCI_STATUS_CREATED) | (1u << OCI_STATUS_RUNNING) | (1u << OCI_STATUS_PAUSED))
+
+int hk_container_pause(const char *root, const char *id, struct hk_err **err)
+{
+	struct hk_cgroup cg;
+
+	if (open_cgroup(root, id, (1u << OCI_STATUS_CREATED) | (1u << OCI_STATUS_RUNNING), &cg,
+			err) < 0)
+		return -1;
+	return hk_cg_freeze(&cg, true, err);
+}
+
+int hk_container_resume(const char *root, const char *id, struct hk_err **err)
+{
+	struct hk_cgroup cg;
+
+	if (open_cgroup(root, id, 1u << OCI_STATUS_PAUSED, &cg, err) < 0)
+		return -1;
+	return hk_cg_freeze(&cg, false, err);
+}
+
+int hk_container_pids(const char *root, const char *id, pid_t **pids, size_t *n,
+		      struct hk_err **err)
+{
+	struct hk_cgroup cg;
+
+	*pids = NULL;
+	*n = 0;
+	if (open_cgroup(root, id, LIVE, &cg, err) < 0)
+		return -1;
+	return hk_cg_pids(&cg, pids, n, err);
+}
+
+int hk_container_update(const char *root, const char *id, const struct oci_resources *r,
+			struct hk_err **err)
+{
+	struct hk_cgroup cg;
+
+	if (open_cgroup(root, id, LIVE, &cg, err) < 0)
+		return -1;
+	return hk_cg_apply(&cg, r, true, err);
+}
+
+int hk_container_watch(const char *root, const char *id, struct hk_cgroup *cg, int *pidfd,
+		       struct hk_err **err)
+{
+	struct hk_container c;
+	int ret = 0;
+
+	if (open_cgroup(root, id, LIVE, cg, err) < 0)
+		return -1;
+	if (hk_store_open(root, id, false, &c, err) < 0)
+		return -1;
+	*pidfd = (int)syscall(SYS_pidfd_open, c.record->pid.value, 0);
+	if (*pidfd < 0 || hk_pid_start_time(c.record->pid.value) != c.record->pid_start_time.value)
+		ret = hk_fail(err, 0, "container \"%s\": container not running", id);
+	if (ret < 0 && *pidfd >= 0)
+		close(*pidfd);
+	hk_container_close(&c);
+	return ret;
+}
