@@ -91,6 +91,72 @@ class Bundle:
         return found
 
 
+# ---- cgroups, seen from the host ----
+
+CGROUP2 = os.path.exists("/sys/fs/cgroup/cgroup.controllers")
+
+
+def cgroup_hierarchies():
+    """{controller or "unified": (mount point, root)} for the hierarchies under /sys/fs/cgroup."""
+    found = {}
+    with open("/proc/self/mountinfo") as f:
+        for line in f:
+            pre, post = line.split(" - ")
+            fields, (fstype, _, superopts) = pre.split(), post.split()
+            root, point = fields[3], fields[4]
+            if fstype == "cgroup2" and point in ("/sys/fs/cgroup", "/sys/fs/cgroup/unified"):
+                found["unified"] = (point, root)
+            elif fstype == "cgroup" and point.startswith("/sys/fs/cgroup/"):
+                for opt in superopts.split(","):
+                    if opt not in ("rw", "ro") and not opt.startswith("name="):
+                        found[opt] = (point, root)
+    return found
+
+
+def cgroup_dir(pid, controller):
+    """The directory of pid's cgroup holding controller's files (the cgroup2 one on v2)."""
+    want = "unified" if CGROUP2 else controller
+    hier = cgroup_hierarchies()
+    with open(f"/proc/{pid}/cgroup") as f:
+        for line in f:
+            _, ctls, path = line.rstrip("\n").split(":", 2)
+            names = ctls.split(",") if ctls else ["unified"]
+            if want in names:
+                point, root = hier[want]
+                rel = path[len(root):] if root != "/" and path.startswith(root) else path
+                return point + rel
+    raise AssertionError(f"no {controller} cgroup for pid {pid}")
+
+
+def cgroup_read(pid, controller, name):
+    with open(os.path.join(cgroup_dir(pid, controller), name)) as f:
+        return f.read().strip()
+
+
+def cgroup_children():
+    """Every cgroup directory beneath husk's (the test process's) own cgroups and the roots, two
+    levels deep: what a test's containers may create and must remove."""
+    found = set()
+    for point, root in set(cgroup_hierarchies().values()):
+        for base in {point, cgroup_dir_of_self(point, root)}:
+            for top, dirs, _ in os.walk(base):
+                if top.count("/") - base.count("/") >= 2:
+                    dirs[:] = []
+                found.update(os.path.join(top, d) for d in dirs)
+    return found
+
+
+def cgroup_dir_of_self(point, root):
+    with open("/proc/self/cgroup") as f:
+        for line in f:
+            _, ctls, path = line.rstrip("\n").split(":", 2)
+            names = ctls.split(",") if ctls else ["unified"]
+            if any(cgroup_hierarchies().get(n, (None,))[0] == point for n in names):
+                rel = path[len(root):] if root != "/" and path.startswith(root) else path
+                return point + rel
+    return point
+
+
 def make_rootfs(rootfs):
     os.makedirs(os.path.join(rootfs, "bin"))
     shutil.copy(BUSYBOX, os.path.join(rootfs, "bin", "busybox"))
@@ -123,6 +189,7 @@ def bundle(tmp_path, tmp_path_factory):
     b.config["process"]["terminal"] = False
     b.config["root"]["readonly"] = False
     mounts_before = host_mounts()
+    cgroups_before = cgroup_children()
     yield b
     if os.path.isdir(b.root):
         for cid in os.listdir(b.root):
@@ -131,6 +198,7 @@ def bundle(tmp_path, tmp_path_factory):
                                capture_output=True)
     assert b.leftovers() == [], "a container process outlived its test"
     assert host_mounts() == mounts_before, "a mount leaked onto the host"
+    assert cgroup_children() - cgroups_before == set(), "a cgroup outlived its test"
 
 
 def assert_nothing_left(b, cid):

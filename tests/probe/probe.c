@@ -1,6 +1,8 @@
 /* The probe: a static program copied into test containers that prints, as one JSON object, what
  * the process can observe of itself: ids, capabilities, rlimits, mounts, fds, namespaces, limits.
- * Arguments add checks: `read PATH`, `write PATH`, `mknod PATH MAJOR MINOR`, `stat PATH`. */
+ * Arguments add checks: `read PATH`, `write PATH`, `open PATH` (read-write), `mknod PATH MAJOR
+ * MINOR`, `stat PATH`, and for limits `alloc MIB` (touches that much memory), `forks N` (how many
+ * children could be made, all alive at once), `spin MS` (cpu time got in MS of wall time). */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -13,8 +15,11 @@
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <signal.h>
 #include <sys/sysmacros.h>
 #include <sys/utsname.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 static void json_string(const char *s)
@@ -167,6 +172,66 @@ static void file_text(const char *path, int *first, const char *prefix)
 		close(fd);
 }
 
+static long long ms_of(clockid_t clock)
+{
+	struct timespec ts;
+
+	clock_gettime(clock, &ts);
+	return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
+}
+
+/* Limits: each prints a number, or the error that stopped it. */
+static int limit_action(const char *what, const char *arg, const char *name, int *first)
+{
+	long n = atol(arg), i;
+
+	if (strcmp(what, "alloc") == 0) {
+		for (i = 0; i < n; i++) {
+			char *mib = malloc(1 << 20);
+
+			if (mib == NULL)
+				break;
+			memset(mib, 1, 1 << 20);
+		}
+		key(name, first);
+		printf("%ld", i);
+	} else if (strcmp(what, "forks") == 0) {
+		pid_t kids[4096];
+		int saved = 0;
+
+		for (i = 0; i < n && i < 4096; i++) {
+			kids[i] = fork();
+			if (kids[i] == 0) {
+				pause();
+				_exit(0);
+			}
+			if (kids[i] < 0) {
+				saved = errno;
+				break;
+			}
+		}
+		key(name, first);
+		printf("{\"made\":%ld,\"error\":", i);
+		json_string(saved ? strerror(saved) : "");
+		putchar('}');
+		while (i-- > 0) {
+			kill(kids[i], SIGKILL);
+			waitpid(kids[i], NULL, 0);
+		}
+	} else if (strcmp(what, "spin") == 0) {
+		long long end = ms_of(CLOCK_MONOTONIC) + n;
+		volatile unsigned long spins = 0;
+
+		while (ms_of(CLOCK_MONOTONIC) < end)
+			spins++;
+		key(name, first);
+		printf("%lld", ms_of(CLOCK_PROCESS_CPUTIME_ID));
+	} else {
+		return 0;
+	}
+	return 1;
+}
+
 static void action(int argc, char **argv, int *i, int *first)
 {
 	const char *what = argv[*i], *path = *i + 1 < argc ? argv[*i + 1] : "";
@@ -179,7 +244,16 @@ static void action(int argc, char **argv, int *i, int *first)
 		*i += 1;
 		return;
 	}
-	if (strcmp(what, "write") == 0) {
+	if (limit_action(what, path, name, first)) {
+		*i += 1;
+		return;
+	}
+	if (strcmp(what, "open") == 0) {
+		int fd = open(path, O_RDWR);
+
+		ret = fd < 0 ? -1 : close(fd);
+		*i += 1;
+	} else if (strcmp(what, "write") == 0) {
 		int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
 
 		ret = fd < 0 || write(fd, "x", 1) != 1 ? -1 : 0;

@@ -284,6 +284,11 @@ int hk_cg_apply_unified(const struct hk_cgroup *cg, const struct oci_resources *
 			return hk_fail(
 			    err, 0, "linux.resources.unified: \"%.64s\" is not a cgroup file name",
 			    key);
+		if (!hk_cg_has(d, key) && cg->mode == HK_CG_HYBRID)
+			return hk_fail(err, 0,
+				       "linux.resources.unified: \"%s\" needs cgroup v2, and this "
+				       "hybrid host has the %.*s controller on v1",
+				       key, (int)strcspn(key, "."), key);
 		if (!hk_cg_has(d, key))
 			return hk_fail(err, 0,
 				       "linux.resources.unified: \"%s\": no such file in the "

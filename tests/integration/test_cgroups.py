@@ -1,0 +1,463 @@
+"""cgroups: where the container's cgroup is, each resource as the cgroup files show it and as the
+container feels it, and update/pause/resume/ps/events/kill --all. The same tests run on this host
+(cgroup v1, hybrid) and in the cgroup-v2 VM (tests/vm/run)."""
+import json
+import os
+import subprocess
+import tempfile
+import time
+import uuid
+
+import pytest
+
+from husk_support import (CGROUP2, HUSK, assert_nothing_left, cgroup_dir, cgroup_hierarchies,
+                          cgroup_read)
+
+MIB = 1 << 20
+
+
+def create(bundle, cid="c"):
+    bundle.write()
+    r = bundle.husk("create", cid)
+    assert r.rc == 0, r.err
+    return bundle.state(cid)["pid"]
+
+
+def detach(bundle, args, cid="c"):
+    bundle.config["process"]["args"] = args
+    bundle.write()
+    r = bundle.husk("run", "-d", cid)
+    assert r.rc == 0, r.err
+    return bundle.state(cid)["pid"]
+
+
+def fails(bundle, *words, cid="c"):
+    """create fails with one line holding every word, and leaves nothing behind (the fixture
+    checks cgroups and mounts)."""
+    bundle.write()
+    r = bundle.husk("create", cid)
+    assert r.rc == 1, r.out
+    assert r.err.count("\n") == 1, r.err
+    for w in words:
+        assert w in r.err, r.err
+    assert_nothing_left(bundle, cid)
+    return r.err
+
+
+def resources(bundle):
+    return bundle.config["linux"].setdefault("resources", {})
+
+
+# ---- where ----
+
+def test_cgroup_exists_before_start_and_is_the_containers_root(bundle):
+    bundle.config["process"]["args"] = ["/probe", "read", "/proc/self/cgroup"]
+    pid = create(bundle)
+    for ctl in ("memory", "pids", "cpu"):
+        assert cgroup_dir(pid, ctl).endswith("/c"), cgroup_dir(pid, ctl)
+    r = bundle.husk("start", "c")
+    assert r.rc == 0, r.err
+    # a cgroup namespace of its own: the container's cgroup is its "/"
+    for _ in range(100):
+        out = subprocess.run([HUSK, "--root", bundle.root, "state", "c"], capture_output=True)
+        if json.loads(out.stdout)["status"] == "stopped":
+            break
+        time.sleep(0.02)
+    assert bundle.husk("delete", "c").rc == 0
+    assert_nothing_left(bundle, "c")
+
+
+def test_relative_path_lies_under_husks_own_cgroup(bundle):
+    name = "husk-rel-" + uuid.uuid4().hex[:8]
+    bundle.config["linux"]["cgroupsPath"] = name
+    pid = create(bundle)
+    with open("/proc/self/cgroup") as f:
+        own = {ln.split(":")[1] or "unified": ln.strip().split(":", 2)[2] for ln in f}
+    with open(f"/proc/{pid}/cgroup") as f:
+        theirs = {ln.split(":")[1] or "unified": ln.strip().split(":", 2)[2] for ln in f}
+    for ctl in (["unified"] if CGROUP2 else ["memory", "pids", "cpu,cpuacct" if "cpu,cpuacct" in own else "cpu"]):
+        assert theirs[ctl] == os.path.join(own[ctl], name), (ctl, own, theirs)
+    assert bundle.husk("delete", "c").rc == 0
+    assert not os.path.exists(cgroup_dir(os.getpid(), "pids") + "/" + name)
+
+
+def test_absolute_path_and_a_busy_one_is_refused(bundle):
+    top = "/husk-abs-" + uuid.uuid4().hex[:8]
+    bundle.config["linux"]["cgroupsPath"] = top + "/one"
+    pid = create(bundle, "c")
+    assert cgroup_dir(pid, "pids").endswith(top + "/one")
+    try:
+        r = bundle.husk("create", "d")
+        assert r.rc == 1
+        assert "linux.cgroupsPath" in r.err and "already holds processes" in r.err, r.err
+        assert top + "/one" in r.err
+        assert not os.path.exists(os.path.join(bundle.root, "d"))
+        assert bundle.state("c")["status"] == "created"
+    finally:
+        assert bundle.husk("delete", "c").rc == 0
+        for point, _ in set(cgroup_hierarchies().values()):
+            if os.path.isdir(point + top):
+                assert not os.path.exists(point + top + "/one")
+                os.rmdir(point + top)
+
+
+@pytest.mark.parametrize("path", ["../escape", "a/../../b", "/"])
+def test_path_that_climbs_or_names_the_root_is_refused(bundle, path):
+    bundle.config["linux"]["cgroupsPath"] = path
+    fails(bundle, "config.json: linux.cgroupsPath")
+
+
+# ---- each resource, from the files and from inside ----
+
+def test_memory_limit_is_enforced_by_the_oom_killer(bundle):
+    resources(bundle)["memory"] = {"limit": 32 * MIB, "swap": 32 * MIB}
+    bundle.config["process"]["args"] = ["/probe", "alloc", "200"]
+    pid = create(bundle)
+    if CGROUP2:
+        assert cgroup_read(pid, "memory", "memory.max") == str(32 * MIB)
+        assert cgroup_read(pid, "memory", "memory.swap.max") == "0"
+    else:
+        assert cgroup_read(pid, "memory", "memory.limit_in_bytes") == str(32 * MIB)
+    assert bundle.husk("delete", "c").rc == 0
+    r = bundle.run("c")
+    assert r.rc == 128 + 9, (r.rc, r.out, r.err)
+
+
+def test_memory_settings_v1_files(bundle):
+    if CGROUP2:
+        pytest.skip("v1 files: this is the cgroup v2 VM (v2 has its own test)")
+    resources(bundle)["memory"] = {"limit": 64 * MIB, "reservation": 16 * MIB, "swap": 96 * MIB,
+                                   "swappiness": 7, "kernelTCP": 8 * MIB,
+                                   "disableOOMKiller": True, "kernel": 32 * MIB}
+    pid = create(bundle)
+    read = lambda f: cgroup_read(pid, "memory", f)  # noqa: E731
+    assert read("memory.limit_in_bytes") == str(64 * MIB)
+    assert read("memory.soft_limit_in_bytes") == str(16 * MIB)
+    assert read("memory.memsw.limit_in_bytes") == str(96 * MIB)
+    assert read("memory.swappiness") == "7"
+    assert read("memory.kmem.tcp.limit_in_bytes") == str(8 * MIB)
+    assert "oom_kill_disable 1" in read("memory.oom_control")
+
+
+def test_memory_settings_v2_files(bundle):
+    if not CGROUP2:
+        pytest.skip("v2 files: run in the cgroup v2 VM (tests/vm/run)")
+    resources(bundle)["memory"] = {"limit": 64 * MIB, "reservation": 16 * MIB, "swap": 96 * MIB}
+    pid = create(bundle)
+    assert cgroup_read(pid, "memory", "memory.max") == str(64 * MIB)
+    assert cgroup_read(pid, "memory", "memory.low") == str(16 * MIB)
+    assert cgroup_read(pid, "memory", "memory.swap.max") == str(32 * MIB)
+
+
+def test_pids_limit_is_enforced(bundle):
+    resources(bundle)["pids"] = {"limit": 10}
+    out = bundle.probe("forks", "50")
+    made = out["forks:50"]
+    assert made["made"] == 9, made  # the probe itself is the tenth
+    assert made["error"] == "Resource temporarily unavailable"
+
+
+def test_cpu_quota_limits_the_cpu_time_got(bundle):
+    resources(bundle)["cpu"] = {"quota": 20000, "period": 100000}
+    out = bundle.probe("spin", "1000")
+    assert out["spin:1000"] < 450, out["spin:1000"]  # 20% of 1000 ms, with slack for the edges
+    resources(bundle)["cpu"] = {}
+    out = bundle.probe("spin", "300")
+    assert out["spin:300"] > 200, out["spin:300"]  # the same spin unlimited: the test can fail
+
+
+def test_cpu_files(bundle):
+    resources(bundle)["cpu"] = {"shares": 1024, "quota": 30000, "period": 50000, "cpus": "0",
+                                "mems": "0", "idle": 0}
+    pid = create(bundle)
+    if CGROUP2:
+        assert cgroup_read(pid, "cpu", "cpu.weight") == "39"  # runc's conversion of 1024
+        assert cgroup_read(pid, "cpu", "cpu.max") == "30000 50000"
+    else:
+        assert cgroup_read(pid, "cpu", "cpu.shares") == "1024"
+        assert cgroup_read(pid, "cpu", "cpu.cfs_quota_us") == "30000"
+        assert cgroup_read(pid, "cpu", "cpu.cfs_period_us") == "50000"
+    assert cgroup_read(pid, "cpuset", "cpuset.cpus") == "0"
+    assert cgroup_read(pid, "cpuset", "cpuset.mems") == "0"
+    with open(f"/proc/{pid}/status") as f:
+        assert "Cpus_allowed_list:\t0\n" in f.read()
+
+
+def a_disk():
+    for name in sorted(os.listdir("/sys/block")):
+        if not name.startswith(("loop", "ram", "zram")):
+            with open(f"/sys/block/{name}/dev") as f:
+                return f.read().strip()
+    return None
+
+
+def test_blkio_throttle(bundle):
+    dev = a_disk()
+    if dev is None:
+        pytest.skip("no disk on this machine to throttle")
+    major, minor = map(int, dev.split(":"))
+    resources(bundle)["blockIO"] = {
+        "throttleReadBpsDevice": [{"major": major, "minor": minor, "rate": 1048576}],
+        "throttleWriteIOPSDevice": [{"major": major, "minor": minor, "rate": 100}]}
+    pid = create(bundle)
+    if CGROUP2:
+        line = cgroup_read(pid, "io", "io.max")
+        assert line.startswith(f"{dev} rbps=1048576 wbps=max riops=max wiops=100"), line
+    else:
+        assert cgroup_read(pid, "blkio", "blkio.throttle.read_bps_device") == f"{dev} 1048576"
+        assert cgroup_read(pid, "blkio", "blkio.throttle.write_iops_device") == f"{dev} 100"
+
+
+def test_blkio_weights(bundle):
+    """A weight goes to blkio.weight (CFQ, gone), else blkio.bfq.weight (v1), io.bfq.weight or
+    io.weight (v2, converted); a device weight needs that device to use BFQ."""
+    resources(bundle)["blockIO"] = {"weight": 500}
+    pid = create(bundle)
+    d = cgroup_dir(pid, "io" if CGROUP2 else "blkio")
+    if CGROUP2:
+        text = open(d + "/io.bfq.weight").read() if os.path.exists(d + "/io.bfq.weight") \
+            else open(d + "/io.weight").read()
+        assert text.split()[:2] in (["default", "500"], ["default", "4950"]), text
+    else:
+        assert open(d + "/blkio.bfq.weight").read().split()[-1] == "500"
+    assert bundle.husk("delete", "c").rc == 0
+    dev = a_disk()
+    if dev is None or CGROUP2:
+        return
+    with open("/sys/block/%s/queue/scheduler" % os.path.basename(
+            os.path.realpath("/sys/dev/block/" + dev))) as f:
+        if "[bfq]" in f.read():
+            return
+    major, minor = map(int, dev.split(":"))
+    resources(bundle)["blockIO"] = {"weightDevice": [{"major": major, "minor": minor,
+                                                      "weight": 300}]}
+    fails(bundle, f'cgroup blkio.bfq.weight_device: write "{dev} 300": operation not supported')
+
+
+def test_resource_the_kernel_refuses_names_file_and_value(bundle):
+    resources(bundle)["cpu"] = {"cpus": "999"}
+    fails(bundle, 'cgroup cpuset.cpus: write "999"')
+
+
+def test_network_classid(bundle):
+    resources(bundle)["network"] = {"classID": 1048577}
+    if CGROUP2:
+        fails(bundle, "linux.resources.network", "cgroup v2 has no net_cls")
+    elif "net_cls" not in cgroup_hierarchies():
+        fails(bundle, "linux.resources.network.classID", "no net_cls cgroup controller")
+    else:
+        pid = create(bundle)
+        assert cgroup_read(pid, "net_cls", "net_cls.classid") == "1048577"
+
+
+def test_unified(bundle):
+    resources(bundle)["unified"] = {"pids.max": "7"}
+    if not CGROUP2:
+        fails(bundle, "linux.resources.unified", "needs cgroup v2")
+        return
+    pid = create(bundle)
+    assert cgroup_read(pid, "pids", "pids.max") == "7"
+    assert bundle.husk("delete", "c").rc == 0
+    resources(bundle)["unified"] = {"nosuch.file": "1"}
+    fails(bundle, "linux.resources.unified", '"nosuch.file"', "nosuch controller")
+    resources(bundle)["unified"] = {"../cgroup.procs": "1"}
+    fails(bundle, "linux.resources.unified", "not a cgroup file name")
+
+
+def test_hugetlb(bundle):
+    if not CGROUP2:
+        pytest.skip("hugetlb lives on this hybrid host's cgroup2 root, whose subtree_control "
+                    "is the host's: tested in the cgroup v2 VM")
+    resources(bundle)["hugepageLimits"] = [{"pageSize": "2MB", "limit": 4 * MIB}]
+    pid = create(bundle)
+    assert cgroup_read(pid, "hugetlb", "hugetlb.2MB.max") == str(4 * MIB)
+    assert bundle.husk("delete", "c").rc == 0
+    resources(bundle)["hugepageLimits"] = [{"pageSize": "3XB", "limit": 1}]
+    fails(bundle, "hugepageLimits[0].pageSize", "3XB")
+
+
+# ---- devices ----
+
+def with_mknod(bundle):
+    caps = bundle.config["process"]["capabilities"]
+    for s in caps:
+        caps[s] = caps[s] + ["CAP_MKNOD"]
+
+
+def test_device_policy_default_denies(bundle):
+    with_mknod(bundle)
+    out = bundle.probe("open", "/dev/null", "mknod", "/dev/fresh", "240", "0",
+                       "open", "/dev/fresh", "mknod", "/dev/blk", "7", "0")
+    assert out["open:/dev/null"] == "ok"
+    assert out["mknod:/dev/fresh"] == "ok"  # mknod of any node is allowed, as with runc...
+    assert out["open:/dev/fresh"] == {"error": "Operation not permitted"}  # ...opening is not
+
+
+def test_device_rules_apply_in_order(bundle):
+    with_mknod(bundle)
+    resources(bundle)["devices"] = [{"allow": False, "access": "rwm"},
+                                    {"allow": True, "type": "c", "major": 240, "access": "rw"},
+                                    {"allow": False, "type": "c", "major": 240, "access": "w"},
+                                    {"allow": True, "type": "c", "major": 241, "access": "r"},
+                                    {"allow": True, "type": "b", "major": 7, "access": "r"}]
+    out = bundle.probe("mknod", "/dev/a", "240", "0", "open", "/dev/a", "read", "/dev/a",
+                       "mknod", "/dev/b", "241", "3", "read", "/dev/b", "open", "/dev/b")
+    # allowed: the kernel gets to say the device has no driver; denied: the cgroup says EPERM
+    assert out["open:/dev/a"] == {"error": "Operation not permitted"}  # the later deny of w
+    assert out["read:/dev/a"] == {"error": "No such device or address"}
+    assert out["read:/dev/b"] == {"error": "No such device or address"}
+    assert out["open:/dev/b"] == {"error": "Operation not permitted"}  # w was never allowed
+
+
+# ---- commands ----
+
+def counter(bundle):
+    with open(os.path.join(bundle.rootfs, "n")) as f:
+        return f.read().strip()
+
+
+def test_pause_and_resume(bundle):
+    detach(bundle, ["sh", "-c", "i=0; while true; do i=$((i+1)); echo $i > /n; sleep 0.02; done"])
+    time.sleep(0.2)
+    assert bundle.husk("pause", "c").rc == 0
+    assert bundle.state("c")["status"] == "paused"
+    before = counter(bundle)
+    time.sleep(0.3)
+    assert counter(bundle) == before
+    r = bundle.husk("pause", "c")
+    assert (r.rc, "already paused" in r.err) == (1, True), r.err
+    assert bundle.husk("resume", "c").rc == 0
+    assert bundle.state("c")["status"] == "running"
+    time.sleep(0.3)
+    assert counter(bundle) != before
+    r = bundle.husk("resume", "c")
+    assert (r.rc, "not paused" in r.err) == (1, True), r.err
+
+
+def test_delete_force_of_a_paused_container(bundle):
+    detach(bundle, ["sh", "-c", "sleep 100 & sleep 100"])
+    assert bundle.husk("pause", "c").rc == 0
+    r = bundle.husk("delete", "c")
+    assert r.rc == 1 and "paused" in r.err
+    assert bundle.husk("delete", "--force", "c").rc == 0
+    assert_nothing_left(bundle, "c")
+
+
+def test_ps_lists_the_cgroups_processes(bundle):
+    pid = detach(bundle, ["sh", "-c", "sleep 100 & exec sleep 101"])
+    time.sleep(0.1)
+    r = bundle.husk("ps", "--format", "json", "c")
+    assert r.rc == 0, r.err
+    pids = json.loads(r.out)
+    assert pid in pids and len(pids) == 2
+    r = bundle.husk("ps", "c")
+    lines = r.out.splitlines()
+    assert "PID" in lines[0].split() and len(lines) == 3, r.out
+    assert any("sleep 100" in ln for ln in lines) and any("sleep 101" in ln for ln in lines)
+    r = bundle.husk("ps", "c", "-o", "pid,comm")
+    assert r.out.split() == ["PID", "COMMAND", *sorted_pairs(pids)], r.out
+
+
+def sorted_pairs(pids):
+    out = []
+    for p in sorted(pids):
+        out += [str(p), "sleep"]
+    return out
+
+
+def test_kill_all_signals_the_whole_cgroup(bundle):
+    pid = detach(bundle, ["sh", "-c", "sleep 100 & sleep 100 & exec sleep 102"])
+    time.sleep(0.1)
+    cg = cgroup_dir(pid, "pids")
+    assert bundle.husk("kill", "--all", "c", "KILL").rc == 0
+    for _ in range(200):
+        with open(cg + "/cgroup.procs") as f:
+            if not f.read().strip():
+                break
+        time.sleep(0.01)
+    else:
+        raise AssertionError("processes left in the cgroup")
+    assert bundle.husk("kill", "--all", "c", "KILL").rc == 0  # none left: still success
+
+
+def test_update_flags_and_resources_file(bundle, tmp_path):
+    pid = detach(bundle, ["sleep", "100"])
+    r = bundle.husk("update", "--memory", "128m", "--pids-limit", "30", "--cpu-quota", "25000",
+                    "--cpu-period", "100000", "c")
+    assert r.rc == 0, r.err
+    if CGROUP2:
+        assert cgroup_read(pid, "memory", "memory.max") == str(128 * MIB)
+        assert cgroup_read(pid, "cpu", "cpu.max") == "25000 100000"
+    else:
+        assert cgroup_read(pid, "memory", "memory.limit_in_bytes") == str(128 * MIB)
+        assert cgroup_read(pid, "cpu", "cpu.cfs_quota_us") == "25000"
+    assert cgroup_read(pid, "pids", "pids.max") == "30"
+    doc = tmp_path / "r.json"
+    doc.write_text(json.dumps({"pids": {"limit": 12}, "memory": {"limit": 96 * MIB}}))
+    r = bundle.husk("update", "--resources", str(doc), "--memory", "100m", "c")
+    assert r.rc == 0, r.err
+    assert cgroup_read(pid, "pids", "pids.max") == "12"
+    mem = "memory.max" if CGROUP2 else "memory.limit_in_bytes"
+    assert cgroup_read(pid, "memory", mem) == str(100 * MIB)  # the flag wins over the file
+    with open(doc) as f:
+        r = bundle.husk("update", "-r", "-", "--pids-limit", "-1", "c", stdin=f)
+    assert r.rc == 0, r.err
+    assert cgroup_read(pid, "pids", "pids.max") == "max"
+
+
+def test_update_errors(bundle, tmp_path):
+    detach(bundle, ["sleep", "100"])
+    r = bundle.husk("update", "--memory", "12x", "c")
+    assert r.rc == 1 and "--memory" in r.err and "12x" in r.err, r.err
+    doc = tmp_path / "r.json"
+    doc.write_text('{"pids": {"limit": "many"}}')
+    r = bundle.husk("update", "--resources", str(doc), "c")
+    assert r.rc == 1 and "pids.limit" in r.err, r.err
+    r = bundle.husk("update", "--memory", "1m", "nosuch")
+    assert r.rc == 1 and "does not exist" in r.err
+    assert bundle.husk("kill", "c", "KILL").rc == 0
+    time.sleep(0.2)
+    r = bundle.husk("update", "--memory", "64m", "c")
+    assert r.rc == 1 and "container not running" in r.err, r.err
+
+
+def test_update_check_before_update(bundle, tmp_path):
+    pid = detach(bundle, ["/probe", "alloc", "20", "spin", "100000"])
+    mem = "memory.current" if CGROUP2 else "memory.usage_in_bytes"
+    for _ in range(100):
+        if int(cgroup_read(pid, "memory", mem)) > 16 * MIB:
+            break
+        time.sleep(0.05)
+    doc = tmp_path / "r.json"
+    doc.write_text(json.dumps({"memory": {"limit": 8 * MIB, "checkBeforeUpdate": True}}))
+    r = bundle.husk("update", "-r", str(doc), "c")
+    assert r.rc == 1 and "below the current usage" in r.err, r.err
+
+
+def test_events_stats(bundle):
+    resources(bundle)["memory"] = {"limit": 64 * MIB}
+    resources(bundle)["pids"] = {"limit": 50}
+    detach(bundle, ["sh", "-c", "sleep 100 & exec sleep 100"])
+    r = bundle.husk("events", "--stats", "c")
+    assert r.rc == 0, r.err
+    ev = json.loads(r.out)
+    assert (ev["type"], ev["id"]) == ("stats", "c")
+    assert ev["data"]["pids"] == {"current": 2, "limit": 50}
+    assert ev["data"]["memory"]["usage"]["limit"] == 64 * MIB
+    assert ev["data"]["memory"]["usage"]["usage"] > 0
+    assert ev["data"]["cpu"]["usage"]["total"] > 0
+
+
+def test_events_stream_reports_oom_and_ends_with_the_container(bundle):
+    resources(bundle)["memory"] = {"limit": 32 * MIB, "swap": 32 * MIB}
+    bundle.config["process"]["args"] = ["sh", "-c", "sleep 0.5; /probe alloc 200; sleep 0.2"]
+    create(bundle)
+    with tempfile.TemporaryFile("w+") as out:
+        events = subprocess.Popen([HUSK, "--root", bundle.root, "events", "--interval", "100ms",
+                                   "c"], stdout=out, stderr=subprocess.PIPE)
+        time.sleep(0.2)
+        assert bundle.husk("start", "c").rc == 0
+        assert events.wait(timeout=20) == 0, events.stderr.read()
+        out.seek(0)
+        kinds = [json.loads(line)["type"] for line in out]
+    assert "oom" in kinds and "stats" in kinds, kinds
