@@ -91,6 +91,20 @@ class Bundle:
         return found
 
 
+def fs_type(path):
+    """The filesystem type of the mount holding path."""
+    best, kind = "", None
+    path = os.path.realpath(path)
+    with open("/proc/self/mountinfo") as f:
+        for line in f:
+            pre, post = line.split(" - ")
+            point = pre.split()[4]
+            if (path == point or path.startswith(point.rstrip("/") + "/")) and \
+                    len(point) >= len(best):
+                best, kind = point, post.split()[0]
+    return kind
+
+
 # ---- cgroups, seen from the host ----
 
 CGROUP2 = os.path.exists("/sys/fs/cgroup/cgroup.controllers")

@@ -5,6 +5,8 @@ import stat
 
 import pytest
 
+from husk_support import fs_type
+
 
 def mount_at(p, point):
     found = [m for m in p["mounts"] if m["point"] == point]
@@ -195,6 +197,9 @@ def test_tmpcopyup_keeps_the_image_content(bundle):
 
 
 def root_owned_dir(tmp_path):
+    if fs_type(tmp_path) == "overlay":
+        pytest.skip("/tmp is overlayfs over 9p here (the VM tier), which this kernel cannot "
+                    "idmap; the host tier runs this test on ext4")
     d = tmp_path / "owned"
     (d / "sub").mkdir(parents=True)
     (d / "file").write_text("x")
