@@ -3,7 +3,6 @@
  * --stats prints one stats event and exits. */
 #include <errno.h>
 #include <poll.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +10,7 @@
 
 #include "cli.h"
 #include "control.h"
+#include "units.h"
 
 static const struct cli_flag flags[] = {
     {"stats", 0, CLI_FLAG, NULL, "print the container's statistics once and exit"},
@@ -18,24 +18,10 @@ static const struct cli_flag flags[] = {
     {0},
 };
 
-/* A Go-style duration: "250ms", "5s", "1m", "1h" (a bare number is seconds). */
 static int parse_interval(const char *text, int *ms, struct hk_err **err)
 {
-	static const struct {
-		const char *unit;
-		double ms;
-	} units[] = {{"ms", 1}, {"s", 1000}, {"", 1000}, {"m", 60000}, {"h", 3600000}};
-	char *end;
-	double v = strtod(text, &end);
-	size_t i;
-
-	for (i = 0; end != text && v > 0 && i < sizeof(units) / sizeof(units[0]); i++)
-		if (strcmp(end, units[i].unit) == 0 && v * units[i].ms <= INT32_MAX) {
-			*ms = (int)(v * units[i].ms);
-			if (*ms < 1)
-				*ms = 1;
-			return 0;
-		}
+	if (hk_parse_duration_ms(text, ms) == 0)
+		return 0;
 	return hk_fail(
 	    err, 0, "events: --interval: expected a duration like 5s or 500ms, got \"%s\"", text);
 }

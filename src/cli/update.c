@@ -1,17 +1,16 @@
 /* husk update [--resources FILE|-] [--memory N] ... ID: new limits for a live container. The
  * flags override what the resources file says, as with runc; devices are fixed at create. */
 #include <errno.h>
-#include <limits.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <unistd.h>
 
 #include "arena.h"
 #include "cli.h"
 #include "config.h"
 #include "control.h"
+#include "units.h"
 
 enum group { G_MEMORY, G_CPU, G_PIDS, G_BLKIO };
 enum kind { K_SIZE, K_I64, K_U64, K_U16, K_STR };
@@ -67,32 +66,10 @@ static const struct cli_flag flags[] = {
     {0},
 };
 
-/* Docker's sizes: a number with an optional binary unit (k, m, g, t, optionally with b). */
 static int parse_size(const char *flag, const char *text, long long *out, struct hk_err **err)
 {
-	static const char units[] = "bkmgt";
-	char *end;
-	long long v;
-	const char *u;
-	int shift;
-
-	errno = 0;
-	v = strtoll(text, &end, 10);
-	if (end == text || errno)
-		goto bad;
-	if (*end == '\0' || strcasecmp(end, "b") == 0) {
-		*out = v;
+	if (hk_parse_size(text, out) == 0)
 		return 0;
-	}
-	u = strchr(units, end[0] | 0x20);
-	if (u == NULL || u == units || (end[1] && (strcasecmp(end + 1, "b") != 0)))
-		goto bad;
-	shift = 10 * (int)(u - units);
-	if (v < 0 || v > (LLONG_MAX >> shift))
-		goto bad;
-	*out = v << shift;
-	return 0;
-bad:
 	return hk_fail(err, 0, "update: --%s: expected a size like 1024, 512m or 1g, got \"%s\"",
 		       flag, text);
 }

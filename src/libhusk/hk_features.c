@@ -94,9 +94,9 @@ void hk_features(struct oci_arena *arena, struct oci_features *out)
 	l->namespaces = oci_names_list(arena, &oci_namespace_types);
 	l->capabilities = oci_names_list(arena, &oci_capabilities);
 	l->cgroup = oci_arena_alloc(arena, sizeof(*l->cgroup));
-	/* No cgroup driver is built yet (the cgroups issue adds v1, hybrid and v2). */
+	/* cgroup/: v1 (and hybrid) and v2 through cgroupfs, rdma.max on both; no systemd driver. */
 	*l->cgroup = (struct oci_features_cgroup){
-	    {false, true}, {false, true}, {false, true}, {false, true}, {false, true}};
+	    {true, true}, {true, true}, {false, true}, {false, true}, {true, true}};
 	l->seccomp = s;
 	l->apparmor = enabled(arena, false);
 	l->selinux = enabled(arena, false);

@@ -150,6 +150,8 @@ def test_features(husk):
     assert set(sc["supportedFlags"]) <= set(sc["knownFlags"])
     assert "SECCOMP_FILTER_FLAG_TSYNC" in sc["supportedFlags"]
     assert re.match(r"^\d+\.\d+\.\d+$", f["annotations"]["io.github.seccomp.libseccomp.version"])
+    assert f["linux"]["cgroup"] == {"v1": True, "v2": True, "systemd": False,
+                                    "systemdUser": False, "rdma": True}
 
 
 def test_features_is_valid_for_jq(husk):
@@ -289,3 +291,24 @@ def test_success_prints_nothing_on_stderr(husk, root, tmp_path):
     r = husk("--root", root, "--log", str(log), "--log-format", "json", "list")
     assert r.rc == 0 and r.err == ""
     assert not log.exists() or log.read_text() == ""
+
+
+@pytest.mark.parametrize("args,words", [
+    (["events", "--interval", "5x", "c"], ["--interval", '"5x"']),
+    (["events", "--interval", "-1s", "c"], ["--interval", '"-1s"']),
+    (["update", "--memory", "1q", "c"], ["--memory", '"1q"']),
+    (["update", "--pids-limit", "many", "c"], ["--pids-limit", '"many"']),
+    (["update", "--blkio-weight", "70000", "c"], ["--blkio-weight", '"70000"']),
+    (["ps", "--format", "yaml", "c"], ["--format", '"yaml"']),
+])
+def test_cgroup_commands_check_their_flags_first(husk, root, args, words):
+    r = husk("--root", root, *args)
+    assert r.rc == 1 and r.out == ""
+    for w in words:
+        assert w in r.err, r.err
+
+
+@pytest.mark.parametrize("cmd", ["pause", "resume", "ps", "update", "events"])
+def test_cgroup_commands_on_a_missing_container(husk, root, cmd):
+    r = husk("--root", root, cmd, "nope")
+    assert r.rc == 1 and r.err.strip() == 'husk: container "nope" does not exist', r.err

@@ -1,5 +1,6 @@
 /* libFuzzer target for the small parsers of command-line words: signal names and numbers,
- * container ids, mount option names. Each must answer without crashing, and agree with itself. */
+ * container ids, mount option names, sizes and durations. Each must answer without crashing, and
+ * agree with itself. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -7,6 +8,7 @@
 #include "mount_options.h"
 #include "signals.h"
 #include "state.h"
+#include "units.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -28,6 +30,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	hk_err_free(err);
 	if (hk_mount_option_find(text) != NULL && strcmp(hk_mount_option_find(text)->name, text))
 		abort();
+	{
+		long long size = 0;
+		int ms = 0;
+
+		/* a size with a unit is never negative; a duration is at least 1 ms */
+		if (hk_parse_size(text, &size) == 0 && size < 0 && strpbrk(text, "kKmMgGtT"))
+			abort();
+		if (hk_parse_duration_ms(text, &ms) == 0 && ms < 1)
+			abort();
+	}
 	free(text);
 	return 0;
 }

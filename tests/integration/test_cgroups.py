@@ -461,3 +461,21 @@ def test_events_stream_reports_oom_and_ends_with_the_container(bundle):
         out.seek(0)
         kinds = [json.loads(line)["type"] for line in out]
     assert "oom" in kinds and "stats" in kinds, kinds
+
+
+def test_systemd_cgroup_is_refused_plainly(bundle):
+    bundle.write()
+    r = bundle.husk("--systemd-cgroup", "create", "c")
+    assert r.rc == 1 and "--systemd-cgroup" in r.err and "cgroupfs" in r.err, r.err
+    assert_nothing_left(bundle, "c")
+
+
+def test_use_hierarchy_and_kernel_memory_v1(bundle):
+    if CGROUP2:
+        pytest.skip("v1 files: this is the cgroup v2 VM")
+    resources(bundle)["memory"] = {"useHierarchy": True, "kernel": 16 * MIB}
+    pid = create(bundle)
+    assert cgroup_read(pid, "memory", "memory.use_hierarchy") == "1"
+    # kernels since 6.1 refuse memory.kmem.limit_in_bytes; the spec lets a runtime ignore it
+    assert cgroup_read(pid, "memory", "memory.kmem.limit_in_bytes") in (str(16 * MIB),
+                                                                         "9223372036854771712")

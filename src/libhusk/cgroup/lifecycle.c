@@ -219,6 +219,13 @@ int hk_cg_create(struct hk_cgroup *cg, const struct oci_linux *l, const char *id
 		hk_debug("cgroup: none mounted, the container gets none");
 		return 0;
 	}
+	if (geteuid() != 0) {
+		if (r != NULL)
+			return hk_fail(err, 0, "config.json: linux.resources: husk manages cgroups only "
+					       "when run as root");
+		hk_debug("cgroup: not root, the container stays in the caller's cgroup");
+		return 0;
+	}
 	if (hk_cg_resolve(cg, l ? l->cgroups_path : NULL, id, err) < 0)
 		return -1;
 	hybrid_wants(r, hybrid, sizeof(hybrid));
