@@ -31,7 +31,8 @@ struct stage {
 	struct hk_spawn *s;
 	int sock; /* the child's end of the sync socketpair */
 	int ns_fds[OCI_NS_COUNT];
-	pid_t husk; /* the parent, to notice it dying */
+	pid_t husk;	/* the parent, to notice it dying */
+	bool in_cgroup; /* born in the container's cgroup (clone3); else stage 1 moves itself */
 };
 
 static bool lsm_enabled(const char *path)
@@ -291,6 +292,7 @@ static __attribute__((noreturn)) void stage1(struct stage *st)
 	const struct oci_config *c = st->s->config;
 	int flags = hk_ns_new_flags(c) & ~CLONE_NEWUSER;
 	struct hk_err *err = NULL;
+	const char *failed = NULL;
 	int *keep = calloc(OCI_NS_COUNT + 2 + c->mounts.len, sizeof(int));
 	size_t nkeep = 0, i;
 	pid_t pid;
@@ -308,6 +310,10 @@ static __attribute__((noreturn)) void stage1(struct stage *st)
 			keep[nkeep++] = st->s->idmap_trees[i];
 	close_fds_except(3 + st->s->preserve_fds, keep, nkeep);
 	free(keep);
+	if (!st->in_cgroup && hk_cg_enter_self(st->s->cgroup, &failed) < 0) {
+		hk_fail(&err, errno, "join cgroup %s", failed);
+		stage_fail(st, err);
+	}
 	if (hk_ns_join(st->ns_fds, &err) < 0)
 		stage_fail(st, err);
 	hk_ns_close_paths(st->ns_fds);
@@ -337,26 +343,26 @@ static __attribute__((noreturn)) void stage1(struct stage *st)
 /* Stage 1 is born in the container's cgroup (clone3 with CLONE_INTO_CGROUP on cgroup v2) or
  * moves itself in before anything else (v1): its children, pid 1 among them, start there, and the
  * cgroup namespace pid 1 makes is rooted at it. */
-static pid_t fork_into_cgroup(const struct hk_cgroup *cg)
+static pid_t fork_into_cgroup(const struct hk_cgroup *cg, bool *born_in)
 {
 	int dirfd = hk_cg_v2_dirfd(cg);
 	pid_t pid;
 
+	*born_in = false;
 	if (dirfd >= 0) {
 		struct clone_args args = {
 		    .flags = CLONE_INTO_CGROUP, .exit_signal = SIGCHLD, .cgroup = (unsigned)dirfd};
 
 		pid = (pid_t)syscall(SYS_clone3, &args, sizeof(args));
-		if (pid == 0)
+		if (pid == 0) {
+			*born_in = true; /* the child's copy of the flag */
 			return 0;
+		}
 		close(dirfd);
 		if (pid > 0 || (errno != ENOSYS && errno != E2BIG && errno != EINVAL))
 			return pid;
 	}
-	pid = fork();
-	if (pid == 0 && hk_cg_enter_self(cg) < 0)
-		_exit(126); /* the parent sees the socket close: "peer exited" */
-	return pid;
+	return fork();
 }
 
 /* Stage 1 sends the pid and stage 2 sends READY, two processes on one socket: READY may come
@@ -423,7 +429,7 @@ int hk_spawn(struct hk_spawn *s, struct hk_err **err)
 		return hk_fail(err, errno, "socketpair");
 	}
 	st.sock = socks[1];
-	stage1_pid = fork_into_cgroup(s->cgroup);
+	stage1_pid = fork_into_cgroup(s->cgroup, &st.in_cgroup);
 	if (stage1_pid == 0) {
 		close(socks[0]);
 		stage1(&st);

@@ -79,28 +79,40 @@ static void add_hierarchy(const char *key, const char *mount, const char *root, 
 	h->v2 = v2;
 }
 
-/* One line of mountinfo: "id parent maj:min root point options [optional...] - type src super" */
-static void scan_mount(char *line, bool *v2_root, bool *v2_unified, bool *v1)
-{
-	char root[PATH_MAX], point[PATH_MAX], fstype[32], super[512], key[64];
-	char *dash = strstr(line, " - ");
+/* One line of mountinfo: "id parent maj:min root point options [optional...] - type src super".
+ * Lines come in mount order, so a later mount on the same point hides an earlier one: each
+ * point's last line is the one that counts. */
+struct mount_line {
+	char root[PATH_MAX], point[PATH_MAX], fstype[32], super[512];
+};
 
-	if (dash == NULL || sscanf(line, "%*s %*s %*s %4095s %4095s", root, point) != 2 ||
-	    sscanf(dash + 3, "%31s %*s %511s", fstype, super) != 2)
-		return;
-	if (strcmp(fstype, "cgroup2") == 0) {
-		if (strcmp(point, "/sys/fs/cgroup") == 0)
+static bool parse_mount(const char *line, struct mount_line *m)
+{
+	const char *dash = strstr(line, " - ");
+
+	return dash != NULL && sscanf(line, "%*s %*s %*s %4095s %4095s", m->root, m->point) == 2 &&
+	       sscanf(dash + 3, "%31s %*s %511s", m->fstype, m->super) == 2 &&
+	       strncmp(m->point, "/sys/fs/cgroup", 14) == 0;
+}
+
+static void scan_mount(const struct mount_line *m, bool *v2_root, bool *v2_unified, bool *v1)
+{
+	char key[64];
+
+	if (strcmp(m->fstype, "cgroup2") == 0) {
+		if (strcmp(m->point, "/sys/fs/cgroup") == 0)
 			*v2_root = true;
-		else if (strcmp(point, "/sys/fs/cgroup/unified") == 0)
+		else if (strcmp(m->point, "/sys/fs/cgroup/unified") == 0)
 			*v2_unified = true;
 		else
 			return;
-		add_hierarchy("unified", point, root, true);
-	} else if (strcmp(fstype, "cgroup") == 0 && strncmp(point, "/sys/fs/cgroup/", 15) == 0 &&
-		   strchr(point + 15, '/') == NULL) {
-		v1_key(super, key, sizeof(key));
+		add_hierarchy("unified", m->point, m->root, true);
+	} else if (strcmp(m->fstype, "cgroup") == 0 &&
+		   strncmp(m->point, "/sys/fs/cgroup/", 15) == 0 &&
+		   strchr(m->point + 15, '/') == NULL) {
+		v1_key(m->super, key, sizeof(key));
 		if (key[0]) {
-			add_hierarchy(key, point, root, false);
+			add_hierarchy(key, m->point, m->root, false);
 			*v1 = true;
 		}
 	}
@@ -109,16 +121,27 @@ static void scan_mount(char *line, bool *v2_root, bool *v2_unified, bool *v1)
 static void read_host(void)
 {
 	bool v2_root = false, v2_unified = false, v1 = false;
-	char line[8192];
+	struct mount_line *lines = NULL, *more;
+	size_t n = 0, i, j;
+	char text[8192];
 	FILE *f;
 
 	host.read = true;
 	f = fopen("/proc/self/mountinfo", "re");
 	if (f == NULL)
 		return;
-	while (fgets(line, sizeof(line), f))
-		scan_mount(line, &v2_root, &v2_unified, &v1);
+	while (fgets(text, sizeof(text), f))
+		if (n < 256 && (more = realloc(lines, (n + 1) * sizeof(*lines))) != NULL &&
+		    parse_mount(text, &(lines = more)[n]))
+			n++;
 	fclose(f);
+	for (i = 0; i < n; i++) {
+		for (j = i + 1; j < n && strcmp(lines[j].point, lines[i].point) != 0; j++)
+			;
+		if (j == n) /* not covered by a later mount */
+			scan_mount(&lines[i], &v2_root, &v2_unified, &v1);
+	}
+	free(lines);
 	if (v2_root) {
 		host.mode = HK_CG_V2;
 		host.n = 0;

@@ -50,8 +50,8 @@ int hk_cg_load(struct hk_cgroup *cg, const struct oci_strmap *paths, struct hk_e
 /* The directories as a map of hierarchy key to cgroup, for the state record (in arena). */
 void hk_cg_record(const struct hk_cgroup *cg, struct oci_arena *arena, struct oci_strmap *out);
 
-/* Moves the calling process in (every hierarchy). Async-signal-safe: for a freshly forked child. */
-int hk_cg_enter_self(const struct hk_cgroup *cg);
+/* Moves the calling process in (every hierarchy); on failure *failed names the directory. */
+int hk_cg_enter_self(const struct hk_cgroup *cg, const char **failed);
 /* An O_PATH fd of the cgroup2 directory, for clone3(CLONE_INTO_CGROUP); -1 when not pure v2. */
 int hk_cg_v2_dirfd(const struct hk_cgroup *cg);
 /* Removes the directories, retrying while the kernel still drains dying processes. */

@@ -221,8 +221,9 @@ int hk_cg_create(struct hk_cgroup *cg, const struct oci_linux *l, const char *id
 	}
 	if (geteuid() != 0) {
 		if (r != NULL)
-			return hk_fail(err, 0, "config.json: linux.resources: husk manages cgroups only "
-					       "when run as root");
+			return hk_fail(err, 0,
+				       "config.json: linux.resources: husk manages cgroups only "
+				       "when run as root");
 		hk_debug("cgroup: not root, the container stays in the caller's cgroup");
 		return 0;
 	}
@@ -283,7 +284,7 @@ void hk_cg_record(const struct hk_cgroup *cg, struct oci_arena *arena, struct oc
 	}
 }
 
-int hk_cg_enter_self(const struct hk_cgroup *cg)
+int hk_cg_enter_self(const struct hk_cgroup *cg, const char **failed)
 {
 	size_t i;
 
@@ -298,6 +299,7 @@ int hk_cg_enter_self(const struct hk_cgroup *cg)
 
 			if (fd >= 0)
 				close(fd);
+			*failed = cg->dirs[i].path;
 			errno = e;
 			return -1;
 		}
