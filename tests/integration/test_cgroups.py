@@ -479,3 +479,28 @@ def test_use_hierarchy_and_kernel_memory_v1(bundle):
     # kernels since 6.1 refuse memory.kmem.limit_in_bytes; the spec lets a runtime ignore it
     assert cgroup_read(pid, "memory", "memory.kmem.limit_in_bytes") in (str(16 * MIB),
                                                                          "9223372036854771712")
+
+
+def test_cpu_burst_and_realtime(bundle):
+    resources(bundle)["cpu"] = {"quota": 50000, "period": 100000, "burst": 20000}
+    pid = create(bundle)
+    if CGROUP2:
+        assert cgroup_read(pid, "cpu", "cpu.max.burst") == "20000"
+    else:
+        assert cgroup_read(pid, "cpu", "cpu.cfs_burst_us") == "20000"
+    assert bundle.husk("delete", "c").rc == 0
+    resources(bundle)["cpu"] = {"realtimePeriod": 1000000, "realtimeRuntime": 10000}
+    if CGROUP2:
+        fails(bundle, "linux.resources.cpu.realtimeRuntime", "cgroup v2 has no realtime")
+        return
+    pid = create(bundle)
+    assert cgroup_read(pid, "cpu", "cpu.rt_period_us") == "1000000"
+    assert cgroup_read(pid, "cpu", "cpu.rt_runtime_us") == "10000"
+
+
+def test_rdma(bundle):
+    resources(bundle)["rdma"] = {"mlx4_0": {"hcaHandles": 2, "hcaObjects": 2000}}
+    if "rdma" not in cgroup_hierarchies() and not CGROUP2:
+        fails(bundle, "linux.resources.rdma", "no rdma cgroup controller")
+    else:  # the controller is there, the device is not: the kernel's answer, named
+        fails(bundle, 'cgroup rdma.max: write "mlx4_0 hca_handle=2 hca_object=2000"')
