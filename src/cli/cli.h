@@ -60,6 +60,11 @@ bool cli_wants_help(const struct cli_command *cmd, int argc, char **argv);
 int cli_expect_args(const struct cli_command *cmd, const struct cli_parsed *p, int min, int max,
 		    struct hk_err **err);
 
+/* For commands that take just an ID: parses, checks, and calls act(root, id, err). */
+int cli_run_on_id(const struct cli_command *cmd, const struct cli_globals *g, int argc, char **argv,
+		  int (*act)(const char *root, const char *id, struct hk_err **err),
+		  struct hk_err **err);
+
 /* Prints a JSON document (malloc'ed text) to stdout with a final newline. */
 int cli_print_document(char *json, struct hk_err **err);
 

@@ -176,3 +176,14 @@ int cli_print_document(char *json, struct hk_err **err)
 	free(json);
 	return ok ? 0 : hk_fail(err, 0, "cannot write to standard output");
 }
+
+int cli_run_on_id(const struct cli_command *cmd, const struct cli_globals *g, int argc, char **argv,
+		  int (*act)(const char *root, const char *id, struct hk_err **err),
+		  struct hk_err **err)
+{
+	struct cli_parsed p;
+
+	if (cli_parse(cmd, argc, argv, &p, err) < 0 || cli_expect_args(cmd, &p, 1, 1, err) < 0)
+		return -1;
+	return act(g->root, p.argv[0], err);
+}

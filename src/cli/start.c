@@ -6,12 +6,7 @@
 
 static int run_start(const struct cli_globals *g, int argc, char **argv, struct hk_err **err)
 {
-	struct cli_parsed p;
-
-	if (cli_parse(&cmd_start, argc, argv, &p, err) < 0 ||
-	    cli_expect_args(&cmd_start, &p, 1, 1, err) < 0)
-		return -1;
-	return hk_container_start(g->root, p.argv[0], err);
+	return cli_run_on_id(&cmd_start, g, argc, argv, hk_container_start, err);
 }
 
 const struct cli_command cmd_start = {

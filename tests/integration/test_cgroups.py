@@ -101,6 +101,20 @@ def test_absolute_path_and_a_busy_one_is_refused(bundle):
                 os.rmdir(point + top)
 
 
+def test_an_inner_cgroup_is_refused(bundle):
+    """A cgroup with children (a slice, the caller's own) is not a container's to limit."""
+    top = "/husk-inner-" + uuid.uuid4().hex[:8]
+    point = cgroup_hierarchies()["unified" if CGROUP2 else "pids"][0]
+    os.makedirs(point + top + "/child")
+    try:
+        bundle.config["linux"]["cgroupsPath"] = top
+        fails(bundle, "linux.cgroupsPath", point + top, "has child cgroups")
+        assert os.path.isdir(point + top + "/child")
+    finally:
+        os.rmdir(point + top + "/child")
+        os.rmdir(point + top)
+
+
 @pytest.mark.parametrize("path", ["../escape", "a/../../b", "/"])
 def test_path_that_climbs_or_names_the_root_is_refused(bundle, path):
     bundle.config["linux"]["cgroupsPath"] = path

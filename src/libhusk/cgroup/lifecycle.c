@@ -2,6 +2,7 @@
  * list, remove. */
 #include "cgroup_internal.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <limits.h>
 #include <signal.h>
@@ -132,13 +133,29 @@ static int make_dir(struct hk_cg_dir *d, const char *want, struct hk_err **err)
 	}
 }
 
-static int check_empty(const struct hk_cg_dir *d, struct hk_err **err)
+/* An existing cgroup may be joined only as a leaf with nothing in it: one holding processes is
+ * another container's, one with children is an inner node (the caller's own, a slice) whose
+ * limits and removal are not husk's to touch. */
+static int check_unused(const struct hk_cg_dir *d, struct hk_err **err)
 {
 	char procs[64];
+	struct dirent *e;
+	bool inner = false;
+	DIR *dir;
 
 	if (hk_cg_read(d, "cgroup.procs", procs, sizeof(procs)) > 0)
 		return hk_fail(err, 0,
 			       "config.json: linux.cgroupsPath: cgroup %s already holds processes",
+			       d->path);
+	if (d->created_top || (dir = opendir(d->path)) == NULL)
+		return 0;
+	while (!inner && (e = readdir(dir)) != NULL)
+		inner = e->d_type == DT_DIR && strcmp(e->d_name, ".") && strcmp(e->d_name, "..");
+	closedir(dir);
+	if (inner)
+		return hk_fail(err, 0,
+			       "config.json: linux.cgroupsPath: cgroup %s has child cgroups; a "
+			       "container's cgroup must be a leaf",
 			       d->path);
 	return 0;
 }
@@ -232,7 +249,7 @@ int hk_cg_create(struct hk_cgroup *cg, const struct oci_linux *l, const char *id
 	hybrid_wants(r, hybrid, sizeof(hybrid));
 	for (i = 0; i < cg->n; i++)
 		if (make_dir(&cg->dirs[i], cg->mode == HK_CG_V2 ? NULL : hybrid, err) < 0 ||
-		    check_empty(&cg->dirs[i], err) < 0)
+		    check_unused(&cg->dirs[i], err) < 0)
 			goto fail;
 	if (l != NULL && apply_devices(cg, l, err) < 0)
 		goto fail;
