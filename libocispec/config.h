@@ -255,6 +255,7 @@ extern const struct oci_type oci_config_type;
 extern const struct oci_type oci_process_type; /* process.json, for `exec --process` */
 extern const struct oci_type oci_hooks_type;
 extern const struct oci_type oci_resources_type; /* linux.resources, for `update --resources` */
+extern const struct oci_type oci_seccomp_type;	 /* linux.seccomp, hashed for the BPF cache */
 extern const struct oci_type oci_linux_type;
 extern const struct oci_type oci_id_mapping_type;
 

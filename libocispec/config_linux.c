@@ -283,7 +283,7 @@ static int check_seccomp(const void *obj, struct oci_ctx *ctx)
 					       "SCMP_ACT_NOTIFY needs linux.seccomp.listenerPath");
 	return 0;
 }
-static const struct oci_type seccomp_type =
+const struct oci_type oci_seccomp_type =
     OCI_TYPE("seccomp", struct oci_seccomp, seccomp_fields, check_seccomp);
 
 /* ---- the rest of linux ---- */
@@ -339,7 +339,7 @@ static const struct oci_field linux_fields[] = {
     F("cgroupsPath", OCI_STRING, cgroups_path, 0),
     OBJ("resources", OCI_OBJECT, resources, 0, oci_resources_type),
     NAMED("rootfsPropagation", OCI_ENUM, rootfs_propagation, 0, oci_rootfs_propagations),
-    OBJ("seccomp", OCI_OBJECT, seccomp, 0, seccomp_type),
+    OBJ("seccomp", OCI_OBJECT, seccomp, 0, oci_seccomp_type),
     F("sysctl", OCI_STRMAP, sysctl, 0),
     F("maskedPaths", OCI_STRINGS, masked_paths, ABS),
     F("readonlyPaths", OCI_STRINGS, readonly_paths, ABS),

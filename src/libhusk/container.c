@@ -16,6 +16,7 @@
 
 #include "cgroup/cgroup.h"
 #include "config.h"
+#include "hk_seccomp.h"
 #include "log.h"
 #include "spawn.h"
 #include "state.h"
@@ -56,7 +57,26 @@ static char *owner_name(uid_t uid, struct oci_arena *arena)
 
 struct creating {
 	struct hk_container *c;
+	const struct oci_seccomp *seccomp;
 };
+
+/* The notify listener goes to the agent with the state as it is now: creating, with the pid. */
+static int send_listener(int fd, pid_t pid, void *data, struct hk_err **err)
+{
+	struct hk_container *c = ((struct creating *)data)->c;
+	struct oci_state state;
+	char *json = NULL;
+	int ret;
+
+	hk_container_state(c->record, &state);
+	state.status = "creating";
+	state.pid = (struct oci_opt_i32){pid, true};
+	if (oci_generate(&oci_state_type, &state, false, &json, NULL, err) < 0)
+		return -1;
+	ret = hk_seccomp_send_listener(((struct creating *)data)->seccomp, fd, pid, json, err);
+	free(json);
+	return ret;
+}
 
 /* The pid reaches the record the moment it is known: a create killed after this leaves a record
  * that `delete --force` can act on. */
@@ -86,6 +106,17 @@ static int resolve_paths(const struct hk_create_opts *o, const struct oci_config
 	if (stat(rootfs, &st) < 0 || !S_ISDIR(st.st_mode))
 		return hk_fail(err, ENOTDIR, "config.json: root.path: %s", rootfs);
 	return 0;
+}
+
+/* Compiled here, in husk's memory and cgroup, not in a container that may have little of either;
+ * kept under the state root for the next container with the same profile. */
+static int prepare_seccomp(const char *root, const struct oci_seccomp *s, struct hk_seccomp *f,
+			   struct hk_err **err)
+{
+	char cache[PATH_MAX];
+
+	snprintf(cache, sizeof(cache), "%s/.seccomp~", root);
+	return hk_seccomp_prepare(s, cache, f, err);
 }
 
 /* The cgroup exists, with its limits, before any process of the container: its directories go
@@ -118,7 +149,8 @@ static int create_in_store(const struct hk_create_opts *o, struct oci_config *cf
 				.owner = owner_name(geteuid(), arena)};
 	struct hk_container c;
 	struct hk_cgroup cgroup;
-	struct creating data = {&c};
+	struct hk_seccomp filter = {0};
+	struct creating data = {&c, cfg->linux ? cfg->linux->seccomp : NULL};
 	struct hk_spawn s = {.config = cfg,
 			     .bundle = bundle,
 			     .rootfs = rootfs,
@@ -127,6 +159,8 @@ static int create_in_store(const struct hk_create_opts *o, struct oci_config *cf
 			     .no_pivot = o->no_pivot,
 			     .no_new_keyring = o->no_new_keyring,
 			     .on_pid = record_pid,
+			     .on_listener = send_listener,
+			     .seccomp = &filter,
 			     .data = &data,
 			     .exec_fifo = -1};
 	int ret = -1;
@@ -140,7 +174,8 @@ static int create_in_store(const struct hk_create_opts *o, struct oci_config *cf
 	snprintf(fifo, sizeof(fifo), "%s/" EXEC_FIFO, c.path);
 	if (mkfifo(fifo, 0600) < 0 || (s.exec_fifo = open(fifo, O_RDWR | O_CLOEXEC)) < 0)
 		hk_fail(err, errno, "create %s", fifo);
-	else if (make_cgroup(&c, cfg, &cgroup, err) == 0) {
+	else if (prepare_seccomp(o->root, data.seccomp, &filter, err) == 0 &&
+		 make_cgroup(&c, cfg, &cgroup, err) == 0) {
 		s.cgroup = &cgroup;
 		if (hk_spawn(&s, err) == 0 &&
 		    (o->pid_file == NULL || hk_write_pid_file(o->pid_file, s.pid, err) == 0))
@@ -148,6 +183,7 @@ static int create_in_store(const struct hk_create_opts *o, struct oci_config *cf
 	}
 	if (s.exec_fifo >= 0)
 		close(s.exec_fifo);
+	hk_seccomp_free(&filter);
 	if (ret < 0) {
 		hk_cleanup_err struct hk_err *ignored = NULL;
 

@@ -1,10 +1,10 @@
 #include "hk_features.h"
 
-#include <ctype.h>
 #include <seccomp.h>
 #include <stdio.h>
 
 #include "config.h"
+#include "hk_seccomp.h"
 #include "mount_options.h"
 #include "spec.h"
 
@@ -38,17 +38,9 @@ static struct oci_strv seccomp_archs(struct oci_arena *arena)
 	size_t i;
 
 	v.items = oci_arena_array(arena, all.len, sizeof(char *));
-	for (i = 0; i < all.len; i++) {
-		char lower[32];
-		size_t k;
-
-		for (k = 0; all.items[i][10 + k] && k + 1 < sizeof(lower); k++)
-			lower[k] = (char)tolower(
-			    (unsigned char)all.items[i][10 + k]); /* after SCMP_ARCH_ */
-		lower[k] = '\0';
-		if (seccomp_arch_resolve_name(lower) != 0)
+	for (i = 0; i < all.len; i++)
+		if (hk_seccomp_arch(all.items[i]) != 0)
 			v.items[v.len++] = all.items[i];
-	}
 	return v;
 }
 

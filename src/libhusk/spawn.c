@@ -54,10 +54,6 @@ static int check_confinement(const struct oci_config *c, struct hk_err **err)
 {
 	const char *profile = c->process->apparmor_profile;
 
-	if (c->linux != NULL && c->linux->seccomp != NULL)
-		return hk_fail(err, 0,
-			       "config.json: linux.seccomp: not supported yet "
-			       "(husk will not run the container without its filter)");
 	if (profile != NULL && profile[0] && strcmp(profile, "unconfined") != 0) {
 		if (!lsm_enabled("/sys/module/apparmor/parameters/enabled"))
 			return hk_fail(err, 0,
@@ -182,6 +178,27 @@ static void chown_stdio(const struct oci_process *p)
 			(void)fchown(fd, uid, gid); /* EPERM, EROFS: left as it is */
 }
 
+static bool late_seccomp(const struct stage *st)
+{
+	return st->s->seccomp != NULL && st->s->seccomp->insns != NULL &&
+	       st->s->config->process->no_new_privileges.value && !st->s->seccomp->notify;
+}
+
+static int load_seccomp(struct stage *st, struct hk_err **err)
+{
+	int listener = -1, ret;
+
+	if (st->s->seccomp == NULL || st->s->seccomp->insns == NULL)
+		return 0;
+	if (hk_seccomp_load(st->s->seccomp, &listener, err) < 0)
+		return -1;
+	if (listener < 0)
+		return 0;
+	ret = hk_sync_send(st->sock, SYNC_SECCOMP, 0, NULL, listener, err);
+	close(listener);
+	return ret;
+}
+
 /* Inside the new root: the process as config.json describes it, down to the last step before
  * execve, so that `start` has nothing left to fail. */
 static int stage2_process(struct stage *st, int slave, char *exe, size_t size, struct hk_err **err)
@@ -200,7 +217,13 @@ static int stage2_process(struct stage *st, int slave, char *exe, size_t size, s
 		return -1;
 	if (slave < 0)
 		chown_stdio(p);
+	/* Without no_new_privs, loading a filter needs CAP_SYS_ADMIN: before the caps go. */
+	if (!p->no_new_privileges.value && load_seccomp(st, err) < 0)
+		return -1;
 	if (hk_process_set_identity(p, is_new(c, OCI_NS_USER), err) < 0)
+		return -1;
+	/* A listener must reach the parent before it exits; a plain filter waits for start. */
+	if (p->no_new_privileges.value && !late_seccomp(st) && load_seccomp(st, err) < 0)
 		return -1;
 	if (hk_process_enter_cwd(p, err) < 0 || hk_process_find_exec(p, exe, size, err) < 0)
 		return -1;
@@ -243,6 +266,12 @@ static __attribute__((noreturn)) void stage2(struct stage *st)
 		_exit(1);
 	close(st->s->exec_fifo);
 	unblock_signals();
+	/* With no_new_privs the filter comes last: only execve runs under it (a profile that
+	 * denies read or close must not break husk, only the program). */
+	if (late_seccomp(st) && load_seccomp(st, &err) < 0) {
+		dprintf(STDERR_FILENO, "husk: %s\n", err->msg);
+		_exit(1);
+	}
 	execve(exe, st->s->config->process->args.items, st->s->config->process->env.items);
 	dprintf(STDERR_FILENO, "husk: exec \"%s\": %s\n", exe, strerror(errno));
 	_exit(127);
@@ -395,6 +424,11 @@ static int parent_loop(struct hk_spawn *s, int sock, pid_t stage1_pid, struct hk
 				s->master = fd;
 			}
 			break;
+		case SYNC_SECCOMP:
+			if (s->listener >= 0)
+				close(s->listener);
+			s->listener = fd;
+			break;
 		case SYNC_READY:
 			ready = true;
 			break;
@@ -417,6 +451,7 @@ int hk_spawn(struct hk_spawn *s, struct hk_err **err)
 
 	s->pid = 0;
 	s->master = -1;
+	s->listener = -1;
 	if (hk_idmap_prepare(s->config, s->bundle, &s->idmap_trees, err) < 0)
 		return -1;
 	if (hk_ns_open_paths(s->config, st.ns_fds, err) < 0) {
@@ -444,6 +479,12 @@ int hk_spawn(struct hk_spawn *s, struct hk_err **err)
 	}
 	ret = parent_loop(s, socks[0], stage1_pid, err);
 	close(socks[0]);
+	if (ret == 0 && s->listener >= 0)
+		ret = s->on_listener != NULL
+			  ? s->on_listener(s->listener, s->pid, s->data, err)
+			  : hk_fail(err, 0, "linux.seccomp: a listener nobody takes");
+	if (s->listener >= 0)
+		close(s->listener);
 	waitpid(stage1_pid, NULL, 0);
 	if (ret < 0 && s->pid > 0) {
 		kill(s->pid, SIGKILL);

@@ -7,6 +7,7 @@
 
 #include "cgroup/cgroup.h"
 #include "config.h"
+#include "hk_seccomp.h"
 
 struct hk_spawn {
 	const struct oci_config *config;
@@ -16,13 +17,17 @@ struct hk_spawn {
 	int preserve_fds;	     /* fds 3 .. 3+n-1 pass to the process */
 	int *idmap_trees;	     /* set by hk_spawn: per mount, an idmapped tree or -1 */
 	bool no_pivot, no_new_keyring;
-	const struct hk_cgroup *cgroup; /* stage 1 starts in it, so every process after it does */
+	const struct hk_cgroup *cgroup;	  /* stage 1 starts in it, so every process after it does */
+	const struct hk_seccomp *seccomp; /* compiled by the caller; insns NULL: none */
+	/* called in the parent with the notify listener once pid 1's pid is known */
+	int (*on_listener)(int fd, pid_t pid, void *data, struct hk_err **err);
 	/* called in the parent as soon as pid 1's host pid is known, so that an interrupted create
 	 * leaves a record that `delete --force` can clean up */
 	int (*on_pid)(pid_t pid, void *data, struct hk_err **err);
 	void *data;
-	pid_t pid;  /* out: the host pid of the container's pid 1 (a child of the caller) */
-	int master; /* out: the pty master when terminal and no console socket, else -1 */
+	pid_t pid;    /* out: the host pid of the container's pid 1 (a child of the caller) */
+	int master;   /* out: the pty master when terminal and no console socket, else -1 */
+	int listener; /* the seccomp listener while in flight */
 };
 
 /* Checks what the runtime needs beyond a valid document (a process, a mount namespace...). */

@@ -12,8 +12,11 @@
  *                                                                 hostname, rlimits, credentials...
  *   ◀── SYNC_CONSOLE (pty fd) ─────────────────────────────────── (when process.terminal)
  *   pass it to --console-socket
+ *   ◀── SYNC_SECCOMP (listener fd) ─────────────────────────────── (a filter with
+ *   pass it to listenerPath, once the pid is known                 SCMP_ACT_NOTIFY)
  *   ◀── SYNC_READY ────────────────────────────────────────────── block on exec.fifo
- *   write state and pid file, exit                                `start` writes exec.fifo: execve
+ *   write state and pid file, exit                                `start` writes exec.fifo:
+ *                                                                 (the filter, if not yet), execve
  *
  * Any stage may send SYNC_ERROR with the text of its failure instead and exit; the parent prints it
  * once and undoes everything. All messages travel over one SOCK_SEQPACKET socketpair. */
@@ -29,6 +32,7 @@ enum hk_sync_type {
 	SYNC_IDS_MAPPED,  /* parent -> stage 1 */
 	SYNC_INIT_PID,	  /* stage 1 -> parent: value = host pid of the container's pid 1 */
 	SYNC_CONSOLE,	  /* stage 2 -> parent: the pty master, attached with SCM_RIGHTS */
+	SYNC_SECCOMP,	  /* stage 2 -> parent: the seccomp notify listener, with SCM_RIGHTS */
 	SYNC_READY,	  /* stage 2 -> parent: set up, waiting for `start` */
 	SYNC_ERROR,	  /* any stage -> parent: text = the failure, errnum in value */
 };

@@ -48,9 +48,6 @@ CASES = {
                                  'husk: config.json: linux.resources.memory.limit: expected an '
                                  'integer, got "1G"'),
     "missing rootfs": (lambda c: c["root"].update(path="nope"), None),
-    "seccomp before it is built": (lambda c: c["linux"].update(seccomp={"defaultAction": "SCMP_ACT_ERRNO"}),
-                                   "husk: config.json: linux.seccomp: not supported yet (husk will "
-                                   "not run the container without its filter)"),
     "apparmor profile": (
         lambda c: c["process"].update(apparmorProfile="husk-test"),
         'husk: config.json: process.apparmorProfile: not supported yet' if APPARMOR else

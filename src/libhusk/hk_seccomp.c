@@ -1,0 +1,392 @@
+#include "hk_seccomp.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/seccomp.h>
+#include <seccomp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
+#include <sys/un.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "spec.h"
+
+#define MAX_FILTER_BYTES (1u << 20)
+
+unsigned hk_seccomp_arch(const char *name)
+{
+	char lower[32];
+	size_t k;
+
+	if (strncmp(name, "SCMP_ARCH_", 10) != 0)
+		return 0;
+	for (k = 0; name[10 + k] && k + 1 < sizeof(lower); k++)
+		lower[k] = (char)tolower((unsigned char)name[10 + k]);
+	lower[k] = '\0';
+	return seccomp_arch_resolve_name(lower);
+}
+
+static uint32_t action_of(int action, const struct oci_opt_u32 *errno_ret)
+{
+	uint32_t e = errno_ret->set ? errno_ret->value : EPERM;
+
+	switch (action) {
+	case OCI_SCMP_KILL:
+	case OCI_SCMP_KILL_THREAD:
+		return SCMP_ACT_KILL_THREAD;
+	case OCI_SCMP_KILL_PROCESS:
+		return SCMP_ACT_KILL_PROCESS;
+	case OCI_SCMP_TRAP:
+		return SCMP_ACT_TRAP;
+	case OCI_SCMP_ERRNO:
+		return SCMP_ACT_ERRNO(e);
+	case OCI_SCMP_TRACE:
+		return SCMP_ACT_TRACE(e);
+	case OCI_SCMP_LOG:
+		return SCMP_ACT_LOG;
+	case OCI_SCMP_NOTIFY:
+		return SCMP_ACT_NOTIFY;
+	default:
+		return SCMP_ACT_ALLOW;
+	}
+}
+
+static const enum scmp_compare ops[] = {
+    [OCI_SCMP_CMP_NE] = SCMP_CMP_NE,
+    [OCI_SCMP_CMP_LT] = SCMP_CMP_LT,
+    [OCI_SCMP_CMP_LE] = SCMP_CMP_LE,
+    [OCI_SCMP_CMP_EQ] = SCMP_CMP_EQ,
+    [OCI_SCMP_CMP_GE] = SCMP_CMP_GE,
+    [OCI_SCMP_CMP_GT] = SCMP_CMP_GT,
+    [OCI_SCMP_CMP_MASKED_EQ] = SCMP_CMP_MASKED_EQ,
+};
+
+static struct scmp_arg_cmp arg_of(const struct oci_seccomp_arg *a)
+{
+	return (struct scmp_arg_cmp){.arg = a->index.value,
+				     .op = ops[a->op.value],
+				     .datum_a = a->value.value,
+				     .datum_b = a->value_two.value};
+}
+
+/* Conditions on distinct arguments are ANDed in one rule; several on the same argument can only
+ * mean OR (runc's reading), so each becomes a rule of its own. */
+static int add_rule(scmp_filter_ctx ctx, uint32_t action, int nr,
+		    const struct oci_seccomp_syscall *sc, const char *name, struct hk_err **err)
+{
+	struct scmp_arg_cmp args[6];
+	unsigned seen = 0;
+	bool same_index = false;
+	size_t i;
+	int ret = 0;
+
+	if (sc->args.len > 6)
+		return hk_fail(err, 0, "linux.seccomp: %s: more than 6 argument conditions", name);
+	for (i = 0; i < sc->args.len; i++) {
+		unsigned index = sc->args.items[i].index.value;
+
+		if (index > 5)
+			return hk_fail(err, 0, "linux.seccomp: %s: argument index %u is above 5",
+				       name, index);
+		same_index |= (seen & (1u << index)) != 0;
+		seen |= 1u << index;
+		args[i] = arg_of(&sc->args.items[i]);
+	}
+	if (!same_index)
+		ret = seccomp_rule_add_array(ctx, action, nr, (unsigned)sc->args.len, args);
+	for (i = 0; same_index && ret == 0 && i < sc->args.len; i++)
+		ret = seccomp_rule_add_array(ctx, action, nr, 1, &args[i]);
+	if (ret < 0)
+		return hk_fail(err, -ret, "linux.seccomp: add the rule for %s", name);
+	return 0;
+}
+
+static int add_syscalls(scmp_filter_ctx ctx, const struct oci_seccomp *s, uint32_t fallback,
+			bool *notify, struct hk_err **err)
+{
+	size_t i, k;
+
+	for (i = 0; i < s->syscalls.len; i++) {
+		const struct oci_seccomp_syscall *sc = &s->syscalls.items[i];
+		uint32_t action = action_of(sc->action.value, &sc->errno_ret);
+
+		if (action == fallback)
+			continue; /* libseccomp refuses it, and it changes nothing */
+		*notify |= sc->action.value == OCI_SCMP_NOTIFY;
+		for (k = 0; k < sc->names.len; k++) {
+			int nr = seccomp_syscall_resolve_name(sc->names.items[k]);
+
+			/* Profiles list syscalls of newer kernels; runc and crun skip those too. */
+			if (nr == __NR_SCMP_ERROR) {
+				hk_debug("linux.seccomp: syscall %s unknown to libseccomp: skipped",
+					 sc->names.items[k]);
+				continue;
+			}
+			if (add_rule(ctx, action, nr, sc, sc->names.items[k], err) < 0)
+				return -1;
+		}
+	}
+	return 0;
+}
+
+static int export(scmp_filter_ctx ctx, struct hk_seccomp *out, struct hk_err **err)
+{
+	int fd = memfd_create("husk-seccomp", MFD_CLOEXEC), ret;
+	struct stat st;
+
+	if (fd < 0)
+		return hk_fail(err, errno, "linux.seccomp: memfd");
+	ret = seccomp_export_bpf(ctx, fd);
+	if (ret < 0) {
+		close(fd);
+		return hk_fail(err, -ret, "linux.seccomp: export the filter");
+	}
+	if (fstat(fd, &st) < 0 || st.st_size <= 0 || st.st_size > MAX_FILTER_BYTES ||
+	    st.st_size % sizeof(struct sock_filter) != 0 ||
+	    (out->insns = malloc((size_t)st.st_size)) == NULL ||
+	    pread(fd, out->insns, (size_t)st.st_size, 0) != st.st_size) {
+		close(fd);
+		return hk_fail(err, errno ? errno : EIO, "linux.seccomp: read the filter back");
+	}
+	close(fd);
+	out->len = (size_t)st.st_size / sizeof(struct sock_filter);
+	return 0;
+}
+
+static int compile(const struct oci_seccomp *s, struct hk_seccomp *out, struct hk_err **err)
+{
+	uint32_t fallback = action_of(s->default_action.value, &s->default_errno_ret);
+	scmp_filter_ctx ctx = seccomp_init(fallback);
+	size_t i;
+	int ret;
+
+	if (ctx == NULL)
+		return hk_fail(err, EINVAL, "linux.seccomp: defaultAction");
+	/* A binary tree of syscall numbers: a 300-rule profile costs a few compares, not 300. */
+	seccomp_attr_set(ctx, SCMP_FLTATR_CTL_OPTIMIZE, 2);
+	for (i = 0; i < s->architectures.len; i++) {
+		unsigned arch = hk_seccomp_arch(s->architectures.items[i]);
+
+		ret = arch ? seccomp_arch_add(ctx, arch) : -EINVAL;
+		if (ret < 0 && ret != -EEXIST) {
+			seccomp_release(ctx);
+			return hk_fail(err, -ret, "linux.seccomp.architectures[%zu]: %s", i,
+				       s->architectures.items[i]);
+		}
+	}
+	out->notify = s->default_action.value == OCI_SCMP_NOTIFY;
+	ret = add_syscalls(ctx, s, fallback, &out->notify, err);
+	if (ret == 0)
+		ret = export(ctx, out, err);
+	seccomp_release(ctx);
+	return ret;
+}
+
+/* FNV-1a over the profile as husk serialises it, libseccomp's version and the kernel's: any
+ * change to one of them is a different filter. */
+static int cache_path(const struct oci_seccomp *s, const char *dir, char *path, size_t size,
+		      struct hk_err **err)
+{
+	const struct scmp_version *v = seccomp_version();
+	unsigned long long hash = 1469598103934665603ull;
+	char *json = NULL, extra[512];
+	struct utsname u;
+	const char *p;
+
+	if (oci_generate(&oci_seccomp_type, s, false, &json, NULL, err) < 0)
+		return -1;
+	uname(&u);
+	snprintf(extra, sizeof(extra), "\n1 %u.%u.%u %s %s %s", v->major, v->minor, v->micro,
+		 u.release, u.version, u.machine);
+	for (p = json; *p; p++)
+		hash = (hash ^ (unsigned char)*p) * 1099511628211ull;
+	for (p = extra; *p; p++)
+		hash = (hash ^ (unsigned char)*p) * 1099511628211ull;
+	free(json);
+	snprintf(path, size, "%s/%016llx.bpf", dir, hash);
+	return 0;
+}
+
+static bool cache_read(const char *path, struct hk_seccomp *out)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	struct stat st;
+	bool ok = false;
+
+	if (fd < 0)
+		return false;
+	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_uid == geteuid() &&
+	    st.st_size > 0 && st.st_size <= MAX_FILTER_BYTES &&
+	    st.st_size % sizeof(struct sock_filter) == 0 &&
+	    (out->insns = malloc((size_t)st.st_size)) != NULL)
+		ok = pread(fd, out->insns, (size_t)st.st_size, 0) == st.st_size;
+	close(fd);
+	if (!ok) {
+		free(out->insns);
+		out->insns = NULL;
+		return false;
+	}
+	out->len = (size_t)st.st_size / sizeof(struct sock_filter);
+	return true;
+}
+
+/* Written whole under a temporary name and renamed: a reader sees a filter or nothing. A failure
+ * only costs the next run a compile. */
+static void cache_write(const char *dir, const char *path, const struct hk_seccomp *f)
+{
+	char tmp[4200];
+	size_t bytes = f->len * sizeof(struct sock_filter);
+	int fd;
+
+	if (mkdir(dir, 0700) < 0 && errno != EEXIST)
+		return;
+	snprintf(tmp, sizeof(tmp), "%s.%d", path, (int)getpid());
+	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0)
+		return;
+	if (write(fd, f->insns, bytes) != (ssize_t)bytes || close(fd) < 0 || rename(tmp, path) < 0)
+		unlink(tmp);
+}
+
+static void scan_notify(const struct oci_seccomp *s, struct hk_seccomp *out)
+{
+	size_t i;
+
+	out->notify = s->default_action.value == OCI_SCMP_NOTIFY;
+	for (i = 0; i < s->syscalls.len; i++)
+		out->notify |= s->syscalls.items[i].action.value == OCI_SCMP_NOTIFY;
+}
+
+int hk_seccomp_prepare(const struct oci_seccomp *s, const char *cache_dir, struct hk_seccomp *out,
+		       struct hk_err **err)
+{
+	char path[4096];
+	size_t i;
+
+	memset(out, 0, sizeof(*out));
+	if (s == NULL)
+		return 0;
+	for (i = 0; i < s->flags.len; i++)
+		out->flags |= (unsigned)oci_name_find(&oci_seccomp_flags, s->flags.items[i])->value;
+	if (cache_dir != NULL && cache_path(s, cache_dir, path, sizeof(path), err) < 0)
+		return -1;
+	if (cache_dir != NULL && cache_read(path, out)) {
+		scan_notify(s, out);
+		out->cached = true;
+		hk_debug("linux.seccomp: %zu instructions from the cache (%s)", out->len, path);
+		return 0;
+	}
+	if (compile(s, out, err) < 0) {
+		hk_seccomp_free(out);
+		return -1;
+	}
+	hk_debug("linux.seccomp: compiled to %zu instructions", out->len);
+	if (cache_dir != NULL)
+		cache_write(cache_dir, path, out);
+	return 0;
+}
+
+void hk_seccomp_free(struct hk_seccomp *f)
+{
+	free(f->insns);
+	f->insns = NULL;
+	f->len = 0;
+}
+
+int hk_seccomp_load(const struct hk_seccomp *f, int *listener, struct hk_err **err)
+{
+	struct sock_fprog prog = {.len = (unsigned short)f->len, .filter = f->insns};
+	unsigned long flags = f->flags;
+	long ret;
+
+	*listener = -1;
+	if (f->insns == NULL)
+		return 0;
+	if (f->len > 0xffff)
+		return hk_fail(err, E2BIG, "linux.seccomp: the filter has %zu instructions",
+			       f->len);
+	if (f->notify) {
+		flags |= SECCOMP_FILTER_FLAG_NEW_LISTENER;
+		if (flags & SECCOMP_FILTER_FLAG_TSYNC) /* else the kernel refuses the pair */
+			flags |= SECCOMP_FILTER_FLAG_TSYNC_ESRCH;
+	}
+	ret = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, flags, &prog);
+	if (ret < 0)
+		return hk_fail(err, errno, "linux.seccomp: load the filter (flags 0x%lx)", flags);
+	if (f->notify)
+		*listener = (int)ret;
+	return 0;
+}
+
+/* s as a JSON string body (quotes and control characters escaped). */
+static void json_escape(const char *s, char *out, size_t size)
+{
+	size_t n = 0;
+
+	for (; s != NULL && *s && n + 7 < size; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (c == '"' || c == '\\')
+			n += (size_t)snprintf(out + n, size - n, "\\%c", c);
+		else if (c < 0x20)
+			n += (size_t)snprintf(out + n, size - n, "\\u%04x", c);
+		else
+			out[n++] = (char)c;
+	}
+	out[n] = '\0';
+}
+
+int hk_seccomp_send_listener(const struct oci_seccomp *s, int listener, pid_t pid,
+			     const char *state_json, struct hk_err **err)
+{
+	struct sockaddr_un addr = {.sun_family = AF_UNIX};
+	char meta[4096], *doc;
+	char control[CMSG_SPACE(sizeof(int))] = {0};
+	struct iovec iov;
+	struct msghdr msg = {.msg_iov = &iov,
+			     .msg_iovlen = 1,
+			     .msg_control = control,
+			     .msg_controllen = sizeof(control)};
+	struct cmsghdr *cmsg = CMSG_FIRSTHDR(&msg);
+	int sock, ret = 0, n;
+
+	if (s->listener_path == NULL || strlen(s->listener_path) >= sizeof(addr.sun_path))
+		return hk_fail(err, 0, "linux.seccomp.listenerPath: %s",
+			       s->listener_path ? "too long for a unix socket"
+						: "required by "
+						  "SCMP_ACT_NOTIFY");
+	strcpy(addr.sun_path, s->listener_path);
+	json_escape(s->listener_metadata, meta, sizeof(meta));
+	n = asprintf(&doc,
+		     "{\"ociVersion\":\"%s\",\"fds\":[\"seccompFd\"],\"pid\":%d,"
+		     "\"metadata\":\"%s\",\"state\":%s}",
+		     HK_OCI_VERSION, (int)pid, meta, state_json);
+	if (n < 0)
+		return hk_fail(err, ENOMEM, "linux.seccomp.listenerPath");
+	sock = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (sock < 0 || connect(sock, (struct sockaddr *)&addr, sizeof(addr)) < 0) {
+		ret = hk_fail(err, errno, "linux.seccomp.listenerPath: connect %s", addr.sun_path);
+	} else {
+		iov = (struct iovec){doc, (size_t)n};
+		cmsg->cmsg_level = SOL_SOCKET;
+		cmsg->cmsg_type = SCM_RIGHTS;
+		cmsg->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(cmsg), &listener, sizeof(int));
+		if (sendmsg(sock, &msg, MSG_NOSIGNAL) != n)
+			ret = hk_fail(err, errno ? errno : EIO,
+				      "linux.seccomp.listenerPath: send to %s", addr.sun_path);
+	}
+	if (sock >= 0)
+		close(sock);
+	free(doc);
+	return ret;
+}
