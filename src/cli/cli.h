@@ -33,6 +33,7 @@ struct cli_command {
 	const struct cli_flag *flags;
 	int (*run)(const struct cli_globals *g, int argc, char **argv, struct hk_err **err);
 	bool unimplemented;
+	bool sealed_exe; /* makes container processes: runs from a sealed copy of husk (exe.h) */
 };
 
 /* The values of a command's flags after parsing, by the flag's index in its table. */

@@ -6,7 +6,7 @@
 /* Commands of the lifecycle that later work implements; each fails plainly until then
  * (containerd probes `checkpoint --help` and must see it fail). */
 #define LATER(var, cname, cargs, csummary)                                                         \
-	static const struct cli_command var = {cname, cargs, csummary, NULL, NULL, true}
+	static const struct cli_command var = {cname, cargs, csummary, NULL, NULL, true, false}
 
 LATER(cmd_exec, "exec", "ID [COMMAND...]", "run a process in a container");
 LATER(cmd_checkpoint, "checkpoint", "ID", "checkpoint a container");

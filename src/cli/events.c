@@ -107,4 +107,4 @@ static int run_events(const struct cli_globals *g, int argc, char **argv, struct
 }
 
 const struct cli_command cmd_events = {
-    "events", "ID", "stream a container's events and statistics", flags, run_events, false};
+    "events", "ID", "stream a container's events and statistics", flags, run_events, false, false};

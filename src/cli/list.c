@@ -124,4 +124,4 @@ static int run_list(const struct cli_globals *g, int argc, char **argv, struct h
 	return ret;
 }
 
-const struct cli_command cmd_list = {"list", "", "list containers", flags, run_list, false};
+const struct cli_command cmd_list = {"list", "", "list containers", flags, run_list, false, false};

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "exe.h"
 #include "log.h"
 #include "spec.h"
 #include "state.h"
@@ -22,7 +23,7 @@ static const struct cli_flag global_flags[] = {
 };
 
 static const struct cli_command global_cmd = {
-    "husk", "COMMAND [ARGS...]", "An OCI container runtime.", global_flags, NULL, false};
+    "husk", "COMMAND [ARGS...]", "An OCI container runtime.", global_flags, NULL, false, false};
 
 static void print_usage(void)
 {
@@ -110,6 +111,8 @@ static int run(int argc, char **argv, struct hk_err **err)
 		return hk_fail(err, 0, "unknown command \"%s\" (see 'husk --help')", argv[next]);
 	if (cmd->unimplemented)
 		return hk_fail(err, 0, "%s: not implemented yet", cmd->name);
+	if (cmd->sealed_exe && hk_exe_reexec_sealed(argv, err) < 0)
+		return -1;
 	if (cli_wants_help(cmd, argc - next, argv + next))
 		return 0;
 	return cmd->run(&g, argc - next, argv + next, err);

@@ -14,7 +14,7 @@ static int run_resume(const struct cli_globals *g, int argc, char **argv, struct
 	return cli_run_on_id(&cmd_resume, g, argc, argv, hk_container_resume, err);
 }
 
-const struct cli_command cmd_pause = {"pause", "ID",	  "freeze a container's processes",
-				      NULL,    run_pause, false};
-const struct cli_command cmd_resume = {"resume", "ID",	     "thaw a paused container",
-				       NULL,	 run_resume, false};
+const struct cli_command cmd_pause = {
+    "pause", "ID", "freeze a container's processes", NULL, run_pause, false, false};
+const struct cli_command cmd_resume = {"resume", "ID", "thaw a paused container", NULL, run_resume,
+				       false,	 false};

@@ -173,5 +173,5 @@ static int run_update(const struct cli_globals *g, int argc, char **argv, struct
 	return ret;
 }
 
-const struct cli_command cmd_update = {"update", "ID",	     "change a container's resource limits",
-				       flags,	 run_update, false};
+const struct cli_command cmd_update = {
+    "update", "ID", "change a container's resource limits", flags, run_update, false, false};

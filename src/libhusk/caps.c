@@ -48,6 +48,37 @@ int hk_caps_limit_bounding(const struct oci_capabilities *caps, struct hk_err **
 	return 0;
 }
 
+static int check_set(const char *set, const struct oci_strv *v, struct hk_err **err)
+{
+	size_t i;
+
+	for (i = 0; i < v->len; i++) {
+		const struct oci_name *n = oci_name_find(&oci_capabilities, v->items[i]);
+
+		if (n != NULL && n->value < cap_max_bits() &&
+		    prctl(PR_CAPBSET_READ, n->value, 0, 0, 0) == 0)
+			return hk_fail(
+			    err, 0,
+			    "config.json: process.capabilities.%s[%zu]: %s is not in husk's "
+			    "own bounding set, so the container cannot have it",
+			    set, i, v->items[i]);
+	}
+	return 0;
+}
+
+int hk_caps_check_available(const struct oci_capabilities *caps, struct hk_err **err)
+{
+	if (caps == NULL)
+		return 0;
+	if (check_set("bounding", &caps->bounding, err) < 0 ||
+	    check_set("effective", &caps->effective, err) < 0 ||
+	    check_set("permitted", &caps->permitted, err) < 0 ||
+	    check_set("inheritable", &caps->inheritable, err) < 0 ||
+	    check_set("ambient", &caps->ambient, err) < 0)
+		return -1;
+	return 0;
+}
+
 static int add_set(cap_t c, cap_flag_t flag, const struct oci_strv *v)
 {
 	size_t i;

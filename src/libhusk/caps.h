@@ -6,6 +6,9 @@
 
 /* Drops every capability not in `bounding` from the bounding set (NULL: drop all). */
 int hk_caps_limit_bounding(const struct oci_capabilities *caps, struct hk_err **err);
+/* In the parent: every capability the config names that this kernel has must be in husk's own
+ * bounding set, or no process of the container could hold it. */
+int hk_caps_check_available(const struct oci_capabilities *caps, struct hk_err **err);
 /* Sets effective, permitted and inheritable, then raises the ambient ones. */
 int hk_caps_apply(const struct oci_capabilities *caps, struct hk_err **err);
 

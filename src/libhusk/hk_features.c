@@ -90,8 +90,8 @@ void hk_features(struct oci_arena *arena, struct oci_features *out)
 	*l->cgroup = (struct oci_features_cgroup){
 	    {true, true}, {true, true}, {false, true}, {false, true}, {true, true}};
 	l->seccomp = s;
-	l->apparmor = enabled(arena, false);
-	l->selinux = enabled(arena, false);
+	l->apparmor = enabled(arena, true); /* lsm.c: applied when the host has them on */
+	l->selinux = enabled(arena, true);
 	l->intel_rdt = enabled(arena, false);
 	l->mount_extensions = oci_arena_alloc(arena, sizeof(*l->mount_extensions));
 	l->mount_extensions->idmap = enabled(arena, true); /* idmap.c */

@@ -152,11 +152,31 @@ struct mount_plan {
 	bool idmap;
 };
 
-static int plan_options(const struct oci_mount *m, struct mount_plan *p, struct hk_err **err)
+/* SELinux labels the filesystems that have no labels of their own through a mount option. */
+static bool takes_context(const struct oci_mount *m)
+{
+	static const char *const types[] = {"tmpfs", "mqueue", "devpts"};
+	size_t i;
+
+	for (i = 0; m->type != NULL && i < sizeof(types) / sizeof(types[0]); i++)
+		if (strcmp(m->type, types[i]) == 0)
+			return true;
+	return false;
+}
+
+static int plan_options(const struct oci_mount *m, const char *label, struct mount_plan *p,
+			struct hk_err **err)
 {
 	size_t i, used = 0;
 
 	memset(p, 0, sizeof(*p));
+	if (label != NULL && takes_context(m)) {
+		int n = snprintf(p->data, sizeof(p->data), "context=\"%s\"", label);
+
+		if (n < 0 || (size_t)n >= sizeof(p->data))
+			return hk_fail(err, 0, "linux.mountLabel too long");
+		used = (size_t)n;
+	}
 	for (i = 0; i < m->options.len; i++) {
 		const char *name = m->options.items[i];
 		const struct hk_mount_option *o = hk_mount_option_find(name);
@@ -514,12 +534,12 @@ static int do_mount(int rootfd, const char *bundle, const struct oci_mount *m,
 }
 
 int hk_mount_entry(int rootfd, const char *bundle, const struct oci_mount *m, size_t index,
-		   int idmap_tree, struct hk_err **err)
+		   int idmap_tree, const char *label, struct hk_err **err)
 {
 	struct mount_plan p;
 	int ret;
 
-	if (plan_options(m, &p, err) < 0)
+	if (plan_options(m, label, &p, err) < 0)
 		return hk_prefix(err, "mounts[%zu]: mount \"%s\" on \"%s\"", index,
 				 m->source ? m->source : (m->type ? m->type : "none"),
 				 m->destination);

@@ -20,9 +20,10 @@ int hk_root_open(int rootfd, const char *path, enum hk_create create,
 void hk_fd_path(int fd, char buf[32]);
 
 /* Performs config.json's mounts[index]; relative bind sources are taken from the bundle. */
-/* idmap_tree >= 0: the idmapped copy of the source that hk_idmap_prepare made, attached here. */
+/* idmap_tree >= 0: the idmapped copy of the source that hk_idmap_prepare made, attached here.
+ * label: the SELinux context for tmpfs, mqueue and devpts (NULL: none). */
 int hk_mount_entry(int rootfd, const char *bundle, const struct oci_mount *m, size_t index,
-		   int idmap_tree, struct hk_err **err);
+		   int idmap_tree, const char *label, struct hk_err **err);
 int hk_mask_paths(int rootfd, const struct oci_strv *paths, struct hk_err **err);
 int hk_readonly_paths(int rootfd, const struct oci_strv *paths, struct hk_err **err);
 

@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/openat2.h>
 #include <grp.h>
 #include <sched.h>
 #include <stdio.h>
@@ -123,13 +124,33 @@ int hk_process_set_scheduling(const struct oci_config *c, struct hk_err **err)
 	return p->scheduler != NULL ? set_scheduler(p->scheduler, err) : 0;
 }
 
+/* The cwd is entered without following magic links: "/proc/self/fd/N" naming a directory fd of
+ * the host's would otherwise put the program outside the rootfs (CVE-2024-21626). */
+static int enter_dir(const char *path)
+{
+	struct open_how how = {.flags = O_PATH | O_DIRECTORY | O_CLOEXEC,
+			       .resolve = RESOLVE_NO_MAGICLINKS};
+	int fd = (int)syscall(SYS_openat2, AT_FDCWD, path, &how, sizeof(how)), ret;
+
+	if (fd < 0)
+		return -1;
+	ret = fchdir(fd);
+	close(fd);
+	return ret;
+}
+
 int hk_process_enter_cwd(const struct oci_process *p, struct hk_err **err)
 {
 	char path[4096];
 	size_t i;
 
-	if (chdir(p->cwd) == 0)
+	if (enter_dir(p->cwd) == 0)
 		return 0;
+	if (errno == ELOOP)
+		return hk_fail(err, 0,
+			       "process.cwd: \"%s\" goes through a /proc magic link, which could "
+			       "lead outside the container",
+			       p->cwd);
 	if (errno != ENOENT || strlen(p->cwd) >= sizeof(path))
 		return hk_fail(err, errno, "process.cwd: chdir \"%s\"", p->cwd);
 	strcpy(path, p->cwd);
@@ -141,7 +162,7 @@ int hk_process_enter_cwd(const struct oci_process *p, struct hk_err **err)
 			return hk_fail(err, errno, "process.cwd: create \"%s\"", path);
 		path[i] = '/';
 	}
-	if ((mkdir(path, 0755) < 0 && errno != EEXIST) || chdir(path) < 0)
+	if ((mkdir(path, 0755) < 0 && errno != EEXIST) || enter_dir(path) < 0)
 		return hk_fail(err, errno, "process.cwd: chdir \"%s\"", p->cwd);
 	return 0;
 }

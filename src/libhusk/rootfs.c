@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "devices.h"
+#include "lsm.h"
 #include "mounts.h"
 
 static unsigned long root_propagation(const struct oci_config *c)
@@ -40,6 +41,7 @@ static bool binds_dev(const struct oci_config *c)
 int hk_rootfs_prepare(const struct oci_config *c, const char *bundle, const char *rootfs,
 		      bool in_userns, const int *idmap_trees, int *rootfd, struct hk_err **err)
 {
+	const char *label;
 	size_t i;
 	int fd;
 
@@ -52,9 +54,10 @@ int hk_rootfs_prepare(const struct oci_config *c, const char *bundle, const char
 	fd = open(rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0)
 		return hk_fail(err, errno, "open the rootfs %s", rootfs);
+	label = hk_lsm_mount_label(c);
 	for (i = 0; i < c->mounts.len; i++) {
 		if (hk_mount_entry(fd, bundle, &c->mounts.items[i], i,
-				   idmap_trees ? idmap_trees[i] : -1, err) < 0) {
+				   idmap_trees ? idmap_trees[i] : -1, label, err) < 0) {
 			close(fd);
 			return -1;
 		}

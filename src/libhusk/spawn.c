@@ -17,8 +17,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "caps.h"
 #include "idmap.h"
 #include "log.h"
+#include "lsm.h"
 #include "namespaces.h"
 #include "netlink.h"
 #include "process.h"
@@ -35,37 +37,11 @@ struct stage {
 	bool in_cgroup; /* born in the container's cgroup (clone3); else stage 1 moves itself */
 };
 
-static bool lsm_enabled(const char *path)
+static bool is_new(const struct oci_config *c, int type)
 {
-	char c = 0;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	const struct oci_namespace *ns = oci_config_namespace(c, type);
 
-	if (fd < 0)
-		return false;
-	if (read(fd, &c, 1) != 1)
-		c = 0;
-	close(fd);
-	return c == 'Y' || c == '1' || c == '0'; /* apparmor: Y; selinux enforce: 0 or 1 */
-}
-
-/* Confinement the config asks for is never dropped silently: until it is built, husk refuses to
- * run such a container rather than run it unconfined. */
-static int check_confinement(const struct oci_config *c, struct hk_err **err)
-{
-	const char *profile = c->process->apparmor_profile;
-
-	if (profile != NULL && profile[0] && strcmp(profile, "unconfined") != 0) {
-		if (!lsm_enabled("/sys/module/apparmor/parameters/enabled"))
-			return hk_fail(err, 0,
-				       "config.json: process.apparmorProfile: \"%s\" "
-				       "requested, but AppArmor is not enabled on this host",
-				       profile);
-		return hk_fail(err, 0, "config.json: process.apparmorProfile: not supported yet");
-	}
-	if (c->process->selinux_label != NULL && c->process->selinux_label[0] &&
-	    lsm_enabled("/sys/fs/selinux/enforce"))
-		return hk_fail(err, 0, "config.json: process.selinuxLabel: not supported yet");
-	return 0;
+	return ns != NULL && ns->path == NULL;
 }
 
 int hk_spawn_check(const struct oci_config *c, bool have_console, struct hk_err **err)
@@ -79,10 +55,13 @@ int hk_spawn_check(const struct oci_config *c, bool have_console, struct hk_err 
 			       "config.json: linux.namespaces: a new mount namespace is required");
 	if (c->process->terminal.value && !have_console)
 		return hk_fail(err, 0, "config.json: process.terminal needs --console-socket");
-	if (check_confinement(c, err) < 0)
+	if (hk_lsm_check(c, err) < 0)
 		return -1;
 	if (c->hooks != NULL)
 		hk_debug("hooks: not run yet");
+	/* A new user namespace starts with a full bounding set of its own. */
+	if (!is_new(c, OCI_NS_USER) && hk_caps_check_available(c->process->capabilities, err) < 0)
+		return -1;
 	return hk_sysctl_check(c, err);
 }
 
@@ -92,13 +71,6 @@ static __attribute__((noreturn)) void stage_fail(struct stage *st, struct hk_err
 	hk_sync_send(st->sock, SYNC_ERROR, err ? err->errnum : 0, err ? err->msg : "failed", -1,
 		     NULL);
 	_exit(1);
-}
-
-static bool is_new(const struct oci_config *c, int type)
-{
-	const struct oci_namespace *ns = oci_config_namespace(c, type);
-
-	return ns != NULL && ns->path == NULL;
 }
 
 /* ---- stage 2: the container's pid 1 ---- */
@@ -144,7 +116,7 @@ static int stage2_root(struct stage *st, int *slave, struct hk_err **err)
 		return -1;
 	/* /proc/sys/net and the ipc keys follow the writer's namespaces, so the host's /proc
 	 * reaches the container's own values, before readonlyPaths closes /proc/sys. */
-	if (hk_sysctl_apply(c, err) < 0)
+	if (hk_sysctl_apply(c, err) < 0 || hk_lsm_set_exec_labels(c->process, err) < 0)
 		return -1;
 	if (hk_rootfs_prepare(c, st->s->bundle, st->s->rootfs, is_new(c, OCI_NS_USER),
 			      st->s->idmap_trees, &rootfd, err) < 0)

@@ -152,6 +152,7 @@ def test_features(husk):
     assert re.match(r"^\d+\.\d+\.\d+$", f["annotations"]["io.github.seccomp.libseccomp.version"])
     assert f["linux"]["cgroup"] == {"v1": True, "v2": True, "systemd": False,
                                     "systemdUser": False, "rdma": True}
+    assert f["linux"]["apparmor"] == {"enabled": True} and f["linux"]["selinux"] == {"enabled": True}
 
 
 def test_features_is_valid_for_jq(husk):

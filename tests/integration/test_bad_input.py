@@ -50,7 +50,8 @@ CASES = {
     "missing rootfs": (lambda c: c["root"].update(path="nope"), None),
     "apparmor profile": (
         lambda c: c["process"].update(apparmorProfile="husk-test"),
-        'husk: config.json: process.apparmorProfile: not supported yet' if APPARMOR else
+        'husk: config.json: process.apparmorProfile: AppArmor has no profile "husk-test" loaded'
+        if APPARMOR else
         'husk: config.json: process.apparmorProfile: "husk-test" requested, but AppArmor is not '
         'enabled on this host'),
 }
