@@ -199,3 +199,30 @@ def test_notify_without_an_agent_fails_create(bundle, tmp_path):
     r = bundle.husk("create", "c")
     assert r.rc == 1 and "linux.seccomp.listenerPath: connect" in r.err, r.err
     assert_nothing_left(bundle, "c")
+
+
+def test_without_no_new_privileges_the_filter_is_loaded_before_caps_drop(bundle):
+    """Loading a filter without no_new_privs needs CAP_SYS_ADMIN, which the container's
+    process does not keep: husk loads it while it still has it."""
+    bundle.config["process"]["noNewPrivileges"] = False
+    seccomp(bundle)["syscalls"] = [rule(["mkdir", "mkdirat"], "SCMP_ACT_ERRNO", errnoRet=1)]
+    p = bundle.probe("write", "/tmp/f")
+    assert p["NoNewPrivs"] == "0" and p["Seccomp"] == "2"
+    assert int(p["CapEff"], 16) & (1 << 21) == 0  # no CAP_SYS_ADMIN left
+    r = sh(bundle, "mkdir /x; echo rc=$?")
+    assert r.out == "rc=1\n", r.err
+
+
+def test_notify_with_wait_killable_recv(bundle, tmp_path):
+    path = str(tmp_path / "agent.sock")
+    got = {}
+    t = listener(path, got)
+    seccomp(bundle, listenerPath=path,
+            flags=["SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV"])["syscalls"] = [
+        rule(["mkdir", "mkdirat"], "SCMP_ACT_NOTIFY")]
+    bundle.config["process"]["args"] = ["true"]
+    bundle.write()
+    r = bundle.husk("create", "c")
+    assert r.rc == 0, r.err
+    t.join(10)
+    assert got["fd"] == "anon_inode:seccomp notify"
