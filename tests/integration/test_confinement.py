@@ -30,13 +30,26 @@ def test_capability_outside_husks_bounding_set_is_refused(bundle):
 
 
 def test_cve_2019_5736_husks_binary_is_out_of_reach(bundle):
-    """pid 1, waiting for start, is husk: its exe must be a sealed copy, not the binary."""
+    """In a joined pid namespace (a pod's), the waiting pid 1 of a new container is visible to
+    the processes already there: its exe must be a sealed copy of husk, not the binary."""
+    bundle.config["process"]["args"] = ["sleep", "100"]
+    bundle.write()
+    assert bundle.husk("run", "-d", "pod").rc == 0
+    pod = bundle.state("pod")["pid"]
+    for ns in bundle.config["linux"]["namespaces"]:
+        if ns["type"] == "pid":
+            ns["path"] = f"/proc/{pod}/ns/pid"
     bundle.config["process"]["args"] = ["true"]
     bundle.write()
     with open(HUSK, "rb") as f:
         before = f.read()
     assert bundle.husk("create", "c").rc == 0
     pid = bundle.state("c")["pid"]
+    # seen from inside the pod, as the pod's processes see it
+    inside = subprocess.run(["nsenter", "-t", str(pod), "-p", "-m", "sh", "-c",
+                             "for p in /proc/[0-9]*; do readlink $p/exe; done"],
+                            capture_output=True, text=True, timeout=10)
+    assert any(line.startswith("/memfd:husk") for line in inside.stdout.split()), inside
     assert os.readlink(f"/proc/{pid}/exe").startswith("/memfd:husk")
     fd = os.open(f"/proc/{pid}/exe", os.O_RDONLY)
     try:
@@ -47,6 +60,14 @@ def test_cve_2019_5736_husks_binary_is_out_of_reach(bundle):
         os.open(f"/proc/{pid}/exe", os.O_WRONLY)
     with open(HUSK, "rb") as f:
         assert f.read() == before
+
+
+def test_a_container_with_its_own_pid_namespace_needs_no_copy(bundle):
+    """Nothing of the container can see pid 1 before it execs: no re-execution, no cost."""
+    bundle.config["process"]["args"] = ["true"]
+    bundle.write()
+    assert bundle.husk("create", "c").rc == 0
+    assert os.readlink(f"/proc/{bundle.state('c')['pid']}/exe") == os.path.realpath(HUSK)
 
 
 def test_cve_2024_21626_cwd_through_a_proc_magic_link_is_refused(bundle):
@@ -169,10 +190,18 @@ def test_apparmor_profile_not_loaded_is_named(bundle):
 
 
 def test_husk_survives_its_binary_being_replaced_while_a_container_waits(bundle, tmp_path):
-    """The waiting pid 1 runs the sealed copy: replacing husk's file on disk changes nothing."""
+    """A pod member's waiting pid 1 runs the sealed copy: replacing husk's file on disk
+    changes nothing."""
     copy = tmp_path / "husk"
     copy.write_bytes(open(HUSK, "rb").read())
     os.chmod(copy, 0o755)
+    bundle.config["process"]["args"] = ["sleep", "100"]
+    bundle.write()
+    assert bundle.husk("run", "-d", "pod").rc == 0
+    pod = bundle.state("pod")["pid"]
+    for ns in bundle.config["linux"]["namespaces"]:
+        if ns["type"] == "pid":
+            ns["path"] = f"/proc/{pod}/ns/pid"
     bundle.config["process"]["args"] = ["sh", "-c", "echo started"]
     bundle.write()
     # files, not pipes: the created container keeps its stdio open
