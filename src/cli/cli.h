@@ -38,10 +38,12 @@ struct cli_command {
 };
 
 /* The values of a command's flags after parsing, by the flag's index in its table. */
+#define CLI_MAX_REPEAT 64 /* values one repeatable flag may take */
+
 struct cli_parsed {
 	const char
 	    *values[32]; /* CLI_VALUE: the value (the last one given); CLI_FLAG: "true"/"false" */
-	const char *multi[32][16]; /* every value of repeatable flags, in order */
+	const char *multi[32][CLI_MAX_REPEAT]; /* every value of repeatable flags, in order */
 	unsigned nmulti[32];
 	int argc; /* positional arguments */
 	char **argv;
@@ -71,7 +73,7 @@ int cli_run_on_id(const struct cli_command *cmd, const struct cli_globals *g, in
 int cli_print_document(char *json, struct hk_err **err);
 
 extern const struct cli_command cmd_spec, cmd_features, cmd_state, cmd_list, cmd_create, cmd_start,
-    cmd_run, cmd_kill, cmd_delete, cmd_pause, cmd_resume, cmd_ps, cmd_update, cmd_events;
+    cmd_run, cmd_kill, cmd_delete, cmd_pause, cmd_resume, cmd_ps, cmd_update, cmd_events, cmd_exec;
 extern const struct cli_command *const cli_commands[];
 
 #endif

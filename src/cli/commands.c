@@ -8,7 +8,6 @@
 #define LATER(var, cname, cargs, csummary)                                                         \
 	static const struct cli_command var = {cname, cargs, csummary, NULL, NULL, true, false}
 
-LATER(cmd_exec, "exec", "ID [COMMAND...]", "run a process in a container");
 LATER(cmd_checkpoint, "checkpoint", "ID", "checkpoint a container");
 LATER(cmd_restore, "restore", "ID", "restore a container from a checkpoint");
 

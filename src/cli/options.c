@@ -66,8 +66,10 @@ static int store_value(const struct cli_command *cmd, int index, const char *val
 			value = "false";
 	}
 	out->values[index] = value;
-	if (out->nmulti[index] < 16)
-		out->multi[index][out->nmulti[index]++] = value;
+	if (out->nmulti[index] == CLI_MAX_REPEAT)
+		return hk_fail(err, 0, "%s: --%s given more than %d times", cmd->name, f->name,
+			       CLI_MAX_REPEAT);
+	out->multi[index][out->nmulti[index]++] = value;
 	return 0;
 }
 

@@ -109,6 +109,25 @@ static int resolve_paths(const struct hk_create_opts *o, const struct oci_config
 	return 0;
 }
 
+/* The config as create read it, for exec: later edits of the bundle's file change nothing. Not
+ * fsync'ed: it matters only while the container lives, which a reboot ends. */
+static int save_config(const struct hk_container *c, const struct oci_config *cfg,
+		       struct hk_err **err)
+{
+	char *json = NULL;
+	int fd, ret = 0;
+
+	if (oci_generate(&oci_config_type, cfg, false, &json, NULL, err) < 0)
+		return -1;
+	fd = openat(c->dirfd, "config.json", O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (fd < 0 || oci_write_all(fd, json, strlen(json)) < 0)
+		ret = hk_fail(err, errno, "save config.json in %s", c->path);
+	if (fd >= 0)
+		close(fd);
+	free(json);
+	return ret;
+}
+
 /* Compiled here, in husk's memory and cgroup, not in a container that may have little of either;
  * kept under the state root for the next container with the same profile. */
 static int prepare_seccomp(const char *root, const struct oci_seccomp *s, struct hk_seccomp *f,
@@ -175,7 +194,8 @@ static int create_in_store(const struct hk_create_opts *o, struct oci_config *cf
 	snprintf(fifo, sizeof(fifo), "%s/" EXEC_FIFO, c.path);
 	if (mkfifo(fifo, 0600) < 0 || (s.exec_fifo = open(fifo, O_RDWR | O_CLOEXEC)) < 0)
 		hk_fail(err, errno, "create %s", fifo);
-	else if (prepare_seccomp(o->root, data.seccomp, &filter, err) == 0 &&
+	else if (save_config(&c, cfg, err) == 0 &&
+		 prepare_seccomp(o->root, data.seccomp, &filter, err) == 0 &&
 		 make_cgroup(&c, cfg, &cgroup, err) == 0) {
 		s.cgroup = &cgroup;
 		if (hk_spawn(&s, err) == 0 &&

@@ -104,11 +104,26 @@ static int set_oom_score_adj(const struct oci_process *p, struct hk_err **err)
 	return 0;
 }
 
+/* process.terminal: a pty from the container's devpts; the master goes to the parent. */
+static int open_terminal(struct stage *st, int rootfd, int *slave, struct hk_err **err)
+{
+	int master = -1, ret;
+
+	if (!st->s->config->process->terminal.value)
+		return 0;
+	ret = hk_terminal_open(rootfd, st->s->config->process, &master, slave, err);
+	if (ret == 0)
+		ret = hk_sync_send(st->sock, SYNC_CONSOLE, 0, NULL, master, err);
+	if (master >= 0)
+		close(master);
+	return ret;
+}
+
 /* Everything that needs the host's view (the bundle, /proc of the host) happens before pivot. */
 static int stage2_root(struct stage *st, int *slave, struct hk_err **err)
 {
 	const struct oci_config *c = st->s->config;
-	int rootfd, master = -1, ret;
+	int rootfd, ret;
 
 	if (is_new(c, OCI_NS_NETWORK) && hk_netlink_loopback_up(err) < 0)
 		return -1;
@@ -121,16 +136,24 @@ static int stage2_root(struct stage *st, int *slave, struct hk_err **err)
 	if (hk_rootfs_prepare(c, st->s->bundle, st->s->rootfs, is_new(c, OCI_NS_USER),
 			      st->s->idmap_trees, &rootfd, err) < 0)
 		return -1;
-	ret = 0;
-	if (c->process->terminal.value) {
-		ret = hk_terminal_open(rootfd, c->process, &master, slave, err);
-		if (ret == 0)
-			ret = hk_sync_send(st->sock, SYNC_CONSOLE, 0, NULL, master, err);
-		if (master >= 0)
-			close(master);
-	}
+	ret = open_terminal(st, rootfd, slave, err);
 	if (ret == 0)
 		ret = hk_rootfs_finish(c, st->s->rootfs, rootfd, st->s->no_pivot, err);
+	close(rootfd);
+	return ret;
+}
+
+/* exec: the namespaces joined, setns put the process at the container's root already. */
+static int stage2_join(struct stage *st, int *slave, struct hk_err **err)
+{
+	int rootfd, ret;
+
+	if (hk_lsm_set_exec_labels(st->s->config->process, err) < 0)
+		return -1;
+	rootfd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (rootfd < 0)
+		return hk_fail(err, errno, "open the container's root");
+	ret = open_terminal(st, rootfd, slave, err);
 	close(rootfd);
 	return ret;
 }
@@ -182,8 +205,8 @@ static int stage2_process(struct stage *st, int slave, char *exe, size_t size, s
 		return hk_fail(err, errno, "setsid");
 	if (slave >= 0 && hk_terminal_attach(slave, err) < 0)
 		return -1;
-	if (!st->s->no_new_keyring && syscall(SYS_keyctl, 1 /* JOIN_SESSION_KEYRING */, NULL) < 0 &&
-	    errno != ENOSYS)
+	if (!st->s->no_new_keyring && !st->s->joining &&
+	    syscall(SYS_keyctl, 1 /* JOIN_SESSION_KEYRING */, NULL) < 0 && errno != ENOSYS)
 		return hk_fail(err, errno, "create a session keyring");
 	if (hk_process_set_rlimits(p, err) < 0 || hk_process_set_scheduling(c, err) < 0)
 		return -1;
@@ -192,7 +215,7 @@ static int stage2_process(struct stage *st, int slave, char *exe, size_t size, s
 	/* Without no_new_privs, loading a filter needs CAP_SYS_ADMIN: before the caps go. */
 	if (!p->no_new_privileges.value && load_seccomp(st, err) < 0)
 		return -1;
-	if (hk_process_set_identity(p, is_new(c, OCI_NS_USER), err) < 0)
+	if (hk_process_set_identity(p, oci_config_namespace(c, OCI_NS_USER) != NULL, err) < 0)
 		return -1;
 	/* A listener must reach the parent before it exits; a plain filter waits for start. */
 	if (p->no_new_privileges.value && !late_seccomp(st) && load_seccomp(st, err) < 0)
@@ -223,7 +246,7 @@ static __attribute__((noreturn)) void stage2(struct stage *st)
 
 	/* getppid() is 0 across the pid namespace: a dead husk shows as a failed send instead. */
 	prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
-	if (stage2_root(st, &slave, &err) < 0 ||
+	if ((st->s->joining ? stage2_join(st, &slave, &err) : stage2_root(st, &slave, &err)) < 0 ||
 	    stage2_process(st, slave, exe, sizeof(exe), &err) < 0)
 		stage_fail(st, err);
 	/* From here on the container outlives husk: `create` returns once it has the pid. */
@@ -231,12 +254,14 @@ static __attribute__((noreturn)) void stage2(struct stage *st)
 	if (hk_sync_send(st->sock, SYNC_READY, 0, NULL, -1, &err) < 0)
 		_exit(1);
 	close(st->sock);
-	do
-		n = read(st->s->exec_fifo, &byte, 1);
-	while (n < 0 && errno == EINTR);
-	if (n != 1)
-		_exit(1);
-	close(st->s->exec_fifo);
+	if (st->s->exec_fifo >= 0) { /* create: wait for start */
+		do
+			n = read(st->s->exec_fifo, &byte, 1);
+		while (n < 0 && errno == EINTR);
+		if (n != 1)
+			_exit(1);
+		close(st->s->exec_fifo);
+	}
 	unblock_signals();
 	/* With no_new_privs the filter comes last: only execve runs under it (a profile that
 	 * denies read or close must not break husk, only the program). */

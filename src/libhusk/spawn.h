@@ -17,6 +17,7 @@ struct hk_spawn {
 	int preserve_fds;	     /* fds 3 .. 3+n-1 pass to the process */
 	int *idmap_trees;	     /* set by hk_spawn: per mount, an idmapped tree or -1 */
 	bool no_pivot, no_new_keyring;
+	bool joining; /* exec: every namespace is joined, nothing of the rootfs is made */
 	const struct hk_cgroup *cgroup;	  /* stage 1 starts in it, so every process after it does */
 	const struct hk_seccomp *seccomp; /* compiled by the caller; insns NULL: none */
 	/* called in the parent with the notify listener once pid 1's pid is known */

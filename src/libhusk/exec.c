@@ -1,0 +1,331 @@
+#include "exec.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cgroup/cgroup.h"
+#include "config.h"
+#include "exe.h"
+#include "namespaces.h"
+#include "spawn.h"
+#include "state.h"
+
+struct exec_ctx {
+	const struct hk_exec_opts *o;
+	struct hk_container c;
+	struct oci_config_doc config;	/* as create saw it: <state>/config.json */
+	struct oci_process_doc process; /* --process */
+	struct oci_arena *arena;	/* everything exec builds */
+};
+
+static char **strv_dup(struct oci_arena *a, char **from, size_t n)
+{
+	char **to = oci_arena_array(a, n + 1, sizeof(char *));
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		to[i] = from[i];
+	return to;
+}
+
+/* The container as create left it, if it can take a new process. */
+static int load_container(struct exec_ctx *x, struct hk_err **err)
+{
+	char path[PATH_MAX + 16];
+	enum oci_status status;
+
+	if (hk_store_open(x->o->root, x->o->id, false, &x->c, err) < 0)
+		return -1;
+	status = hk_container_status(x->c.record);
+	if (status != OCI_STATUS_CREATED && status != OCI_STATUS_RUNNING)
+		return hk_fail(err, 0, "container \"%s\" is %s: container not running", x->o->id,
+			       oci_name_of(&oci_statuses, (int)status));
+	snprintf(path, sizeof(path), "%s/config.json", x->c.path);
+	if (oci_config_load(path, "config.json", &x->config, err) < 0)
+		return hk_prefix(err, "container \"%s\"", x->o->id);
+	return 0;
+}
+
+static int read_process_file(struct exec_ctx *x, struct hk_err **err)
+{
+	const char *file = x->o->process_file;
+	char *text = NULL;
+	size_t len = 0;
+	int ret;
+
+	if (oci_read_file(strcmp(file, "-") == 0 ? "/proc/self/fd/0" : file, OCI_CONFIG_MAX_BYTES,
+			  &text, &len, err) < 0)
+		return hk_prefix(err, "invalid process");
+	ret = oci_process_parse(text, len, "process.json", &x->process, err);
+	free(text);
+	return ret < 0 ? hk_prefix(err, "invalid process") : 0;
+}
+
+/* -e K=V replaces K's entry or adds one. */
+static void set_env(struct oci_arena *a, struct oci_strv *env, const char *kv)
+{
+	size_t klen = strcspn(kv, "="), i;
+	char **items;
+
+	for (i = 0; i < env->len; i++)
+		if (strncmp(env->items[i], kv, klen) == 0 && env->items[i][klen] == '=') {
+			env->items[i] = (char *)kv;
+			return;
+		}
+	items = strv_dup(a, env->items, env->len + 1);
+	items[env->len++] = (char *)kv;
+	env->items = items;
+	env->set = true;
+}
+
+static int parse_id(const char *text, const char *flag, uint32_t *out, struct hk_err **err)
+{
+	char *end;
+	unsigned long v;
+
+	errno = 0;
+	v = strtoul(text, &end, 10);
+	if (end == text || (*end && *end != ':') || errno || v > UINT32_MAX || text[0] == '-')
+		return hk_fail(err, 0, "exec: %s: expected a number, got \"%s\"", flag, text);
+	*out = (uint32_t)v;
+	return 0;
+}
+
+static int set_user(struct exec_ctx *x, struct oci_process *p, struct hk_err **err)
+{
+	const struct hk_exec_opts *o = x->o;
+	struct oci_user *u = oci_arena_alloc(x->arena, sizeof(*u));
+	const char *colon;
+	size_t n = 0, i;
+
+	if (p->user != NULL)
+		*u = *p->user;
+	p->user = u;
+	if (o->user != NULL) {
+		if (parse_id(o->user, "--user", &u->uid.value, err) < 0)
+			return -1;
+		u->uid.set = true;
+		colon = strchr(o->user, ':');
+		if (colon != NULL && parse_id(colon + 1, "--user", &u->gid.value, err) < 0)
+			return -1;
+		u->gid.set |= colon != NULL;
+	}
+	while (o->additional_gids != NULL && o->additional_gids[n])
+		n++;
+	if (n == 0)
+		return 0;
+	u->additional_gids.items = oci_arena_array(x->arena, n, sizeof(uint32_t));
+	for (i = 0; i < n; i++)
+		if (parse_id(o->additional_gids[i], "--additional-gids",
+			     &u->additional_gids.items[i], err) < 0)
+			return -1;
+	u->additional_gids.len = n;
+	u->additional_gids.set = true;
+	return 0;
+}
+
+static void add_cap(struct oci_arena *a, struct oci_strv *set, const char *name)
+{
+	size_t i;
+	char **items;
+
+	for (i = 0; i < set->len; i++)
+		if (strcmp(set->items[i], name) == 0)
+			return;
+	items = strv_dup(a, set->items, set->len + 1);
+	items[set->len++] = (char *)name;
+	set->items = items;
+	set->set = true;
+}
+
+/* -c CAP: into the bounding, effective and permitted sets, as runc does. */
+static int add_caps(struct exec_ctx *x, struct oci_process *p, struct hk_err **err)
+{
+	struct oci_capabilities *caps;
+	size_t i;
+
+	if (x->o->caps == NULL || x->o->caps[0] == NULL)
+		return 0;
+	caps = oci_arena_alloc(x->arena, sizeof(*caps));
+	if (p->capabilities != NULL)
+		*caps = *p->capabilities;
+	p->capabilities = caps;
+	for (i = 0; x->o->caps[i]; i++) {
+		const char *name = x->o->caps[i];
+
+		if (oci_name_find(&oci_capabilities, name) == NULL)
+			return hk_fail(err, 0, "exec: --cap: unknown capability \"%s\"", name);
+		add_cap(x->arena, &caps->bounding, name);
+		add_cap(x->arena, &caps->effective, name);
+		add_cap(x->arena, &caps->permitted, name);
+	}
+	return 0;
+}
+
+/* The process: process.json as given, or the container's own with the command replaced; then
+ * the flags on top. */
+static int build_process(struct exec_ctx *x, struct oci_process **out, struct hk_err **err)
+{
+	const struct hk_exec_opts *o = x->o;
+	struct oci_process *p = oci_arena_alloc(x->arena, sizeof(*p));
+	size_t n = 0, i;
+
+	if (o->process_file != NULL) {
+		if (read_process_file(x, err) < 0)
+			return -1;
+		*p = *x->process.process;
+	} else {
+		while (o->args != NULL && o->args[n])
+			n++;
+		if (n == 0)
+			return hk_fail(err, 0, "exec: give a command, or --process");
+		*p = *x->config.config->process;
+		p->args = (struct oci_strv){strv_dup(x->arena, o->args, n), n, true};
+		p->terminal = (struct oci_opt_bool){o->tty, true};
+	}
+	if (o->tty)
+		p->terminal = (struct oci_opt_bool){true, true};
+	if (o->cwd != NULL)
+		p->cwd = (char *)o->cwd;
+	p->env.items = strv_dup(x->arena, p->env.items, p->env.len);
+	for (i = 0; o->env != NULL && o->env[i]; i++)
+		set_env(x->arena, &p->env, o->env[i]);
+	if (o->no_new_privs)
+		p->no_new_privileges = (struct oci_opt_bool){true, true};
+	if (o->apparmor != NULL)
+		p->apparmor_profile = (char *)o->apparmor;
+	if (o->process_label != NULL)
+		p->selinux_label = (char *)o->process_label;
+	if (set_user(x, p, err) < 0 || add_caps(x, p, err) < 0)
+		return -1;
+	*out = p;
+	return 0;
+}
+
+/* The container's config with this process, every namespace of the container joined through its
+ * pid 1, and nothing that create alone does (mounts, devices, sysctls, hooks). */
+static struct oci_config *joining_config(struct exec_ctx *x, struct oci_process *p)
+{
+	const struct oci_config *cfg = x->config.config;
+	struct oci_config *out = oci_arena_alloc(x->arena, sizeof(*out));
+	struct oci_linux *l = oci_arena_alloc(x->arena, sizeof(*l));
+	size_t i;
+
+	*out = *cfg;
+	out->process = p;
+	out->mounts.len = 0;
+	out->hooks = NULL;
+	out->hostname = out->domainname = NULL;
+	if (cfg->linux != NULL)
+		*l = *cfg->linux;
+	l->namespaces.items =
+	    oci_arena_array(x->arena, l->namespaces.len + 1, sizeof(*l->namespaces.items));
+	for (i = 0; cfg->linux != NULL && i < cfg->linux->namespaces.len; i++) {
+		char path[64];
+
+		l->namespaces.items[i] = cfg->linux->namespaces.items[i];
+		snprintf(path, sizeof(path), "/proc/%d/ns/%s", x->c.record->pid.value,
+			 hk_ns_kinds[l->namespaces.items[i].type.value].proc);
+		l->namespaces.items[i].path = oci_arena_strdup(x->arena, path);
+	}
+	l->time_offsets.len = l->sysctl.len = l->devices.len = 0;
+	l->masked_paths.len = l->readonly_paths.len = 0;
+	l->resources = NULL;
+	out->linux = l;
+	return out;
+}
+
+/* The container's cgroup, or with --cgroup a sub-cgroup of it (cgroup v2). */
+static int join_cgroup(struct exec_ctx *x, struct hk_cgroup *cg, struct hk_err **err)
+{
+	const char *sub = x->o->cgroup;
+	size_t len;
+
+	cg->n = 0;
+	if (!x->c.record->cgroup_paths.len)
+		return sub ? hk_fail(err, 0, "exec: --cgroup: the container has no cgroup") : 0;
+	if (hk_cg_load(cg, &x->c.record->cgroup_paths, err) < 0)
+		return -1;
+	if (sub == NULL)
+		return 0;
+	if (cg->mode != HK_CG_V2)
+		return hk_fail(err, 0, "exec: --cgroup: sub-cgroups need cgroup v2");
+	len = strlen(cg->dirs[0].path);
+	if (strstr(sub, "..") || sub[0] == '/' || len + strlen(sub) + 2 > sizeof(cg->dirs[0].path))
+		return hk_fail(err, 0, "exec: --cgroup: \"%s\" is not a sub-cgroup name", sub);
+	snprintf(cg->dirs[0].path + len, sizeof(cg->dirs[0].path) - len, "/%s", sub);
+	if (access(cg->dirs[0].path, F_OK) < 0)
+		return hk_fail(err, errno, "exec: --cgroup: %s", cg->dirs[0].path);
+	return 0;
+}
+
+static int send_listener(int fd, pid_t pid, void *data, struct hk_err **err)
+{
+	struct exec_ctx *x = data;
+	struct oci_state state;
+	char *json = NULL;
+	int ret;
+
+	hk_container_state(x->c.record, &state);
+	if (oci_generate(&oci_state_type, &state, false, &json, NULL, err) < 0)
+		return -1;
+	ret = hk_seccomp_send_listener(x->config.config->linux->seccomp, fd, pid, json, err);
+	free(json);
+	return ret;
+}
+
+static int spawn_in(struct exec_ctx *x, struct oci_config *xc, pid_t *pid, int *master,
+		    struct hk_err **err)
+{
+	const struct hk_exec_opts *o = x->o;
+	struct hk_seccomp filter = {0};
+	struct hk_cgroup cg = {0};
+	char cache[PATH_MAX];
+	struct hk_spawn s = {.config = xc,
+			     .bundle = x->c.record->bundle,
+			     .rootfs = x->c.record->rootfs,
+			     .console_socket = o->console_socket,
+			     .exec_fifo = -1,
+			     .preserve_fds = o->preserve_fds,
+			     .joining = true,
+			     .seccomp = &filter,
+			     .on_listener = send_listener,
+			     .data = x};
+	int ret;
+
+	if (xc->process->terminal.value && o->console_socket == NULL && !o->keep_terminal)
+		return hk_fail(err, 0, "exec: a terminal needs --console-socket when detached");
+	snprintf(cache, sizeof(cache), "%s/.seccomp~", o->root);
+	if (join_cgroup(x, &cg, err) < 0 ||
+	    hk_seccomp_prepare(xc->linux ? xc->linux->seccomp : NULL, cache, &filter, err) < 0)
+		return -1;
+	s.cgroup = cg.n ? &cg : NULL;
+	ret = hk_spawn(&s, err);
+	hk_seccomp_free(&filter);
+	*pid = s.pid;
+	*master = s.master;
+	return ret;
+}
+
+int hk_container_exec(const struct hk_exec_opts *o, pid_t *pid, int *master, struct hk_err **err)
+{
+	struct exec_ctx x = {.o = o, .arena = oci_arena_new()};
+	struct oci_process *p = NULL;
+	int ret = -1;
+
+	*pid = 0;
+	*master = -1;
+	x.c.dirfd = -1;
+	if (load_container(&x, err) == 0 && build_process(&x, &p, err) == 0)
+		ret = spawn_in(&x, joining_config(&x, p), pid, master, err);
+	if (x.c.dirfd >= 0)
+		hk_container_close(&x.c);
+	oci_config_doc_free(&x.config);
+	oci_process_doc_free(&x.process);
+	oci_arena_free(x.arena);
+	return ret;
+}
