@@ -367,12 +367,17 @@ int hk_cg_pids(const struct hk_cgroup *cg, pid_t **pids, size_t *n, struct hk_er
 
 bool hk_cg_empty(const struct hk_cgroup *cg)
 {
-	char procs[16];
+	char text[256];
 	size_t i;
 
-	for (i = 0; i < cg->n; i++)
-		if (hk_cg_read(&cg->dirs[i], "cgroup.procs", procs, sizeof(procs)) > 0)
+	for (i = 0; i < cg->n; i++) {
+		/* v2 counts the whole subtree ("populated"); v1 has no such file */
+		if (cg->dirs[i].v2 &&
+			    hk_cg_read(&cg->dirs[i], "cgroup.events", text, sizeof(text)) > 0
+			? strstr(text, "populated 1") != NULL
+			: hk_cg_read(&cg->dirs[i], "cgroup.procs", text, sizeof(text)) > 0)
 			return false;
+	}
 	return true;
 }
 
@@ -451,6 +456,27 @@ int hk_cg_signal_all(const struct hk_cgroup *cg, int sig, struct hk_err **err)
 	return 0;
 }
 
+/* The container's subtree is its own (exec --cgroup, or what its processes made with a
+ * delegated cgroup namespace): children go first, deepest first. */
+static void remove_children(const char *path, int depth)
+{
+	char child[4096];
+	struct dirent *e;
+	DIR *dir = opendir(path);
+
+	while (dir != NULL && depth < 32 && (e = readdir(dir)) != NULL) {
+		if (e->d_type != DT_DIR || !strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+			continue;
+		if ((size_t)snprintf(child, sizeof(child), "%s/%s", path, e->d_name) >=
+		    sizeof(child))
+			continue;
+		remove_children(child, depth + 1);
+		rmdir(child);
+	}
+	if (dir != NULL)
+		closedir(dir);
+}
+
 int hk_cg_destroy(struct hk_cgroup *cg, struct hk_err **err)
 {
 	size_t i;
@@ -461,6 +487,7 @@ int hk_cg_destroy(struct hk_cgroup *cg, struct hk_err **err)
 	for (i = 0; i < cg->n; i++) {
 		const char *path = cg->dirs[i].path;
 
+		remove_children(path, 0);
 		for (tries = 0; rmdir(path) < 0 && errno != ENOENT; tries++) {
 			if (errno != EBUSY || tries == 500)
 				return hk_fail(err, errno, "cgroup %s: remove", path);
