@@ -18,6 +18,7 @@
 #include "config.h"
 #include "exe.h"
 #include "hk_seccomp.h"
+#include "hooks.h"
 #include "log.h"
 #include "spawn.h"
 #include "state.h"
@@ -59,6 +60,7 @@ static char *owner_name(uid_t uid, struct oci_arena *arena)
 struct creating {
 	struct hk_container *c;
 	const struct oci_seccomp *seccomp;
+	const struct oci_hooks *hooks;
 };
 
 /* The notify listener goes to the agent with the state as it is now: creating, with the pid. */
@@ -76,6 +78,25 @@ static int send_listener(int fd, pid_t pid, void *data, struct hk_err **err)
 		return -1;
 	ret = hk_seccomp_send_listener(((struct creating *)data)->seccomp, fd, pid, json, err);
 	free(json);
+	return ret;
+}
+
+/* prestart and createRuntime: the mounts exist, pivot_root is still ahead. */
+static int creation_hooks(pid_t pid, void *data, struct hk_err **err)
+{
+	struct creating *cr = data;
+	char *state;
+	int ret;
+
+	if (cr->hooks == NULL)
+		return 0;
+	state = hk_hooks_state(cr->c->record, "creating", pid);
+	if (state == NULL)
+		return hk_fail(err, ENOMEM, "hooks: state");
+	ret = hk_hooks_run(&cr->hooks->prestart, "prestart", state, err);
+	if (ret == 0)
+		ret = hk_hooks_run(&cr->hooks->create_runtime, "createRuntime", state, err);
+	free(state);
 	return ret;
 }
 
@@ -170,7 +191,7 @@ static int create_in_store(const struct hk_create_opts *o, struct oci_config *cf
 	struct hk_container c;
 	struct hk_cgroup cgroup;
 	struct hk_seccomp filter = {0};
-	struct creating data = {&c, cfg->linux ? cfg->linux->seccomp : NULL};
+	struct creating data = {&c, cfg->linux ? cfg->linux->seccomp : NULL, cfg->hooks};
 	struct hk_spawn s = {.config = cfg,
 			     .bundle = bundle,
 			     .rootfs = rootfs,
@@ -180,6 +201,7 @@ static int create_in_store(const struct hk_create_opts *o, struct oci_config *cf
 			     .no_new_keyring = o->no_new_keyring,
 			     .on_pid = record_pid,
 			     .on_listener = send_listener,
+			     .on_hooks = creation_hooks,
 			     .seccomp = &filter,
 			     .data = &data,
 			     .exec_fifo = -1};
@@ -187,6 +209,8 @@ static int create_in_store(const struct hk_create_opts *o, struct oci_config *cf
 
 	hk_rfc3339_now(when, sizeof(when));
 	rec.created = when;
+	rec.late_hooks = (struct oci_opt_bool){
+	    cfg->hooks != NULL && (cfg->hooks->poststart.len || cfg->hooks->poststop.len), true};
 	if (hk_store_create(o->root, &rec, &c, err) < 0) {
 		oci_arena_free(arena);
 		return -1;
@@ -198,6 +222,7 @@ static int create_in_store(const struct hk_create_opts *o, struct oci_config *cf
 		 prepare_seccomp(o->root, data.seccomp, &filter, err) == 0 &&
 		 make_cgroup(&c, cfg, &cgroup, err) == 0) {
 		s.cgroup = &cgroup;
+		s.record = c.record;
 		if (hk_spawn(&s, err) == 0 &&
 		    (o->pid_file == NULL || hk_write_pid_file(o->pid_file, s.pid, err) == 0))
 			ret = 0;
@@ -282,6 +307,31 @@ int hk_container_create(const struct hk_create_opts *o, pid_t *pid, int *master,
 	return ret;
 }
 
+/* poststart (status running) and poststop (stopped), from the config create saved; a failure is
+ * a warning, and the other hooks still run. */
+static void late_hooks(const struct hk_container *c, const char *status)
+{
+	hk_cleanup_err struct hk_err *err = NULL;
+	struct oci_config_doc doc = {0};
+	char path[PATH_MAX + 16], *state;
+	bool running = strcmp(status, "running") == 0;
+
+	if (!c->record->late_hooks.value)
+		return;
+	snprintf(path, sizeof(path), "%s/config.json", c->path);
+	if (oci_config_load(path, "config.json", &doc, &err) < 0) {
+		hk_warn("%s hooks not run: %s", running ? "poststart" : "poststop", err->msg);
+		return;
+	}
+	state = hk_hooks_state(c->record, status, running ? c->record->pid.value : 0);
+	if (state != NULL && doc.config->hooks != NULL)
+		hk_hooks_run_all(running ? &doc.config->hooks->poststart
+					 : &doc.config->hooks->poststop,
+				 running ? "poststart" : "poststop", state);
+	free(state);
+	oci_config_doc_free(&doc);
+}
+
 int hk_container_start(const char *root, const char *id, struct hk_err **err)
 {
 	char fifo[PATH_MAX + 16];
@@ -311,6 +361,8 @@ int hk_container_start(const char *root, const char *id, struct hk_err **err)
 		c.record->started = (struct oci_opt_bool){true, true};
 		ret = hk_store_save(&c, err);
 	}
+	if (ret == 0)
+		late_hooks(&c, "running");
 out:
 	hk_container_close(&c);
 	return ret;
@@ -447,6 +499,8 @@ int hk_container_delete(const char *root, const char *id, bool force, struct hk_
 		ret = kill_and_wait(c.record, err);
 	if (ret == 0)
 		ret = remove_cgroup(c.record, err);
+	if (ret == 0)
+		late_hooks(&c, "stopped");
 	if (ret == 0)
 		ret = hk_store_remove(&c, err);
 	hk_container_close(&c);

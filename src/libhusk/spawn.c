@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "caps.h"
+#include "hooks.h"
 #include "idmap.h"
 #include "log.h"
 #include "lsm.h"
@@ -33,7 +34,8 @@ struct stage {
 	struct hk_spawn *s;
 	int sock; /* the child's end of the sync socketpair */
 	int ns_fds[OCI_NS_COUNT];
-	pid_t husk;	/* the parent, to notice it dying */
+	pid_t husk;	     /* the parent, to notice it dying */
+	char *state_created; /* what startContainer hooks get */
 	bool in_cgroup; /* born in the container's cgroup (clone3); else stage 1 moves itself */
 };
 
@@ -57,8 +59,6 @@ int hk_spawn_check(const struct oci_config *c, bool have_console, struct hk_err 
 		return hk_fail(err, 0, "config.json: process.terminal needs --console-socket");
 	if (hk_lsm_check(c, err) < 0)
 		return -1;
-	if (c->hooks != NULL)
-		hk_debug("hooks: not run yet");
 	/* A new user namespace starts with a full bounding set of its own. */
 	if (!is_new(c, OCI_NS_USER) && hk_caps_check_available(c->process->capabilities, err) < 0)
 		return -1;
@@ -104,6 +104,41 @@ static int set_oom_score_adj(const struct oci_process *p, struct hk_err **err)
 	return 0;
 }
 
+static bool any(const oci_hook_list *l)
+{
+	return l->len > 0;
+}
+
+/* Mounts made, pivot_root still ahead: the parent runs prestart and createRuntime in husk's
+ * namespaces, then this process runs createContainer in the container's mount namespace. Their
+ * state says "creating"; startContainer's, made now while the host's /proc gives the host pid,
+ * says "created". */
+static int creation_hooks(struct stage *st, struct hk_err **err)
+{
+	const struct oci_hooks *h = st->s->config->hooks;
+	struct hk_sync_msg msg;
+	char self[32] = "";
+	char *creating;
+	int ret;
+
+	if (h == NULL || st->s->record == NULL)
+		return 0;
+	if (any(&h->prestart) || any(&h->create_runtime)) {
+		if (hk_sync_send(st->sock, SYNC_HOOKS, 0, NULL, -1, err) < 0 ||
+		    hk_sync_expect(st->sock, SYNC_HOOKS_DONE, &msg, err) < 0)
+			return -1;
+	}
+	if (readlink("/proc/self", self, sizeof(self) - 1) < 0)
+		return hk_fail(err, errno, "hooks: read the host pid");
+	creating = hk_hooks_state(st->s->record, "creating", atoi(self));
+	st->state_created = hk_hooks_state(st->s->record, "created", atoi(self));
+	if (creating == NULL || st->state_created == NULL)
+		return hk_fail(err, ENOMEM, "hooks: state");
+	ret = hk_hooks_run(&h->create_container, "createContainer", creating, err);
+	free(creating);
+	return ret;
+}
+
 /* process.terminal: a pty from the container's devpts; the master goes to the parent. */
 static int open_terminal(struct stage *st, int rootfd, int *slave, struct hk_err **err)
 {
@@ -136,7 +171,9 @@ static int stage2_root(struct stage *st, int *slave, struct hk_err **err)
 	if (hk_rootfs_prepare(c, st->s->bundle, st->s->rootfs, is_new(c, OCI_NS_USER),
 			      st->s->idmap_trees, &rootfd, err) < 0)
 		return -1;
-	ret = open_terminal(st, rootfd, slave, err);
+	ret = creation_hooks(st, err);
+	if (ret == 0)
+		ret = open_terminal(st, rootfd, slave, err);
 	if (ret == 0)
 		ret = hk_rootfs_finish(c, st->s->rootfs, rootfd, st->s->no_pivot, err);
 	close(rootfd);
@@ -263,6 +300,12 @@ static __attribute__((noreturn)) void stage2(struct stage *st)
 		close(st->s->exec_fifo);
 	}
 	unblock_signals();
+	if (st->s->config->hooks != NULL &&
+	    hk_hooks_run(&st->s->config->hooks->start_container, "startContainer",
+			 st->state_created ? st->state_created : "{}", &err) < 0) {
+		dprintf(STDERR_FILENO, "husk: %s\n", err->msg);
+		_exit(1);
+	}
 	/* With no_new_privs the filter comes last: only execve runs under it (a profile that
 	 * denies read or close must not break husk, only the program). */
 	if (late_seccomp(st) && load_seccomp(st, &err) < 0) {
@@ -395,7 +438,7 @@ static pid_t fork_into_cgroup(const struct hk_cgroup *cg, bool *born_in)
  * first. Create is done only when both have arrived, or the record would lack the pid. */
 static int parent_loop(struct hk_spawn *s, int sock, pid_t stage1_pid, struct hk_err **err)
 {
-	bool ready = false;
+	bool ready = false, hooks_asked = false;
 
 	while (!ready || s->pid <= 0) {
 		struct hk_sync_msg msg;
@@ -421,6 +464,9 @@ static int parent_loop(struct hk_spawn *s, int sock, pid_t stage1_pid, struct hk
 				s->master = fd;
 			}
 			break;
+		case SYNC_HOOKS:
+			hooks_asked = true;
+			break;
 		case SYNC_SECCOMP:
 			if (s->listener >= 0)
 				close(s->listener);
@@ -433,6 +479,13 @@ static int parent_loop(struct hk_spawn *s, int sock, pid_t stage1_pid, struct hk
 			return hk_fail(err, 0, "%s", msg.text);
 		default:
 			return hk_fail(err, 0, "sync: unexpected message %u", msg.type);
+		}
+		/* the hooks need the pid, which comes from another process: whichever is last */
+		if (ret == 0 && hooks_asked && s->pid > 0) {
+			hooks_asked = false;
+			ret = s->on_hooks != NULL ? s->on_hooks(s->pid, s->data, err) : 0;
+			if (ret == 0)
+				ret = hk_sync_send(sock, SYNC_HOOKS_DONE, 0, NULL, -1, err);
 		}
 		if (ret < 0)
 			return -1;

@@ -8,6 +8,7 @@
 #include "cgroup/cgroup.h"
 #include "config.h"
 #include "hk_seccomp.h"
+#include "state.h"
 
 struct hk_spawn {
 	const struct oci_config *config;
@@ -25,6 +26,9 @@ struct hk_spawn {
 	/* called in the parent as soon as pid 1's host pid is known, so that an interrupted create
 	 * leaves a record that `delete --force` can clean up */
 	int (*on_pid)(pid_t pid, void *data, struct hk_err **err);
+	/* called in the parent when the mounts exist: prestart and createRuntime hooks */
+	int (*on_hooks)(pid_t pid, void *data, struct hk_err **err);
+	const struct hk_record *record; /* for the state the container's own hooks get */
 	void *data;
 	pid_t pid;    /* out: the host pid of the container's pid 1 (a child of the caller) */
 	int master;   /* out: the pty master when terminal and no console socket, else -1 */

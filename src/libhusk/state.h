@@ -18,6 +18,7 @@ struct hk_record {
 	    pid_start_time;	     /* field 22 of /proc/PID/stat: tells a reused pid apart */
 	struct oci_opt_bool started; /* `start` was given */
 	struct oci_opt_bool rootless, systemd_cgroup;
+	struct oci_opt_bool late_hooks; /* poststart or poststop hooks: start/delete read config */
 	char *cgroup_path;		/* linux.cgroupsPath as the config gave it */
 	struct oci_strmap cgroup_paths; /* hierarchy -> the cgroup husk made there (cgroup.h) */
 	struct oci_strmap annotations;

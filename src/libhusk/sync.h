@@ -10,12 +10,16 @@
  *   ◀── SYNC_INIT_PID ──────────  exit                            pid namespace)
  *   record the pid                                                mounts, devices, pivot_root,
  *                                                                 hostname, rlimits, credentials...
+ *   ◀── SYNC_HOOKS ─────────────────────────────────────────────── mounts made, before pivot
+ *   run prestart, createRuntime (once the pid is known)
+ *   ─── SYNC_HOOKS_DONE ──────────────────────────────────────────▶ run createContainer
  *   ◀── SYNC_CONSOLE (pty fd) ─────────────────────────────────── (when process.terminal)
  *   pass it to --console-socket
  *   ◀── SYNC_SECCOMP (listener fd) ─────────────────────────────── (a filter with
  *   pass it to listenerPath, once the pid is known                 SCMP_ACT_NOTIFY)
  *   ◀── SYNC_READY ────────────────────────────────────────────── block on exec.fifo
  *   write state and pid file, exit                                `start` writes exec.fifo:
+ *                                                                 startContainer hooks,
  *                                                                 (the filter, if not yet), execve
  *
  * Any stage may send SYNC_ERROR with the text of its failure instead and exit; the parent prints it
@@ -31,6 +35,8 @@ enum hk_sync_type {
 	SYNC_MAP_IDS = 1, /* stage 1 -> parent: my user namespace needs its uid/gid maps */
 	SYNC_IDS_MAPPED,  /* parent -> stage 1 */
 	SYNC_INIT_PID,	  /* stage 1 -> parent: value = host pid of the container's pid 1 */
+	SYNC_HOOKS,	  /* stage 2 -> parent: mounts are made, run prestart and createRuntime */
+	SYNC_HOOKS_DONE,  /* parent -> stage 2 */
 	SYNC_CONSOLE,	  /* stage 2 -> parent: the pty master, attached with SCM_RIGHTS */
 	SYNC_SECCOMP,	  /* stage 2 -> parent: the seccomp notify listener, with SCM_RIGHTS */
 	SYNC_READY,	  /* stage 2 -> parent: set up, waiting for `start` */
