@@ -23,7 +23,8 @@
 #include "spawn.h"
 #include "state.h"
 
-#define EXEC_FIFO "exec.fifo"
+#define EXEC_FIFO  "exec.fifo"
+#define START_FIFO "start.fifo"
 
 int hk_write_pid_file(const char *path, pid_t pid, struct hk_err **err)
 {
@@ -149,6 +150,21 @@ static int save_config(const struct hk_container *c, const struct oci_config *cf
 	return ret;
 }
 
+/* With startContainer hooks, pid 1 reports their failure to `start` through start.fifo; its fd
+ * closes on execve, which `start` reads as success. */
+static int start_fifo(const struct hk_container *c, const struct oci_config *cfg, int *fd,
+		      struct hk_err **err)
+{
+	char path[PATH_MAX + 16];
+
+	if (cfg->hooks == NULL || cfg->hooks->start_container.len == 0)
+		return 0;
+	snprintf(path, sizeof(path), "%s/" START_FIFO, c->path);
+	if (mkfifo(path, 0600) < 0 || (*fd = open(path, O_RDWR | O_CLOEXEC)) < 0)
+		return hk_fail(err, errno, "create %s", path);
+	return 0;
+}
+
 /* Compiled here, in husk's memory and cgroup, not in a container that may have little of either;
  * kept under the state root for the next container with the same profile. */
 static int prepare_seccomp(const char *root, const struct oci_seccomp *s, struct hk_seccomp *f,
@@ -204,7 +220,8 @@ static int create_in_store(const struct hk_create_opts *o, struct oci_config *cf
 			     .on_hooks = creation_hooks,
 			     .seccomp = &filter,
 			     .data = &data,
-			     .exec_fifo = -1};
+			     .exec_fifo = -1,
+			     .start_result = -1};
 	int ret = -1;
 
 	hk_rfc3339_now(when, sizeof(when));
@@ -218,7 +235,7 @@ static int create_in_store(const struct hk_create_opts *o, struct oci_config *cf
 	snprintf(fifo, sizeof(fifo), "%s/" EXEC_FIFO, c.path);
 	if (mkfifo(fifo, 0600) < 0 || (s.exec_fifo = open(fifo, O_RDWR | O_CLOEXEC)) < 0)
 		hk_fail(err, errno, "create %s", fifo);
-	else if (save_config(&c, cfg, err) == 0 &&
+	else if (save_config(&c, cfg, err) == 0 && start_fifo(&c, cfg, &s.start_result, err) == 0 &&
 		 prepare_seccomp(o->root, data.seccomp, &filter, err) == 0 &&
 		 make_cgroup(&c, cfg, &cgroup, err) == 0) {
 		s.cgroup = &cgroup;
@@ -229,6 +246,8 @@ static int create_in_store(const struct hk_create_opts *o, struct oci_config *cf
 	}
 	if (s.exec_fifo >= 0)
 		close(s.exec_fifo);
+	if (s.start_result >= 0)
+		close(s.start_result);
 	hk_seccomp_free(&filter);
 	if (ret < 0) {
 		hk_cleanup_err struct hk_err *ignored = NULL;
@@ -332,6 +351,33 @@ static void late_hooks(const struct hk_container *c, const char *status)
 	oci_config_doc_free(&doc);
 }
 
+/* With startContainer hooks: EOF once pid 1 has exec'd the program, else their failure, after
+ * which the container is gone (pid 1 exits) and start fails with it. */
+static int start_outcome(struct hk_container *c, struct hk_err **err)
+{
+	char path[PATH_MAX + 16], text[1024];
+	ssize_t n, used = 0;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/" START_FIFO, c->path);
+	fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0)
+		return 0;      /* no such hooks */
+	fcntl(fd, F_SETFL, 0); /* a writer exists (pid 1): now wait for its verdict */
+	while (used < (ssize_t)sizeof(text) - 1 &&
+	       ((n = read(fd, text + used, sizeof(text) - 1 - (size_t)used)) > 0 ||
+		(n < 0 && errno == EINTR)))
+		used += n > 0 ? n : 0;
+	close(fd);
+	unlink(path);
+	if (used == 0)
+		return 0;
+	text[used] = '\0';
+	c->record->started = (struct oci_opt_bool){true, true};
+	hk_store_save(c, NULL);
+	return hk_fail(err, 0, "cannot start container \"%s\": %s", c->record->id, text);
+}
+
 int hk_container_start(const char *root, const char *id, struct hk_err **err)
 {
 	char fifo[PATH_MAX + 16];
@@ -358,6 +404,9 @@ int hk_container_start(const char *root, const char *id, struct hk_err **err)
 	close(fd);
 	if (ret == 0) {
 		unlink(fifo);
+		ret = start_outcome(&c, err);
+	}
+	if (ret == 0) {
 		c.record->started = (struct oci_opt_bool){true, true};
 		ret = hk_store_save(&c, err);
 	}

@@ -290,6 +290,7 @@ static int spawn_in(struct exec_ctx *x, struct oci_config *xc, pid_t *pid, int *
 			     .rootfs = x->c.record->rootfs,
 			     .console_socket = o->console_socket,
 			     .exec_fifo = -1,
+			     .start_result = -1,
 			     .preserve_fds = o->preserve_fds,
 			     .joining = true,
 			     .seccomp = &filter,

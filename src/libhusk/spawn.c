@@ -303,7 +303,10 @@ static __attribute__((noreturn)) void stage2(struct stage *st)
 	if (st->s->config->hooks != NULL &&
 	    hk_hooks_run(&st->s->config->hooks->start_container, "startContainer",
 			 st->state_created ? st->state_created : "{}", &err) < 0) {
-		dprintf(STDERR_FILENO, "husk: %s\n", err->msg);
+		/* `start` reads this and fails with it; it gets EOF when execve closes the fd */
+		if (st->s->start_result < 0 ||
+		    write(st->s->start_result, err->msg, strlen(err->msg)) < 0)
+			dprintf(STDERR_FILENO, "husk: %s\n", err->msg);
 		_exit(1);
 	}
 	/* With no_new_privs the filter comes last: only execve runs under it (a profile that
@@ -362,7 +365,7 @@ static __attribute__((noreturn)) void stage1(struct stage *st)
 	int flags = hk_ns_new_flags(c) & ~CLONE_NEWUSER;
 	struct hk_err *err = NULL;
 	const char *failed = NULL;
-	int *keep = calloc(OCI_NS_COUNT + 2 + c->mounts.len, sizeof(int));
+	int *keep = calloc(OCI_NS_COUNT + 3 + c->mounts.len, sizeof(int));
 	size_t nkeep = 0, i;
 	pid_t pid;
 
@@ -371,6 +374,7 @@ static __attribute__((noreturn)) void stage1(struct stage *st)
 		_exit(1);
 	keep[nkeep++] = st->sock;
 	keep[nkeep++] = st->s->exec_fifo;
+	keep[nkeep++] = st->s->start_result;
 	for (i = 0; i < OCI_NS_COUNT; i++)
 		if (st->ns_fds[i] >= 0)
 			keep[nkeep++] = st->ns_fds[i];

@@ -149,3 +149,35 @@ def test_hook_with_a_missing_program(bundle, tmp_path):
     assert r.rc == 1 and "hooks.prestart[0]" in r.err and "exited with status 127" in r.err
     assert "No such file" in r.err
     assert_nothing_left(bundle, "c")
+
+
+def test_failing_start_container_hook_fails_start(bundle, tmp_path):
+    inside = os.path.join(bundle.rootfs, "fail")
+    with open(inside, "w") as f:
+        f.write("#!/bin/sh\necho broken\nexit 5\n")
+    os.chmod(inside, 0o755)
+    bundle.config["hooks"] = {"startContainer": [{"path": "/fail"}]}
+    bundle.config["process"]["args"] = ["sleep", "100"]
+    bundle.write()
+    assert bundle.husk("create", "c").rc == 0
+    r = bundle.husk("start", "c")
+    assert r.rc == 1, r.err
+    assert "hooks.startContainer[0]: /fail exited with status 5: broken" in r.err, r.err
+    for _ in range(100):
+        if bundle.state("c")["status"] == "stopped":
+            break
+        time.sleep(0.02)
+    assert bundle.state("c")["status"] == "stopped", "torn down"
+    assert bundle.husk("delete", "c").rc == 0
+    assert_nothing_left(bundle, "c")
+
+
+def test_start_container_hook_success_lets_start_return(bundle, tmp_path):
+    inside = os.path.join(bundle.rootfs, "ok")
+    with open(inside, "w") as f:
+        f.write("#!/bin/sh\nexit 0\n")
+    os.chmod(inside, 0o755)
+    bundle.config["hooks"] = {"startContainer": [{"path": "/ok"}]}
+    bundle.config["process"]["args"] = ["sh", "-c", "echo ran"]
+    r = bundle.run()
+    assert (r.rc, r.out) == (0, "ran\n"), r.err
