@@ -65,8 +65,26 @@ const char *hk_default_root(void)
 	return path;
 }
 
+/* The root and any missing parents (containerd's shim names /run/containerd/runc/<namespace>
+ * and expects the runtime to make it, as runc does). */
 static int ensure_root(const char *root, struct hk_err **err)
 {
+	char path[4096];
+	size_t i;
+
+	if (mkdir(root, 0700) == 0 || errno == EEXIST)
+		return 0;
+	if (errno != ENOENT || strlen(root) >= sizeof(path))
+		return hk_fail(err, errno, "create state root %s", root);
+	strcpy(path, root);
+	for (i = 1; path[i]; i++) {
+		if (path[i] != '/')
+			continue;
+		path[i] = '\0';
+		if (mkdir(path, 0711) < 0 && errno != EEXIST)
+			return hk_fail(err, errno, "create state root %s: %s", root, path);
+		path[i] = '/';
+	}
 	if (mkdir(root, 0700) < 0 && errno != EEXIST)
 		return hk_fail(err, errno, "create state root %s", root);
 	return 0;

@@ -1,0 +1,263 @@
+"""containerd drives husk: a containerd of our own (config, root, state and socket in a temporary
+directory), a busybox image built here and imported with `ctr images import`, and ctr's runc-v2
+shim told to use husk with --runc-binary. Everything started is stopped by its pid at the end."""
+import json
+import os
+import pty
+import select
+import shutil
+import signal
+import subprocess
+import tempfile
+import time
+import uuid
+
+import pytest
+
+TOP = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+BUILD = os.environ.get("HUSK_BUILD", os.path.join(TOP, "build"))
+HUSK = os.environ.get("HUSK", os.path.join(BUILD, "src", "cli", "husk"))
+IMAGE = "docker.io/husk/busybox:latest"
+
+if os.geteuid() != 0:
+    pytest.skip("containerd needs root", allow_module_level=True)
+if shutil.which("containerd") is None or shutil.which("ctr") is None:
+    pytest.fail("containerd is missing: contrib/install-deps --vm installs it")
+
+
+class Containerd:
+    def __init__(self, tmp):
+        self.tmp = tmp
+        self.ns = "husk-" + uuid.uuid4().hex[:8]
+        self.sock = os.path.join(tmp, "containerd.sock")
+
+    def ctr(self, *args, timeout=60, **kw):
+        return subprocess.run(["ctr", "-a", self.sock, "-n", self.ns, *args],
+                              capture_output=True, text=True, timeout=timeout, **kw)
+
+    def run(self, cid, *args, opts=(), timeout=60):
+        """ctr run --rm of the image, with husk as the runtime and the cgroup under ours."""
+        return self.ctr("run", "--runc-binary", HUSK, "--snapshotter", "native",
+                        "--cgroup", f"{self.ns}/{cid}", *opts, "--rm", IMAGE, cid, *args,
+                        timeout=timeout)
+
+    def detach(self, cid, *args, opts=()):
+        r = self.ctr("run", "--runc-binary", HUSK, "--snapshotter", "native",
+                     "--cgroup", f"{self.ns}/{cid}", *opts, "-d", IMAGE, cid, *args)
+        assert r.returncode == 0, r.stderr
+        return self.task_pid(cid)
+
+    def task_pid(self, cid):
+        for line in self.ctr("task", "ls").stdout.splitlines()[1:]:
+            name, pid, _ = line.split()
+            if name == cid:
+                return int(pid)
+        raise AssertionError(f"no task {cid}")
+
+    def remove(self, cid):
+        self.ctr("task", "kill", "-s", "KILL", cid)
+        for _ in range(100):
+            if self.ctr("task", "delete", cid).returncode == 0:
+                break
+            time.sleep(0.05)
+        self.ctr("container", "delete", cid)
+
+
+@pytest.fixture(scope="module")
+def containerd():
+    tmp = tempfile.mkdtemp(prefix="husk-containerd-")
+    c = Containerd(tmp)
+    with open(os.path.join(tmp, "config.toml"), "w") as f:
+        f.write(f'version = 2\nroot = "{tmp}/root"\nstate = "{tmp}/state"\n'
+                f'disabled_plugins = ["io.containerd.grpc.v1.cri"]\n'
+                f'[grpc]\n  address = "{c.sock}"\n')
+    log = open(os.path.join(tmp, "containerd.log"), "w")
+    daemon = subprocess.Popen(["containerd", "--config", os.path.join(tmp, "config.toml")],
+                              stdout=log, stderr=log, start_new_session=True)
+    try:
+        for _ in range(200):
+            if os.path.exists(c.sock) and c.ctr("version").returncode == 0:
+                break
+            time.sleep(0.05)
+        image = os.path.join(tmp, "busybox.tar")
+        subprocess.run(["/usr/bin/python3", os.path.join(TOP, "tests", "clients", "make_image.py"),
+                        image, IMAGE, os.path.join(BUILD, "tests", "probe")], check=True)
+        r = c.ctr("images", "import", "--snapshotter", "native", image)
+        assert r.returncode == 0, r.stderr
+        yield c
+    finally:
+        for line in c.ctr("container", "ls", "-q").stdout.split():
+            c.remove(line)
+        stop_shims(c.ns)
+        daemon.send_signal(signal.SIGTERM)
+        try:
+            daemon.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            daemon.kill()
+            daemon.wait()
+        log.close()
+        remove_cgroups(c.ns)
+        shutil.rmtree(f"/run/containerd/runc/{c.ns}", ignore_errors=True)
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def stop_shims(ns):
+    """The shims containerd started for our namespace, by pid."""
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as f:
+                argv = f.read().split(b"\0")
+        except OSError:
+            continue
+        if argv and argv[0].endswith(b"containerd-shim-runc-v2") and ns.encode() in argv:
+            os.kill(int(pid), signal.SIGKILL)
+
+
+def remove_cgroups(ns):
+    """The cgroup directory the tests' --cgroup NS/ID paths made under our own cgroups."""
+    for top, dirs, _ in os.walk("/sys/fs/cgroup"):
+        if os.path.basename(top) == ns:
+            dirs[:] = []
+            try:
+                os.rmdir(top)
+            except OSError:
+                pass
+        elif top.count("/") > 6:
+            dirs[:] = []
+
+
+def test_exit_codes_stdout_and_stderr(containerd):
+    r = containerd.run("exit", "sh", "-c", "echo out; echo err >&2; exit 3")
+    assert (r.returncode, r.stdout, r.stderr) == (3, "out\n", "err\n")
+    assert containerd.run("ok", "true").returncode == 0
+
+
+def test_detach_exec_ps_kill_delete(containerd):
+    pid = containerd.detach("d1", "sleep", "100")
+    r = containerd.ctr("task", "exec", "--exec-id", "e1", "d1", "sh", "-c", "echo pid $$")
+    assert (r.returncode, r.stdout) == (0, "pid 2\n"), r.stderr
+    r = containerd.ctr("task", "exec", "--exec-id", "e2", "d1", "sh", "-c", "exit 5")
+    assert r.returncode == 5
+    assert containerd.ctr("task", "exec", "-d", "--exec-id", "e3", "d1", "sleep", "50").returncode == 0
+    r = containerd.ctr("task", "ps", "d1")
+    pids = [int(x.split()[0]) for x in r.stdout.splitlines()[1:]]
+    assert pid in pids and len(pids) == 2, r.stdout
+    assert containerd.ctr("task", "kill", "-s", "KILL", "d1").returncode == 0
+    for _ in range(100):
+        if "STOPPED" in containerd.ctr("task", "ls").stdout:
+            break
+        time.sleep(0.05)
+    assert containerd.ctr("task", "delete", "d1").returncode == 0
+    assert containerd.ctr("container", "delete", "d1").returncode == 0
+    assert not os.path.exists(f"/run/containerd/runc/{containerd.ns}/d1")
+
+
+def test_pause_and_resume(containerd):
+    containerd.detach("p1", "sleep", "100")
+    try:
+        assert containerd.ctr("task", "pause", "p1").returncode == 0
+        assert "PAUSED" in containerd.ctr("task", "ls").stdout
+        assert containerd.ctr("task", "resume", "p1").returncode == 0
+        assert "RUNNING" in containerd.ctr("task", "ls").stdout
+    finally:
+        containerd.remove("p1")
+
+
+def test_memory_limit_is_in_the_cgroup(containerd):
+    pid = containerd.detach("m1", "sleep", "100", opts=["--memory-limit", str(64 << 20)])
+    try:
+        with open(f"/proc/{pid}/cgroup") as f:
+            lines = f.read().splitlines()
+        if os.path.exists("/sys/fs/cgroup/cgroup.controllers"):
+            path = "/sys/fs/cgroup" + [x for x in lines if x.startswith("0::")][0][3:]
+            limit = open(path + "/memory.max").read().strip()
+        else:
+            rel = [x for x in lines if ":memory:" in x][0].split(":", 2)[2]
+            limit = open(f"/sys/fs/cgroup/memory{rel}/memory.limit_in_bytes").read().strip()
+        assert limit == str(64 << 20)
+    finally:
+        containerd.remove("m1")
+
+
+def test_env_cwd_and_a_client_supplied_spec_with_a_user(containerd, tmp_path):
+    r = containerd.run("env", "sh", "-c", "echo $FOO; pwd", opts=["--env", "FOO=bar",
+                                                                   "--cwd", "/tmp"])
+    assert (r.returncode, r.stdout) == (0, "bar\n/tmp\n"), r.stderr
+    rootfs = tmp_path / "rootfs"
+    os.makedirs(rootfs / "bin")
+    shutil.copy("/bin/busybox", rootfs / "bin" / "busybox")
+    for a in ["sh", "id", "pwd"]:
+        os.symlink("busybox", rootfs / "bin" / a)
+    for d in ["proc", "sys", "dev", "tmp"]:
+        (rootfs / d).mkdir()
+    subprocess.run([HUSK, "spec", "--bundle", str(tmp_path)], check=True)
+    spec = json.loads((tmp_path / "config.json").read_text())
+    spec["root"] = {"path": str(rootfs), "readonly": True}
+    spec["process"].update(terminal=False, cwd="/tmp", env=["PATH=/bin", "FOO=spec"],
+                           user={"uid": 65534, "gid": 65534, "additionalGids": [7]},
+                           args=["sh", "-c", "id; pwd; echo $FOO"])
+    spec["linux"]["cgroupsPath"] = f"{containerd.ns}/spec"
+    (tmp_path / "spec.json").write_text(json.dumps(spec))
+    r = containerd.ctr("run", "--runc-binary", HUSK, "--rm", "--config",
+                       str(tmp_path / "spec.json"), "spec")
+    assert r.returncode == 0, r.stderr
+    assert r.stdout == "uid=65534 gid=65534 groups=7\n/tmp\nspec\n"
+
+
+def test_loopback_networking(containerd):
+    r = containerd.run("net", "sh", "-c", "ip addr show lo | grep -q UP && "
+                       "ping -c 1 -W 2 127.0.0.1 >/dev/null && echo up")
+    assert (r.returncode, r.stdout) == (0, "up\n"), r.stderr
+
+
+def test_default_seccomp_profile(containerd):
+    r = containerd.run("sec", "sh", "-c", "grep Seccomp: /proc/self/status", opts=["--seccomp"])
+    assert (r.returncode, r.stdout.split()) == (0, ["Seccomp:", "2"]), r.stderr
+
+
+def run_on_a_terminal(argv, script):
+    """Runs argv with a pty as its stdio, types script, returns (status, what it printed)."""
+    pid, master = pty.fork()
+    if pid == 0:
+        os.execvp(argv[0], argv)
+    os.write(master, script)
+    out = b""
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        ready, _, _ = select.select([master], [], [], 0.5)
+        if ready:
+            try:
+                chunk = os.read(master, 4096)
+            except OSError:
+                break
+            if not chunk:
+                break
+            out += chunk
+    _, status = os.waitpid(pid, 0)
+    os.close(master)
+    return os.waitstatus_to_exitcode(status), out.decode(errors="replace")
+
+
+def test_tty(containerd):
+    argv = ["ctr", "-a", containerd.sock, "-n", containerd.ns, "run", "--runc-binary", HUSK,
+            "--snapshotter", "native", "--cgroup", f"{containerd.ns}/tty", "-t", "--rm", IMAGE,
+            "tty", "sh"]
+    status, out = run_on_a_terminal(argv, b"[ -t 0 ] && echo tty-$((40+2)); exit 4\n")
+    assert "tty-42" in out and status == 4, out
+
+
+def test_exec_tty(containerd):
+    containerd.detach("x1", "sleep", "100")
+    try:
+        argv = ["ctr", "-a", containerd.sock, "-n", containerd.ns, "task", "exec", "-t",
+                "--exec-id", "t1", "x1", "sh"]
+        status, out = run_on_a_terminal(argv, b"[ -t 0 ] && echo tty-$((40+2)); exit 6\n")
+        assert "tty-42" in out and status == 6, out
+    finally:
+        containerd.remove("x1")
+
+
+def test_husks_own_error_reaches_ctr(containerd):
+    r = containerd.run("bad", "no-such-program")
+    assert r.returncode != 0
+    assert 'exec: "no-such-program": executable file not found in $PATH' in r.stderr, r.stderr
