@@ -16,8 +16,8 @@ struct hk_spawn {
 	const char *console_socket;  /* where the pty master goes (process.terminal) */
 	int exec_fifo;		     /* O_RDWR fd of exec.fifo: pid 1 reads one byte, then execs */
 	int start_result; /* O_RDWR|O_CLOEXEC fd of start.fifo (startContainer hooks), or -1 */
-	int preserve_fds;	     /* fds 3 .. 3+n-1 pass to the process */
-	int *idmap_trees;	     /* set by hk_spawn: per mount, an idmapped tree or -1 */
+	int preserve_fds; /* fds 3 .. 3+n-1 pass to the process */
+	int *idmap_trees; /* set by hk_spawn: per mount, an idmapped tree or -1 */
 	bool no_pivot, no_new_keyring;
 	bool joining; /* exec: every namespace is joined, nothing of the rootfs is made */
 	const struct hk_cgroup *cgroup;	  /* stage 1 starts in it, so every process after it does */
