@@ -2,9 +2,13 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "cgroup/cgroup.h"
@@ -20,6 +24,7 @@ struct exec_ctx {
 	struct oci_config_doc config;	/* as create saw it: <state>/config.json */
 	struct oci_process_doc process; /* --process */
 	struct oci_arena *arena;	/* everything exec builds */
+	int init;			/* pidfd of pid 1, whose namespaces are joined by path */
 };
 
 static char **strv_dup(struct oci_arena *a, char **from, size_t n)
@@ -44,10 +49,23 @@ static int load_container(struct exec_ctx *x, struct hk_err **err)
 	if (status != OCI_STATUS_CREATED && status != OCI_STATUS_RUNNING)
 		return hk_fail(err, 0, "container \"%s\" is %s: container not running", x->o->id,
 			       oci_name_of(&oci_statuses, (int)status));
+	/* Held across the spawn: while it does not poll readable, pid 1 is alive and
+	 * /proc/<pid>/ns names its namespaces, not those of a process that reused the pid. */
+	x->init = (int)syscall(SYS_pidfd_open, x->c.record->pid.value, 0);
+	if (x->init < 0 ||
+	    hk_pid_start_time(x->c.record->pid.value) != x->c.record->pid_start_time.value)
+		return hk_fail(err, 0, "container \"%s\": container not running", x->o->id);
 	snprintf(path, sizeof(path), "%s/config.json", x->c.path);
 	if (oci_config_load(path, "config.json", &x->config, err) < 0)
 		return hk_prefix(err, "container \"%s\"", x->o->id);
 	return 0;
+}
+
+static bool init_alive(const struct exec_ctx *x)
+{
+	struct pollfd p = {.fd = x->init, .events = POLLIN};
+
+	return poll(&p, 1, 0) == 0;
 }
 
 static int read_process_file(struct exec_ctx *x, struct hk_err **err)
@@ -314,7 +332,7 @@ static int spawn_in(struct exec_ctx *x, struct oci_config *xc, pid_t *pid, int *
 
 int hk_container_exec(const struct hk_exec_opts *o, pid_t *pid, int *master, struct hk_err **err)
 {
-	struct exec_ctx x = {.o = o, .arena = oci_arena_new()};
+	struct exec_ctx x = {.o = o, .arena = oci_arena_new(), .init = -1};
 	struct oci_process *p = NULL;
 	int ret = -1;
 
@@ -323,6 +341,13 @@ int hk_container_exec(const struct hk_exec_opts *o, pid_t *pid, int *master, str
 	x.c.dirfd = -1;
 	if (load_container(&x, err) == 0 && build_process(&x, &p, err) == 0)
 		ret = spawn_in(&x, joining_config(&x, p), pid, master, err);
+	if (ret == 0 && !init_alive(&x)) { /* it may have joined a stranger's namespaces */
+		kill(*pid, SIGKILL);
+		waitpid(*pid, NULL, 0);
+		ret = hk_fail(err, 0, "container \"%s\": container not running", o->id);
+	}
+	if (x.init >= 0)
+		close(x.init);
 	if (x.c.dirfd >= 0)
 		hk_container_close(&x.c);
 	oci_config_doc_free(&x.config);
