@@ -3,7 +3,6 @@ probe, with no registry: one uncompressed layer, a config, a manifest, an index.
 import hashlib
 import io
 import json
-import os
 import sys
 import tarfile
 

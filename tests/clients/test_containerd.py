@@ -3,8 +3,6 @@ directory), a busybox image built here and imported with `ctr images import`, an
 shim told to use husk with --runc-binary. Everything started is stopped by its pid at the end."""
 import json
 import os
-import pty
-import select
 import shutil
 import signal
 import subprocess
@@ -14,9 +12,8 @@ import uuid
 
 import pytest
 
-TOP = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
-BUILD = os.environ.get("HUSK_BUILD", os.path.join(TOP, "build"))
-HUSK = os.environ.get("HUSK", os.path.join(BUILD, "src", "cli", "husk"))
+from clients_support import HUSK, kill_processes, make_image, on_a_terminal
+
 IMAGE = "docker.io/husk/busybox:latest"
 
 if os.geteuid() != 0:
@@ -80,15 +77,14 @@ def containerd():
                 break
             time.sleep(0.05)
         image = os.path.join(tmp, "busybox.tar")
-        subprocess.run(["/usr/bin/python3", os.path.join(TOP, "tests", "clients", "make_image.py"),
-                        image, IMAGE, os.path.join(BUILD, "tests", "probe")], check=True)
+        make_image(image, IMAGE)
         r = c.ctr("images", "import", "--snapshotter", "native", image)
         assert r.returncode == 0, r.stderr
         yield c
     finally:
         for line in c.ctr("container", "ls", "-q").stdout.split():
             c.remove(line)
-        stop_shims(c.ns)
+        kill_processes("containerd-shim-runc-v2", c.ns)
         daemon.send_signal(signal.SIGTERM)
         try:
             daemon.wait(timeout=20)
@@ -99,18 +95,6 @@ def containerd():
         remove_cgroups(c.ns)
         shutil.rmtree(f"/run/containerd/runc/{c.ns}", ignore_errors=True)
         shutil.rmtree(tmp, ignore_errors=True)
-
-
-def stop_shims(ns):
-    """The shims containerd started for our namespace, by pid."""
-    for pid in filter(str.isdigit, os.listdir("/proc")):
-        try:
-            with open(f"/proc/{pid}/cmdline", "rb") as f:
-                argv = f.read().split(b"\0")
-        except OSError:
-            continue
-        if argv and argv[0].endswith(b"containerd-shim-runc-v2") and ns.encode() in argv:
-            os.kill(int(pid), signal.SIGKILL)
 
 
 def remove_cgroups(ns):
@@ -215,34 +199,11 @@ def test_default_seccomp_profile(containerd):
     assert (r.returncode, r.stdout.split()) == (0, ["Seccomp:", "2"]), r.stderr
 
 
-def run_on_a_terminal(argv, script):
-    """Runs argv with a pty as its stdio, types script, returns (status, what it printed)."""
-    pid, master = pty.fork()
-    if pid == 0:
-        os.execvp(argv[0], argv)
-    os.write(master, script)
-    out = b""
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        ready, _, _ = select.select([master], [], [], 0.5)
-        if ready:
-            try:
-                chunk = os.read(master, 4096)
-            except OSError:
-                break
-            if not chunk:
-                break
-            out += chunk
-    _, status = os.waitpid(pid, 0)
-    os.close(master)
-    return os.waitstatus_to_exitcode(status), out.decode(errors="replace")
-
-
 def test_tty(containerd):
     argv = ["ctr", "-a", containerd.sock, "-n", containerd.ns, "run", "--runc-binary", HUSK,
             "--snapshotter", "native", "--cgroup", f"{containerd.ns}/tty", "-t", "--rm", IMAGE,
             "tty", "sh"]
-    status, out = run_on_a_terminal(argv, b"[ -t 0 ] && echo tty-$((40+2)); exit 4\n")
+    status, out = on_a_terminal(argv, b"[ -t 0 ] && echo tty-$((40+2)); exit 4\n")
     assert "tty-42" in out and status == 4, out
 
 
@@ -251,7 +212,7 @@ def test_exec_tty(containerd):
     try:
         argv = ["ctr", "-a", containerd.sock, "-n", containerd.ns, "task", "exec", "-t",
                 "--exec-id", "t1", "x1", "sh"]
-        status, out = run_on_a_terminal(argv, b"[ -t 0 ] && echo tty-$((40+2)); exit 6\n")
+        status, out = on_a_terminal(argv, b"[ -t 0 ] && echo tty-$((40+2)); exit 6\n")
         assert "tty-42" in out and status == 6, out
     finally:
         containerd.remove("x1")

@@ -1,21 +1,16 @@
 """podman drives husk through conmon: its own --root, --runroot and containers.conf (husk as
 the runtime, in runtime_supports_json so that podman passes --log-format=json), the cgroupfs
 manager, file events, the vfs storage driver, and the busybox image built here and loaded."""
-import json
 import os
-import pty
-import select
 import shutil
 import subprocess
 import tempfile
-import time
 import uuid
 
 import pytest
 
-TOP = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
-BUILD = os.environ.get("HUSK_BUILD", os.path.join(TOP, "build"))
-HUSK = os.environ.get("HUSK", os.path.join(BUILD, "src", "cli", "husk"))
+from clients_support import HUSK, kill_processes, make_image, on_a_terminal
+
 IMAGE = "localhost/husk/busybox:latest"
 CGROUP2 = os.path.exists("/sys/fs/cgroup/cgroup.controllers")
 
@@ -84,15 +79,14 @@ def podman():
                 'cgroup_manager = "cgroupfs"\nevents_logger = "file"\n'
                 f'[engine.runtimes]\nhusk = ["{HUSK}"]\n')
     image = os.path.join(tmp, "busybox.tar")
-    subprocess.run(["/usr/bin/python3", os.path.join(TOP, "tests", "clients", "make_image.py"),
-                    image, IMAGE, os.path.join(BUILD, "tests", "probe")], check=True)
+    make_image(image, IMAGE)
     try:
         r = p("load", "-i", image)
         assert r.returncode == 0, r.stderr
         yield p
     finally:
         p("rm", "-a", "-f", "-t", "0")
-        stop_conmons(tmp)
+        kill_processes("conmon", tmp)
         p("system", "reset", "--force")
         subprocess.run(["umount", "-R", f"{tmp}/root"], capture_output=True)
         shutil.rmtree(tmp, ignore_errors=True)
@@ -100,18 +94,6 @@ def podman():
             remove_tree(path)
         if not had_root:
             shutil.rmtree("/run/husk", ignore_errors=True)
-
-
-def stop_conmons(tmp):
-    """The conmon processes podman left for our containers, by pid."""
-    for pid in filter(str.isdigit, os.listdir("/proc")):
-        try:
-            with open(f"/proc/{pid}/cmdline", "rb") as f:
-                argv = f.read().split(b"\0")
-        except OSError:
-            continue
-        if argv and argv[0].endswith(b"conmon") and any(tmp.encode() in a for a in argv):
-            os.kill(int(pid), 9)
 
 
 def test_run_rm_echo_and_exit_codes(podman):
@@ -184,37 +166,15 @@ def test_stdin_and_loopback(podman):
     assert (r.returncode, r.stdout) == (0, "got hello\nup\n"), r.stderr
 
 
-def on_a_terminal(argv, env, script):
-    pid, master = pty.fork()
-    if pid == 0:
-        os.execvpe(argv[0], argv, env)
-    os.write(master, script)
-    out = b""
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        ready, _, _ = select.select([master], [], [], 0.5)
-        if ready:
-            try:
-                chunk = os.read(master, 4096)
-            except OSError:
-                break
-            if not chunk:
-                break
-            out += chunk
-    _, status = os.waitpid(pid, 0)
-    os.close(master)
-    return os.waitstatus_to_exitcode(status), out.decode(errors="replace")
-
-
 def test_run_t_and_exec_it(podman):
     status, out = on_a_terminal([*podman.base, "run", "--rm", "-it", "--network", "none", IMAGE,
-                                 "sh"], podman.env, b"[ -t 0 ] && echo tty-$((40+2)); exit 4\n")
+                                 "sh"], b"[ -t 0 ] && echo tty-$((40+2)); exit 4\n", podman.env)
     assert "tty-42" in out and status == 4, out
     name = "t" + uuid.uuid4().hex[:6]
     podman.detach(name, "sleep", "100")
     try:
-        status, out = on_a_terminal([*podman.base, "exec", "-it", name, "sh"], podman.env,
-                                    b"[ -t 0 ] && echo tty-$((40+3)); exit 5\n")
+        status, out = on_a_terminal([*podman.base, "exec", "-it", name, "sh"],
+                                    b"[ -t 0 ] && echo tty-$((40+3)); exit 5\n", podman.env)
         assert "tty-43" in out and status == 5, out
     finally:
         podman.remove(name)

@@ -29,9 +29,8 @@ def test_capability_outside_husks_bounding_set_is_refused(bundle):
     assert_nothing_left(bundle, "c")
 
 
-def test_cve_2019_5736_husks_binary_is_out_of_reach(bundle):
-    """In a joined pid namespace (a pod's), the waiting pid 1 of a new container is visible to
-    the processes already there: its exe must be a sealed copy of husk, not the binary."""
+def join_a_pod(bundle):
+    """Runs a "pod" container and makes the bundle's next container join its pid namespace."""
     bundle.config["process"]["args"] = ["sleep", "100"]
     bundle.write()
     assert bundle.husk("run", "-d", "pod").rc == 0
@@ -39,6 +38,13 @@ def test_cve_2019_5736_husks_binary_is_out_of_reach(bundle):
     for ns in bundle.config["linux"]["namespaces"]:
         if ns["type"] == "pid":
             ns["path"] = f"/proc/{pod}/ns/pid"
+    return pod
+
+
+def test_cve_2019_5736_husks_binary_is_out_of_reach(bundle):
+    """In a joined pid namespace (a pod's), the waiting pid 1 of a new container is visible to
+    the processes already there: its exe must be a sealed copy of husk, not the binary."""
+    pod = join_a_pod(bundle)
     bundle.config["process"]["args"] = ["true"]
     bundle.write()
     with open(HUSK, "rb") as f:
@@ -195,13 +201,7 @@ def test_husk_survives_its_binary_being_replaced_while_a_container_waits(bundle,
     copy = tmp_path / "husk"
     copy.write_bytes(open(HUSK, "rb").read())
     os.chmod(copy, 0o755)
-    bundle.config["process"]["args"] = ["sleep", "100"]
-    bundle.write()
-    assert bundle.husk("run", "-d", "pod").rc == 0
-    pod = bundle.state("pod")["pid"]
-    for ns in bundle.config["linux"]["namespaces"]:
-        if ns["type"] == "pid":
-            ns["path"] = f"/proc/{pod}/ns/pid"
+    join_a_pod(bundle)
     bundle.config["process"]["args"] = ["sh", "-c", "echo started"]
     bundle.write()
     # files, not pipes: the created container keeps its stdio open

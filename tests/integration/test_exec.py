@@ -2,15 +2,13 @@
 settings and flags, process.json (CRI-O's way), terminals, detach, and failures (exit 255)."""
 import json
 import os
-import socket
 import subprocess
-import threading
 
 import pytest
 
 from husk_support import CGROUP2, HUSK, cgroup_dir
 
-from test_process import read_terminal, receive_pty
+from test_process import ConsoleSocket, read_terminal
 
 
 @pytest.fixture
@@ -155,17 +153,10 @@ def test_exec_runs_under_the_containers_seccomp_filter_from_the_cache(bundle):
 
 
 def test_exec_with_a_terminal_over_the_console_socket(running, tmp_path):
-    path = str(tmp_path / "console.sock")
-    server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    server.bind(path)
-    server.listen(1)
-    got = {}
-    t = threading.Thread(target=receive_pty, args=(server, got), daemon=True)
-    t.start()
-    r = running.husk("exec", "-d", "-t", "--console-socket", path, "c", "sh", "-c",
+    console = ConsoleSocket(tmp_path / "console.sock")
+    r = running.husk("exec", "-d", "-t", "--console-socket", console.path, "c", "sh", "-c",
                      "[ -t 0 ] && echo tty-$((40+2))")
-    t.join(timeout=10)
-    server.close()
+    got = console.wait()
     assert r.rc == 0, r.err
     assert "tty-42" in read_terminal(got["fd"]).decode()
 

@@ -212,21 +212,33 @@ def receive_pty(server, got):
     conn.close()
 
 
+class ConsoleSocket:
+    """A --console-socket listener: after wait(), got["fd"] is the pty master husk sent."""
+    def __init__(self, path):
+        self.path = str(path)
+        self.server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.server.bind(self.path)
+        self.server.listen(1)
+        self.got = {}
+        self.thread = threading.Thread(target=receive_pty, args=(self.server, self.got),
+                                       daemon=True)
+        self.thread.start()
+
+    def wait(self):
+        self.thread.join(timeout=10)
+        self.server.close()
+        return self.got
+
+
 def test_terminal_over_console_socket(bundle, tmp_path):
-    path = str(tmp_path / "console.sock")
-    server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    server.bind(path)
-    server.listen(1)
-    got = {}
-    t = threading.Thread(target=receive_pty, args=(server, got), daemon=True)
-    t.start()
+    console = ConsoleSocket(tmp_path / "console.sock")
+    path = console.path
     bundle.config["process"]["terminal"] = True
     bundle.config["process"]["consoleSize"] = {"height": 33, "width": 101}
     bundle.config["process"]["args"] = ["sh", "-c", "/probe stat /dev/console; stty size"]
     bundle.write()
     r = bundle.husk("create", "--console-socket", path, "c")
-    t.join(timeout=10)
-    server.close()
+    got = console.wait()
     assert r.rc == 0, r.err
     assert got["name"] and got["fd"] is not None
     master = got["fd"]

@@ -1,0 +1,53 @@
+"""Shared by the client tests: where husk is, the image, a terminal driver, stopping by pid."""
+import os
+import pty
+import select
+import signal
+import subprocess
+import time
+
+TOP = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+BUILD = os.environ.get("HUSK_BUILD", os.path.join(TOP, "build"))
+HUSK = os.environ.get("HUSK", os.path.join(BUILD, "src", "cli", "husk"))
+
+
+def make_image(path, name):
+    """The busybox + probe OCI archive (make_image.py), named name."""
+    subprocess.run(["/usr/bin/python3", os.path.join(TOP, "tests", "clients", "make_image.py"),
+                    path, name, os.path.join(BUILD, "tests", "probe")], check=True)
+
+
+def on_a_terminal(argv, script, env=None):
+    """Runs argv with a pty as its stdio, types script, returns (status, what it printed)."""
+    pid, master = pty.fork()
+    if pid == 0:
+        os.execvpe(argv[0], argv, env if env is not None else os.environ)
+    os.write(master, script)
+    out = b""
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        ready, _, _ = select.select([master], [], [], 0.5)
+        if ready:
+            try:
+                chunk = os.read(master, 4096)
+            except OSError:
+                break
+            if not chunk:
+                break
+            out += chunk
+    _, status = os.waitpid(pid, 0)
+    os.close(master)
+    return os.waitstatus_to_exitcode(status), out.decode(errors="replace")
+
+
+def kill_processes(program, marker):
+    """SIGKILL, by pid, every process running `program` with `marker` in its arguments: what a
+    client started for this test run and left behind (shims, conmons)."""
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as f:
+                argv = f.read().split(b"\0")
+        except OSError:
+            continue
+        if argv and argv[0].endswith(program.encode()) and any(marker.encode() in a for a in argv):
+            os.kill(int(pid), signal.SIGKILL)
