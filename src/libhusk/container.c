@@ -67,17 +67,13 @@ struct creating {
 /* The notify listener goes to the agent with the state as it is now: creating, with the pid. */
 static int send_listener(int fd, pid_t pid, void *data, struct hk_err **err)
 {
-	struct hk_container *c = ((struct creating *)data)->c;
-	struct oci_state state;
-	char *json = NULL;
+	struct creating *cr = data;
+	char *json = hk_container_state_json(cr->c->record, "creating", pid);
 	int ret;
 
-	hk_container_state(c->record, &state);
-	state.status = "creating";
-	state.pid = (struct oci_opt_i32){pid, true};
-	if (oci_generate(&oci_state_type, &state, false, &json, NULL, err) < 0)
-		return -1;
-	ret = hk_seccomp_send_listener(((struct creating *)data)->seccomp, fd, pid, json, err);
+	if (json == NULL)
+		return hk_fail(err, ENOMEM, "linux.seccomp.listenerPath: state");
+	ret = hk_seccomp_send_listener(cr->seccomp, fd, pid, json, err);
 	free(json);
 	return ret;
 }
@@ -91,7 +87,7 @@ static int creation_hooks(pid_t pid, void *data, struct hk_err **err)
 
 	if (cr->hooks == NULL)
 		return 0;
-	state = hk_hooks_state(cr->c->record, "creating", pid);
+	state = hk_container_state_json(cr->c->record, "creating", pid);
 	if (state == NULL)
 		return hk_fail(err, ENOMEM, "hooks: state");
 	ret = hk_hooks_run(&cr->hooks->prestart, "prestart", state, err);
@@ -342,7 +338,7 @@ static void late_hooks(const struct hk_container *c, const char *status)
 		hk_warn("%s hooks not run: %s", running ? "poststart" : "poststop", err->msg);
 		return;
 	}
-	state = hk_hooks_state(c->record, status, running ? c->record->pid.value : 0);
+	state = hk_container_state_json(c->record, status, running ? c->record->pid.value : 0);
 	if (state != NULL && doc.config->hooks != NULL)
 		hk_hooks_run_all(running ? &doc.config->hooks->poststart
 					 : &doc.config->hooks->poststop,

@@ -284,13 +284,13 @@ static int join_cgroup(struct exec_ctx *x, struct hk_cgroup *cg, struct hk_err *
 static int send_listener(int fd, pid_t pid, void *data, struct hk_err **err)
 {
 	struct exec_ctx *x = data;
-	struct oci_state state;
-	char *json = NULL;
+	char *json = hk_container_state_json(
+	    x->c.record, oci_name_of(&oci_statuses, (int)hk_container_status(x->c.record)),
+	    x->c.record->pid.value);
 	int ret;
 
-	hk_container_state(x->c.record, &state);
-	if (oci_generate(&oci_state_type, &state, false, &json, NULL, err) < 0)
-		return -1;
+	if (json == NULL)
+		return hk_fail(err, ENOMEM, "linux.seccomp.listenerPath: state");
 	ret = hk_seccomp_send_listener(x->config.config->linux->seccomp, fd, pid, json, err);
 	free(json);
 	return ret;

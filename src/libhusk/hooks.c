@@ -15,20 +15,6 @@
 #include <unistd.h>
 
 #include "log.h"
-#include "oci_state.h"
-
-char *hk_hooks_state(const struct hk_record *record, const char *status, pid_t pid)
-{
-	struct oci_state state;
-	char *json = NULL;
-
-	hk_container_state(record, &state);
-	state.status = (char *)status;
-	state.pid = (struct oci_opt_i32){pid, true};
-	if (oci_generate(&oci_state_type, &state, false, &json, NULL, NULL) < 0)
-		return NULL;
-	return json;
-}
 
 static __attribute__((noreturn)) void child(const struct oci_hook *h, int in, int out)
 {

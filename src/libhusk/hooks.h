@@ -17,7 +17,4 @@ int hk_hooks_run(const oci_hook_list *hooks, const char *kind, const char *state
 /* For poststart and poststop: every hook runs; a failure is a warning. */
 void hk_hooks_run_all(const oci_hook_list *hooks, const char *kind, const char *state);
 
-/* The state document hooks get: the record with this status and pid. malloc'ed, or NULL. */
-char *hk_hooks_state(const struct hk_record *record, const char *status, pid_t pid);
-
 #endif

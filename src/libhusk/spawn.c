@@ -130,8 +130,8 @@ static int creation_hooks(struct stage *st, struct hk_err **err)
 	}
 	if (readlink("/proc/self", self, sizeof(self) - 1) < 0)
 		return hk_fail(err, errno, "hooks: read the host pid");
-	creating = hk_hooks_state(st->s->record, "creating", atoi(self));
-	st->state_created = hk_hooks_state(st->s->record, "created", atoi(self));
+	creating = hk_container_state_json(st->s->record, "creating", atoi(self));
+	st->state_created = hk_container_state_json(st->s->record, "created", atoi(self));
 	if (creating == NULL || st->state_created == NULL)
 		return hk_fail(err, ENOMEM, "hooks: state");
 	ret = hk_hooks_run(&h->create_container, "createContainer", creating, err);

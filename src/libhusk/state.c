@@ -339,3 +339,16 @@ void hk_container_state(const struct hk_record *record, struct oci_state *out)
 	    .annotations = record->annotations,
 	};
 }
+
+char *hk_container_state_json(const struct hk_record *record, const char *status, pid_t pid)
+{
+	struct oci_state state;
+	char *json = NULL;
+
+	hk_container_state(record, &state);
+	state.status = (char *)status;
+	state.pid = (struct oci_opt_i32){pid, true};
+	if (oci_generate(&oci_state_type, &state, false, &json, NULL, NULL) < 0)
+		return NULL;
+	return json;
+}

@@ -62,5 +62,8 @@ unsigned long long hk_pid_start_time(pid_t pid);
 
 /* Fills the OCI state document (pointers into record) for `state` and `list`. */
 void hk_container_state(const struct hk_record *record, struct oci_state *out);
+/* The state document as hooks and seccomp agents get it: the record with this status and pid.
+ * malloc'ed, or NULL. */
+char *hk_container_state_json(const struct hk_record *record, const char *status, pid_t pid);
 
 #endif
