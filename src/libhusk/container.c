@@ -413,19 +413,6 @@ out:
 	return ret;
 }
 
-/* A pidfd taken while the start time still matches: the signal cannot reach a reused pid. */
-static int open_init(const struct hk_record *r, struct hk_err **err)
-{
-	int fd = (int)syscall(SYS_pidfd_open, r->pid.value, 0);
-
-	if (fd < 0 || hk_pid_start_time(r->pid.value) != r->pid_start_time.value) {
-		if (fd >= 0)
-			close(fd);
-		return hk_fail(err, 0, "container \"%s\": container not running", r->id);
-	}
-	return fd;
-}
-
 /* Every process in the init's pid namespace, when it has one of its own. */
 static void signal_namespace(const struct hk_record *r, int sig)
 {
@@ -475,7 +462,7 @@ int hk_container_kill(const char *root, const char *id, int sig, bool all, struc
 		hk_container_close(&c);
 		return ret;
 	}
-	fd = open_init(c.record, err);
+	fd = hk_container_pidfd(c.record, err);
 	if (fd < 0) {
 		hk_container_close(&c);
 		return all ? (hk_err_freep(err), 0) : -1;
@@ -492,7 +479,7 @@ int hk_container_kill(const char *root, const char *id, int sig, bool all, struc
 /* SIGKILL and wait (a pidfd polls readable when the process is gone). */
 static int kill_and_wait(const struct hk_record *r, struct hk_err **err)
 {
-	int fd = open_init(r, err);
+	int fd = hk_container_pidfd(r, err);
 	struct pollfd p;
 
 	if (fd < 0) {

@@ -3,15 +3,14 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "state.h"
 
 /* The container's cgroup, when its status is one of `allowed` (a bit per enum oci_status); else
- * the failure ends in the words clients match (CONTRACT.md). */
+ * the failure ends in the words clients match (CONTRACT.md). With pidfd, also a pidfd of pid 1. */
 static int open_cgroup(const char *root, const char *id, unsigned allowed, struct hk_cgroup *cg,
-		       struct hk_err **err)
+		       int *pidfd, struct hk_err **err)
 {
 	struct hk_container c;
 	enum oci_status status;
@@ -32,6 +31,8 @@ static int open_cgroup(const char *root, const char *id, unsigned allowed, struc
 			      id);
 	else
 		ret = hk_cg_load(cg, &c.record->cgroup_paths, err);
+	if (ret == 0 && pidfd != NULL && (*pidfd = hk_container_pidfd(c.record, err)) < 0)
+		ret = -1;
 	hk_container_close(&c);
 	return ret;
 }
@@ -43,7 +44,7 @@ int hk_container_pause(const char *root, const char *id, struct hk_err **err)
 	struct hk_cgroup cg;
 
 	if (open_cgroup(root, id, (1u << OCI_STATUS_CREATED) | (1u << OCI_STATUS_RUNNING), &cg,
-			err) < 0)
+			NULL, err) < 0)
 		return -1;
 	return hk_cg_freeze(&cg, true, err);
 }
@@ -52,7 +53,7 @@ int hk_container_resume(const char *root, const char *id, struct hk_err **err)
 {
 	struct hk_cgroup cg;
 
-	if (open_cgroup(root, id, 1u << OCI_STATUS_PAUSED, &cg, err) < 0)
+	if (open_cgroup(root, id, 1u << OCI_STATUS_PAUSED, &cg, NULL, err) < 0)
 		return -1;
 	return hk_cg_freeze(&cg, false, err);
 }
@@ -64,7 +65,7 @@ int hk_container_pids(const char *root, const char *id, pid_t **pids, size_t *n,
 
 	*pids = NULL;
 	*n = 0;
-	if (open_cgroup(root, id, LIVE, &cg, err) < 0)
+	if (open_cgroup(root, id, LIVE, &cg, NULL, err) < 0)
 		return -1;
 	return hk_cg_pids(&cg, pids, n, err);
 }
@@ -74,7 +75,7 @@ int hk_container_update(const char *root, const char *id, const struct oci_resou
 {
 	struct hk_cgroup cg;
 
-	if (open_cgroup(root, id, LIVE, &cg, err) < 0)
+	if (open_cgroup(root, id, LIVE, &cg, NULL, err) < 0)
 		return -1;
 	return hk_cg_apply(&cg, r, true, err);
 }
@@ -82,18 +83,5 @@ int hk_container_update(const char *root, const char *id, const struct oci_resou
 int hk_container_watch(const char *root, const char *id, struct hk_cgroup *cg, int *pidfd,
 		       struct hk_err **err)
 {
-	struct hk_container c;
-	int ret = 0;
-
-	if (open_cgroup(root, id, LIVE, cg, err) < 0)
-		return -1;
-	if (hk_store_open(root, id, false, &c, err) < 0)
-		return -1;
-	*pidfd = (int)syscall(SYS_pidfd_open, c.record->pid.value, 0);
-	if (*pidfd < 0 || hk_pid_start_time(c.record->pid.value) != c.record->pid_start_time.value)
-		ret = hk_fail(err, 0, "container \"%s\": container not running", id);
-	if (ret < 0 && *pidfd >= 0)
-		close(*pidfd);
-	hk_container_close(&c);
-	return ret;
+	return open_cgroup(root, id, LIVE, cg, pidfd, err);
 }

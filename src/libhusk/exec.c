@@ -7,7 +7,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -51,10 +50,9 @@ static int load_container(struct exec_ctx *x, struct hk_err **err)
 			       oci_name_of(&oci_statuses, (int)status));
 	/* Held across the spawn: while it does not poll readable, pid 1 is alive and
 	 * /proc/<pid>/ns names its namespaces, not those of a process that reused the pid. */
-	x->init = (int)syscall(SYS_pidfd_open, x->c.record->pid.value, 0);
-	if (x->init < 0 ||
-	    hk_pid_start_time(x->c.record->pid.value) != x->c.record->pid_start_time.value)
-		return hk_fail(err, 0, "container \"%s\": container not running", x->o->id);
+	x->init = hk_container_pidfd(x->c.record, err);
+	if (x->init < 0)
+		return -1;
 	snprintf(path, sizeof(path), "%s/config.json", x->c.path);
 	if (oci_config_load(path, "config.json", &x->config, err) < 0)
 		return hk_prefix(err, "container \"%s\"", x->o->id);

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "cgroup/cgroup.h"
@@ -303,6 +304,18 @@ unsigned long long hk_pid_start_time(pid_t pid)
 	if (p != NULL)
 		start = strtoull(p, NULL, 10);
 	return start;
+}
+
+int hk_container_pidfd(const struct hk_record *r, struct hk_err **err)
+{
+	int fd = (int)syscall(SYS_pidfd_open, r->pid.value, 0);
+
+	if (fd < 0 || hk_pid_start_time(r->pid.value) != r->pid_start_time.value) {
+		if (fd >= 0)
+			close(fd);
+		return hk_fail(err, 0, "container \"%s\": container not running", r->id);
+	}
+	return fd;
 }
 
 enum oci_status hk_container_status(const struct hk_record *record)

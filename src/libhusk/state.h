@@ -57,6 +57,9 @@ int hk_store_each(const char *root, int (*fn)(const char *id, void *data), void 
 
 /* The status from the record and the live process: a dead, zombie or reused pid is stopped. */
 enum oci_status hk_container_status(const struct hk_record *record);
+/* A pidfd of the container's pid 1, taken while its start time still matches the record's: a
+ * signal or a /proc lookup through it cannot reach a reused pid. Fails "container not running". */
+int hk_container_pidfd(const struct hk_record *record, struct hk_err **err);
 /* Start time (in clock ticks after boot) of a live, non-zombie pid; 0 when it is gone. */
 unsigned long long hk_pid_start_time(pid_t pid);
 
