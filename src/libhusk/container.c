@@ -161,17 +161,6 @@ static int start_fifo(const struct hk_container *c, const struct oci_config *cfg
 	return 0;
 }
 
-/* Compiled here, in husk's memory and cgroup, not in a container that may have little of either;
- * kept under the state root for the next container with the same profile. */
-static int prepare_seccomp(const char *root, const struct oci_seccomp *s, struct hk_seccomp *f,
-			   struct hk_err **err)
-{
-	char cache[PATH_MAX];
-
-	snprintf(cache, sizeof(cache), "%s/.seccomp~", root);
-	return hk_seccomp_prepare(s, cache, f, err);
-}
-
 /* The cgroup exists, with its limits, before any process of the container: its directories go
  * into the record first, so that a create interrupted from here on leaves nothing `delete`
  * cannot find. */
@@ -232,7 +221,7 @@ static int create_in_store(const struct hk_create_opts *o, struct oci_config *cf
 	if (mkfifo(fifo, 0600) < 0 || (s.exec_fifo = open(fifo, O_RDWR | O_CLOEXEC)) < 0)
 		hk_fail(err, errno, "create %s", fifo);
 	else if (save_config(&c, cfg, err) == 0 && start_fifo(&c, cfg, &s.start_result, err) == 0 &&
-		 prepare_seccomp(o->root, data.seccomp, &filter, err) == 0 &&
+		 hk_seccomp_prepare(data.seccomp, o->root, &filter, err) == 0 &&
 		 make_cgroup(&c, cfg, &cgroup, err) == 0) {
 		s.cgroup = &cgroup;
 		s.record = c.record;

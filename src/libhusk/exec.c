@@ -300,7 +300,6 @@ static int spawn_in(struct exec_ctx *x, struct oci_config *xc, pid_t *pid, int *
 	const struct hk_exec_opts *o = x->o;
 	struct hk_seccomp filter = {0};
 	struct hk_cgroup cg = {0};
-	char cache[PATH_MAX];
 	struct hk_spawn s = {.config = xc,
 			     .bundle = x->c.record->bundle,
 			     .rootfs = x->c.record->rootfs,
@@ -316,9 +315,8 @@ static int spawn_in(struct exec_ctx *x, struct oci_config *xc, pid_t *pid, int *
 
 	if (xc->process->terminal.value && o->console_socket == NULL && !o->keep_terminal)
 		return hk_fail(err, 0, "exec: a terminal needs --console-socket when detached");
-	snprintf(cache, sizeof(cache), "%s/.seccomp~", o->root);
 	if (join_cgroup(x, &cg, err) < 0 ||
-	    hk_seccomp_prepare(xc->linux ? xc->linux->seccomp : NULL, cache, &filter, err) < 0)
+	    hk_seccomp_prepare(xc->linux ? xc->linux->seccomp : NULL, o->root, &filter, err) < 0)
 		return -1;
 	s.cgroup = cg.n ? &cg : NULL;
 	ret = hk_spawn(&s, err);

@@ -266,10 +266,10 @@ static void scan_notify(const struct oci_seccomp *s, struct hk_seccomp *out)
 		out->notify |= s->syscalls.items[i].action.value == OCI_SCMP_NOTIFY;
 }
 
-int hk_seccomp_prepare(const struct oci_seccomp *s, const char *cache_dir, struct hk_seccomp *out,
+int hk_seccomp_prepare(const struct oci_seccomp *s, const char *root, struct hk_seccomp *out,
 		       struct hk_err **err)
 {
-	char path[4096];
+	char path[4096], dir[4000], *cache_dir = NULL;
 	size_t i;
 
 	memset(out, 0, sizeof(*out));
@@ -277,6 +277,8 @@ int hk_seccomp_prepare(const struct oci_seccomp *s, const char *cache_dir, struc
 		return 0;
 	for (i = 0; i < s->flags.len; i++)
 		out->flags |= (unsigned)oci_name_find(&oci_seccomp_flags, s->flags.items[i])->value;
+	if (root != NULL && (size_t)snprintf(dir, sizeof(dir), "%s/.seccomp~", root) < sizeof(dir))
+		cache_dir = dir;
 	if (cache_dir != NULL && cache_path(s, cache_dir, path, sizeof(path), err) < 0)
 		return -1;
 	if (cache_dir != NULL && cache_read(path, out)) {

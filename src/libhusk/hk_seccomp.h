@@ -23,8 +23,9 @@ struct hk_seccomp {
 /* libseccomp's token for "SCMP_ARCH_X86_64" (0 when it knows none). */
 unsigned hk_seccomp_arch(const char *name);
 
-/* The filter for s; cache_dir (may be NULL) holds compiled filters between runs. */
-int hk_seccomp_prepare(const struct oci_seccomp *s, const char *cache_dir, struct hk_seccomp *out,
+/* The filter for s, compiled filters being kept between runs in <root>/.seccomp~ (a name no
+ * container id can take; root NULL: no cache). */
+int hk_seccomp_prepare(const struct oci_seccomp *s, const char *root, struct hk_seccomp *out,
 		       struct hk_err **err);
 void hk_seccomp_free(struct hk_seccomp *f);
 
