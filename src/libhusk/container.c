@@ -127,25 +127,6 @@ static int resolve_paths(const struct hk_create_opts *o, const struct oci_config
 	return 0;
 }
 
-/* The config as create read it, for exec: later edits of the bundle's file change nothing. Not
- * fsync'ed: it matters only while the container lives, which a reboot ends. */
-static int save_config(const struct hk_container *c, const struct oci_config *cfg,
-		       struct hk_err **err)
-{
-	char *json = NULL;
-	int fd, ret = 0;
-
-	if (oci_generate(&oci_config_type, cfg, false, &json, NULL, err) < 0)
-		return -1;
-	fd = openat(c->dirfd, "config.json", O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-	if (fd < 0 || oci_write_all(fd, json, strlen(json)) < 0)
-		ret = hk_fail(err, errno, "save config.json in %s", c->path);
-	if (fd >= 0)
-		close(fd);
-	free(json);
-	return ret;
-}
-
 /* With startContainer hooks, pid 1 reports their failure to `start` through start.fifo; its fd
  * closes on execve, which `start` reads as success. */
 static int start_fifo(const struct hk_container *c, const struct oci_config *cfg, int *fd,
@@ -220,7 +201,8 @@ static int create_in_store(const struct hk_create_opts *o, struct oci_config *cf
 	snprintf(fifo, sizeof(fifo), "%s/" EXEC_FIFO, c.path);
 	if (mkfifo(fifo, 0600) < 0 || (s.exec_fifo = open(fifo, O_RDWR | O_CLOEXEC)) < 0)
 		hk_fail(err, errno, "create %s", fifo);
-	else if (save_config(&c, cfg, err) == 0 && start_fifo(&c, cfg, &s.start_result, err) == 0 &&
+	else if (hk_store_save_config(&c, cfg, err) == 0 &&
+		 start_fifo(&c, cfg, &s.start_result, err) == 0 &&
 		 hk_seccomp_prepare(data.seccomp, o->root, &filter, err) == 0 &&
 		 make_cgroup(&c, cfg, &cgroup, err) == 0) {
 		s.cgroup = &cgroup;
@@ -317,13 +299,12 @@ static void late_hooks(const struct hk_container *c, const char *status)
 {
 	hk_cleanup_err struct hk_err *err = NULL;
 	struct oci_config_doc doc = {0};
-	char path[PATH_MAX + 16], *state;
 	bool running = strcmp(status, "running") == 0;
+	char *state;
 
 	if (!c->record->late_hooks.value)
 		return;
-	snprintf(path, sizeof(path), "%s/config.json", c->path);
-	if (oci_config_load(path, "config.json", &doc, &err) < 0) {
+	if (hk_store_load_config(c, &doc, &err) < 0) {
 		hk_warn("%s hooks not run: %s", running ? "poststart" : "poststop", err->msg);
 		return;
 	}

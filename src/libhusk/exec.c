@@ -39,7 +39,6 @@ static char **strv_dup(struct oci_arena *a, char **from, size_t n)
 /* The container as create left it, if it can take a new process. */
 static int load_container(struct exec_ctx *x, struct hk_err **err)
 {
-	char path[PATH_MAX + 16];
 	enum oci_status status;
 
 	if (hk_store_open(x->o->root, x->o->id, false, &x->c, err) < 0)
@@ -53,10 +52,7 @@ static int load_container(struct exec_ctx *x, struct hk_err **err)
 	x->init = hk_container_pidfd(x->c.record, err);
 	if (x->init < 0)
 		return -1;
-	snprintf(path, sizeof(path), "%s/config.json", x->c.path);
-	if (oci_config_load(path, "config.json", &x->config, err) < 0)
-		return hk_prefix(err, "container \"%s\"", x->o->id);
-	return 0;
+	return hk_store_load_config(&x->c, &x->config, err);
 }
 
 static bool init_alive(const struct exec_ctx *x)

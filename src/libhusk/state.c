@@ -15,6 +15,7 @@
 #include "fields.h"
 #include "oci_state.h"
 
+#define CONFIG_FILE	"config.json"
 #define STATE_FILE	"state.json"
 #define STATE_MAX_BYTES (4u << 20)
 
@@ -304,6 +305,35 @@ unsigned long long hk_pid_start_time(pid_t pid)
 	if (p != NULL)
 		start = strtoull(p, NULL, 10);
 	return start;
+}
+
+/* Not fsync'ed: it matters only while the container lives, which a reboot ends. */
+int hk_store_save_config(struct hk_container *c, const struct oci_config *config,
+			 struct hk_err **err)
+{
+	char *json = NULL;
+	int fd, ret = 0;
+
+	if (oci_generate(&oci_config_type, config, false, &json, NULL, err) < 0)
+		return -1;
+	fd = openat(c->dirfd, CONFIG_FILE, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (fd < 0 || oci_write_all(fd, json, strlen(json)) < 0)
+		ret = hk_fail(err, errno, "save %s in %s", CONFIG_FILE, c->path);
+	if (fd >= 0)
+		close(fd);
+	free(json);
+	return ret;
+}
+
+int hk_store_load_config(const struct hk_container *c, struct oci_config_doc *doc,
+			 struct hk_err **err)
+{
+	char path[4096 + 1200];
+
+	snprintf(path, sizeof(path), "%s/" CONFIG_FILE, c->path);
+	if (oci_config_load(path, CONFIG_FILE, doc, err) < 0)
+		return hk_prefix(err, "container \"%s\"", c->record->id);
+	return 0;
 }
 
 int hk_container_pidfd(const struct hk_record *r, struct hk_err **err)

@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <sys/types.h>
 
+#include "config.h"
 #include "hk_error.h"
 #include "oci_state.h"
 #include "schema.h"
@@ -47,6 +48,12 @@ int hk_store_create(const char *root, const struct hk_record *record, struct hk_
 int hk_store_open(const char *root, const char *id, bool lock, struct hk_container *c,
 		  struct hk_err **err);
 int hk_store_save(struct hk_container *c, struct hk_err **err);
+/* The config as create read it, kept as <root>/<id>/config.json for exec and the late hooks (so
+ * that edits of the bundle's file change nothing); the load names the container on failure. */
+int hk_store_save_config(struct hk_container *c, const struct oci_config *config,
+			 struct hk_err **err);
+int hk_store_load_config(const struct hk_container *c, struct oci_config_doc *doc,
+			 struct hk_err **err);
 /* Removes the state directory; the container stays open (and locked) until hk_container_close. */
 int hk_store_remove(struct hk_container *c, struct hk_err **err);
 void hk_container_close(struct hk_container *c);
