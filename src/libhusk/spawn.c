@@ -104,11 +104,6 @@ static int set_oom_score_adj(const struct oci_process *p, struct hk_err **err)
 	return 0;
 }
 
-static bool any(const oci_hook_list *l)
-{
-	return l->len > 0;
-}
-
 /* Mounts made, pivot_root still ahead: the parent runs prestart and createRuntime in husk's
  * namespaces, then this process runs createContainer in the container's mount namespace. Their
  * state says "creating"; startContainer's, made now while the host's /proc gives the host pid,
@@ -123,7 +118,7 @@ static int creation_hooks(struct stage *st, struct hk_err **err)
 
 	if (h == NULL || st->s->record == NULL)
 		return 0;
-	if (any(&h->prestart) || any(&h->create_runtime)) {
+	if (h->prestart.len || h->create_runtime.len) {
 		if (hk_sync_send(st->sock, SYNC_HOOKS, 0, NULL, -1, err) < 0 ||
 		    hk_sync_expect(st->sock, SYNC_HOOKS_DONE, &msg, err) < 0)
 			return -1;

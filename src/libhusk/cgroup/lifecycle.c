@@ -220,6 +220,15 @@ static int apply_devices(struct hk_cgroup *cg, const struct oci_linux *l, struct
 	return ret;
 }
 
+/* No cgroup for the container: said in a debug line, or an error when the config sets limits. */
+static int without_cgroup(const struct oci_resources *r, const char *why, struct hk_err **err)
+{
+	if (r != NULL)
+		return hk_fail(err, 0, "config.json: linux.resources: %s", why);
+	hk_debug("cgroup: %s, the container gets none", why);
+	return 0;
+}
+
 int hk_cg_create(struct hk_cgroup *cg, const struct oci_linux *l, const char *id,
 		 struct hk_err **err)
 {
@@ -228,22 +237,10 @@ int hk_cg_create(struct hk_cgroup *cg, const struct oci_linux *l, const char *id
 	size_t i;
 
 	memset(cg, 0, sizeof(*cg));
-	if (hk_cg_mode() == HK_CG_NONE) {
-		if (r != NULL)
-			return hk_fail(err, 0,
-				       "config.json: linux.resources: no cgroup hierarchy "
-				       "is mounted on this host");
-		hk_debug("cgroup: none mounted, the container gets none");
-		return 0;
-	}
-	if (geteuid() != 0) {
-		if (r != NULL)
-			return hk_fail(err, 0,
-				       "config.json: linux.resources: husk manages cgroups only "
-				       "when run as root");
-		hk_debug("cgroup: not root, the container stays in the caller's cgroup");
-		return 0;
-	}
+	if (hk_cg_mode() == HK_CG_NONE)
+		return without_cgroup(r, "no cgroup hierarchy is mounted on this host", err);
+	if (geteuid() != 0)
+		return without_cgroup(r, "husk manages cgroups only when run as root", err);
 	if (hk_cg_resolve(cg, l ? l->cgroups_path : NULL, id, err) < 0)
 		return -1;
 	hybrid_wants(r, hybrid, sizeof(hybrid));
