@@ -92,10 +92,10 @@ static int add_set(cap_t c, cap_flag_t flag, const struct oci_strv *v)
 	return 0;
 }
 
-int hk_caps_apply(const struct oci_capabilities *caps, struct hk_err **err)
+/* The configured effective, permitted and inheritable sets, in one capset. */
+int hk_caps_set(const struct oci_capabilities *caps, struct hk_err **err)
 {
 	cap_t c = cap_init();
-	size_t i;
 	int ret = 0;
 
 	if (c == NULL)
@@ -107,9 +107,14 @@ int hk_caps_apply(const struct oci_capabilities *caps, struct hk_err **err)
 	else if (cap_set_proc(c) < 0)
 		ret = hk_fail(err, errno, "set capabilities");
 	cap_free(c);
-	if (ret < 0 || caps == NULL)
-		return ret;
-	for (i = 0; i < caps->ambient.len; i++) {
+	return ret;
+}
+
+static void raise_ambient(const struct oci_capabilities *caps)
+{
+	size_t i;
+
+	for (i = 0; caps != NULL && i < caps->ambient.len; i++) {
 		cap_value_t cap;
 
 		/* Ambient needs the capability permitted and inheritable; runc's own default spec
@@ -119,5 +124,40 @@ int hk_caps_apply(const struct oci_capabilities *caps, struct hk_err **err)
 			hk_debug("ambient %s not raised: %s", caps->ambient.items[i],
 				 errno == EPERM ? "not permitted and inheritable" : "unsupported");
 	}
+}
+
+int hk_caps_apply(const struct oci_capabilities *caps, struct hk_err **err)
+{
+	if (hk_caps_set(caps, err) < 0)
+		return -1;
+	raise_ambient(caps);
 	return 0;
+}
+
+int hk_caps_prepare_late(const struct oci_capabilities *caps, struct hk_err **err)
+{
+	cap_t c = cap_get_proc();
+	cap_value_t cap;
+	int ret = 0;
+
+	if (c == NULL)
+		return hk_fail(err, errno, "capabilities");
+	for (cap = 0; cap < cap_max_bits(); cap++) {
+		cap_flag_value_t permitted = CAP_CLEAR;
+		cap_flag_value_t inheritable =
+		    caps != NULL && listed(&caps->inheritable, cap) ? CAP_SET : CAP_CLEAR;
+
+		if (cap_get_flag(c, cap, CAP_PERMITTED, &permitted) < 0 ||
+		    cap_set_flag(c, CAP_EFFECTIVE, 1, &cap, permitted) < 0 ||
+		    cap_set_flag(c, CAP_INHERITABLE, 1, &cap, inheritable) < 0) {
+			ret = hk_fail(err, errno, "capabilities");
+			break;
+		}
+	}
+	if (ret == 0 && cap_set_proc(c) < 0)
+		ret = hk_fail(err, errno, "raise the effective capabilities");
+	cap_free(c);
+	if (ret == 0)
+		raise_ambient(caps);
+	return ret;
 }

@@ -2,30 +2,32 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <linux/close_range.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "fdio.h"
 #include "log.h"
+
+extern char **environ;
 
 static __attribute__((noreturn)) void child(const struct oci_hook *h, int in, int out)
 {
-	char *no_args[2] = {h->path, NULL}, *no_env[1] = {NULL};
+	char *no_args[2] = {h->path, NULL};
 
 	dup2(in, 0);
 	dup2(out, 1);
 	dup2(out, 2);
-	syscall(SYS_close_range, 3, ~0u, 0);
+	hk_close_range(3, ~0u, false);
 	setsid();
-	execve(h->path, h->args.len ? h->args.items : no_args, h->env.len ? h->env.items : no_env);
+	/* without env the hook gets husk's own environment, as with runc and crun */
+	execve(h->path, h->args.len ? h->args.items : no_args, h->env.len ? h->env.items : environ);
 	dprintf(2, "exec %s: %s", h->path, strerror(errno));
 	_exit(127);
 }

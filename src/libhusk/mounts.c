@@ -15,6 +15,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "inroot.h"
 #include "mount_options.h"
 
 void hk_fd_path(int fd, char buf[32])
@@ -24,12 +25,7 @@ void hk_fd_path(int fd, char buf[32])
 
 static int openat2_in_root(int rootfd, const char *path, int flags, unsigned long long resolve)
 {
-	struct open_how how = {
-	    .flags = (unsigned long long)(flags | O_CLOEXEC),
-	    .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS | resolve,
-	};
-
-	return (int)syscall(SYS_openat2, rootfd, path, &how, sizeof(how));
+	return hk_inroot_open(rootfd, path, flags, resolve);
 }
 
 static int create_missing(int rootfd, const char *path, enum hk_create create,

@@ -2,7 +2,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <linux/openat2.h>
 #include <grp.h>
 #include <sched.h>
 #include <stdio.h>
@@ -16,6 +15,7 @@
 #include <unistd.h>
 
 #include "caps.h"
+#include "inroot.h"
 
 #define DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
@@ -125,46 +125,24 @@ int hk_process_set_scheduling(const struct oci_config *c, struct hk_err **err)
 }
 
 /* The cwd is entered without following magic links: "/proc/self/fd/N" naming a directory fd of
- * the host's would otherwise put the program outside the rootfs (CVE-2024-21626). */
-static int enter_dir(const char *path)
-{
-	struct open_how how = {.flags = O_PATH | O_DIRECTORY | O_CLOEXEC,
-			       .resolve = RESOLVE_NO_MAGICLINKS};
-	int fd = (int)syscall(SYS_openat2, AT_FDCWD, path, &how, sizeof(how)), ret;
-
-	if (fd < 0)
-		return -1;
-	ret = fchdir(fd);
-	close(fd);
-	return ret;
-}
-
+ * the host's would otherwise put the program outside the rootfs (CVE-2024-21626). It is entered
+ * with the process's own uid, so the kernel checks its search permission; create made it. */
 int hk_process_enter_cwd(const struct oci_process *p, struct hk_err **err)
 {
-	char path[4096];
-	size_t i;
+	int root = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC), fd = -1, ret;
 
-	if (enter_dir(p->cwd) == 0)
-		return 0;
-	if (errno == ELOOP)
-		return hk_fail(err, 0,
-			       "process.cwd: \"%s\" goes through a /proc magic link, which could "
-			       "lead outside the container",
-			       p->cwd);
-	if (errno != ENOENT || strlen(p->cwd) >= sizeof(path))
-		return hk_fail(err, errno, "process.cwd: chdir \"%s\"", p->cwd);
-	strcpy(path, p->cwd);
-	for (i = 1; path[i]; i++) {
-		if (path[i] != '/')
-			continue;
-		path[i] = '\0';
-		if (mkdir(path, 0755) < 0 && errno != EEXIST)
-			return hk_fail(err, errno, "process.cwd: create \"%s\"", path);
-		path[i] = '/';
-	}
-	if ((mkdir(path, 0755) < 0 && errno != EEXIST) || enter_dir(path) < 0)
-		return hk_fail(err, errno, "process.cwd: chdir \"%s\"", p->cwd);
-	return 0;
+	if (root >= 0)
+		fd = hk_inroot_open(root, p->cwd, O_PATH | O_DIRECTORY, 0);
+	ret = fd < 0 ? -1 : fchdir(fd);
+	if (ret < 0 && errno == ELOOP)
+		ret = hk_fail(err, 0, HK_CWD_MAGIC_LINK, p->cwd);
+	else if (ret < 0)
+		ret = hk_fail(err, errno, "process.cwd: chdir \"%s\"", p->cwd);
+	if (fd >= 0)
+		close(fd);
+	if (root >= 0)
+		close(root);
+	return ret;
 }
 
 static int set_ids(const struct oci_process *p, bool in_userns, struct hk_err **err)
@@ -186,7 +164,7 @@ static int set_ids(const struct oci_process *p, bool in_userns, struct hk_err **
 	return 0;
 }
 
-int hk_process_set_identity(const struct oci_process *p, bool in_userns, struct hk_err **err)
+int hk_process_set_ids(const struct oci_process *p, bool in_userns, struct hk_err **err)
 {
 	if (hk_caps_limit_bounding(p->capabilities, err) < 0)
 		return hk_prefix(err, "process.capabilities.bounding");
@@ -197,8 +175,6 @@ int hk_process_set_identity(const struct oci_process *p, bool in_userns, struct 
 		return -1;
 	if (prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0) < 0)
 		return hk_fail(err, errno, "prctl(PR_SET_KEEPCAPS)");
-	if (hk_caps_apply(p->capabilities, err) < 0)
-		return hk_prefix(err, "process.capabilities");
 	if (p->no_new_privileges.value && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
 		return hk_fail(err, errno, "process.noNewPrivileges");
 	umask(p->user && p->user->umask.set ? p->user->umask.value : 022);

@@ -14,9 +14,14 @@ int hk_process_find_exec(const struct oci_process *p, char *out, size_t size, st
 int hk_process_set_rlimits(const struct oci_process *p, struct hk_err **err);
 /* personality, ioPriority, scheduler. */
 int hk_process_set_scheduling(const struct oci_config *c, struct hk_err **err);
-/* cwd (created if missing). */
+#define HK_CWD_MAGIC_LINK                                                                          \
+	"process.cwd: \"%s\" goes through a /proc magic link, which could lead outside the "       \
+	"container"
+
+/* cwd, which must exist (create makes it before the rootfs may turn read-only). */
 int hk_process_enter_cwd(const struct oci_process *p, struct hk_err **err);
-/* Bounding set, groups, gid, uid, capabilities, ambient, no_new_privs, umask, in that order. */
-int hk_process_set_identity(const struct oci_process *p, bool in_userns, struct hk_err **err);
+/* Bounding set, groups, gid, uid, no_new_privs, umask, in that order; the permitted set
+ * survives the uid switch, for the capabilities that come last (spawn.c). */
+int hk_process_set_ids(const struct oci_process *p, bool in_userns, struct hk_err **err);
 
 #endif

@@ -3,7 +3,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <linux/close_range.h>
 #include <linux/sched.h>
 #include <sched.h>
 #include <signal.h>
@@ -18,10 +17,12 @@
 #include <unistd.h>
 
 #include "caps.h"
+#include "fdio.h"
 #include "hooks.h"
 #include "idmap.h"
 #include "log.h"
 #include "lsm.h"
+#include "mounts.h"
 #include "namespaces.h"
 #include "netlink.h"
 #include "process.h"
@@ -149,6 +150,23 @@ static int open_terminal(struct stage *st, int rootfd, int *slave, struct hk_err
 	return ret;
 }
 
+/* process.cwd is made when missing, as root and before the rootfs may turn read-only, as runc
+ * and crun do; exec's --cwd must exist. */
+static int make_cwd(int rootfd, const struct oci_process *p, struct hk_err **err)
+{
+	int fd = -1;
+
+	if (hk_root_open(rootfd, p->cwd, HK_CREATE_DIR, 0, &fd, err) < 0 &&
+	    (*err)->errnum == ELOOP) {
+		hk_err_freep(err);
+		return hk_fail(err, 0, HK_CWD_MAGIC_LINK, p->cwd);
+	} else if (fd < 0) {
+		return hk_prefix(err, "process.cwd");
+	}
+	close(fd);
+	return 0;
+}
+
 /* Everything that needs the host's view (the bundle, /proc of the host) happens before pivot. */
 static int stage2_root(struct stage *st, int *slave, struct hk_err **err)
 {
@@ -167,6 +185,8 @@ static int stage2_root(struct stage *st, int *slave, struct hk_err **err)
 			      st->s->idmap_trees, &rootfd, err) < 0)
 		return -1;
 	ret = creation_hooks(st, err);
+	if (ret == 0)
+		ret = make_cwd(rootfd, c->process, err);
 	if (ret == 0)
 		ret = open_terminal(st, rootfd, slave, err);
 	if (ret == 0)
@@ -205,17 +225,23 @@ static void chown_stdio(const struct oci_process *p)
 			(void)fchown(fd, uid, gid); /* EPERM, EROFS: left as it is */
 }
 
-static bool late_seccomp(const struct stage *st)
+static bool has_filter(const struct stage *st)
 {
-	return st->s->seccomp != NULL && st->s->seccomp->insns != NULL &&
-	       st->s->config->process->no_new_privileges.value && !st->s->seccomp->notify;
+	return st->s->seccomp != NULL && st->s->seccomp->insns != NULL;
+}
+
+/* A notify listener must reach the parent before `create` returns; every other filter goes in
+ * just before execve. */
+static bool filter_at_create(const struct stage *st)
+{
+	return has_filter(st) && st->s->seccomp->notify;
 }
 
 static int load_seccomp(struct stage *st, struct hk_err **err)
 {
 	int listener = -1, ret;
 
-	if (st->s->seccomp == NULL || st->s->seccomp->insns == NULL)
+	if (!has_filter(st))
 		return 0;
 	if (hk_seccomp_load(st->s->seccomp, &listener, err) < 0)
 		return -1;
@@ -226,8 +252,28 @@ static int load_seccomp(struct stage *st, struct hk_err **err)
 	return ret;
 }
 
-/* Inside the new root: the process as config.json describes it, down to the last step before
- * execve, so that `start` has nothing left to fail. */
+/* The capabilities and the filter, the last steps before execve. Nothing of husk's may run
+ * under the filter but what the kernel forces (docs/design.md): with no_new_privs, nothing but
+ * execve; without it, loading needs CAP_SYS_ADMIN, so the one capset that drops the
+ * capabilities comes after it. */
+static int set_caps_and_filter(struct stage *st, struct hk_err **err)
+{
+	const struct oci_capabilities *caps = st->s->config->process->capabilities;
+
+	if (!has_filter(st) || st->s->config->process->no_new_privileges.value) {
+		if (hk_caps_apply(caps, err) < 0)
+			return hk_prefix(err, "process.capabilities");
+		return load_seccomp(st, err);
+	}
+	if (hk_caps_prepare_late(caps, err) < 0 || load_seccomp(st, err) < 0)
+		return -1;
+	if (hk_caps_set(caps, err) < 0)
+		return hk_prefix(err, "process.capabilities");
+	return 0;
+}
+
+/* Inside the new root: the process as config.json describes it, down to the capabilities and
+ * the filter, so that `start` has next to nothing left that can fail. */
 static int stage2_process(struct stage *st, int slave, char *exe, size_t size, struct hk_err **err)
 {
 	const struct oci_config *c = st->s->config;
@@ -244,20 +290,14 @@ static int stage2_process(struct stage *st, int slave, char *exe, size_t size, s
 		return -1;
 	if (slave < 0)
 		chown_stdio(p);
-	/* Without no_new_privs, loading a filter needs CAP_SYS_ADMIN: before the caps go. */
-	if (!p->no_new_privileges.value && load_seccomp(st, err) < 0)
-		return -1;
-	if (hk_process_set_identity(p, oci_config_namespace(c, OCI_NS_USER) != NULL, err) < 0)
-		return -1;
-	/* A listener must reach the parent before it exits; a plain filter waits for start. */
-	if (p->no_new_privileges.value && !late_seccomp(st) && load_seccomp(st, err) < 0)
+	if (hk_process_set_ids(p, oci_config_namespace(c, OCI_NS_USER) != NULL, err) < 0)
 		return -1;
 	if (hk_process_enter_cwd(p, err) < 0 || hk_process_find_exec(p, exe, size, err) < 0)
 		return -1;
 	/* Only stdio and the preserved fds reach the program (CVE-2024-21626). */
-	if (syscall(SYS_close_range, 3 + st->s->preserve_fds, ~0u, CLOSE_RANGE_CLOEXEC) < 0)
+	if (hk_close_range(3 + st->s->preserve_fds, ~0u, true) < 0)
 		return hk_fail(err, errno, "close_range");
-	return 0;
+	return filter_at_create(st) ? set_caps_and_filter(st, err) : 0;
 }
 
 /* The signals the caller blocked (run holds some until it waits) are not the program's. */
@@ -267,6 +307,15 @@ static void unblock_signals(void)
 
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
+}
+
+/* After `start`: the failure goes to start.fifo, which `start` reads until execve closes it
+ * (when startContainer hooks made one), else to the process's stderr. */
+static __attribute__((noreturn)) void late_fail(struct stage *st, struct hk_err *err)
+{
+	if (st->s->start_result < 0 || write(st->s->start_result, err->msg, strlen(err->msg)) < 0)
+		dprintf(STDERR_FILENO, "husk: %s\n", err->msg);
+	_exit(1);
 }
 
 static __attribute__((noreturn)) void stage2(struct stage *st)
@@ -297,19 +346,10 @@ static __attribute__((noreturn)) void stage2(struct stage *st)
 	unblock_signals();
 	if (st->s->config->hooks != NULL &&
 	    hk_hooks_run(&st->s->config->hooks->start_container, "startContainer",
-			 st->state_created ? st->state_created : "{}", &err) < 0) {
-		/* `start` reads this and fails with it; it gets EOF when execve closes the fd */
-		if (st->s->start_result < 0 ||
-		    write(st->s->start_result, err->msg, strlen(err->msg)) < 0)
-			dprintf(STDERR_FILENO, "husk: %s\n", err->msg);
-		_exit(1);
-	}
-	/* With no_new_privs the filter comes last: only execve runs under it (a profile that
-	 * denies read or close must not break husk, only the program). */
-	if (late_seccomp(st) && load_seccomp(st, &err) < 0) {
-		dprintf(STDERR_FILENO, "husk: %s\n", err->msg);
-		_exit(1);
-	}
+			 st->state_created ? st->state_created : "{}", &err) < 0)
+		late_fail(st, err);
+	if (!filter_at_create(st) && set_caps_and_filter(st, &err) < 0)
+		late_fail(st, err);
 	execve(exe, st->s->config->process->args.items, st->s->config->process->env.items);
 	dprintf(STDERR_FILENO, "husk: exec \"%s\": %s\n", exe, strerror(errno));
 	_exit(127);
@@ -331,11 +371,11 @@ static void close_fds_except(int from, const int *keep, size_t n)
 			if (keep[i] >= lowest && (next < 0 || keep[i] < next))
 				next = keep[i];
 		if (next < 0) {
-			syscall(SYS_close_range, lowest, ~0u, 0);
+			hk_close_range(lowest, ~0u, false);
 			return;
 		}
 		if (next > lowest)
-			syscall(SYS_close_range, lowest, next - 1, 0);
+			hk_close_range(lowest, (unsigned)next - 1, false);
 		lowest = next + 1;
 	}
 }
@@ -427,7 +467,9 @@ static pid_t fork_into_cgroup(const struct hk_cgroup *cg, bool *born_in)
 			return 0;
 		}
 		close(dirfd);
-		if (pid > 0 || (errno != ENOSYS && errno != E2BIG && errno != EINVAL))
+		/* a kernel or a seccomp filter without clone3: stage 1 moves itself in */
+		if (pid > 0 ||
+		    (errno != ENOSYS && errno != E2BIG && errno != EINVAL && errno != EPERM))
 			return pid;
 	}
 	return fork();

@@ -122,6 +122,24 @@ static void list_links(const char *dir, const char *name, int *first)
 	putchar('}');
 }
 
+/* The optional fields of a mountinfo line, between the mount options and " - ". */
+static void propagation_tags(const char *line, const char *sep)
+{
+	const char *p = line;
+	int field;
+	char tags[512];
+	size_t n;
+
+	for (field = 0; field < 6 && p < sep; field++)
+		p = strchr(p, ' ') ? strchr(p, ' ') + 1 : sep;
+	n = p < sep ? (size_t)(sep - p) : 0;
+	if (n >= sizeof(tags))
+		n = sizeof(tags) - 1;
+	memcpy(tags, p, n);
+	tags[n] = '\0';
+	json_string(tags);
+}
+
 static void mounts(int *first)
 {
 	char line[4096];
@@ -145,6 +163,8 @@ static void mounts(int *first)
 		json_string(fstype);
 		printf(",\"super\":");
 		json_string(super);
+		printf(",\"tags\":"); /* the optional fields: shared:N, master:N, unbindable */
+		propagation_tags(line, sep);
 		putchar('}');
 	}
 	if (f)

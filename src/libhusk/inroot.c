@@ -1,0 +1,146 @@
+#include "inroot.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/openat2.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#define MAX_LINKS 40 /* the kernel's limit on symlinks in one resolution */
+
+struct walk {
+	int root, cur;
+	struct stat root_st;
+	char rest[8192]; /* what is left to resolve */
+	int links;
+	bool nofollow; /* O_NOFOLLOW: a link as the last component is the result */
+	unsigned long long resolve;
+};
+
+static bool at_root(const struct walk *w)
+{
+	struct stat st;
+
+	return fstat(w->cur, &st) == 0 && st.st_dev == w->root_st.st_dev &&
+	       st.st_ino == w->root_st.st_ino;
+}
+
+static int move_to(struct walk *w, int fd)
+{
+	if (fd < 0)
+		return -1;
+	close(w->cur);
+	w->cur = fd;
+	return 0;
+}
+
+/* A symlink met on the way: its text replaces it in what is left, from the root if absolute. */
+static int follow(struct walk *w, int link, const char *after)
+{
+	char target[4096], next[sizeof(w->rest)];
+	ssize_t n;
+
+	if ((w->resolve & RESOLVE_NO_SYMLINKS) || ++w->links > MAX_LINKS) {
+		errno = ELOOP;
+		return -1;
+	}
+	n = readlinkat(link, "", target, sizeof(target) - 1);
+	if (n < 0)
+		return -1;
+	target[n] = '\0';
+	if ((size_t)snprintf(next, sizeof(next), "%s/%s", target, after) >= sizeof(next)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	memcpy(w->rest, next, sizeof(next));
+	if (target[0] == '/')
+		return move_to(w, openat(w->root, ".", O_PATH | O_DIRECTORY | O_CLOEXEC));
+	return 0;
+}
+
+/* One component; the rest of the path stays in w->rest. */
+static int step(struct walk *w, const char *name, const char *after)
+{
+	struct stat st;
+	int fd, ret;
+
+	if (name[0] == '\0' || strcmp(name, ".") == 0)
+		return 0;
+	if (strcmp(name, "..") == 0)
+		return at_root(w) ? 0 : move_to(w, openat(w->cur, "..", O_PATH | O_CLOEXEC));
+	fd = openat(w->cur, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0 || fstat(fd, &st) < 0) {
+		ret = -1;
+	} else if (S_ISLNK(st.st_mode) && !(w->nofollow && after[0] == '\0')) {
+		ret = follow(w, fd, after);
+		close(fd);
+		return ret;
+	} else {
+		return move_to(w, fd);
+	}
+	if (fd >= 0)
+		close(fd);
+	return ret;
+}
+
+static int walk(int rootfd, const char *path, int flags, unsigned long long resolve)
+{
+	struct walk w = {.root = rootfd, .nofollow = (flags & O_NOFOLLOW) != 0, .resolve = resolve};
+	bool failed = false;
+	int saved;
+
+	if (fstat(rootfd, &w.root_st) < 0)
+		return -1;
+	if ((size_t)snprintf(w.rest, sizeof(w.rest), "%s", path) >= sizeof(w.rest)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	w.cur = openat(rootfd, ".", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	while (w.cur >= 0 && w.rest[0] != '\0') {
+		char name[256], *slash;
+		size_t len = strcspn(w.rest, "/");
+
+		if (len >= sizeof(name)) {
+			errno = ENAMETOOLONG;
+			failed = true;
+			break;
+		}
+		memcpy(name, w.rest, len);
+		name[len] = '\0';
+		slash = w.rest + len + strspn(w.rest + len, "/");
+		memmove(w.rest, slash, strlen(slash) + 1);
+		if (step(&w, name, w.rest) < 0) {
+			failed = true;
+			break;
+		}
+	}
+	if (w.cur >= 0 && !failed) {
+		struct stat st;
+
+		if (!(flags & O_DIRECTORY) || (fstat(w.cur, &st) == 0 && S_ISDIR(st.st_mode)))
+			return w.cur;
+		errno = ENOTDIR;
+	}
+	saved = errno;
+	if (w.cur >= 0)
+		close(w.cur);
+	errno = saved;
+	return -1;
+}
+
+int hk_inroot_open(int rootfd, const char *path, int flags, unsigned long long resolve)
+{
+	struct open_how how = {
+	    .flags = (unsigned long long)(flags | O_CLOEXEC),
+	    .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS | resolve,
+	};
+	int fd = (int)syscall(SYS_openat2, rootfd, path, &how, sizeof(how));
+
+	if (fd >= 0 || (errno != ENOSYS && errno != EPERM))
+		return fd;
+	return walk(rootfd, path, flags, resolve);
+}

@@ -1,0 +1,119 @@
+"""Real-world configs (issue 10): seccomp profiles other tools write, the syscalls husk itself
+may not have, root propagation, and the specs runc, crun, ctr and podman generate."""
+import json
+import os
+import subprocess
+
+import pytest
+
+from husk_support import BUILD, HUSK
+import real_configs as rc
+
+DENYCALLS = os.path.join(BUILD, "tests", "denycalls")
+CAP_NUMBERS = {"CAP_CHOWN": 0, "CAP_DAC_OVERRIDE": 1, "CAP_FOWNER": 3, "CAP_FSETID": 4,
+               "CAP_KILL": 5, "CAP_SETGID": 6, "CAP_SETUID": 7, "CAP_SETPCAP": 8,
+               "CAP_NET_BIND_SERVICE": 10, "CAP_NET_RAW": 13, "CAP_SYS_CHROOT": 18,
+               "CAP_MKNOD": 27, "CAP_AUDIT_WRITE": 29, "CAP_SETFCAP": 31}
+
+
+def cap_mask(caps):
+    return sum(1 << CAP_NUMBERS[c] for c in caps)
+
+
+def run_probe_under(bundle, profile, caps, nnp):
+    bundle.config["linux"]["seccomp"] = profile
+    bundle.config["process"]["noNewPrivileges"] = nnp
+    rc.set_caps(bundle.config, caps)
+    p = bundle.probe()
+    assert p["Seccomp"] == "2", p  # the filter is on the program
+    assert int(p["CapEff"], 16) == cap_mask(caps), p
+    assert int(p["CapBnd"], 16) == cap_mask(caps), p
+    assert p["NoNewPrivs"] == ("1" if nnp else "0"), p
+    return p
+
+
+@pytest.mark.parametrize("nnp", [False, True])
+@pytest.mark.parametrize("name,profile,caps", [
+    ("docker", rc.docker_profile, rc.DOCKER_CAPS),
+    ("containers-common", rc.containers_common_profile, rc.PODMAN_CAPS),
+    ("runtime-tools", rc.runtime_tools_profile, rc.DOCKER_CAPS),
+])
+def test_default_profiles_of_other_tools(bundle, name, profile, caps, nnp):
+    """docker's and podman's defaults, and the runtime-tools generator's deny-by-default list
+    that has no openat2 or close_range: husk's own steps never run under the filter."""
+    bundle.config["process"]["cwd"] = "/work/dir"  # made by create, entered before the filter
+    p = run_probe_under(bundle, profile(), caps, nnp)
+    assert p["cwd"] == "/work/dir"
+
+
+@pytest.mark.parametrize("nnp", [False, True])
+def test_allow_list_of_only_what_busybox_needs(bundle, nnp):
+    """Only the program's own syscalls and execve; without no_new_privs the kernel wants
+    CAP_SYS_ADMIN for the load, so the one capset that drops it comes after (docs/design.md)."""
+    names = rc.BUSYBOX_ALLOW + ([] if nnp else ["capset"])
+    bundle.config["linux"]["seccomp"] = {
+        "defaultAction": "SCMP_ACT_ERRNO", "defaultErrnoRet": 1,
+        "syscalls": [{"names": names, "action": "SCMP_ACT_ALLOW"}]}
+    bundle.config["process"]["noNewPrivileges"] = nnp
+    bundle.config["process"]["args"] = ["sh", "-c", "echo hello; mkdir /x || echo refused"]
+    r = bundle.run()
+    assert (r.rc, r.out) == (0, "hello\nrefused\n"), r.err
+
+
+def test_without_capset_a_filter_without_nnp_fails_rather_than_keep_caps(bundle):
+    """The capabilities must drop: when the filter forbids the capset that comes after it, the
+    container fails instead of running with husk's capabilities."""
+    bundle.config["linux"]["seccomp"] = {
+        "defaultAction": "SCMP_ACT_ALLOW",
+        "syscalls": [{"names": ["capset"], "action": "SCMP_ACT_ERRNO"}]}
+    bundle.config["process"]["noNewPrivileges"] = False
+    bundle.config["process"]["args"] = ["sh", "-c", "echo ran"]
+    r = bundle.run()
+    assert r.rc != 0 and "ran" not in r.out, (r.rc, r.out, r.err)
+    assert "capabilities" in r.out + r.err, r.err
+
+
+@pytest.mark.parametrize("errno_ret", [1, 38])  # EPERM, ENOSYS
+@pytest.mark.parametrize("nnp", [False, True])
+def test_profile_denying_new_syscalls(bundle, errno_ret, nnp):
+    bundle.config["linux"]["seccomp"] = {
+        "defaultAction": "SCMP_ACT_ALLOW",
+        "syscalls": [{"names": ["openat2", "close_range", "clone3", "pidfd_open"],
+                      "action": "SCMP_ACT_ERRNO", "errnoRet": errno_ret}]}
+    bundle.config["process"]["noNewPrivileges"] = nnp
+    bundle.config["process"]["cwd"] = "/made/here"
+    p = bundle.probe()
+    assert p["Seccomp"] == "2" and p["cwd"] == "/made/here"
+
+
+@pytest.mark.parametrize("errno_ret", [1, 38])
+def test_husk_itself_without_openat2_close_range_clone3(bundle, errno_ret):
+    """husk run under a filter (a container manager's profile, or an old kernel) that refuses
+    openat2, close_range, clone3 and mount_setattr: the fallbacks resolve paths inside the
+    rootfs and close every fd, so the container is the same."""
+    leak = os.open("/dev/null", os.O_RDONLY)
+    try:
+        bundle.config["process"]["args"] = ["/probe", "read", "/etc/hostname"]
+        bundle.config["process"]["cwd"] = "/a/b"
+        os.symlink("/../../../../etc", os.path.join(bundle.rootfs, "etc2"))
+        bundle.config["mounts"].append({"destination": "/etc2/inside", "type": "tmpfs",
+                                        "source": "tmpfs"})
+        bundle.write()
+        r = bundle.husk("run", "c")
+        assert r.rc == 0, r.err
+        expected = r.json()
+        with open(os.path.join(bundle.rootfs, "etc", "hostname"), "w") as f:
+            f.write("canary\n")
+        cmd = [DENYCALLS, str(errno_ret), "openat2,close_range,clone3,mount_setattr", HUSK,
+               "--root", bundle.root, "run", "c"]
+        out = subprocess.run(cmd, capture_output=True, text=True, timeout=30,
+                             pass_fds=(leak,), cwd=bundle.path)
+        assert out.returncode == 0, out.stderr
+        p = json.loads(out.stdout)
+        assert p["cwd"] == "/a/b"
+        assert sorted(p["fds"]) == sorted(expected["fds"]), "an fd of husk's caller leaked"
+        assert "/etc/inside" in [m["point"] for m in p["mounts"]]
+        assert not os.path.ismount("/etc/inside")
+        assert p["read:/etc/hostname"] == "canary\n"
+    finally:
+        os.close(leak)
