@@ -744,6 +744,54 @@ int oci_write_all(int fd, const char *buf, size_t len)
 	return 0;
 }
 
+/* A pipe or terminal: read to EOF, at most max bytes. */
+static int read_stream(int fd, const char *name, size_t max, char **out, size_t *len,
+		       struct hk_err **err)
+{
+	size_t got = 0, cap = 65536;
+	char *buf = malloc(cap + 1);
+
+	if (buf == NULL)
+		abort();
+	for (;;) {
+		ssize_t n;
+
+		if (got == cap && (cap *= 2, buf = realloc(buf, cap + 1)) == NULL)
+			abort();
+		n = read(fd, buf + got, cap - got);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			int saved = errno;
+
+			free(buf);
+			return hk_fail(err, saved, "read %s", name);
+		}
+		if (n == 0)
+			break;
+		got += (size_t)n;
+		if (got > max) {
+			free(buf);
+			return hk_fail(err, 0, "%s: larger than %zu bytes", name, max);
+		}
+	}
+	buf[got] = '\0';
+	*out = buf;
+	*len = got;
+	return 0;
+}
+
+int oci_read_input(const char *path, size_t max, char **out, size_t *len, struct hk_err **err)
+{
+	struct stat st;
+
+	if (strcmp(path, "-") != 0)
+		return oci_read_file(path, max, out, len, err);
+	if (fstat(STDIN_FILENO, &st) == 0 && S_ISREG(st.st_mode))
+		return oci_read_file("/proc/self/fd/0", max, out, len, err);
+	return read_stream(STDIN_FILENO, "stdin", max, out, len, err);
+}
+
 int oci_read_file(const char *path, size_t max, char **out, size_t *len, struct hk_err **err)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);

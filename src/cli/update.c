@@ -133,8 +133,7 @@ static int read_resources(const char *file, struct oci_arena **arena, struct oci
 	size_t len = 0;
 	int ret;
 
-	if (oci_read_file(strcmp(file, "-") == 0 ? "/proc/self/fd/0" : file, OCI_CONFIG_MAX_BYTES,
-			  &text, &len, err) < 0)
+	if (oci_read_input(file, OCI_CONFIG_MAX_BYTES, &text, &len, err) < 0)
 		return -1;
 	ret =
 	    oci_resources_parse(text, len, strcmp(file, "-") == 0 ? "stdin" : file, arena, r, err);

@@ -78,23 +78,34 @@ static int send_listener(int fd, pid_t pid, void *data, struct hk_err **err)
 	return ret;
 }
 
-/* prestart and createRuntime: the mounts exist, pivot_root is still ahead. */
-static int creation_hooks(pid_t pid, void *data, struct hk_err **err)
+static int run_hooks(const struct hk_record *r, const oci_hook_list *hooks, const char *kind,
+		     const char *status, pid_t pid, struct hk_err **err)
 {
-	struct creating *cr = data;
 	char *state;
 	int ret;
 
-	if (cr->hooks == NULL)
+	if (hooks->len == 0)
 		return 0;
-	state = hk_container_state_json(cr->c->record, "creating", pid);
+	state = hk_container_state_json(r, status, pid);
 	if (state == NULL)
 		return hk_fail(err, ENOMEM, "hooks: state");
-	ret = hk_hooks_run(&cr->hooks->prestart, "prestart", state, err);
-	if (ret == 0)
-		ret = hk_hooks_run(&cr->hooks->create_runtime, "createRuntime", state, err);
+	ret = hk_hooks_run(hooks, kind, state, err);
 	free(state);
 	return ret;
+}
+
+/* prestart and createRuntime: the mounts exist, pivot_root is still ahead. prestart's state says
+ * "created", as crun's does (the table in docs/design.md); createRuntime's "creating". */
+static int creation_hooks(pid_t pid, void *data, struct hk_err **err)
+{
+	struct creating *cr = data;
+
+	if (cr->hooks == NULL)
+		return 0;
+	if (run_hooks(cr->c->record, &cr->hooks->prestart, "prestart", "created", pid, err) < 0)
+		return -1;
+	return run_hooks(cr->c->record, &cr->hooks->create_runtime, "createRuntime", "creating",
+			 pid, err);
 }
 
 /* The pid reaches the record the moment it is known: a create killed after this leaves a record

@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/openat2.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mount.h>
@@ -45,7 +46,9 @@ static int open_parent(int rootfd, const char *path, int *dirfd, const char **na
 	memcpy(parent, path, (size_t)(slash - path));
 	parent[slash - path] = '\0';
 	*name = slash + 1;
-	return hk_root_open(rootfd, parent[0] ? parent : "/", HK_CREATE_DIR, 0, dirfd, err);
+	/* no symlink on the way: a device node goes exactly where the config says */
+	return hk_root_open(rootfd, parent[0] ? parent : "/", HK_CREATE_DIR, RESOLVE_NO_SYMLINKS,
+			    dirfd, err);
 }
 
 static int bind_host_device(int dirfd, const char *name, const char *host, struct hk_err **err)
@@ -119,6 +122,19 @@ static int make_links(int rootfd, struct hk_err **err)
 	return 0;
 }
 
+/* runc cleans the path: "/dev/fuse/" and "/dev//fuse" are /dev/fuse. */
+static void clean_path(const char *path, char *out, size_t size)
+{
+	size_t n = 0;
+
+	for (; *path && n + 1 < size; path++)
+		if (!(*path == '/' && n > 0 && out[n - 1] == '/'))
+			out[n++] = *path;
+	while (n > 1 && out[n - 1] == '/')
+		n--;
+	out[n] = '\0';
+}
+
 int hk_devices_create(int rootfd, const struct oci_config *c, bool in_userns, bool defaults,
 		      struct hk_err **err)
 {
@@ -131,7 +147,8 @@ int hk_devices_create(int rootfd, const struct oci_config *c, bool in_userns, bo
 			return hk_prefix(err, "default device");
 	for (i = 0; l != NULL && i < l->devices.len; i++) {
 		const struct oci_device *od = &l->devices.items[i];
-		struct device d = {od->path,
+		char path[4096];
+		struct device d = {path,
 				   (char)od->type.value,
 				   od->major.value,
 				   od->minor.value,
@@ -139,6 +156,7 @@ int hk_devices_create(int rootfd, const struct oci_config *c, bool in_userns, bo
 				   od->uid.value,
 				   od->gid.value};
 
+		clean_path(od->path, path, sizeof(path));
 		if (make_device(rootfd, &d, in_userns, err) < 0)
 			return hk_prefix(err, "linux.devices[%zu]", i);
 	}

@@ -26,9 +26,10 @@ struct exec_ctx {
 	int init;			/* pidfd of pid 1, whose namespaces are joined by path */
 };
 
-static char **strv_dup(struct oci_arena *a, char **from, size_t n)
+/* A copy of n items with room for `spare` more and the NULL after them. */
+static char **strv_dup(struct oci_arena *a, char **from, size_t n, size_t spare)
 {
-	char **to = oci_arena_array(a, n + 1, sizeof(char *));
+	char **to = oci_arena_array(a, n + spare + 1, sizeof(char *));
 	size_t i;
 
 	for (i = 0; i < n; i++)
@@ -69,8 +70,7 @@ static int read_process_file(struct exec_ctx *x, struct hk_err **err)
 	size_t len = 0;
 	int ret;
 
-	if (oci_read_file(strcmp(file, "-") == 0 ? "/proc/self/fd/0" : file, OCI_CONFIG_MAX_BYTES,
-			  &text, &len, err) < 0)
+	if (oci_read_input(file, OCI_CONFIG_MAX_BYTES, &text, &len, err) < 0)
 		return hk_prefix(err, "invalid process");
 	ret = oci_process_parse(text, len, "process.json", &x->process, err);
 	free(text);
@@ -88,7 +88,7 @@ static void set_env(struct oci_arena *a, struct oci_strv *env, const char *kv)
 			env->items[i] = (char *)kv;
 			return;
 		}
-	items = strv_dup(a, env->items, env->len + 1);
+	items = strv_dup(a, env->items, env->len, 1);
 	items[env->len++] = (char *)kv;
 	env->items = items;
 	env->set = true;
@@ -148,7 +148,7 @@ static void add_cap(struct oci_arena *a, struct oci_strv *set, const char *name)
 	for (i = 0; i < set->len; i++)
 		if (strcmp(set->items[i], name) == 0)
 			return;
-	items = strv_dup(a, set->items, set->len + 1);
+	items = strv_dup(a, set->items, set->len, 1);
 	items[set->len++] = (char *)name;
 	set->items = items;
 	set->set = true;
@@ -196,14 +196,14 @@ static int build_process(struct exec_ctx *x, struct oci_process **out, struct hk
 		if (n == 0)
 			return hk_fail(err, 0, "exec: give a command, or --process");
 		*p = *x->config.config->process;
-		p->args = (struct oci_strv){strv_dup(x->arena, o->args, n), n, true};
+		p->args = (struct oci_strv){strv_dup(x->arena, o->args, n, 0), n, true};
 		p->terminal = (struct oci_opt_bool){o->tty, true};
 	}
 	if (o->tty)
 		p->terminal = (struct oci_opt_bool){true, true};
 	if (o->cwd != NULL)
 		p->cwd = (char *)o->cwd;
-	p->env.items = strv_dup(x->arena, p->env.items, p->env.len);
+	p->env.items = strv_dup(x->arena, p->env.items, p->env.len, 0);
 	for (i = 0; o->env != NULL && o->env[i]; i++)
 		set_env(x->arena, &p->env, o->env[i]);
 	if (o->no_new_privs)
@@ -212,7 +212,8 @@ static int build_process(struct exec_ctx *x, struct oci_process **out, struct hk
 		p->apparmor_profile = (char *)o->apparmor;
 	if (o->process_label != NULL)
 		p->selinux_label = (char *)o->process_label;
-	if (set_user(x, p, err) < 0 || add_caps(x, p, err) < 0)
+	if (set_user(x, p, err) < 0 || add_caps(x, p, err) < 0 ||
+	    hk_spawn_check_unapplied(NULL, p, err) < 0)
 		return -1;
 	*out = p;
 	return 0;

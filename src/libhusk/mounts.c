@@ -463,13 +463,27 @@ static int copy_up(int below, int rootfd, const char *dest, struct hk_err **err)
 	return ret;
 }
 
+/* The filesystem's data; a tmpfs without mode= takes the mode of the directory it covers, as
+ * with runc, instead of tmpfs's 1777. */
+static const char *fs_data(const struct oci_mount *m, const struct mount_plan *p, int dest,
+			   char *buf, size_t size)
+{
+	struct stat st;
+
+	if (m->type == NULL || strcmp(m->type, "tmpfs") != 0 || strstr(p->data, "mode=") != NULL ||
+	    fstat(dest, &st) < 0 || !S_ISDIR(st.st_mode))
+		return p->data[0] ? p->data : NULL;
+	snprintf(buf, size, "%s%smode=%o", p->data, p->data[0] ? "," : "", st.st_mode & 07777);
+	return buf;
+}
+
 static int do_mount(int rootfd, const char *bundle, const struct oci_mount *m,
 		    const struct mount_plan *p, int tree, struct hk_err **err)
 {
 	bool bind = is_bind(m, p) || tree >= 0;
 	bool special = m->type && (!strcmp(m->type, "proc") || !strcmp(m->type, "sysfs"));
 	enum hk_create create = HK_CREATE_DIR;
-	char source[4096], target[32];
+	char source[4096], target[32], data[sizeof(p->data) + 16];
 	struct stat st;
 	int fd, ret, below;
 
@@ -503,8 +517,9 @@ static int do_mount(int rootfd, const char *bundle, const struct oci_mount *m,
 	else if (bind)
 		ret = mount(source, target, NULL, MS_BIND | (p->flags & MS_REC), NULL);
 	else
-		ret = mount(m->source ? m->source : m->type, target, m->type,
-			    p->flags & ~(unsigned long)MS_REC, p->data[0] ? p->data : NULL);
+		ret =
+		    mount(m->source ? m->source : m->type, target, m->type,
+			  p->flags & ~(unsigned long)MS_REC, fs_data(m, p, fd, data, sizeof(data)));
 	close(fd);
 	if (ret < 0) {
 		if (below >= 0)

@@ -64,6 +64,56 @@ int hk_process_find_exec(const struct oci_process *p, char *out, size_t size, st
 	return hk_fail(err, 0, "exec: \"%s\": executable file not found in $PATH", arg0);
 }
 
+/* The home of uid in the container's /etc/passwd; a FIFO or device planted there must not
+ * block or feed husk, so only a regular file is read, and at most 1 MiB of it. */
+static void passwd_home(uid_t uid, char *home, size_t size)
+{
+	int fd = open("/etc/passwd", O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+	char *line = NULL;
+	size_t cap = 0, total = 0;
+	struct stat st;
+	ssize_t n;
+	FILE *f;
+
+	snprintf(home, size, "/");
+	if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || (f = fdopen(fd, "r")) == NULL) {
+		if (fd >= 0)
+			close(fd);
+		return;
+	}
+	while ((n = getline(&line, &cap, f)) > 0 && (total += (size_t)n) < (1u << 20)) {
+		char *field[7], *cur = line;
+		size_t i;
+
+		line[strcspn(line, "\n")] = '\0';
+		for (i = 0; i < 7; i++)
+			field[i] = strsep(&cur, ":");
+		if (field[5] != NULL && field[5][0] != '\0' && field[2][0] != '\0' &&
+		    strtoul(field[2], NULL, 10) == uid) {
+			snprintf(home, size, "%s", field[5]);
+			break;
+		}
+	}
+	free(line);
+	fclose(f);
+}
+
+char **hk_process_env(const struct oci_process *p)
+{
+	char home[4096], **env;
+	size_t i;
+
+	for (i = 0; i < p->env.len; i++)
+		if (strncmp(p->env.items[i], "HOME=", 5) == 0)
+			return p->env.items;
+	passwd_home(p->user ? p->user->uid.value : 0, home, sizeof(home));
+	env = calloc(p->env.len + 2, sizeof(*env));
+	if (env == NULL || asprintf(&env[p->env.len], "HOME=%s", home) < 0)
+		return p->env.items;
+	memcpy(env, p->env.items, p->env.len * sizeof(*env));
+	return env;
+}
+
 int hk_process_set_rlimits(const struct oci_process *p, struct hk_err **err)
 {
 	size_t i;

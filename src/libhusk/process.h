@@ -11,6 +11,10 @@
  * directory`, `permission denied`. */
 int hk_process_find_exec(const struct oci_process *p, char *out, size_t size, struct hk_err **err);
 
+/* process.env, with HOME from the user's entry in the container's /etc/passwd (or "/") when it
+ * has none, as runc and crun do. Inside the container's root. */
+char **hk_process_env(const struct oci_process *p);
+
 int hk_process_set_rlimits(const struct oci_process *p, struct hk_err **err);
 /* personality, ioPriority, scheduler. */
 int hk_process_set_scheduling(const struct oci_config *c, struct hk_err **err);

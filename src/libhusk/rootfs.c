@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -14,8 +15,20 @@
 static unsigned long root_propagation(const struct oci_config *c)
 {
 	if (c->linux != NULL && c->linux->rootfs_propagation.set)
-		return (unsigned long)c->linux->rootfs_propagation.value | MS_REC;
+		return (unsigned long)c->linux->rootfs_propagation.value;
 	return MS_SLAVE | MS_REC;
+}
+
+/* What the whole tree becomes before anything is mounted: never shared with the host's, so that
+ * no mount of the container's reaches it, and recursively (a submount left shared would carry
+ * the container's mounts out). private and unbindable start as rprivate (an unbindable rootfs
+ * could not be bound), shared and slave as rslave; what was asked is applied to the new / after
+ * pivot_root. */
+static unsigned long initial_propagation(const struct oci_config *c)
+{
+	unsigned long p = root_propagation(c) & ~(unsigned long)MS_REC;
+
+	return (p == MS_PRIVATE || p == MS_UNBINDABLE ? MS_PRIVATE : MS_SLAVE) | MS_REC;
 }
 
 static bool binds_dev(const struct oci_config *c)
@@ -42,18 +55,28 @@ int hk_rootfs_prepare(const struct oci_config *c, const char *bundle, const char
 		      bool in_userns, const int *idmap_trees, int *rootfd, struct hk_err **err)
 {
 	const char *label;
+	struct stat st;
 	size_t i;
 	int fd;
 
 	/* Nothing mounted from here on may reach the host's namespace. */
-	if (mount(NULL, "/", NULL, (root_propagation(c) & ~(unsigned long)MS_SHARED) | MS_SLAVE,
-		  NULL) < 0)
-		return hk_fail(err, errno, "make / a slave mount");
+	if (mount(NULL, "/", NULL, initial_propagation(c), NULL) < 0)
+		return hk_fail(err, errno, "make the mount tree %s",
+			       initial_propagation(c) & MS_SLAVE ? "rslave" : "private");
 	if (mount(rootfs, rootfs, NULL, MS_BIND | MS_REC, NULL) < 0)
 		return hk_fail(err, errno, "bind the rootfs %s", rootfs);
 	fd = open(rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0)
 		return hk_fail(err, errno, "open the rootfs %s", rootfs);
+	/* runc's CVE-2026-41579 and crun's CVE-2026-47766 class: device nodes made or removed
+	 * through an image's /dev symlink (devices.c also refuses any link under /dev) */
+	if (fstatat(fd, "dev", &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(st.st_mode)) {
+		close(fd);
+		return hk_fail(err, 0,
+			       "rootfs %s: /dev is a symlink, which could lead device "
+			       "nodes elsewhere: refused",
+			       rootfs);
+	}
 	label = hk_lsm_mount_label(c);
 	for (i = 0; i < c->mounts.len; i++) {
 		if (hk_mount_entry(fd, bundle, &c->mounts.items[i], i,

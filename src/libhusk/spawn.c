@@ -37,6 +37,7 @@ struct stage {
 	int ns_fds[OCI_NS_COUNT];
 	pid_t husk;	     /* the parent, to notice it dying */
 	char *state_created; /* what startContainer hooks get */
+	char **env;	     /* process.env, with HOME added when missing */
 	bool in_cgroup; /* born in the container's cgroup (clone3); else stage 1 moves itself */
 };
 
@@ -47,12 +48,36 @@ static bool is_new(const struct oci_config *c, int type)
 	return ns != NULL && ns->path == NULL;
 }
 
+/* Fields libocispec knows that husk does not apply yet: refused, never silently dropped. */
+int hk_spawn_check_unapplied(const struct oci_config *c, const struct oci_process *p,
+			     struct hk_err **err)
+{
+	const struct oci_linux *l = c != NULL ? c->linux : NULL;
+	const char *field = NULL;
+
+	if (p != NULL && p->exec_cpu_affinity != NULL)
+		field = "process.execCPUAffinity";
+	else if (l != NULL && l->memory_policy != NULL)
+		field = "linux.memoryPolicy";
+	else if (l != NULL && l->net_devices.len > 0)
+		field = "linux.netDevices";
+	else if (l != NULL && l->intel_rdt != NULL)
+		field = "linux.intelRdt";
+	else if (l != NULL && l->personality != NULL && l->personality->flags.len > 0)
+		field = "linux.personality.flags";
+	if (field == NULL)
+		return 0;
+	return hk_fail(err, 0, "config.json: %s: not supported by this husk yet", field);
+}
+
 int hk_spawn_check(const struct oci_config *c, bool have_console, struct hk_err **err)
 {
 	const struct oci_namespace *mnt = oci_config_namespace(c, OCI_NS_MOUNT);
 
 	if (c->process == NULL)
 		return hk_fail(err, 0, "config.json: process: required to create a container");
+	if (hk_spawn_check_unapplied(c, c->process, err) < 0)
+		return -1;
 	if (mnt == NULL || mnt->path != NULL)
 		return hk_fail(err, 0,
 			       "config.json: linux.namespaces: a new mount namespace is required");
@@ -290,6 +315,7 @@ static int stage2_process(struct stage *st, int slave, char *exe, size_t size, s
 		return -1;
 	if (slave < 0)
 		chown_stdio(p);
+	st->env = hk_process_env(p);
 	if (hk_process_set_ids(p, oci_config_namespace(c, OCI_NS_USER) != NULL, err) < 0)
 		return -1;
 	if (hk_process_enter_cwd(p, err) < 0 || hk_process_find_exec(p, exe, size, err) < 0)
@@ -350,7 +376,7 @@ static __attribute__((noreturn)) void stage2(struct stage *st)
 		late_fail(st, err);
 	if (!filter_at_create(st) && set_caps_and_filter(st, &err) < 0)
 		late_fail(st, err);
-	execve(exe, st->s->config->process->args.items, st->s->config->process->env.items);
+	execve(exe, st->s->config->process->args.items, st->env);
 	dprintf(STDERR_FILENO, "husk: exec \"%s\": %s\n", exe, strerror(errno));
 	_exit(127);
 }
@@ -377,6 +403,31 @@ static void close_fds_except(int from, const int *keep, size_t n)
 		if (next > lowest)
 			hk_close_range(lowest, (unsigned)next - 1, false);
 		lowest = next + 1;
+	}
+}
+
+static bool kept(int fd, const int *keep, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (keep[i] == fd)
+			return true;
+	return false;
+}
+
+/* husk's own fds may have taken numbers in the preserved range that the caller left free (the
+ * flock'ed state directory would then block `start` from pid 1). The caller's fds survived its
+ * execve, so they are the ones without FD_CLOEXEC; every fd of husk's has it. */
+static void close_own_preserved(int preserve_fds, const int *keep, size_t n)
+{
+	int fd;
+
+	for (fd = 3; fd < 3 + preserve_fds; fd++) {
+		int flags = fcntl(fd, F_GETFD);
+
+		if (flags >= 0 && (flags & FD_CLOEXEC) && !kept(fd, keep, n))
+			close(fd);
 	}
 }
 
@@ -417,6 +468,7 @@ static __attribute__((noreturn)) void stage1(struct stage *st)
 		if (st->s->idmap_trees[i] >= 0)
 			keep[nkeep++] = st->s->idmap_trees[i];
 	close_fds_except(3 + st->s->preserve_fds, keep, nkeep);
+	close_own_preserved(st->s->preserve_fds, keep, nkeep);
 	free(keep);
 	if (!st->in_cgroup && hk_cg_enter_self(st->s->cgroup, &failed) < 0) {
 		hk_fail(&err, errno, "join cgroup %s", failed);

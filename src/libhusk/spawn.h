@@ -38,6 +38,9 @@ struct hk_spawn {
 
 /* Checks what the runtime needs beyond a valid document (a process, a mount namespace...). */
 int hk_spawn_check(const struct oci_config *c, bool have_console, struct hk_err **err);
+/* The fields husk parses but does not apply yet (c or p may be NULL). */
+int hk_spawn_check_unapplied(const struct oci_config *c, const struct oci_process *p,
+			     struct hk_err **err);
 int hk_spawn(struct hk_spawn *s, struct hk_err **err);
 
 #endif

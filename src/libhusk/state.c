@@ -50,7 +50,8 @@ int hk_id_check(const char *id, struct hk_err **err)
 		return hk_fail(err, 0, "container id must not be empty");
 	if (len > 1024)
 		return hk_fail(err, 0, "container id is longer than 1024 bytes");
-	if (strcmp(id, ".") == 0 || strcmp(id, "..") == 0 || strspn(id, allowed) != len)
+	/* a leading dot would hide it from list and could name the store's own .seccomp~ */
+	if (id[0] == '.' || strspn(id, allowed) != len)
 		return hk_fail(
 		    err, 0, "invalid container id \"%.64s\": use letters, digits and \"_+-.\"", id);
 	return 0;
@@ -340,6 +341,9 @@ int hk_container_pidfd(const struct hk_record *r, struct hk_err **err)
 {
 	int fd = (int)syscall(SYS_pidfd_open, r->pid.value, 0);
 
+	/* no fallback to the pid number: it races with the pid's reuse */
+	if (fd < 0 && (errno == ENOSYS || errno == EPERM))
+		return hk_fail(err, errno, "container \"%s\": pidfd_open %d", r->id, r->pid.value);
 	if (fd < 0 || hk_pid_start_time(r->pid.value) != r->pid_start_time.value) {
 		if (fd >= 0)
 			close(fd);

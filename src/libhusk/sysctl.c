@@ -47,6 +47,11 @@ int hk_sysctl_check(const struct oci_config *c, struct hk_err **err)
 		    strchr(m->keys[i], '/') != NULL)
 			return hk_fail(err, 0, "linux.sysctl[\"%s\"]: not a namespaced sysctl",
 				       m->keys[i]);
+		/* runc's rule: the hostname and domainname fields own these */
+		if (strcmp(m->keys[i], "kernel.hostname") == 0 ||
+		    strcmp(m->keys[i], "kernel.domainname") == 0)
+			return hk_fail(err, 0, "linux.sysctl[\"%s\"]: set the %s field instead",
+				       m->keys[i], m->keys[i] + 7);
 		ns = oci_config_namespace(c, owner);
 		if (ns == NULL || ns->path != NULL)
 			return hk_fail(

@@ -30,7 +30,8 @@ def test_env_and_cwd_created(bundle):
     bundle.config["process"]["env"] = ["A=1", "PATH=/bin", "EMPTY="]
     bundle.config["process"]["cwd"] = "/work/dir"
     p = bundle.probe()
-    assert p["env"] == ["A=1", "PATH=/bin", "EMPTY="]
+    # no HOME in process.env and no /etc/passwd in the image: "/" (runc and crun)
+    assert p["env"] == ["A=1", "PATH=/bin", "EMPTY=", "HOME=/"]
     assert p["cwd"] == "/work/dir"
 
 

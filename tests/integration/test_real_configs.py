@@ -117,3 +117,40 @@ def test_husk_itself_without_openat2_close_range_clone3(bundle, errno_ret):
         assert p["read:/etc/hostname"] == "canary\n"
     finally:
         os.close(leak)
+
+
+def host_mount_tags(path):
+    """The optional fields (shared:N ...) of the host's mount that holds path."""
+    best, tags = "", ""
+    with open("/proc/self/mountinfo") as f:
+        for line in f:
+            pre = line.split(" - ")[0].split()
+            point = pre[4]
+            if (path == point or path.startswith(point.rstrip("/") + "/")) and \
+                    len(point) >= len(best):
+                best, tags = point, " ".join(pre[6:])
+    return tags
+
+
+@pytest.mark.parametrize("propagation", ["shared", "rshared", "slave", "rslave", "private",
+                                         "rprivate", "unbindable", "runbindable"])
+def test_rootfs_propagation(bundle, propagation):
+    bundle.config["linux"]["rootfsPropagation"] = propagation
+    p = bundle.probe()
+    tags = {m["point"]: m["tags"] for m in p["mounts"]}
+    root, proc = tags["/"], tags["/proc"]
+    recursive = propagation.startswith("r")
+    kind = propagation[1:] if recursive else propagation
+    if kind == "shared":
+        assert "shared:" in root, tags
+        assert ("shared:" in proc) == recursive, tags
+    elif kind == "slave":
+        assert "shared:" not in root and "shared:" not in proc, tags
+        host_shared = "shared:" in host_mount_tags(os.path.realpath(bundle.rootfs))
+        assert ("master:" in root) == host_shared, tags
+    elif kind == "private":
+        assert "shared:" not in root and "master:" not in root, tags
+        assert "shared:" not in proc and "master:" not in proc, tags
+    else:
+        assert "unbindable" in root, tags
+        assert ("unbindable" in proc) == recursive, tags

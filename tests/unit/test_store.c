@@ -12,8 +12,10 @@
 
 static void test_ids(void)
 {
-	static const char *const good[] = {"a", "web-1", "A_b.c+d", "0", ".hidden-ok"};
-	static const char *const bad[] = {"", ".", "..", "a/b", "../x", "a b", "é", "a\nb"};
+	static const char *const good[] = {"a", "web-1", "A_b.c+d", "0", "a."};
+	/* a leading dot: hidden from list, and the store's own .seccomp~ */
+	static const char *const bad[] = {"",  ".",    "..", "a/b",	"../x",	    "a b",
+					  "é", "a\nb", ".x", ".hidden", ".seccomp~"};
 	char long_id[1026];
 	size_t i;
 
