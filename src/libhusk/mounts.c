@@ -9,8 +9,6 @@
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
-#include <linux/magic.h>
-#include <sys/statfs.h>
 #include <sys/statvfs.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -277,89 +275,76 @@ static int source_path(const char *bundle, const char *source, char *buf, size_t
 	return snprintf(buf, size, "%s/%s", bundle, source) < (int)size ? 0 : -1;
 }
 
-/* One hierarchy of the host under the container's cgroup mount: v1 controllers by their super
- * options, cgroup2 as is. With a cgroup namespace of its own the container sees its own subtree. */
-static int mount_hierarchy(int rootfd, const char *dest, const char *name, const char *fstype,
-			   const char *options, unsigned long flags, struct hk_err **err)
+/* One directory of the host's cgroup tree bound at dest/name, with the mount's flags. */
+static int bind_hierarchy(int rootfd, const char *dest, const struct hk_cg_view *v,
+			  unsigned long flags, struct hk_err **err)
 {
-	char path[4096], target[32];
+	char path[4096 + 256], target[32];
 	int fd, ret;
 
-	snprintf(path, sizeof(path), "%s/%s", dest, name);
+	snprintf(path, sizeof(path), "%s/%s", dest, v->name);
 	if (hk_root_open(rootfd, path, HK_CREATE_DIR, RESOLVE_NO_SYMLINKS, &fd, err) < 0)
 		return -1;
 	hk_fd_path(fd, target);
-	ret = mount(fstype, target, fstype, flags, strcmp(fstype, "cgroup") == 0 ? options : NULL);
+	ret = mount(v->source, target, NULL, MS_BIND, NULL);
 	close(fd);
-	return ret < 0 ? hk_fail(err, errno, "mount %s hierarchy %s", fstype, name) : 0;
+	if (ret < 0)
+		return hk_fail(err, errno, "bind %s", v->source);
+	if (hk_root_open(rootfd, path, HK_NO_CREATE, RESOLVE_NO_SYMLINKS, &fd, err) < 0)
+		return -1;
+	hk_fd_path(fd, target);
+	ret = bind_remount(target, flags, err);
+	close(fd);
+	return ret < 0 ? hk_prefix(err, "%s", v->source) : 0;
 }
 
-/* The controllers in a v1 super-options field ("rw,cpu,cpuacct"), without rw/ro. */
-static void v1_options(const char *super, char *out, size_t size)
+/* A comounted hierarchy ("cpu,cpuacct") is also reached by each controller's name, as on the
+ * host. */
+static int link_comounted(int rootfd, const char *dest, const char *name, struct hk_err **err)
 {
-	const char *p = super;
+	char copy[256], *save = NULL, *part;
+	int dir;
 
-	out[0] = '\0';
-	while (*p) {
-		size_t n = strcspn(p, ",");
-
-		if (!(n == 2 && (!strncmp(p, "rw", 2) || !strncmp(p, "ro", 2))))
-			snprintf(out + strlen(out), size - strlen(out), "%s%.*s", out[0] ? "," : "",
-				 (int)n, p);
-		p += n + (p[n] == ',');
-	}
+	if (strchr(name, ',') == NULL || strlen(name) >= sizeof(copy))
+		return 0;
+	if (hk_root_open(rootfd, dest, HK_NO_CREATE, RESOLVE_NO_SYMLINKS, &dir, err) < 0)
+		return -1;
+	memcpy(copy, name, strlen(name) + 1);
+	for (part = strtok_r(copy, ",", &save); part; part = strtok_r(NULL, ",", &save))
+		if (symlinkat(name, dir, part) < 0 && errno != EEXIST) {
+			close(dir);
+			return hk_fail(err, errno, "symlink %s/%s", dest, part);
+		}
+	close(dir);
+	return 0;
 }
 
-/* Walks the host's mountinfo for the hierarchies under /sys/fs/cgroup. */
-static int mount_cgroup_v1(int rootfd, const char *dest, unsigned long flags, struct hk_err **err)
-{
-	FILE *f = fopen("/proc/self/mountinfo", "re");
-	char line[4096];
-	int ret = 0;
-
-	if (f == NULL)
-		return hk_fail(err, errno, "read /proc/self/mountinfo");
-	while (ret == 0 && fgets(line, sizeof(line), f) != NULL) {
-		char point[1024], fstype[64], super[1024], opts[1024];
-		const char *sep = strstr(line, " - ");
-
-		if (sep == NULL || sscanf(line, "%*s %*s %*s %*s %1023s", point) != 1 ||
-		    sscanf(sep, " - %63s %*s %1023s", fstype, super) != 2)
-			continue;
-		if (strncmp(point, "/sys/fs/cgroup/", 15) != 0 || strchr(point + 15, '/') != NULL)
-			continue;
-		if (strcmp(fstype, "cgroup") != 0 && strcmp(fstype, "cgroup2") != 0)
-			continue;
-		v1_options(super, opts, sizeof(opts));
-		ret = mount_hierarchy(rootfd, dest, point + 15, fstype, opts, flags, err);
-	}
-	fclose(f);
-	return ret;
-}
-
+/* The container sees its own cgroup, never the host's tree: each hierarchy's directory of the
+ * container is bound (as runc does; a fresh mount would show the whole tree without a cgroup
+ * namespace, and fails in a user namespace on v1). v1 and hybrid put them under a tmpfs. */
 static int mount_cgroup(int rootfd, const struct oci_mount *m, const struct mount_plan *p,
-			struct hk_err **err)
+			const struct hk_cgroup *cg, struct hk_err **err)
 {
 	unsigned long flags =
 	    p->flags & (MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_RELATIME | MS_RDONLY);
-	struct statfs st;
+	struct hk_cg_view views[HK_CG_MAX_DIRS + 4];
+	size_t n = hk_cg_view(cg, views, sizeof(views) / sizeof(views[0])), i;
 	char target[32];
 	int fd, ret;
 
+	if (n == 1 && views[0].name[0] == '\0') /* pure v2 */
+		return bind_hierarchy(rootfd, m->destination, &views[0], flags, err);
 	if (hk_root_open(rootfd, m->destination, HK_CREATE_DIR, RESOLVE_NO_SYMLINKS, &fd, err) < 0)
 		return -1;
 	hk_fd_path(fd, target);
-	if (statfs("/sys/fs/cgroup", &st) == 0 && st.f_type == CGROUP2_SUPER_MAGIC) {
-		ret = mount("cgroup2", target, "cgroup2", flags, NULL);
-		close(fd);
-		return ret < 0 ? hk_fail(err, errno, "mount cgroup2") : 0;
-	}
 	ret = mount("tmpfs", target, "tmpfs", flags & ~(unsigned long)MS_RDONLY, "mode=755");
 	close(fd);
 	if (ret < 0)
 		return hk_fail(err, errno, "mount tmpfs for the cgroup hierarchies");
-	if (mount_cgroup_v1(rootfd, m->destination, flags, err) < 0)
-		return -1;
+	for (i = 0; i < n; i++)
+		if (bind_hierarchy(rootfd, m->destination, &views[i], flags, err) < 0 ||
+		    link_comounted(rootfd, m->destination, views[i].name, err) < 0)
+			return -1;
 	if (!(flags & MS_RDONLY))
 		return 0;
 	if (hk_root_open(rootfd, m->destination, HK_NO_CREATE, 0, &fd, err) < 0)
@@ -478,7 +463,8 @@ static const char *fs_data(const struct oci_mount *m, const struct mount_plan *p
 }
 
 static int do_mount(int rootfd, const char *bundle, const struct oci_mount *m,
-		    const struct mount_plan *p, int tree, struct hk_err **err)
+		    const struct mount_plan *p, int tree, const struct hk_cgroup *cg,
+		    struct hk_err **err)
 {
 	bool bind = is_bind(m, p) || tree >= 0;
 	bool special = m->type && (!strcmp(m->type, "proc") || !strcmp(m->type, "sysfs"));
@@ -488,7 +474,7 @@ static int do_mount(int rootfd, const char *bundle, const struct oci_mount *m,
 	int fd, ret, below;
 
 	if (m->type != NULL && strcmp(m->type, "cgroup") == 0)
-		return mount_cgroup(rootfd, m, p, err);
+		return mount_cgroup(rootfd, m, p, cg, err);
 	if (bind) {
 		if (m->source == NULL || source_path(bundle, m->source, source, sizeof(source)) < 0)
 			return hk_fail(err, EINVAL, "bind source");
@@ -545,7 +531,8 @@ static int do_mount(int rootfd, const char *bundle, const struct oci_mount *m,
 }
 
 int hk_mount_entry(int rootfd, const char *bundle, const struct oci_mount *m, size_t index,
-		   int idmap_tree, const char *label, struct hk_err **err)
+		   int idmap_tree, const char *label, const struct hk_cgroup *cg,
+		   struct hk_err **err)
 {
 	struct mount_plan p;
 	int ret;
@@ -557,7 +544,7 @@ int hk_mount_entry(int rootfd, const char *bundle, const struct oci_mount *m, si
 	if (p.idmap && idmap_tree < 0)
 		ret = hk_fail(err, EINVAL, "idmap without a prepared tree");
 	else
-		ret = do_mount(rootfd, bundle, m, &p, p.idmap ? idmap_tree : -1, err);
+		ret = do_mount(rootfd, bundle, m, &p, p.idmap ? idmap_tree : -1, cg, err);
 	if (ret < 0)
 		return hk_prefix(err, "mounts[%zu]: mount \"%s\" on \"%s\"", index,
 				 m->source ? m->source : (m->type ? m->type : "none"),

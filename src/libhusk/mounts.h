@@ -7,6 +7,7 @@
 
 #include <stdbool.h>
 
+#include "cgroup/cgroup.h"
 #include "config.h"
 
 enum hk_create { HK_NO_CREATE, HK_CREATE_DIR, HK_CREATE_FILE };
@@ -22,8 +23,10 @@ void hk_fd_path(int fd, char buf[32]);
 /* Performs config.json's mounts[index]; relative bind sources are taken from the bundle. */
 /* idmap_tree >= 0: the idmapped copy of the source that hk_idmap_prepare made, attached here.
  * label: the SELinux context for tmpfs, mqueue and devpts (NULL: none). */
+/* cg: the container's cgroup, whose directories a "cgroup" mount shows. */
 int hk_mount_entry(int rootfd, const char *bundle, const struct oci_mount *m, size_t index,
-		   int idmap_tree, const char *label, struct hk_err **err);
+		   int idmap_tree, const char *label, const struct hk_cgroup *cg,
+		   struct hk_err **err);
 int hk_mask_paths(int rootfd, const struct oci_strv *paths, struct hk_err **err);
 int hk_readonly_paths(int rootfd, const struct oci_strv *paths, struct hk_err **err);
 

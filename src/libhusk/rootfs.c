@@ -52,7 +52,8 @@ static bool binds_dev(const struct oci_config *c)
 }
 
 int hk_rootfs_prepare(const struct oci_config *c, const char *bundle, const char *rootfs,
-		      bool in_userns, const int *idmap_trees, int *rootfd, struct hk_err **err)
+		      bool in_userns, const int *idmap_trees, const struct hk_cgroup *cg,
+		      int *rootfd, struct hk_err **err)
 {
 	const char *label;
 	struct stat st;
@@ -80,7 +81,7 @@ int hk_rootfs_prepare(const struct oci_config *c, const char *bundle, const char
 	label = hk_lsm_mount_label(c);
 	for (i = 0; i < c->mounts.len; i++) {
 		if (hk_mount_entry(fd, bundle, &c->mounts.items[i], i,
-				   idmap_trees ? idmap_trees[i] : -1, label, err) < 0) {
+				   idmap_trees ? idmap_trees[i] : -1, label, cg, err) < 0) {
 			close(fd);
 			return -1;
 		}

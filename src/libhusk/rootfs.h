@@ -4,12 +4,14 @@
 
 #include <stdbool.h>
 
+#include "cgroup/cgroup.h"
 #include "config.h"
 
 /* In the new mount namespace: "/" made slave (or rootfsPropagation), rootfs bound onto itself,
  * then every mount of config.json and /dev. *rootfd is an O_PATH fd of the rootfs. */
 int hk_rootfs_prepare(const struct oci_config *c, const char *bundle, const char *rootfs,
-		      bool in_userns, const int *idmap_trees, int *rootfd, struct hk_err **err);
+		      bool in_userns, const int *idmap_trees, const struct hk_cgroup *cg,
+		      int *rootfd, struct hk_err **err);
 /* Masked and read-only paths, then pivot_root (MS_MOVE + chroot with no_pivot), then the root
  * made read-only when root.readonly. */
 int hk_rootfs_finish(const struct oci_config *c, const char *rootfs, int rootfd, bool no_pivot,

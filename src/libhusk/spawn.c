@@ -207,7 +207,7 @@ static int stage2_root(struct stage *st, int *slave, struct hk_err **err)
 	if (hk_sysctl_apply(c, err) < 0 || hk_lsm_set_exec_labels(c->process, err) < 0)
 		return -1;
 	if (hk_rootfs_prepare(c, st->s->bundle, st->s->rootfs, is_new(c, OCI_NS_USER),
-			      st->s->idmap_trees, &rootfd, err) < 0)
+			      st->s->idmap_trees, st->s->cgroup, &rootfd, err) < 0)
 		return -1;
 	ret = creation_hooks(st, err);
 	if (ret == 0)

@@ -220,3 +220,55 @@ def test_personality_flags_are_refused(bundle):
     bundle.config["linux"]["personality"] = {"domain": "LINUX", "flags": ["ADDR_NO_RANDOMIZE"]}
     r = bundle.run()
     assert r.rc == 1 and "linux.personality.flags" in r.err, r.err
+
+
+V2 = os.path.exists("/sys/fs/cgroup/cgroup.controllers")
+LIMITS = {"memory": {"limit": 100 << 20}, "pids": {"limit": 50}}
+
+
+def cgroup_script():
+    if V2:
+        return ("cat /sys/fs/cgroup/memory.max /sys/fs/cgroup/pids.max; "
+                "ls -d /sys/fs/cgroup/*/ 2>/dev/null | wc -l")
+    return ("cat /sys/fs/cgroup/memory/memory.limit_in_bytes /sys/fs/cgroup/pids/pids.max; "
+            "ls -d /sys/fs/cgroup/memory/*/ /sys/fs/cgroup/pids/*/ 2>/dev/null | wc -l")
+
+
+@pytest.mark.parametrize("cgroupns", [False, True])
+def test_cgroup_mount_shows_the_containers_own_cgroup(bundle, cgroupns):
+    """item 9: docker on v1 without a cgroup namespace saw the host's whole tree: the root's
+    memory limit, no pids.max. Now each hierarchy is the container's own directory, read-only
+    as the mount asks, with no sibling visible."""
+    ns = [n for n in bundle.config["linux"]["namespaces"] if n["type"] != "cgroup"]
+    bundle.config["linux"]["namespaces"] = ns + ([{"type": "cgroup"}] if cgroupns else [])
+    bundle.config["linux"]["resources"] = LIMITS
+    bundle.config["process"]["args"] = ["sh", "-c", cgroup_script() +
+                                        "; touch /sys/fs/cgroup/x 2>/dev/null || echo ro"]
+    r = bundle.run()
+    assert r.rc == 0, r.err
+    memory, pids, subdirs, ro = r.out.split()
+    assert int(memory) == (100 << 20) and pids == "50", r.out
+    assert subdirs == "0", "a sibling or the host's tree is visible"
+    assert ro == "ro"
+
+
+@pytest.mark.parametrize("cgroupns", [False, True])
+def test_cgroup_mount_in_a_user_namespace(bundle, cgroupns):
+    """item 8: mounting v1 hierarchies in a user namespace without a cgroup namespace of its own
+    fails with EPERM; binding works."""
+    ns = [n for n in bundle.config["linux"]["namespaces"] if n["type"] != "cgroup"]
+    bundle.config["linux"]["namespaces"] = ns + [{"type": "user"}] + (
+        [{"type": "cgroup"}] if cgroupns else [])
+    for key in ("uidMappings", "gidMappings"):
+        bundle.config["linux"][key] = [{"containerID": 0, "hostID": 100000, "size": 65536}]
+    os.chown(bundle.rootfs, 100000, 100000)
+    path = bundle.path
+    while path != "/tmp":
+        os.chmod(path, 0o755)
+        path = os.path.dirname(path)
+    bundle.config["linux"]["resources"] = LIMITS
+    bundle.config["process"]["args"] = ["sh", "-c", cgroup_script()]
+    r = bundle.run()
+    assert r.rc == 0, r.err
+    memory, pids, subdirs = r.out.split()
+    assert int(memory) == (100 << 20) and pids == "50" and subdirs == "0", r.out

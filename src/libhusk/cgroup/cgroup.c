@@ -16,8 +16,8 @@
 
 #include "log.h"
 
-/* Controllers husk knows by name; a v1 mount's key lists those of them it carries. Named
- * hierarchies (name=systemd) hold no resources and are left alone. */
+/* Controllers husk knows by name; a v1 mount's key lists those of them it carries. A named
+ * hierarchy (name=systemd) holds no resources; its key is "name=systemd". */
 static const char *const known_controllers[] = {
     "cpu",  "cpuacct", "cpuset",   "memory",	 "devices", "freezer", "blkio",
     "pids", "net_cls", "net_prio", "perf_event", "hugetlb", "rdma",    "misc",
@@ -97,6 +97,7 @@ static bool parse_mount(const char *line, struct mount_line *m)
 
 static void scan_mount(const struct mount_line *m, bool *v2_root, bool *v2_unified, bool *v1)
 {
+	const char *name;
 	char key[64];
 
 	if (strcmp(m->fstype, "cgroup2") == 0) {
@@ -114,6 +115,11 @@ static void scan_mount(const struct mount_line *m, bool *v2_root, bool *v2_unifi
 		if (key[0]) {
 			add_hierarchy(key, m->point, m->root, false);
 			*v1 = true;
+		} else if ((name = strstr(m->super, "name=")) != NULL) {
+			/* no resources, but the container gets a directory in it as in runc, so
+			 * that it sees its own and not its siblings */
+			snprintf(key, sizeof(key), "%.*s", (int)strcspn(name, ","), name);
+			add_hierarchy(key, m->point, m->root, false);
 		}
 	}
 }
@@ -207,6 +213,36 @@ static int own_cgroup(const struct hierarchy *h, char *out, size_t size)
 	}
 	fclose(f);
 	return found;
+}
+
+static void view_entry(const struct hierarchy *h, const struct hk_cgroup *cg, struct hk_cg_view *v)
+{
+	char own[PATH_MAX];
+	size_t i;
+
+	snprintf(v->name, sizeof(v->name), "%s",
+		 strcmp(h->mount, "/sys/fs/cgroup") == 0 ? "" : h->mount + 15);
+	v->v2 = h->v2;
+	for (i = 0; cg != NULL && i < cg->n; i++)
+		if (strcmp(cg->dirs[i].key, h->key) == 0) {
+			snprintf(v->source, sizeof(v->source), "%s", cg->dirs[i].path);
+			return;
+		}
+	/* a hierarchy the container has no directory of its own in: the one it runs in */
+	if (own_cgroup(h, own, sizeof(own)) < 0)
+		snprintf(own, sizeof(own), "/");
+	snprintf(v->source, sizeof(v->source), "%s%s", h->mount, strcmp(own, "/") ? own : "");
+}
+
+size_t hk_cg_view(const struct hk_cgroup *cg, struct hk_cg_view *out, size_t max)
+{
+	size_t n = 0, i;
+
+	if (!host.read)
+		read_host();
+	for (i = 0; i < host.n && n < max; i++)
+		view_entry(&host.h[i], cg, &out[n++]);
+	return n;
 }
 
 /* base + "/" + path with empty components dropped; "." and ".." refused (the bundle names the

@@ -50,6 +50,16 @@ int hk_cg_load(struct hk_cgroup *cg, const struct oci_strmap *paths, struct hk_e
 /* The directories as a map of hierarchy key to cgroup, for the state record (in arena). */
 void hk_cg_record(const struct hk_cgroup *cg, struct oci_arena *arena, struct oci_strmap *out);
 
+/* What the container's cgroup mount shows: one entry per hierarchy of the host's (named ones
+ * too), each the directory to bind at name under it (name "" on pure v2): the container's own, or
+ * for a hierarchy it has none in, the one it runs in. */
+struct hk_cg_view {
+	char name[256];	   /* "memory", "cpu,cpuacct", "unified", "systemd" */
+	char source[8192]; /* e.g. /sys/fs/cgroup/memory/a/c */
+	bool v2;
+};
+size_t hk_cg_view(const struct hk_cgroup *cg, struct hk_cg_view *out, size_t max);
+
 /* Moves the calling process in (every hierarchy); on failure *failed names the directory. */
 int hk_cg_enter_self(const struct hk_cgroup *cg, const char **failed);
 /* An O_PATH fd of the cgroup2 directory, for clone3(CLONE_INTO_CGROUP); -1 when not pure v2. */
