@@ -20,6 +20,7 @@
 #include "hk_seccomp.h"
 #include "hooks.h"
 #include "log.h"
+#include "rootfs.h"
 #include "spawn.h"
 #include "state.h"
 
@@ -169,6 +170,29 @@ static int make_cgroup(struct hk_container *c, const struct oci_config *cfg, str
 	return -1;
 }
 
+/* Without a mount namespace of its own the container's mounts live in a namespace that outlives
+ * it, under one bind of the rootfs: delete detaches it by the id kept here. */
+static const char *joined_mount_ns(const struct oci_config *cfg)
+{
+	const struct oci_namespace *mnt = oci_config_namespace(cfg, OCI_NS_MOUNT);
+
+	return mnt != NULL ? mnt->path : NULL;
+}
+
+static int record_rootfs_mount(struct hk_container *c, const struct oci_config *cfg,
+			       unsigned long long id, struct hk_err **err)
+{
+	if (id == 0)
+		return 0;
+	c->record->rootfs_mount_id = (struct oci_opt_u64){id, true};
+	c->record->rootfs_mount_ns = (char *)joined_mount_ns(cfg);
+	if (hk_store_save(c, err) == 0)
+		return 0;
+	hk_rootfs_release(c->record->rootfs_mount_id.value, c->record->rootfs,
+			  c->record->rootfs_mount_ns, NULL);
+	return -1;
+}
+
 static int create_in_store(const struct hk_create_opts *o, struct oci_config *cfg,
 			   const char *bundle, const char *rootfs, pid_t *pid, int *master,
 			   struct hk_err **err)
@@ -198,7 +222,8 @@ static int create_in_store(const struct hk_create_opts *o, struct oci_config *cf
 			     .seccomp = &filter,
 			     .data = &data,
 			     .exec_fifo = -1,
-			     .start_result = -1};
+			     .start_result = -1,
+			     .init_root = -1};
 	int ret = -1;
 
 	hk_rfc3339_now(when, sizeof(when));
@@ -219,6 +244,7 @@ static int create_in_store(const struct hk_create_opts *o, struct oci_config *cf
 		s.cgroup = &cgroup;
 		s.record = c.record;
 		if (hk_spawn(&s, err) == 0 &&
+		    record_rootfs_mount(&c, cfg, s.rootfs_mount, err) == 0 &&
 		    (o->pid_file == NULL || hk_write_pid_file(o->pid_file, s.pid, err) == 0))
 			ret = 0;
 	}
@@ -232,6 +258,9 @@ static int create_in_store(const struct hk_create_opts *o, struct oci_config *cf
 
 		if (s.pid > 0) /* the pid file failed after the container was made */
 			kill(s.pid, SIGKILL);
+		if (s.rootfs_mount != 0)
+			hk_rootfs_release(s.rootfs_mount, rootfs, c.record->rootfs_mount_ns,
+					  &ignored);
 		if (s.cgroup != NULL)
 			hk_cg_destroy(&cgroup, &ignored);
 		hk_store_remove(&c, &ignored);
@@ -512,6 +541,9 @@ int hk_container_delete(const char *root, const char *id, bool force, struct hk_
 		ret = kill_and_wait(c.record, err);
 	if (ret == 0)
 		ret = remove_cgroup(c.record, err);
+	if (ret == 0 && c.record->rootfs_mount_id.set)
+		ret = hk_rootfs_release(c.record->rootfs_mount_id.value, c.record->rootfs,
+					c.record->rootfs_mount_ns, err);
 	if (ret == 0)
 		late_hooks(&c, "stopped");
 	if (ret == 0)

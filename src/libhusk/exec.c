@@ -1,6 +1,7 @@
 #include "exec.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
 #include <signal.h>
@@ -291,6 +292,23 @@ static int send_listener(int fd, pid_t pid, void *data, struct hk_err **err)
 	return ret;
 }
 
+static bool own_mount_ns(const struct oci_config *c)
+{
+	const struct oci_namespace *ns = oci_config_namespace(c, OCI_NS_MOUNT);
+
+	return ns != NULL && ns->path == NULL;
+}
+
+static int open_init_root(pid_t pid, struct hk_err **err)
+{
+	char path[64];
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/root", (int)pid);
+	fd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	return fd < 0 ? hk_fail(err, errno, "open %s", path) : fd;
+}
+
 static int spawn_in(struct exec_ctx *x, struct oci_config *xc, pid_t *pid, int *master,
 		    struct hk_err **err)
 {
@@ -305,6 +323,7 @@ static int spawn_in(struct exec_ctx *x, struct oci_config *xc, pid_t *pid, int *
 			     .start_result = -1,
 			     .preserve_fds = o->preserve_fds,
 			     .joining = true,
+			     .init_root = -1,
 			     .seccomp = &filter,
 			     .on_listener = send_listener,
 			     .data = x};
@@ -316,7 +335,12 @@ static int spawn_in(struct exec_ctx *x, struct oci_config *xc, pid_t *pid, int *
 	    hk_seccomp_prepare(xc->linux ? xc->linux->seccomp : NULL, o->root, &filter, err) < 0)
 		return -1;
 	s.cgroup = cg.n ? &cg : NULL;
+	if (!own_mount_ns(x->config.config) &&
+	    (s.init_root = open_init_root(x->c.record->pid.value, err)) < 0)
+		return -1;
 	ret = hk_spawn(&s, err);
+	if (s.init_root >= 0)
+		close(s.init_root);
 	hk_seccomp_free(&filter);
 	*pid = s.pid;
 	*master = s.master;

@@ -5,7 +5,10 @@
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sched.h>
+#include <stdio.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "devices.h"
@@ -31,6 +34,13 @@ static unsigned long initial_propagation(const struct oci_config *c)
 	return (p == MS_PRIVATE || p == MS_UNBINDABLE ? MS_PRIVATE : MS_SLAVE) | MS_REC;
 }
 
+static bool own_mount_ns(const struct oci_config *c)
+{
+	const struct oci_namespace *ns = oci_config_namespace(c, OCI_NS_MOUNT);
+
+	return ns != NULL && ns->path == NULL;
+}
+
 static bool binds_dev(const struct oci_config *c)
 {
 	size_t i;
@@ -53,22 +63,41 @@ static bool binds_dev(const struct oci_config *c)
 
 int hk_rootfs_prepare(const struct oci_config *c, const char *bundle, const char *rootfs,
 		      bool in_userns, const int *idmap_trees, const struct hk_cgroup *cg,
-		      int *rootfd, struct hk_err **err)
+		      int *rootfd, unsigned long long *mount_id, struct hk_err **err)
 {
 	const char *label;
 	struct stat st;
 	size_t i;
 	int fd;
 
-	/* Nothing mounted from here on may reach the host's namespace. */
-	if (mount(NULL, "/", NULL, initial_propagation(c), NULL) < 0)
-		return hk_fail(err, errno, "make the mount tree %s",
-			       initial_propagation(c) & MS_SLAVE ? "rslave" : "private");
-	if (mount(rootfs, rootfs, NULL, MS_BIND | MS_REC, NULL) < 0)
+	if (own_mount_ns(c)) {
+		/* Nothing mounted from here on may reach the host's namespace. */
+		if (mount(NULL, "/", NULL, initial_propagation(c), NULL) < 0)
+			return hk_fail(err, errno, "make the mount tree %s",
+				       initial_propagation(c) & MS_SLAVE ? "rslave" : "private");
+		if (mount(rootfs, rootfs, NULL, MS_BIND | MS_REC, NULL) < 0)
+			return hk_fail(err, errno, "bind the rootfs %s", rootfs);
+	} else if (mount(rootfs, rootfs, NULL, MS_BIND | MS_REC, NULL) < 0 ||
+		   mount(NULL, rootfs, NULL, MS_PRIVATE | MS_REC, NULL) < 0) {
+		/* The namespace is the host's or a joined one: the container's mounts stay in it,
+		 * under one private bind of the rootfs that delete detaches (docs/design.md). */
 		return hk_fail(err, errno, "bind the rootfs %s", rootfs);
+	}
 	fd = open(rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0)
 		return hk_fail(err, errno, "open the rootfs %s", rootfs);
+	*mount_id = 0;
+	if (!own_mount_ns(c)) {
+		struct statx stx;
+
+		if (statx(fd, "", AT_EMPTY_PATH, STATX_MNT_ID, &stx) < 0 ||
+		    !(stx.stx_mask & STATX_MNT_ID)) {
+			close(fd);
+			umount2(rootfs, MNT_DETACH);
+			return hk_fail(err, errno, "the mount id of the rootfs bind");
+		}
+		*mount_id = stx.stx_mnt_id;
+	}
 	/* runc's CVE-2026-41579 and crun's CVE-2026-47766 class: device nodes made or removed
 	 * through an image's /dev symlink (devices.c also refuses any link under /dev) */
 	if (fstatat(fd, "dev", &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(st.st_mode)) {
@@ -94,12 +123,12 @@ int hk_rootfs_prepare(const struct oci_config *c, const char *bundle, const char
 	return 0;
 }
 
-static int pivot(const char *rootfs, bool no_pivot, struct hk_err **err)
+static int pivot(const char *rootfs, bool no_pivot, bool own, struct hk_err **err)
 {
 	if (chdir(rootfs) < 0)
 		return hk_fail(err, errno, "chdir to the rootfs");
 	if (no_pivot) {
-		if (mount(rootfs, "/", NULL, MS_MOVE, NULL) < 0)
+		if (own && mount(rootfs, "/", NULL, MS_MOVE, NULL) < 0)
 			return hk_fail(err, errno, "move the rootfs to /");
 		if (chroot(".") < 0)
 			return hk_fail(err, errno, "chroot");
@@ -121,7 +150,8 @@ int hk_rootfs_finish(const struct oci_config *c, const char *rootfs, int rootfd,
 	if (c->linux != NULL && (hk_mask_paths(rootfd, &c->linux->masked_paths, err) < 0 ||
 				 hk_readonly_paths(rootfd, &c->linux->readonly_paths, err) < 0))
 		return -1;
-	if (pivot(rootfs, no_pivot, err) < 0)
+	/* pivot_root in a namespace that is not the container's own would move everyone's root */
+	if (pivot(rootfs, no_pivot || !own_mount_ns(c), own_mount_ns(c), err) < 0)
 		return -1;
 	if (c->root->readonly.value &&
 	    mount(NULL, "/", NULL, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_REC, NULL) < 0) {
@@ -134,5 +164,58 @@ int hk_rootfs_finish(const struct oci_config *c, const char *rootfs, int rootfd,
 	if (c->linux != NULL && c->linux->rootfs_propagation.set &&
 	    mount(NULL, "/", NULL, root_propagation(c), NULL) < 0)
 		return hk_fail(err, errno, "linux.rootfsPropagation");
+	return 0;
+}
+
+/* 1 when mount `id` is the topmost mount on `point` in this namespace. */
+static int is_top_mount(unsigned long long id, const char *point)
+{
+	char line[8192];
+	unsigned long long top = 0, cur;
+	FILE *f = fopen("/proc/self/mountinfo", "re");
+
+	if (f == NULL)
+		return -1;
+	while (fgets(line, sizeof(line), f) != NULL) {
+		char where[4096];
+
+		if (sscanf(line, "%llu %*s %*s %*s %4095s", &cur, where) == 2 &&
+		    strcmp(where, point) == 0)
+			top = cur;
+	}
+	fclose(f);
+	return top == id;
+}
+
+static int detach_here(unsigned long long id, const char *rootfs, struct hk_err **err)
+{
+	if (is_top_mount(id, rootfs) != 1)
+		return 0; /* gone already (or something else is on top: not ours to remove) */
+	if (umount2(rootfs, MNT_DETACH) < 0)
+		return hk_fail(err, errno, "detach the rootfs mount %s", rootfs);
+	return 0;
+}
+
+int hk_rootfs_release(unsigned long long id, const char *rootfs, const char *ns_path,
+		      struct hk_err **err)
+{
+	int status, ns;
+	pid_t pid;
+
+	if (id == 0)
+		return 0;
+	if (ns_path == NULL)
+		return detach_here(id, rootfs, err);
+	ns = open(ns_path, O_RDONLY | O_CLOEXEC);
+	if (ns < 0)
+		return 0; /* the namespace is gone, and its mounts with it */
+	pid = fork();
+	if (pid == 0)
+		_exit(setns(ns, CLONE_NEWNS) < 0 || detach_here(id, rootfs, NULL) < 0);
+	close(ns);
+	if (pid < 0 || waitpid(pid, &status, 0) < 0 || !WIFEXITED(status) ||
+	    WEXITSTATUS(status) != 0)
+		return hk_fail(err, pid < 0 ? errno : 0, "detach the rootfs mount %s in %s", rootfs,
+			       ns_path);
 	return 0;
 }

@@ -72,15 +72,10 @@ int hk_spawn_check_unapplied(const struct oci_config *c, const struct oci_proces
 
 int hk_spawn_check(const struct oci_config *c, bool have_console, struct hk_err **err)
 {
-	const struct oci_namespace *mnt = oci_config_namespace(c, OCI_NS_MOUNT);
-
 	if (c->process == NULL)
 		return hk_fail(err, 0, "config.json: process: required to create a container");
 	if (hk_spawn_check_unapplied(c, c->process, err) < 0)
 		return -1;
-	if (mnt == NULL || mnt->path != NULL)
-		return hk_fail(err, 0,
-			       "config.json: linux.namespaces: a new mount namespace is required");
 	if (c->process->terminal.value && !have_console)
 		return hk_fail(err, 0, "config.json: process.terminal needs --console-socket");
 	if (hk_lsm_check(c, err) < 0)
@@ -196,7 +191,8 @@ static int make_cwd(int rootfd, const struct oci_process *p, struct hk_err **err
 static int stage2_root(struct stage *st, int *slave, struct hk_err **err)
 {
 	const struct oci_config *c = st->s->config;
-	int rootfd, ret;
+	unsigned long long mount_id = 0;
+	int rootfd = -1, ret;
 
 	if (is_new(c, OCI_NS_NETWORK) && hk_netlink_loopback_up(err) < 0)
 		return -1;
@@ -206,8 +202,20 @@ static int stage2_root(struct stage *st, int *slave, struct hk_err **err)
 	 * reaches the container's own values, before readonlyPaths closes /proc/sys. */
 	if (hk_sysctl_apply(c, err) < 0 || hk_lsm_set_exec_labels(c->process, err) < 0)
 		return -1;
-	if (hk_rootfs_prepare(c, st->s->bundle, st->s->rootfs, is_new(c, OCI_NS_USER),
-			      st->s->idmap_trees, st->s->cgroup, &rootfd, err) < 0)
+	ret = hk_rootfs_prepare(c, st->s->bundle, st->s->rootfs, is_new(c, OCI_NS_USER),
+				st->s->idmap_trees, st->s->cgroup, &rootfd, &mount_id, err);
+	if (mount_id != 0) { /* the parent undoes it if anything fails, this included */
+		char text[32];
+
+		snprintf(text, sizeof(text), "%llu", mount_id);
+		if (hk_sync_send(st->sock, SYNC_ROOTFS_MOUNT, 0, text, -1, ret < 0 ? NULL : err) <
+			0 &&
+		    ret == 0) {
+			close(rootfd);
+			return -1;
+		}
+	}
+	if (ret < 0)
 		return -1;
 	ret = creation_hooks(st, err);
 	if (ret == 0)
@@ -227,6 +235,10 @@ static int stage2_join(struct stage *st, int *slave, struct hk_err **err)
 
 	if (hk_lsm_set_exec_labels(st->s->config->process, err) < 0)
 		return -1;
+	/* the namespace joined is not the container's own: its root is where pid 1 is chrooted */
+	if (st->s->init_root >= 0 &&
+	    (fchdir(st->s->init_root) < 0 || chroot(".") < 0 || chdir("/") < 0))
+		return hk_fail(err, errno, "enter the container's root");
 	rootfd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (rootfd < 0)
 		return hk_fail(err, errno, "open the container's root");
@@ -451,7 +463,7 @@ static __attribute__((noreturn)) void stage1(struct stage *st)
 	int flags = hk_ns_new_flags(c) & ~CLONE_NEWUSER;
 	struct hk_err *err = NULL;
 	const char *failed = NULL;
-	int *keep = calloc(OCI_NS_COUNT + 3 + c->mounts.len, sizeof(int));
+	int *keep = calloc(OCI_NS_COUNT + 4 + c->mounts.len, sizeof(int));
 	size_t nkeep = 0, i;
 	pid_t pid;
 
@@ -461,6 +473,7 @@ static __attribute__((noreturn)) void stage1(struct stage *st)
 	keep[nkeep++] = st->sock;
 	keep[nkeep++] = st->s->exec_fifo;
 	keep[nkeep++] = st->s->start_result;
+	keep[nkeep++] = st->s->init_root;
 	for (i = 0; i < OCI_NS_COUNT; i++)
 		if (st->ns_fds[i] >= 0)
 			keep[nkeep++] = st->ns_fds[i];
@@ -557,6 +570,9 @@ static int parent_loop(struct hk_spawn *s, int sock, pid_t stage1_pid, struct hk
 				s->master = fd;
 			}
 			break;
+		case SYNC_ROOTFS_MOUNT:
+			s->rootfs_mount = strtoull(msg.text, NULL, 10);
+			break;
 		case SYNC_HOOKS:
 			hooks_asked = true;
 			break;
@@ -593,6 +609,7 @@ int hk_spawn(struct hk_spawn *s, struct hk_err **err)
 	int socks[2], ret;
 
 	s->pid = 0;
+	s->rootfs_mount = 0;
 	s->master = -1;
 	s->listener = -1;
 	if (hk_idmap_prepare(s->config, s->bundle, &s->idmap_trees, err) < 0)
@@ -632,6 +649,12 @@ int hk_spawn(struct hk_spawn *s, struct hk_err **err)
 	if (ret < 0 && s->pid > 0) {
 		kill(s->pid, SIGKILL);
 		waitpid(s->pid, NULL, 0);
+	}
+	if (ret < 0 && s->rootfs_mount != 0) {
+		const struct oci_namespace *mnt = oci_config_namespace(s->config, OCI_NS_MOUNT);
+
+		hk_rootfs_release(s->rootfs_mount, s->rootfs, mnt ? mnt->path : NULL, NULL);
+		s->rootfs_mount = 0;
 	}
 	if (ret < 0 && s->master >= 0) {
 		close(s->master);

@@ -19,7 +19,9 @@ struct hk_spawn {
 	int preserve_fds; /* fds 3 .. 3+n-1 pass to the process */
 	int *idmap_trees; /* set by hk_spawn: per mount, an idmapped tree or -1 */
 	bool no_pivot, no_new_keyring;
-	bool joining; /* exec: every namespace is joined, nothing of the rootfs is made */
+	bool joining;  /* exec: every namespace is joined, nothing of the rootfs is made */
+	int init_root; /* exec into a container without a mount namespace of its own: an O_PATH
+			  fd of /proc/<pid 1>/root to chroot into, else -1 */
 	const struct hk_cgroup *cgroup;	  /* stage 1 starts in it, so every process after it does */
 	const struct hk_seccomp *seccomp; /* compiled by the caller; insns NULL: none */
 	/* called in the parent with the notify listener once pid 1's pid is known */
@@ -34,6 +36,7 @@ struct hk_spawn {
 	pid_t pid;    /* out: the host pid of the container's pid 1 (a child of the caller) */
 	int master;   /* out: the pty master when terminal and no console socket, else -1 */
 	int listener; /* the seccomp listener while in flight */
+	unsigned long long rootfs_mount; /* out: the rootfs bind outside a mount ns of its own */
 };
 
 /* Checks what the runtime needs beyond a valid document (a process, a mount namespace...). */

@@ -36,6 +36,8 @@ static const struct oci_field record_fields[] = {
     F("cgroupPath", OCI_STRING, cgroup_path, 0),
     F("cgroupPaths", OCI_STRMAP, cgroup_paths, 0),
     F("annotations", OCI_STRMAP, annotations, 0),
+    F("rootfsMountId", OCI_U64, rootfs_mount_id, 0),
+    F("rootfsMountNs", OCI_STRING, rootfs_mount_ns, 0),
 };
 #undef T
 const struct oci_type hk_record_type = OCI_TYPE("record", struct hk_record, record_fields, NULL);

@@ -23,6 +23,10 @@ struct hk_record {
 	char *cgroup_path;		/* linux.cgroupsPath as the config gave it */
 	struct oci_strmap cgroup_paths; /* hierarchy -> the cgroup husk made there (cgroup.h) */
 	struct oci_strmap annotations;
+	/* no mount namespace of the container's own: the bind of the rootfs delete detaches, and
+	 * the namespace it is in (NULL: husk's) */
+	struct oci_opt_u64 rootfs_mount_id;
+	char *rootfs_mount_ns;
 };
 extern const struct oci_type hk_record_type;
 

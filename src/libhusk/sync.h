@@ -10,6 +10,8 @@
  *   ◀── SYNC_INIT_PID ──────────  exit                            pid namespace)
  *   record the pid                                                mounts, devices, pivot_root,
  *                                                                 hostname, rlimits, credentials...
+ *   ◀── SYNC_ROOTFS_MOUNT ───────────────────────────────────────── (no mount ns of its own:
+ *   kept for delete, undone on failure                              the rootfs bind's id)
  *   ◀── SYNC_HOOKS ─────────────────────────────────────────────── mounts made, before pivot
  *   run prestart, createRuntime (once the pid is known)
  *   ─── SYNC_HOOKS_DONE ──────────────────────────────────────────▶ run createContainer
@@ -32,15 +34,17 @@
 #include "hk_error.h"
 
 enum hk_sync_type {
-	SYNC_MAP_IDS = 1, /* stage 1 -> parent: my user namespace needs its uid/gid maps */
-	SYNC_IDS_MAPPED,  /* parent -> stage 1 */
-	SYNC_INIT_PID,	  /* stage 1 -> parent: value = host pid of the container's pid 1 */
-	SYNC_HOOKS,	  /* stage 2 -> parent: mounts are made, run prestart and createRuntime */
-	SYNC_HOOKS_DONE,  /* parent -> stage 2 */
-	SYNC_CONSOLE,	  /* stage 2 -> parent: the pty master, attached with SCM_RIGHTS */
-	SYNC_SECCOMP,	  /* stage 2 -> parent: the seccomp notify listener, with SCM_RIGHTS */
-	SYNC_READY,	  /* stage 2 -> parent: set up, waiting for `start` */
-	SYNC_ERROR,	  /* any stage -> parent: text = the failure, errnum in value */
+	SYNC_MAP_IDS = 1,  /* stage 1 -> parent: my user namespace needs its uid/gid maps */
+	SYNC_IDS_MAPPED,   /* parent -> stage 1 */
+	SYNC_INIT_PID,	   /* stage 1 -> parent: value = host pid of the container's pid 1 */
+	SYNC_ROOTFS_MOUNT, /* stage 2 -> parent: text = the id of the rootfs bind, made in a mount
+			      namespace that is not the container's own (undone on failure) */
+	SYNC_HOOKS,	   /* stage 2 -> parent: mounts are made, run prestart and createRuntime */
+	SYNC_HOOKS_DONE,   /* parent -> stage 2 */
+	SYNC_CONSOLE,	   /* stage 2 -> parent: the pty master, attached with SCM_RIGHTS */
+	SYNC_SECCOMP,	   /* stage 2 -> parent: the seccomp notify listener, with SCM_RIGHTS */
+	SYNC_READY,	   /* stage 2 -> parent: set up, waiting for `start` */
+	SYNC_ERROR,	   /* any stage -> parent: text = the failure, errnum in value */
 };
 
 struct hk_sync_msg {

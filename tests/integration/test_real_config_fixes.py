@@ -4,6 +4,7 @@ import json
 import os
 import stat
 import subprocess
+import time
 
 import pytest
 
@@ -272,3 +273,60 @@ def test_cgroup_mount_in_a_user_namespace(bundle, cgroupns):
     assert r.rc == 0, r.err
     memory, pids, subdirs = r.out.split()
     assert int(memory) == (100 << 20) and pids == "50" and subdirs == "0", r.out
+
+
+def mounts_under(path, pid="self"):
+    with open(f"/proc/{pid}/mountinfo") as f:
+        return [line.split()[4] for line in f if line.split()[4].startswith(path)]
+
+
+def without_mount_ns(bundle, path=None):
+    ns = [n for n in bundle.config["linux"]["namespaces"] if n["type"] != "mount"]
+    bundle.config["linux"]["namespaces"] = ns + ([{"type": "mount", "path": path}] if path else [])
+
+
+def test_no_mount_namespace_chroots_and_delete_detaches(bundle):
+    """item 10: the spec allows sharing husk's mount namespace. The container's mounts then sit
+    on the host under one private bind of the rootfs, while it lives; delete detaches it."""
+    without_mount_ns(bundle)
+    bundle.config["root"]["readonly"] = True
+    running(bundle)
+    rootfs = os.path.realpath(bundle.rootfs)
+    assert rootfs in mounts_under(rootfs) and rootfs + "/proc" in mounts_under(rootfs)
+    r = bundle.husk("exec", "c", "sh", "-c", "ls /probe && touch /x 2>/dev/null || echo ro")
+    assert (r.rc, r.out) == (0, "/probe\nro\n"), r.err
+    r = bundle.husk("exec", "c", "/probe")
+    assert r.rc == 0 and json.loads(r.out)["ns"]["mnt"] == os.readlink("/proc/self/ns/mnt")
+    assert bundle.husk("delete", "--force", "c").rc == 0
+    assert mounts_under(rootfs) == [], "a mount of the container's stayed on the host"
+
+
+def test_no_mount_namespace_failed_create_leaves_no_mount(bundle):
+    without_mount_ns(bundle)
+    bundle.config["mounts"].append({"destination": "/bad", "type": "nosuchfs", "source": "x"})
+    r = bundle.run()
+    assert r.rc == 1 and "mounts[" in r.err, r.err
+    assert mounts_under(os.path.realpath(bundle.rootfs)) == []
+    assert_nothing_left(bundle, "c")
+
+
+def test_mount_namespace_joined_by_path(bundle):
+    """item 10: the rootfs is built in the joined namespace, and delete cleans it there."""
+    holder = subprocess.Popen(["unshare", "-m", "--propagation", "private", "sleep", "60"])
+    try:
+        for _ in range(100):
+            if os.readlink(f"/proc/{holder.pid}/ns/mnt") != os.readlink("/proc/self/ns/mnt"):
+                break
+            time.sleep(0.01)
+        without_mount_ns(bundle, f"/proc/{holder.pid}/ns/mnt")
+        running(bundle)
+        rootfs = os.path.realpath(bundle.rootfs)
+        assert mounts_under(rootfs) == [], "the mounts belong in the joined namespace"
+        assert rootfs + "/proc" in mounts_under(rootfs, holder.pid)
+        r = bundle.husk("exec", "c", "ls", "/probe")
+        assert (r.rc, r.out) == (0, "/probe\n"), r.err
+        assert bundle.husk("delete", "--force", "c").rc == 0
+        assert mounts_under(rootfs, holder.pid) == []
+    finally:
+        holder.kill()
+        holder.wait()
