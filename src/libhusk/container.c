@@ -2,6 +2,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <sched.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
@@ -160,8 +161,20 @@ static int start_fifo(const struct hk_container *c, const struct oci_config *cfg
 static int make_cgroup(struct hk_container *c, const struct oci_config *cfg, struct hk_cgroup *cg,
 		       struct hk_err **err)
 {
+	const struct oci_scheduler *sched = cfg->process ? cfg->process->scheduler : NULL;
+	const struct oci_cpu *cpu =
+	    cfg->linux && cfg->linux->resources ? cfg->linux->resources->cpu : NULL;
+
 	if (hk_cg_create(cg, cfg->linux, c->record->id, err) < 0)
 		return -1;
+	if (sched != NULL &&
+	    (sched->policy.value == SCHED_FIFO || sched->policy.value == SCHED_RR) &&
+	    (cpu == NULL || !cpu->realtime_runtime.value) &&
+	    hk_cg_grant_realtime(cg, oci_name_of(&oci_sched_policies, sched->policy.value), err) <
+		0) {
+		hk_cg_destroy(cg, NULL);
+		return -1;
+	}
 	c->record->cgroup_path = cfg->linux ? cfg->linux->cgroups_path : NULL;
 	hk_cg_record(cg, c->arena, &c->record->cgroup_paths);
 	if (hk_store_save(c, err) == 0)

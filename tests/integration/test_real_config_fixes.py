@@ -330,3 +330,30 @@ def test_mount_namespace_joined_by_path(bundle):
     finally:
         holder.kill()
         holder.wait()
+
+
+@pytest.mark.parametrize("policy,number", [("SCHED_FIFO", 1), ("SCHED_RR", 2)])
+def test_realtime_scheduler_without_realtime_runtime(bundle, policy, number):
+    """item 7: on v1 with RT group scheduling a new cgroup has cpu.rt_runtime_us 0, so the
+    policy failed with EPERM; the container's cpu cgroup now gets what its parent has left."""
+    bundle.config["process"]["scheduler"] = {"policy": policy, "priority": 10}
+    bundle.config["process"]["args"] = ["sh", "-c", "/probe; sleep 100"]
+    running(bundle)
+    pid = bundle.state("c")["pid"]
+    with open(f"/proc/{pid}/sched") as f:
+        assert any(line.split()[0] == "policy" and line.split()[-1] == str(number)
+                   for line in f), "pid 1 is not realtime"
+    from husk_support import cgroup_dir
+    rt = os.path.join(cgroup_dir(pid, "cpu"), "cpu.rt_runtime_us")
+    if os.path.exists(rt):
+        with open(rt) as f:
+            assert int(f.read()) > 0
+
+
+def test_realtime_scheduler_with_realtime_runtime_given(bundle):
+    bundle.config["process"]["scheduler"] = {"policy": "SCHED_FIFO", "priority": 5}
+    bundle.config["linux"]["resources"] = {"cpu": {"realtimeRuntime": 10000,
+                                                   "realtimePeriod": 1000000}}
+    if V2:
+        bundle.config["linux"]["resources"] = {}
+    assert bundle.probe()["sched_policy"] == 1

@@ -67,6 +67,10 @@ int hk_cg_v2_dirfd(const struct hk_cgroup *cg);
 /* Removes the directories, retrying while the kernel still drains dying processes. */
 int hk_cg_destroy(struct hk_cgroup *cg, struct hk_err **err);
 
+/* SCHED_FIFO or SCHED_RR without linux.resources.cpu.realtimeRuntime: on v1 with RT group
+ * scheduling, gives the cgroup the realtime time its parent has left (cgroup/realtime.c). */
+int hk_cg_grant_realtime(const struct hk_cgroup *cg, const char *policy, struct hk_err **err);
+
 /* Applies resources (not devices: those are fixed at create, as with runc). `update` checks
  * memory.checkBeforeUpdate and reads current values where a conversion needs them. */
 int hk_cg_apply(struct hk_cgroup *cg, const struct oci_resources *res, bool update,
