@@ -110,3 +110,47 @@ def containers_common_profile():
 def set_caps(config, caps):
     config["process"]["capabilities"] = {k: list(caps) for k in
                                          ("bounding", "effective", "permitted")}
+
+
+CAPS = ["CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_DAC_READ_SEARCH", "CAP_FOWNER", "CAP_FSETID",
+        "CAP_KILL", "CAP_SETGID", "CAP_SETUID", "CAP_SETPCAP", "CAP_LINUX_IMMUTABLE",
+        "CAP_NET_BIND_SERVICE", "CAP_NET_BROADCAST", "CAP_NET_ADMIN", "CAP_NET_RAW",
+        "CAP_IPC_LOCK", "CAP_IPC_OWNER", "CAP_SYS_MODULE", "CAP_SYS_RAWIO", "CAP_SYS_CHROOT",
+        "CAP_SYS_PTRACE", "CAP_SYS_PACCT", "CAP_SYS_ADMIN", "CAP_SYS_BOOT", "CAP_SYS_NICE",
+        "CAP_SYS_RESOURCE", "CAP_SYS_TIME", "CAP_SYS_TTY_CONFIG", "CAP_MKNOD", "CAP_LEASE",
+        "CAP_AUDIT_WRITE", "CAP_AUDIT_CONTROL", "CAP_SETFCAP", "CAP_MAC_OVERRIDE",
+        "CAP_MAC_ADMIN", "CAP_SYSLOG", "CAP_WAKE_ALARM", "CAP_BLOCK_SUSPEND", "CAP_AUDIT_READ",
+        "CAP_PERFMON", "CAP_BPF", "CAP_CHECKPOINT_RESTORE"]
+
+
+def caps_mask(names):
+    return sum(1 << CAPS.index(n) for n in names or [] if n in CAPS)
+
+
+def captured(name):
+    """A config.json a client wrote, captured through a wrapper runtime (see configs/README)."""
+    with open(os.path.join(CONFIGS, name)) as f:
+        return json.load(f)
+
+
+def adapt(config, bundle_path, rootfs, tmp):
+    """What must change for a captured config to run here, and nothing else: the rootfs, bind
+    sources that lived in the client's own storage (recreated empty), a cgroupsPath under the
+    client's parent (made relative so that the test's cgroup check holds) and the process, which
+    becomes the probe."""
+    config["root"]["path"] = rootfs
+    config["process"]["terminal"] = False
+    config["process"]["args"] = ["/probe"]
+    if config.get("linux", {}).get("cgroupsPath"):
+        config["linux"]["cgroupsPath"] = "husk-tier-" + os.path.basename(tmp)
+    for m in config.get("mounts", []):
+        src = m.get("source", "")
+        if "bind" in (m.get("options") or []) or "rbind" in (m.get("options") or []):
+            if src.startswith("/") and not os.path.exists(src):
+                fake = os.path.join(tmp, src.strip("/").replace("/", "_"))
+                if m["destination"] in ("/dev/shm",):
+                    os.makedirs(fake, exist_ok=True)
+                else:
+                    open(fake, "a").close()
+                m["source"] = fake
+    return config

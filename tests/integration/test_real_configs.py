@@ -154,3 +154,53 @@ def test_rootfs_propagation(bundle, propagation):
     else:
         assert "unbindable" in root, tags
         assert ("unbindable" in proc) == recursive, tags
+
+
+def check_from_inside(p, config):
+    """What a config asks for, seen by the probe."""
+    proc = config["process"]
+    user = proc.get("user", {})
+    assert (p["uid"], p["gid"]) == (user.get("uid", 0), user.get("gid", 0)), p
+    caps = proc.get("capabilities", {})
+    bnd, inh = rc.caps_mask(caps.get("bounding")), rc.caps_mask(caps.get("inheritable"))
+    amb = rc.caps_mask(caps.get("ambient")) & inh & rc.caps_mask(caps.get("permitted"))
+    # what execve leaves: root gets its bounding and inheritable sets, others the ambient one
+    assert int(p["CapEff"], 16) == ((bnd | inh) if user.get("uid", 0) == 0 else amb), p
+    assert int(p["CapBnd"], 16) == rc.caps_mask(caps.get("bounding")), p
+    assert p["NoNewPrivs"] == ("1" if proc.get("noNewPrivileges") else "0"), p
+    assert p["Seccomp"] == ("2" if config["linux"].get("seccomp") else "0"), p
+    assert p["cwd"] == proc.get("cwd", "/")
+    for var in proc.get("env", []):
+        assert var in p["env"], var
+    if config.get("hostname"):
+        assert p["hostname"] == config["hostname"]
+    root = [m for m in p["mounts"] if m["point"] == "/"][-1]
+    assert root["options"].split(",")[0] == ("ro" if config["root"].get("readonly") else "rw")
+    points = {m["point"] for m in p["mounts"]}
+    for m in config.get("mounts", []):
+        assert m["destination"] in points or m["destination"] in config["linux"].get(
+            "maskedPaths", []), m["destination"]
+
+
+@pytest.mark.parametrize("name", ["podman-run-readonly-user.json", "podman-run-detached.json",
+                                  "ctr-run-seccomp.json", "ctr-run-user-cgroupns.json"])
+def test_client_written_specs(bundle, tmp_path, name):
+    config = rc.adapt(rc.captured(name), bundle.path, bundle.rootfs, str(tmp_path))
+    bundle.config = config
+    r = bundle.run()
+    assert r.rc == 0, r.err
+    check_from_inside(json.loads(r.out), config)
+
+
+@pytest.mark.parametrize("tool", ["runc", "crun"])
+def test_spec_of_runc_and_crun(bundle, tmp_path, tool):
+    """`runc spec` and `crun spec` as they stand, bar the terminal and the command."""
+    d = tmp_path / tool
+    d.mkdir()
+    subprocess.run([tool, "spec"], cwd=d, check=True, capture_output=True)
+    with open(d / "config.json") as f:
+        config = json.load(f)
+    bundle.config = rc.adapt(config, bundle.path, bundle.rootfs, str(tmp_path))
+    r = bundle.run()
+    assert r.rc == 0, r.err
+    check_from_inside(json.loads(r.out), config)
