@@ -14,7 +14,6 @@ struct cli_globals {
 	bool debug;
 	bool systemd_cgroup;
 	const char *rootless; /* "true", "false" or "auto" */
-	char **argv;	      /* husk's whole command line, to re-execute it (exe.h) */
 };
 
 enum cli_arg { CLI_FLAG, CLI_VALUE };

@@ -57,7 +57,6 @@ int cli_create_options(const struct cli_command *cmd, const struct cli_globals *
 	    .listen_fds = listen_fds(),
 	    .root = g->root,
 	    .id = p->argv[0],
-	    .argv = g->argv,
 	    .bundle = cli_value(cmd, p, "bundle"),
 	    .pid_file = cli_value(cmd, p, "pid-file"),
 	    .console_socket = cli_value(cmd, p, "console-socket"),
@@ -85,4 +84,4 @@ static int run_create(const struct cli_globals *g, int argc, char **argv, struct
 }
 
 const struct cli_command cmd_create = {
-    "create", "ID", "create a container from a bundle", cli_create_flags, run_create, false, false};
+    "create", "ID", "create a container from a bundle", cli_create_flags, run_create, false, true};

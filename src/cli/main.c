@@ -95,7 +95,6 @@ static int run(int argc, char **argv, struct hk_err **err)
 
 	if (parse_globals(argc, argv, &g, &next, err) < 0)
 		return -1;
-	g.argv = argv;
 	if (next == -1 || next >= argc) {
 		print_usage();
 		return next == -1 ? 0 : hk_fail(err, 0, "no command given");

@@ -17,7 +17,6 @@
 
 #include "cgroup/cgroup.h"
 #include "config.h"
-#include "exe.h"
 #include "hk_seccomp.h"
 #include "hooks.h"
 #include "log.h"
@@ -306,20 +305,6 @@ static void set_listen_env(struct oci_config_doc *doc, int listen_fds)
 	env->set = true;
 }
 
-/* CVE-2019-5736: pid 1 runs husk until `start`. In a pid namespace of its own nothing of the
- * container can see it then; in a joined one (a pod's) other containers' processes can reach
- * its /proc/PID/exe, so husk first re-executes from a sealed copy of itself (exe.h). Done
- * before anything exists: the new image starts the command over. */
-static int guard_exe(const struct hk_create_opts *o, const struct oci_config *c,
-		     struct hk_err **err)
-{
-	const struct oci_namespace *pid = oci_config_namespace(c, OCI_NS_PID);
-
-	if ((pid != NULL && pid->path == NULL) || o->argv == NULL)
-		return 0;
-	return hk_exe_reexec_sealed(o->argv, err);
-}
-
 int hk_container_create(const struct hk_create_opts *o, pid_t *pid, int *master,
 			struct hk_err **err)
 {
@@ -334,8 +319,6 @@ int hk_container_create(const struct hk_create_opts *o, pid_t *pid, int *master,
 	if (oci_config_load(config, "config.json", &doc, err) < 0)
 		return -1;
 	ret = hk_spawn_check(doc.config, o->console_socket != NULL || o->keep_terminal, err);
-	if (ret == 0)
-		ret = guard_exe(o, doc.config, err);
 	if (ret == 0 && o->listen_fds > 0)
 		set_listen_env(&doc, o->listen_fds);
 	if (ret == 0)

@@ -13,7 +13,6 @@ struct hk_create_opts {
 	int listen_fds; /* socket activation: fds 3.. passed first, LISTEN_FDS/LISTEN_PID=1 set */
 	bool no_pivot, no_new_keyring;
 	bool keep_terminal; /* `run` in the foreground proxies the pty itself */
-	char **argv;	    /* husk's command line: re-executed from a sealed copy when needed */
 };
 
 /* Builds the container and leaves its pid 1 waiting for start; *pid is a child of the caller.

@@ -1,7 +1,9 @@
 #include "exe.h"
 
+#include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <string.h>
 #include <sys/mman.h>
 #include <sys/sendfile.h>
 #include <sys/stat.h>
@@ -23,23 +25,63 @@ bool hk_exe_sealed(void)
 	return seals >= 0 && (seals & WANTED_SEALS) == WANTED_SEALS;
 }
 
+/* How much of the file execve reads: up to the end of the last PT_LOAD segment. The section
+ * headers and debug sections after it (three quarters of a debug build) are not copied. */
+static off_t loaded_size(int fd, off_t file_size)
+{
+	Elf64_Ehdr eh;
+	off_t end = 0;
+	int i;
+
+	if (pread(fd, &eh, sizeof(eh), 0) != (ssize_t)sizeof(eh) ||
+	    memcmp(eh.e_ident, ELFMAG, SELFMAG) != 0 || eh.e_ident[EI_CLASS] != ELFCLASS64 ||
+	    eh.e_phentsize != sizeof(Elf64_Phdr))
+		return file_size;
+	for (i = 0; i < eh.e_phnum; i++) {
+		Elf64_Phdr ph;
+
+		if (pread(fd, &ph, sizeof(ph), (off_t)(eh.e_phoff + (size_t)i * sizeof(ph))) !=
+		    (ssize_t)sizeof(ph))
+			return file_size;
+		if ((off_t)(ph.p_offset + ph.p_filesz) > end)
+			end = (off_t)(ph.p_offset + ph.p_filesz);
+	}
+	return end > 0 && end <= file_size ? end : file_size;
+}
+
+/* The ELF header of the copy says it has no section headers: they were not copied. */
+static int drop_section_headers(int dst)
+{
+	Elf64_Ehdr eh;
+
+	if (pread(dst, &eh, sizeof(eh), 0) != (ssize_t)sizeof(eh) ||
+	    memcmp(eh.e_ident, ELFMAG, SELFMAG) != 0 || eh.e_ident[EI_CLASS] != ELFCLASS64)
+		return 0;
+	eh.e_shoff = 0;
+	eh.e_shnum = 0;
+	eh.e_shstrndx = 0;
+	return pwrite(dst, &eh, sizeof(eh), 0) == (ssize_t)sizeof(eh) ? 0 : -1;
+}
+
 static int copy_self(struct hk_err **err)
 {
 	int src = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
 	int dst = memfd_create("husk", MFD_CLOEXEC | MFD_ALLOW_SEALING);
 	struct stat st;
-	off_t done = 0;
+	off_t done = 0, size;
 
 	if (src < 0 || dst < 0 || fstat(src, &st) < 0)
 		goto fail;
-	while (done < st.st_size) {
-		ssize_t n = sendfile(dst, src, NULL, (size_t)(st.st_size - done));
+	size = loaded_size(src, st.st_size);
+	while (done < size) {
+		ssize_t n = sendfile(dst, src, NULL, (size_t)(size - done));
 
 		if (n <= 0)
 			goto fail;
 		done += n;
 	}
-	if (fcntl(dst, F_ADD_SEALS, WANTED_SEALS) < 0)
+	if ((size < st.st_size && drop_section_headers(dst) < 0) ||
+	    fcntl(dst, F_ADD_SEALS, WANTED_SEALS) < 0)
 		goto fail;
 	close(src);
 	return dst;

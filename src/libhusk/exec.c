@@ -13,7 +13,6 @@
 
 #include "cgroup/cgroup.h"
 #include "config.h"
-#include "exe.h"
 #include "namespaces.h"
 #include "spawn.h"
 #include "state.h"

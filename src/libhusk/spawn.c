@@ -492,6 +492,14 @@ static __attribute__((noreturn)) void stage1(struct stage *st)
 	hk_ns_close_paths(st->ns_fds);
 	if (is_new(c, OCI_NS_USER) && stage1_userns(st, &err) < 0)
 		stage_fail(st, err);
+	/* Not dumpable until the program's execve (which resets it): no process of the container
+	 * may ptrace or open /proc/PID/{mem,exe,fd} of husk's code running among them. Once the
+	 * maps are written (the parent writes them through this process's /proc). Pid 1 and exec's
+	 * process inherit it from here. */
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0) {
+		hk_fail(&err, errno, "prctl(PR_SET_DUMPABLE)");
+		stage_fail(st, err);
+	}
 	if (unshare(flags) < 0) {
 		hk_fail(&err, errno, "create namespaces (flags 0x%x)", flags);
 		stage_fail(st, err);

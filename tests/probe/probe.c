@@ -13,6 +13,7 @@
 #include <sys/personality.h>
 #include <sys/syscall.h>
 #include <sys/prctl.h>
+#include <sys/ptrace.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <signal.h>
@@ -200,11 +201,61 @@ static long long ms_of(clockid_t clock)
 	return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
 }
 
+/* Whether a seized process runs husk's code: stopped first, so that it cannot execve between the
+ * check and the seize. */
+static int runs_husk(pid_t pid)
+{
+	char path[64], exe[256] = "";
+	int status;
+
+	if (ptrace(PTRACE_INTERRUPT, pid, 0, 0) < 0 || waitpid(pid, &status, __WALL) < 0)
+		return 0;
+	snprintf(path, sizeof(path), "/proc/%d/exe", pid);
+	if (readlink(path, exe, sizeof(exe) - 1) < 0)
+		exe[0] = '\0';
+	return strstr(exe, "husk") != NULL;
+}
+
+/* attach MS: for MS milliseconds, PTRACE_SEIZE every other process it can see, again and again
+ * (the attack on husk's code running inside the container). Prints how many seizes succeeded
+ * and, of those, how many caught a process running husk's code. */
+static void attach_loop(long ms, const char *name, int *first)
+{
+	long long end = ms_of(CLOCK_MONOTONIC) + ms;
+	long seized = 0, husk = 0, tries = 0;
+
+	while (ms_of(CLOCK_MONOTONIC) < end) {
+		DIR *proc = opendir("/proc");
+		struct dirent *e;
+
+		while (proc != NULL && (e = readdir(proc)) != NULL) {
+			pid_t pid = (pid_t)atoi(e->d_name);
+
+			if (pid <= 0 || pid == getpid())
+				continue;
+			tries++;
+			if (ptrace(PTRACE_SEIZE, pid, 0, 0) == 0) {
+				seized++;
+				husk += runs_husk(pid);
+				ptrace(PTRACE_DETACH, pid, 0, 0);
+			}
+		}
+		if (proc != NULL)
+			closedir(proc);
+	}
+	key(name, first);
+	printf("{\"tries\":%ld,\"seized\":%ld,\"husk\":%ld}", tries, seized, husk);
+}
+
 /* Limits: each prints a number, or the error that stopped it. */
 static int limit_action(const char *what, const char *arg, const char *name, int *first)
 {
 	long n = atol(arg), i;
 
+	if (strcmp(what, "attach") == 0) {
+		attach_loop(n, name, first);
+		return 1;
+	}
 	if (strcmp(what, "alloc") == 0) {
 		for (i = 0; i < n; i++) {
 			char *mib = malloc(1 << 20);

@@ -1,0 +1,126 @@
+"""Issue 11: the escapes an attack run found. Each test performs the attack against a canary on
+the host and checks that the canary is unchanged."""
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import tempfile
+import time
+
+import pytest
+
+from husk_support import HUSK
+
+
+def digest(path):
+    with open(path, "rb") as f:
+        return hashlib.sha256(f.read()).hexdigest()
+
+
+@pytest.fixture
+def canary_husk(tmp_path):
+    """A copy of husk that the attacks aim at: the tests run containers with it."""
+    path = str(tmp_path / "husk-canary")
+    shutil.copy(HUSK, path)
+    return path
+
+
+def run_with(husk, bundle, *args, timeout=30, stdin=subprocess.DEVNULL):
+    """Output to files: a created container keeps husk's stdio open."""
+    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+        proc = subprocess.run([husk, "--root", bundle.root, *args], cwd=bundle.path,
+                              stdout=out, stderr=err, stdin=stdin, timeout=timeout)
+        out.seek(0)
+        err.seek(0)
+        proc.stdout, proc.stderr = out.read(), err.read()
+    return proc
+
+
+def test_cve_2019_5736_exec_into_a_created_container(bundle, canary_husk):
+    """A process exec'd into a created container opens pid 1's exe while pid 1 still runs
+    husk's code, waits for `start` to exec the program, then writes through that fd."""
+    before = digest(canary_husk)
+    bundle.config["process"]["args"] = ["sleep", "30"]
+    bundle.write()
+    r = run_with(canary_husk, bundle, "create", "c")
+    assert r.returncode == 0, r.stderr
+    pid1 = json.loads(run_with(canary_husk, bundle, "state", "c").stdout)["pid"]
+    exe = os.readlink(f"/proc/{pid1}/exe")
+    attack = ("head -c1 /proc/1/exe >/dev/null 2>&1 || { echo open-refused; exit 0; }; "
+              "exec 3</proc/1/exe; "
+              "while [ \"$(cat /proc/1/comm)\" != sleep ]; do :; done; "
+              "echo PWNED >> /proc/self/fd/3 && echo written || echo write-refused")
+    attacker = subprocess.Popen([canary_husk, "--root", bundle.root, "exec", "c", "sh", "-c",
+                                 attack], cwd=bundle.path, stdout=subprocess.PIPE, text=True)
+    time.sleep(0.5)
+    assert run_with(canary_husk, bundle, "start", "c").returncode == 0
+    out, _ = attacker.communicate(timeout=20)
+    assert digest(canary_husk) == before, "the container wrote into husk's binary"
+    assert out.strip() in ("open-refused", "write-refused"), out
+    assert "husk-canary" not in exe, "pid 1 ran husk's file"
+
+
+def copy_libraries(binary, rootfs):
+    """What the dynamic loader needs to run binary inside rootfs (an image with glibc)."""
+    out = subprocess.run(["ldd", binary], capture_output=True, text=True, check=True).stdout
+    for word in out.split():
+        if word.startswith("/") and os.path.exists(word):
+            dest = os.path.join(rootfs, word.lstrip("/"))
+            os.makedirs(os.path.dirname(dest), exist_ok=True)
+            shutil.copy(word, dest)
+
+
+def test_cve_2019_5736_entrypoint_is_proc_self_exe(bundle, canary_husk):
+    """The image's entrypoint is /proc/self/exe: pid 1 then executes whatever husk ran from, so
+    that must be the sealed copy, not husk's file."""
+    before = digest(canary_husk)
+    copy_libraries(canary_husk, bundle.rootfs)
+    bundle.config["process"]["args"] = ["/proc/self/exe", "update", "--resources", "-", "x"]
+    bundle.write()
+    hold_r, hold_w = os.pipe()  # pid 1's stdin: husk's `update -` waits on it
+    r = run_with(canary_husk, bundle, "create", "c", stdin=hold_r)
+    os.close(hold_r)
+    assert r.returncode == 0, r.stderr
+    pid1 = json.loads(run_with(canary_husk, bundle, "state", "c").stdout)["pid"]
+    assert run_with(canary_husk, bundle, "start", "c").returncode == 0
+    for _ in range(200):  # until pid 1 has exec'd /proc/self/exe
+        with open(f"/proc/{pid1}/cmdline") as f:
+            if f.read().startswith("/proc/self/exe"):
+                break
+        time.sleep(0.01)
+    target = os.readlink(f"/proc/{pid1}/exe")
+    assert "husk-canary" not in target and target.startswith("/memfd:husk"), target
+    r = run_with(canary_husk, bundle, "exec", "c", "sh", "-c",
+                 "echo PWNED >> /proc/1/exe && echo written || echo refused")
+    os.close(hold_w)
+    assert "written" not in r.stdout, r.stdout
+    assert digest(canary_husk) == before
+
+
+def test_ptrace_of_created_pid_1_fails(bundle):
+    """item 2: pid 1 waits on exec.fifo running husk's code; a process of the container that
+    seizes it in a loop must never succeed."""
+    bundle.config["process"]["args"] = ["true"]
+    bundle.write()
+    assert bundle.husk("create", "c").rc == 0
+    r = bundle.husk("exec", "c", "/probe", "attach", "1500")
+    assert r.rc == 0, r.err
+    seen = json.loads(r.out)["attach:1500"]
+    assert seen["tries"] > 0 and seen["husk"] == 0, seen
+    assert bundle.husk("start", "c").rc == 0
+
+
+def test_ptrace_of_husk_during_exec_fails(bundle):
+    """item 2: while `exec` joins a running container, its process is attachable between setns
+    and execve unless it is not dumpable; an attacker inside seizes every pid in a loop."""
+    bundle.config["process"]["args"] = ["/probe", "attach", "4000"]
+    bundle.write()
+    attacker = subprocess.Popen([HUSK, "--root", bundle.root, "run", "c"], cwd=bundle.path,
+                                stdout=subprocess.PIPE, text=True)
+    time.sleep(0.3)
+    for _ in range(40):
+        bundle.husk("exec", "c", "true")
+    out, _ = attacker.communicate(timeout=30)
+    seen = json.loads(out)["attach:4000"]
+    assert seen["tries"] > 0 and seen["husk"] == 0, seen
