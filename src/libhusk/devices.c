@@ -71,6 +71,34 @@ static int bind_host_device(int dirfd, const char *name, const char *host, struc
 	return 0;
 }
 
+/* The node is made with its exact mode (no umask, so no chmod that a swapped path could lead
+ * elsewhere) and owned through an fd of it, checked to be the node just made: a container racing
+ * on a shared directory cannot turn the chown onto a host file (issue 11, item 3). */
+static int make_node(int dirfd, const char *name, const struct device *d, mode_t type,
+		     struct hk_err **err)
+{
+	dev_t rdev = makedev((unsigned)d->major, (unsigned)d->minor);
+	mode_t old = umask(0);
+	struct stat st;
+	int fd, ret;
+
+	ret = mknodat(dirfd, name, type | (d->mode & 07777), rdev);
+	umask(old);
+	if (ret < 0)
+		return hk_fail(err, errno, "mknod %s", d->path);
+	fd = openat(dirfd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0 || fstat(fd, &st) < 0) {
+		ret = hk_fail(err, errno, "open %s", d->path);
+	} else if ((st.st_mode & S_IFMT) != type || (type != S_IFIFO && st.st_rdev != rdev)) {
+		ret = hk_fail(err, 0, "%s was replaced while it was made: refused", d->path);
+	} else if (fchownat(fd, "", d->uid, d->gid, AT_EMPTY_PATH) < 0) {
+		ret = hk_fail(err, errno, "chown %s", d->path);
+	}
+	if (fd >= 0)
+		close(fd);
+	return ret;
+}
+
 static int make_device(int rootfd, const struct device *d, bool in_userns, struct hk_err **err)
 {
 	mode_t type = d->type == 'b' ? S_IFBLK : d->type == 'p' ? S_IFIFO : S_IFCHR;
@@ -83,12 +111,8 @@ static int make_device(int rootfd, const struct device *d, bool in_userns, struc
 		ret = hk_fail(err, errno, "replace %s", d->path);
 	else if (in_userns && type != S_IFIFO)
 		ret = bind_host_device(dirfd, name, d->path, err);
-	else if (mknodat(dirfd, name, type | (d->mode & 07777),
-			 makedev((unsigned)d->major, (unsigned)d->minor)) < 0)
-		ret = hk_fail(err, errno, "mknod %s", d->path);
-	else if (fchownat(dirfd, name, d->uid, d->gid, AT_SYMLINK_NOFOLLOW) < 0 ||
-		 fchmodat(dirfd, name, d->mode & 07777, 0) < 0)
-		ret = hk_fail(err, errno, "chown %s", d->path);
+	else
+		ret = make_node(dirfd, name, d, type, err);
 	close(dirfd);
 	return ret;
 }

@@ -6,6 +6,7 @@ import os
 import shutil
 import subprocess
 import tempfile
+import time
 
 import pytest
 
@@ -218,3 +219,47 @@ def bundle(tmp_path, tmp_path_factory):
 def assert_nothing_left(b, cid):
     assert not os.path.exists(os.path.join(b.root, cid)), "state directory left behind"
     assert b.leftovers() == [], "process left behind"
+
+
+class Attacker:
+    """A container of the attacker's beside the victim's: the same rootfs, its own id and bundle,
+    and a host directory both bind ("the shared volume"). Started detached with the given
+    process; `stop()` kills and deletes it and returns what it printed."""
+
+    def __init__(self, bundle, tmp_path, shared, args, inside="/shared"):
+        self.bundle = bundle
+        self.path = str(tmp_path / "attacker")
+        os.makedirs(self.path)
+        config = copy.deepcopy(bundle.config)
+        config["root"]["path"] = bundle.rootfs
+        config["process"]["args"] = args
+        config["mounts"].append({"destination": inside, "type": "bind", "source": shared,
+                                 "options": ["rbind"]})
+        with open(os.path.join(self.path, "config.json"), "w") as f:
+            json.dump(config, f)
+        self.out = tempfile.TemporaryFile("w+")
+        self.proc = subprocess.Popen([HUSK, "--root", bundle.root, "run", "-b", self.path,
+                                      "attacker"], stdout=self.out, stderr=subprocess.STDOUT,
+                                     stdin=subprocess.DEVNULL)
+
+    def stop(self):
+        try:
+            self.proc.wait(timeout=30)
+        finally:
+            subprocess.run([HUSK, "--root", self.bundle.root, "delete", "--force", "attacker"],
+                           capture_output=True)
+        self.out.seek(0)
+        return self.out.read()
+
+
+def race(bundle, tmp_path, shared, attacker_args, victim, rounds):
+    """Runs victim() `rounds` times while the attacker's container works on the shared volume.
+    The caller checks its canary afterwards."""
+    attacker = Attacker(bundle, tmp_path, shared, attacker_args)
+    try:
+        time.sleep(0.2)
+        for i in range(rounds):
+            victim(i)
+    finally:
+        out = attacker.stop()
+    return out

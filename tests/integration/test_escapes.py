@@ -4,6 +4,7 @@ import hashlib
 import json
 import os
 import shutil
+import stat
 import subprocess
 import tempfile
 import time
@@ -124,3 +125,30 @@ def test_ptrace_of_husk_during_exec_fails(bundle):
     out, _ = attacker.communicate(timeout=30)
     seen = json.loads(out)["attach:4000"]
     assert seen["tries"] > 0 and seen["husk"] == 0, seen
+
+
+def test_device_chmod_through_a_swapped_node(bundle, tmp_path):
+    """item 3: a container sharing a volume with the victim swaps the victim's new device node
+    for a symlink to a host file; husk used to chmod through it (0600 became 0666)."""
+    from husk_support import race
+    shared = tmp_path / "volume"
+    shared.mkdir()
+    canary = tmp_path / "canary"
+    canary.write_text("secret")
+    os.chmod(canary, 0o600)
+    bundle.config["mounts"].append({"destination": "/dev/shared", "type": "bind",
+                                    "source": str(shared), "options": ["rbind"]})
+    bundle.config["linux"]["devices"] = [
+        {"path": "/dev/shared/node", "type": "c", "major": 1, "minor": 3, "fileMode": 0o666}]
+    bundle.config["process"]["args"] = ["true"]
+    bundle.write()
+    results = []
+    out = race(bundle, tmp_path, str(shared),
+               ["/probe", "swaplink", f"/shared/node={canary}=3000"],
+               lambda i: results.append(bundle.husk("run", f"v{i}")), rounds=150)
+    errors = {r.err for r in results if r.rc}
+    results = [r.rc for r in results]
+    assert "swaplink" in out, out
+    assert stat.S_IMODE(os.stat(canary).st_mode) == 0o600, "husk chmod'ed the host file"
+    assert canary.read_text() == "secret"
+    assert results.count(0) + results.count(1) == len(results), errors

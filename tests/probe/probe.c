@@ -247,11 +247,43 @@ static void attach_loop(long ms, const char *name, int *first)
 	printf("{\"tries\":%ld,\"seized\":%ld,\"husk\":%ld}", tries, seized, husk);
 }
 
+/* swaplink SPEC, SPEC being PATH=TARGET=MS: for MS milliseconds, replaces whatever appears at
+ * PATH (a node, a file, a directory) with a symlink to TARGET the moment it appears: the
+ * attacker's half of a race against husk on a directory shared with another container. */
+static void swap_loop(const char *spec, const char *name, int *first)
+{
+	char path[512], target[512];
+	long long end;
+	long swaps = 0;
+	int ms;
+
+	if (sscanf(spec, "%511[^=]=%511[^=]=%d", path, target, &ms) != 3)
+		return;
+	end = ms_of(CLOCK_MONOTONIC) + ms;
+	while (ms_of(CLOCK_MONOTONIC) < end) {
+		struct stat st;
+
+		/* spin until the victim puts something of its own there, then swap it at once */
+		if (lstat(path, &st) < 0 || S_ISLNK(st.st_mode))
+			continue;
+		if (unlink(path) < 0)
+			rmdir(path);
+		if (symlink(target, path) == 0)
+			swaps++;
+	}
+	key(name, first);
+	printf("%ld", swaps);
+}
+
 /* Limits: each prints a number, or the error that stopped it. */
 static int limit_action(const char *what, const char *arg, const char *name, int *first)
 {
 	long n = atol(arg), i;
 
+	if (strcmp(what, "swaplink") == 0) { /* swaplink PATH: see race() in husk_support.py */
+		swap_loop(arg, name, first);
+		return 1;
+	}
 	if (strcmp(what, "attach") == 0) {
 		attach_loop(n, name, first);
 		return 1;
