@@ -18,6 +18,7 @@
 #include "cgroup/cgroup.h"
 #include "config.h"
 #include "hk_seccomp.h"
+#include "fdio.h"
 #include "hooks.h"
 #include "log.h"
 #include "rootfs.h"
@@ -29,22 +30,11 @@
 
 int hk_write_pid_file(const char *path, pid_t pid, struct hk_err **err)
 {
-	char tmp[PATH_MAX], text[16];
-	int fd, n = snprintf(text, sizeof(text), "%d", (int)pid);
+	char text[16];
+	int n = snprintf(text, sizeof(text), "%d", (int)pid);
 
-	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.husk-tmp", path) >= sizeof(tmp))
-		return hk_fail(err, ENAMETOOLONG, "pid file %s", path);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
-	if (fd < 0)
-		return hk_fail(err, errno, "pid file %s", path);
-	if (oci_write_all(fd, text, (size_t)n) < 0 || close(fd) < 0) {
-		unlink(tmp);
-		return hk_fail(err, errno ? errno : EIO, "write pid file %s", path);
-	}
-	if (rename(tmp, path) < 0) {
-		unlink(tmp);
-		return hk_fail(err, errno, "pid file %s", path);
-	}
+	if (hk_write_file_atomic(path, text, (size_t)n, 0644, err) < 0)
+		return hk_prefix(err, "pid file");
 	return 0;
 }
 

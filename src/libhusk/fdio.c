@@ -4,10 +4,16 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/close_range.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/stat.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <unistd.h>
+
+#include "schema.h"
 
 static void close_one(int fd, bool cloexec)
 {
@@ -56,4 +62,73 @@ int hk_close_range(int first, unsigned last, bool cloexec)
 	}
 	closedir(dir);
 	return 0;
+}
+
+int hk_open_parent(const char *path, const char **name)
+{
+	char dir[4096];
+	const char *slash = strrchr(path, '/');
+	size_t len;
+
+	if (slash == NULL) {
+		*name = path;
+		return open(".", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	}
+	len = slash == path ? 1 : (size_t)(slash - path);
+	if (len >= sizeof(dir) || slash[1] == '\0') {
+		errno = len >= sizeof(dir) ? ENAMETOOLONG : EISDIR;
+		return -1;
+	}
+	memcpy(dir, path, len);
+	dir[len] = '\0';
+	*name = slash + 1;
+	return open(dir, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+}
+
+/* A name no one can have planted in advance: getrandom's bytes, tried until one is free. */
+static int create_temp(int dirfd, const char *name, char *tmp, size_t size, mode_t mode)
+{
+	int tries, fd = -1;
+
+	for (tries = 0; tries < 64 && fd < 0; tries++) {
+		unsigned long long r = 0;
+
+		if (getrandom(&r, sizeof(r), 0) != (ssize_t)sizeof(r))
+			r = (unsigned long long)getpid() * 1000003ull + (unsigned long long)tries;
+		snprintf(tmp, size, ".%.200s.%016llx", name, r);
+		fd =
+		    openat(dirfd, tmp,
+			   O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, mode);
+		if (fd < 0 && errno != EEXIST)
+			return -1;
+	}
+	return fd;
+}
+
+int hk_write_file_atomic(const char *path, const char *text, size_t len, mode_t mode,
+			 struct hk_err **err)
+{
+	const char *name;
+	char tmp[256];
+	struct stat st;
+	int dirfd = hk_open_parent(path, &name), fd, ret = 0;
+
+	if (dirfd < 0)
+		return hk_fail(err, errno == ENOTDIR ? ELOOP : errno, "%s: open its directory",
+			       path);
+	if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(st.st_mode)) {
+		close(dirfd);
+		return hk_fail(err, ELOOP, "%s is a symlink: refused", path);
+	}
+	fd = create_temp(dirfd, name, tmp, sizeof(tmp), mode);
+	if (fd < 0)
+		ret = hk_fail(err, errno, "%s: create a temporary file", path);
+	else if (oci_write_all(fd, text, len) < 0 || close(fd) < 0)
+		ret = hk_fail(err, errno ? errno : EIO, "write %s", path);
+	else if (renameat(dirfd, tmp, dirfd, name) < 0)
+		ret = hk_fail(err, errno, "rename into %s", path);
+	if (ret < 0 && fd >= 0)
+		unlinkat(dirfd, tmp, 0);
+	close(dirfd);
+	return ret;
 }

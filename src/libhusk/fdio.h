@@ -3,10 +3,24 @@
 #define HUSK_FDIO_H
 
 #include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "hk_error.h"
 
 /* close_range(first, last, cloexec ? CLOSE_RANGE_CLOEXEC : 0), falling back to one call per open
  * fd where the kernel lacks it or a seccomp filter husk runs under refuses it: no fd may reach
  * a container because a syscall was missing. Returns 0 or -1 with errno. */
 int hk_close_range(int first, unsigned last, bool cloexec);
+
+/* The directory that holds path, opened once (O_PATH): its last component must not be a symlink
+ * (O_NOFOLLOW), so that a link planted there cannot send the file elsewhere; *name is the file's
+ * name in it. Returns the fd or -1 with errno. */
+int hk_open_parent(const char *path, const char **name);
+
+/* Writes path atomically: a temporary file made O_EXCL|O_NOFOLLOW in the same directory (never
+ * a FIFO or a link planted at its name), then renamed over path. A symlink at path is refused. */
+int hk_write_file_atomic(const char *path, const char *text, size_t len, mode_t mode,
+			 struct hk_err **err);
 
 #endif

@@ -72,13 +72,30 @@ const char *hk_default_root(void)
 
 /* The root and any missing parents (containerd's shim names /run/containerd/runc/<namespace>
  * and expects the runtime to make it, as runc does). */
+/* The root itself must be a directory, not a symlink planted at its name, and not one that
+ * others may write to (where they could plant entries beside the containers'). */
+static int check_root(const char *root, struct hk_err **err)
+{
+	struct stat st;
+
+	if (lstat(root, &st) < 0)
+		return hk_fail(err, errno, "state root %s", root);
+	if (S_ISLNK(st.st_mode))
+		return hk_fail(err, ELOOP, "state root %s is a symlink: refused", root);
+	if (!S_ISDIR(st.st_mode))
+		return hk_fail(err, ENOTDIR, "state root %s", root);
+	if ((st.st_mode & S_IWOTH) && !(st.st_mode & S_ISVTX))
+		return hk_fail(err, EPERM, "state root %s is writable by anyone: refused", root);
+	return 0;
+}
+
 static int ensure_root(const char *root, struct hk_err **err)
 {
 	char path[4096];
 	size_t i;
 
 	if (mkdir(root, 0700) == 0 || errno == EEXIST)
-		return 0;
+		return check_root(root, err);
 	if (errno != ENOENT || strlen(root) >= sizeof(path))
 		return hk_fail(err, errno, "create state root %s", root);
 	strcpy(path, root);
@@ -92,7 +109,7 @@ static int ensure_root(const char *root, struct hk_err **err)
 	}
 	if (mkdir(root, 0700) < 0 && errno != EEXIST)
 		return hk_fail(err, errno, "create state root %s", root);
-	return 0;
+	return check_root(root, err);
 }
 
 /* state.json via a temporary file, fsync and rename: a reader sees the old or the new state. */

@@ -152,3 +152,72 @@ def test_device_chmod_through_a_swapped_node(bundle, tmp_path):
     assert stat.S_IMODE(os.stat(canary).st_mode) == 0o600, "husk chmod'ed the host file"
     assert canary.read_text() == "secret"
     assert results.count(0) + results.count(1) == len(results), errors
+
+
+def test_pid_file_through_a_planted_directory_symlink(bundle, tmp_path):
+    """item 4: the pid file's directory, planted as a symlink to a host directory."""
+    canary = tmp_path / "host-dir"
+    canary.mkdir()
+    os.symlink(str(canary), os.path.join(bundle.path, "piddir"))
+    bundle.config["process"]["args"] = ["true"]
+    bundle.write()
+    r = bundle.husk("create", "--pid-file", os.path.join(bundle.path, "piddir", "pid"), "c")
+    assert r.rc == 1 and "pid file" in r.err, r.err
+    assert os.listdir(canary) == [], "husk wrote into the host directory"
+    assert not os.path.exists(os.path.join(bundle.root, "c"))
+
+
+def test_pid_file_that_is_a_planted_symlink(bundle, tmp_path):
+    canary = tmp_path / "canary"
+    canary.write_text("secret")
+    os.symlink(str(canary), os.path.join(bundle.path, "pid"))
+    bundle.config["process"]["args"] = ["true"]
+    bundle.write()
+    r = bundle.husk("create", "--pid-file", os.path.join(bundle.path, "pid"), "c")
+    assert r.rc == 1 and "symlink" in r.err, r.err
+    assert canary.read_text() == "secret" and os.path.islink(os.path.join(bundle.path, "pid"))
+
+
+def test_exec_pid_file_with_a_fifo_planted_at_its_temporary_name(bundle):
+    """item 4: exec --pid-file hung on a FIFO planted where its temporary file would go."""
+    bundle.config["process"]["args"] = ["sleep", "100"]
+    bundle.write()
+    assert bundle.husk("run", "-d", "c").rc == 0
+    pid_file = os.path.join(bundle.path, "exec.pid")
+    os.mkfifo(pid_file + ".husk-tmp")
+    r = bundle.husk("exec", "-d", "--pid-file", pid_file, "c", "sleep", "50", timeout=15)
+    assert r.rc == 0, r.err
+    with open(pid_file) as f:
+        assert int(f.read()) > 0
+    assert stat.S_ISFIFO(os.stat(pid_file + ".husk-tmp").st_mode)
+
+
+def test_console_socket_through_a_planted_symlink(bundle, tmp_path):
+    """item 4: the pty master must go to the socket named, not to one a link leads to."""
+    import socket
+    victim = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    victim.bind(str(tmp_path / "host-service.sock"))
+    victim.listen(1)
+    victim.settimeout(0.5)
+    os.symlink(str(tmp_path / "host-service.sock"), os.path.join(bundle.path, "console.sock"))
+    bundle.config["process"]["terminal"] = True
+    bundle.config["process"]["args"] = ["true"]
+    bundle.write()
+    r = bundle.husk("create", "--console-socket", os.path.join(bundle.path, "console.sock"),
+                    "c")
+    assert r.rc == 1 and "console socket" in r.err, r.err
+    with pytest.raises(socket.timeout):
+        victim.accept()
+    victim.close()
+    assert not os.path.exists(os.path.join(bundle.root, "c"))
+
+
+def test_state_root_that_is_a_symlink_is_refused(bundle, tmp_path):
+    target = tmp_path / "elsewhere"
+    target.mkdir()
+    os.symlink(str(target), str(tmp_path / "root-link"))
+    bundle.write()
+    r = subprocess.run([HUSK, "--root", str(tmp_path / "root-link"), "run", "c"],
+                       cwd=bundle.path, capture_output=True, text=True, timeout=30)
+    assert r.returncode == 1 and "symlink" in r.stderr, r.stderr
+    assert os.listdir(target) == []
