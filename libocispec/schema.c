@@ -309,27 +309,69 @@ static int parse_u32s(struct oci_ctx *ctx, const struct jnode *node, struct oci_
 	return 0;
 }
 
+/* Duplicate keys in a JSON object: the last one wins, as with Go's encoding/json (runc), and the
+ * map keeps one entry per key. A table of slot numbers by key hash finds the earlier slot. */
+struct key_index {
+	size_t *slots; /* slot + 1, 0: empty */
+	size_t size;
+};
+
+static void key_index_init(struct oci_ctx *ctx, struct key_index *k, size_t count)
+{
+	k->size = 16;
+	while (k->size < 2 * count)
+		k->size *= 2;
+	k->slots = oci_arena_array(ctx->arena, k->size, sizeof(size_t));
+}
+
+/* The slot already holding key (among keys[0..used)), or `used` after recording it there. */
+static size_t key_slot(struct key_index *k, char *const *keys, size_t stride, size_t used,
+		       const char *key, size_t len)
+{
+	size_t h = 2166136261u, i;
+
+	for (i = 0; i < len; i++)
+		h = (h ^ (unsigned char)key[i]) * 16777619u;
+	for (i = h & (k->size - 1);; i = (i + 1) & (k->size - 1)) {
+		size_t slot = k->slots[i];
+		const char *other;
+
+		if (slot == 0) {
+			k->slots[i] = used + 1;
+			return used;
+		}
+		other = *(char *const *)((const char *)keys + (slot - 1) * stride);
+		if (strlen(other) == len && memcmp(other, key, len) == 0)
+			return slot - 1;
+	}
+}
+
 static int parse_strmap(struct oci_ctx *ctx, const struct jnode *node, struct oci_strmap *out)
 {
 	const struct jnode *member;
-	size_t i = 0;
+	struct key_index index;
+	size_t used = 0;
 
 	if (node->type != J_OBJECT)
 		return wrong_type(ctx, "an object of strings", node);
 	out->keys = oci_arena_array(ctx->arena, node->count, sizeof(char *));
 	out->values = oci_arena_array(ctx->arena, node->count, sizeof(char *));
-	for (member = node->first; member != NULL; member = member->next, i++) {
-		size_t mark = path_push_key(ctx, member->key, member->key_len);
+	key_index_init(ctx, &index, node->count);
+	for (member = node->first; member != NULL; member = member->next) {
+		size_t mark = path_push_key(ctx, member->key, member->key_len), i;
 
 		if (strlen(member->key) != member->key_len)
 			return ctx_fail(ctx, "key contains a NUL character");
-		out->keys[i] = oci_arena_strndup(ctx->arena, member->key, member->key_len);
+		i = key_slot(&index, out->keys, sizeof(char *), used, member->key, member->key_len);
+		if (i == used)
+			out->keys[used++] =
+			    oci_arena_strndup(ctx->arena, member->key, member->key_len);
 		out->values[i] = take_string(ctx, member);
 		if (out->values[i] == NULL)
 			return -1;
 		path_pop(ctx, mark);
 	}
-	out->len = i;
+	out->len = used;
 	out->set = true;
 	return 0;
 }
@@ -340,25 +382,36 @@ static int parse_objects(struct oci_ctx *ctx, const struct oci_field *f, const s
 {
 	bool keyed = f->kind == OCI_OBJMAP;
 	const struct jnode *item;
-	size_t i = 0;
+	struct key_index index;
+	size_t used = 0, n = 0;
 
 	if (node->type != (keyed ? J_OBJECT : J_ARRAY))
 		return wrong_type(ctx, keyed ? "an object" : "an array", node);
 	out->items = oci_arena_array(ctx->arena, node->count, f->type->size);
-	for (item = node->first; item != NULL; item = item->next, i++) {
-		void *obj = (char *)out->items + i * f->type->size;
+	if (keyed)
+		key_index_init(ctx, &index, node->count);
+	for (item = node->first; item != NULL; item = item->next, n++) {
 		size_t mark =
-		    keyed ? path_push_key(ctx, item->key, item->key_len) : path_push_index(ctx, i);
+		    keyed ? path_push_key(ctx, item->key, item->key_len) : path_push_index(ctx, n);
+		size_t i = used;
+		void *obj;
 
 		if (keyed && strlen(item->key) != item->key_len)
 			return ctx_fail(ctx, "key contains a NUL character");
+		if (keyed) /* a repeated key overwrites its earlier entry: the last wins */
+			i = key_slot(&index, out->items, f->type->size, used, item->key,
+				     item->key_len);
+		obj = (char *)out->items + i * f->type->size;
+		memset(obj, 0, f->type->size);
 		if (keyed)
 			*(char **)obj = oci_arena_strndup(ctx->arena, item->key, item->key_len);
 		if (parse_object(ctx, f->type, item, obj) < 0)
 			return -1;
+		if (i == used)
+			used++;
 		path_pop(ctx, mark);
 	}
-	out->len = i;
+	out->len = used;
 	out->set = true;
 	return 0;
 }

@@ -120,43 +120,64 @@ static int write_proc_file(pid_t pid, const char *name, const char *text, struct
 	return 0;
 }
 
-static void format_map(const struct oci_id_mapping *m, size_t n, char *buf, size_t size)
+int hk_ns_id_map_text(const struct oci_id_mapping *m, size_t n, char *buf, size_t size)
 {
 	size_t i, used = 0;
 
 	buf[0] = '\0';
-	for (i = 0; i < n && used < size; i++)
-		used +=
-		    (size_t)snprintf(buf + used, size - used, "%u %u %u\n", m[i].container_id.value,
-				     m[i].host_id.value, m[i].size.value);
+	for (i = 0; i < n; i++) {
+		int len = snprintf(buf + used, size - used, "%u %u %u\n", m[i].container_id.value,
+				   m[i].host_id.value, m[i].size.value);
+
+		if (len < 0 || (size_t)len >= size - used)
+			return -1; /* never a truncated line the kernel would take for another map
+				    */
+		used += (size_t)len;
+	}
+	return 0;
 }
 
 int hk_ns_write_id_maps(pid_t pid, const struct oci_linux *l, struct hk_err **err)
 {
 	char map[8192];
 
-	format_map(l->uid_mappings.items, l->uid_mappings.len, map, sizeof(map));
+	if (hk_ns_id_map_text(l->uid_mappings.items, l->uid_mappings.len, map, sizeof(map)) < 0)
+		return hk_fail(err, E2BIG, "linux.uidMappings: more lines than a uid_map holds");
 	if (write_proc_file(pid, "uid_map", map, err) < 0)
 		return hk_prefix(err, "linux.uidMappings");
-	format_map(l->gid_mappings.items, l->gid_mappings.len, map, sizeof(map));
+	if (hk_ns_id_map_text(l->gid_mappings.items, l->gid_mappings.len, map, sizeof(map)) < 0)
+		return hk_fail(err, E2BIG, "linux.gidMappings: more lines than a gid_map holds");
 	if (write_proc_file(pid, "gid_map", map, err) < 0)
 		return hk_prefix(err, "linux.gidMappings");
+	return 0;
+}
+
+int hk_ns_time_offsets_text(const struct oci_linux *l, char *buf, size_t size)
+{
+	size_t i, used = 0;
+
+	buf[0] = '\0';
+	for (i = 0; l != NULL && i < l->time_offsets.len; i++) {
+		const struct oci_time_offset *t = &l->time_offsets.items[i];
+		int n = snprintf(buf + used, size - used, "%s %lld %u\n", t->key,
+				 (long long)t->secs.value, t->nanosecs.value);
+
+		/* one line per clock (libocispec keeps one entry per key); never past the buffer */
+		if (n < 0 || (size_t)n >= size - used)
+			return -1;
+		used += (size_t)n;
+	}
 	return 0;
 }
 
 int hk_ns_write_time_offsets(const struct oci_linux *l, struct hk_err **err)
 {
 	char text[256];
-	size_t i, used = 0;
 
 	if (l == NULL || l->time_offsets.len == 0)
 		return 0;
-	for (i = 0; i < l->time_offsets.len; i++) {
-		const struct oci_time_offset *t = &l->time_offsets.items[i];
-
-		used += (size_t)snprintf(text + used, sizeof(text) - used, "%s %lld %u\n", t->key,
-					 (long long)t->secs.value, t->nanosecs.value);
-	}
+	if (hk_ns_time_offsets_text(l, text, sizeof(text)) < 0)
+		return hk_fail(err, E2BIG, "linux.timeOffsets: more than the kernel's clocks");
 	if (write_proc_file(getpid(), "timens_offsets", text, err) < 0)
 		return hk_prefix(err, "linux.timeOffsets");
 	return 0;

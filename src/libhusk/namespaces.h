@@ -28,4 +28,9 @@ int hk_ns_write_id_maps(pid_t pid, const struct oci_linux *l, struct hk_err **er
 /* Writes /proc/self/timens_offsets (after unshare(CLONE_NEWTIME), before any child). */
 int hk_ns_write_time_offsets(const struct oci_linux *l, struct hk_err **err);
 
+/* The text of a uid_map/gid_map and of timens_offsets (pure, for the fuzz target too); -1 when
+ * it does not fit in size. */
+int hk_ns_id_map_text(const struct oci_id_mapping *m, size_t n, char *buf, size_t size);
+int hk_ns_time_offsets_text(const struct oci_linux *l, char *buf, size_t size);
+
 #endif

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "config.h"
+#include "namespaces.h"
 #include "state.h"
 
 static void round_trip(const struct oci_type *type, const void *obj)
@@ -27,6 +28,21 @@ static void round_trip(const struct oci_type *type, const void *obj)
 	oci_arena_free(arena);
 }
 
+/* What stage code builds from a config's map-typed and repeated fields into fixed buffers: the
+ * parser alone never reached them (a repeated timeOffsets key once wrote past one). */
+static void stage_texts(const struct oci_config *c)
+{
+	char text[8192];
+
+	if (c->linux == NULL)
+		return;
+	(void)hk_ns_time_offsets_text(c->linux, text, 256);
+	(void)hk_ns_id_map_text(c->linux->uid_mappings.items, c->linux->uid_mappings.len, text,
+				sizeof(text));
+	(void)hk_ns_id_map_text(c->linux->gid_mappings.items, c->linux->gid_mappings.len, text,
+				sizeof(text));
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static const struct oci_type *const types[] = {&oci_config_type, &oci_process_type,
@@ -39,9 +55,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		void *obj = NULL;
 
 		if (oci_parse(types[i], (const char *)data, size, "fuzz.json", arena, &obj, &err) ==
-		    0)
+		    0) {
 			round_trip(types[i], obj);
-		else if (err == NULL || err->msg == NULL || err->msg[0] == '\0')
+			if (types[i] == &oci_config_type)
+				stage_texts(obj);
+		} else if (err == NULL || err->msg == NULL || err->msg[0] == '\0')
 			abort(); /* every failure carries a message */
 		hk_err_free(err);
 		oci_arena_free(arena);

@@ -221,3 +221,23 @@ def test_state_root_that_is_a_symlink_is_refused(bundle, tmp_path):
                        cwd=bundle.path, capture_output=True, text=True, timeout=30)
     assert r.returncode == 1 and "symlink" in r.stderr, r.stderr
     assert os.listdir(target) == []
+
+
+def test_repeated_map_keys_do_not_crash(bundle):
+    """item 7: timeOffsets repeating "monotonic" 40 times made stage 1 write past a buffer (a
+    general protection fault). One entry per key, the last winning, as Go's encoding/json."""
+    bundle.config["linux"]["namespaces"].append({"type": "time"})
+    bundle.config["process"]["args"] = ["true"]
+    offsets = ", ".join('"monotonic": {"secs": %d, "nanosecs": 0}' % s for s in range(40))
+    text = json.dumps(bundle.config)
+    text = text[:-1] + ', "annotations": {"a": "1", "a": "2"}}'
+    text = text.replace('"linux": {', '"linux": {"timeOffsets": {' + offsets + '}, ', 1)
+    with open(os.path.join(bundle.path, "config.json"), "w") as f:
+        f.write(text)
+    r = bundle.husk("create", "c")
+    assert r.rc == 0, r.err
+    assert bundle.state("c")["annotations"] == {"a": "2"}
+    pid = bundle.state("c")["pid"]
+    with open(f"/proc/{pid}/timens_offsets") as f:
+        lines = [line.split() for line in f.read().splitlines()]
+    assert ["monotonic", "39", "0"] in lines, lines
