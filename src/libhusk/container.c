@@ -110,11 +110,14 @@ static int record_pid(pid_t pid, void *data, struct hk_err **err)
 	return hk_store_save(c, err);
 }
 
+/* The rootfs is opened once, here, its last component no symlink (runc refuses a symlinked
+ * root): a link swapped in during create cannot lead the rootfs's dev, proc and sys elsewhere.
+ * Its path for the record is the fd's, and stage 2 checks it finds that same directory. */
 static int resolve_paths(const struct hk_create_opts *o, const struct oci_config *cfg, char *bundle,
-			 char *rootfs, struct hk_err **err)
+			 char *rootfs, int *rootfs_fd, struct hk_err **err)
 {
-	char joined[PATH_MAX * 2];
-	struct stat st;
+	char joined[PATH_MAX * 2], link[64];
+	ssize_t n;
 
 	if (realpath(o->bundle ? o->bundle : ".", bundle) == NULL)
 		return hk_fail(err, errno, "bundle %s", o->bundle ? o->bundle : ".");
@@ -122,10 +125,24 @@ static int resolve_paths(const struct hk_create_opts *o, const struct oci_config
 		snprintf(joined, sizeof(joined), "%s", cfg->root->path);
 	else
 		snprintf(joined, sizeof(joined), "%s/%s", bundle, cfg->root->path);
-	if (realpath(joined, rootfs) == NULL)
+	*rootfs_fd = open(joined, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (*rootfs_fd < 0 && (errno == ENOTDIR || errno == ELOOP)) {
+		struct stat st;
+		bool link = lstat(joined, &st) == 0 && S_ISLNK(st.st_mode);
+
+		return hk_fail(err, link ? ELOOP : ENOTDIR, "config.json: root.path: %s%s", joined,
+			       link ? " is a symlink: refused" : "");
+	}
+	if (*rootfs_fd < 0)
 		return hk_fail(err, errno, "config.json: root.path: %s", joined);
-	if (stat(rootfs, &st) < 0 || !S_ISDIR(st.st_mode))
-		return hk_fail(err, ENOTDIR, "config.json: root.path: %s", rootfs);
+	snprintf(link, sizeof(link), "/proc/self/fd/%d", *rootfs_fd);
+	n = readlink(link, rootfs, PATH_MAX - 1);
+	if (n <= 0) {
+		close(*rootfs_fd);
+		*rootfs_fd = -1;
+		return hk_fail(err, errno, "config.json: root.path: %s", joined);
+	}
+	rootfs[n] = '\0';
 	return 0;
 }
 
@@ -196,8 +213,8 @@ static int record_rootfs_mount(struct hk_container *c, const struct oci_config *
 }
 
 static int create_in_store(const struct hk_create_opts *o, struct oci_config *cfg,
-			   const char *bundle, const char *rootfs, pid_t *pid, int *master,
-			   struct hk_err **err)
+			   const char *bundle, const char *rootfs, int rootfs_fd, pid_t *pid,
+			   int *master, struct hk_err **err)
 {
 	struct oci_arena *arena = oci_arena_new();
 	char when[48], fifo[PATH_MAX + 16];
@@ -225,7 +242,8 @@ static int create_in_store(const struct hk_create_opts *o, struct oci_config *cf
 			     .data = &data,
 			     .exec_fifo = -1,
 			     .start_result = -1,
-			     .init_root = -1};
+			     .init_root = -1,
+			     .rootfs_fd = rootfs_fd};
 	int ret = -1;
 
 	hk_rfc3339_now(when, sizeof(when));
@@ -300,7 +318,7 @@ int hk_container_create(const struct hk_create_opts *o, pid_t *pid, int *master,
 {
 	struct oci_config_doc doc = {0};
 	char bundle[PATH_MAX], rootfs[PATH_MAX], config[PATH_MAX + 16];
-	int ret;
+	int ret, rootfs_fd = -1;
 
 	*master = -1;
 	if (hk_id_check(o->id, err) < 0)
@@ -312,9 +330,11 @@ int hk_container_create(const struct hk_create_opts *o, pid_t *pid, int *master,
 	if (ret == 0 && o->listen_fds > 0)
 		set_listen_env(&doc, o->listen_fds);
 	if (ret == 0)
-		ret = resolve_paths(o, doc.config, bundle, rootfs, err);
+		ret = resolve_paths(o, doc.config, bundle, rootfs, &rootfs_fd, err);
 	if (ret == 0)
-		ret = create_in_store(o, doc.config, bundle, rootfs, pid, master, err);
+		ret = create_in_store(o, doc.config, bundle, rootfs, rootfs_fd, pid, master, err);
+	if (rootfs_fd >= 0)
+		close(rootfs_fd);
 	oci_config_doc_free(&doc);
 	return ret;
 }

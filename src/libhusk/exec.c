@@ -323,6 +323,7 @@ static int spawn_in(struct exec_ctx *x, struct oci_config *xc, pid_t *pid, int *
 			     .preserve_fds = o->preserve_fds,
 			     .joining = true,
 			     .init_root = -1,
+			     .rootfs_fd = -1,
 			     .seccomp = &filter,
 			     .on_listener = send_listener,
 			     .data = x};

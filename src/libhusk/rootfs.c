@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
+#include <linux/mount.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sched.h>
@@ -61,43 +62,85 @@ static bool binds_dev(const struct oci_config *c)
 	return false;
 }
 
+/* The rootfs the parent opened, found again in this mount namespace: the same directory (device
+ * and inode), reached without a symlink in its last component; a rootfs swapped since is refused
+ * (issue 11, item 6). */
+static int reopen_rootfs(const char *rootfs, int parent_fd, struct hk_err **err)
+{
+	int fd = open(rootfs, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	struct stat a, b;
+
+	if (fd < 0)
+		return hk_fail(err, errno, "open the rootfs %s", rootfs);
+	if (parent_fd >= 0 && (fstat(fd, &a) < 0 || fstat(parent_fd, &b) < 0 ||
+			       a.st_dev != b.st_dev || a.st_ino != b.st_ino)) {
+		close(fd);
+		return hk_fail(err, 0, "the rootfs %s was replaced during create: refused", rootfs);
+	}
+	return fd;
+}
+
+/* A bind of the rootfs on itself, made and reached through fds only: the tree's fd is the root
+ * every later step works from. Outside a mount namespace of its own it is made private, and its
+ * mount id goes to *mount_id for delete. */
+static int bind_rootfs(const struct oci_config *c, const char *rootfs, int parent_fd, int *out,
+		       unsigned long long *mount_id, struct hk_err **err)
+{
+	int dir = reopen_rootfs(rootfs, parent_fd, err), tree;
+	char target[32];
+	struct statx stx;
+
+	if (dir < 0)
+		return -1;
+	tree = (int)syscall(SYS_open_tree, dir, "",
+			    OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE | AT_EMPTY_PATH);
+	if (tree < 0 || syscall(SYS_move_mount, tree, "", dir, "",
+				MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0) {
+		hk_fail(err, errno, "bind the rootfs %s", rootfs);
+		goto fail;
+	}
+	hk_fd_path(tree, target);
+	if (!own_mount_ns(c)) {
+		if (statx(tree, "", AT_EMPTY_PATH, STATX_MNT_ID, &stx) < 0 ||
+		    !(stx.stx_mask & STATX_MNT_ID)) {
+			hk_fail(err, errno, "the mount id of the rootfs bind");
+			umount2(target, MNT_DETACH);
+			goto fail;
+		}
+		*mount_id = stx.stx_mnt_id; /* the parent undoes it from here on */
+		/* the namespace is the host's or a joined one: nothing under it may propagate */
+		if (mount(NULL, target, NULL, MS_PRIVATE | MS_REC, NULL) < 0) {
+			hk_fail(err, errno, "make the rootfs bind private");
+			goto fail;
+		}
+	}
+	close(dir);
+	*out = tree;
+	return 0;
+fail:
+	if (tree >= 0)
+		close(tree);
+	close(dir);
+	return -1;
+}
+
 int hk_rootfs_prepare(const struct oci_config *c, const char *bundle, const char *rootfs,
-		      bool in_userns, const int *idmap_trees, const struct hk_cgroup *cg,
-		      int *rootfd, unsigned long long *mount_id, struct hk_err **err)
+		      int rootfs_fd, bool in_userns, const int *idmap_trees,
+		      const struct hk_cgroup *cg, int *rootfd, unsigned long long *mount_id,
+		      struct hk_err **err)
 {
 	const char *label;
 	struct stat st;
 	size_t i;
 	int fd;
 
-	if (own_mount_ns(c)) {
-		/* Nothing mounted from here on may reach the host's namespace. */
-		if (mount(NULL, "/", NULL, initial_propagation(c), NULL) < 0)
-			return hk_fail(err, errno, "make the mount tree %s",
-				       initial_propagation(c) & MS_SLAVE ? "rslave" : "private");
-		if (mount(rootfs, rootfs, NULL, MS_BIND | MS_REC, NULL) < 0)
-			return hk_fail(err, errno, "bind the rootfs %s", rootfs);
-	} else if (mount(rootfs, rootfs, NULL, MS_BIND | MS_REC, NULL) < 0 ||
-		   mount(NULL, rootfs, NULL, MS_PRIVATE | MS_REC, NULL) < 0) {
-		/* The namespace is the host's or a joined one: the container's mounts stay in it,
-		 * under one private bind of the rootfs that delete detaches (docs/design.md). */
-		return hk_fail(err, errno, "bind the rootfs %s", rootfs);
-	}
-	fd = open(rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0)
-		return hk_fail(err, errno, "open the rootfs %s", rootfs);
 	*mount_id = 0;
-	if (!own_mount_ns(c)) {
-		struct statx stx;
-
-		if (statx(fd, "", AT_EMPTY_PATH, STATX_MNT_ID, &stx) < 0 ||
-		    !(stx.stx_mask & STATX_MNT_ID)) {
-			close(fd);
-			umount2(rootfs, MNT_DETACH);
-			return hk_fail(err, errno, "the mount id of the rootfs bind");
-		}
-		*mount_id = stx.stx_mnt_id;
-	}
+	/* Nothing mounted from here on may reach the host's namespace. */
+	if (own_mount_ns(c) && mount(NULL, "/", NULL, initial_propagation(c), NULL) < 0)
+		return hk_fail(err, errno, "make the mount tree %s",
+			       initial_propagation(c) & MS_SLAVE ? "rslave" : "private");
+	if (bind_rootfs(c, rootfs, rootfs_fd, &fd, mount_id, err) < 0)
+		return -1;
 	/* runc's CVE-2026-41579 and crun's CVE-2026-47766 class: device nodes made or removed
 	 * through an image's /dev symlink (devices.c also refuses any link under /dev) */
 	if (fstatat(fd, "dev", &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(st.st_mode)) {
@@ -123,12 +166,12 @@ int hk_rootfs_prepare(const struct oci_config *c, const char *bundle, const char
 	return 0;
 }
 
-static int pivot(const char *rootfs, bool no_pivot, bool own, struct hk_err **err)
+static int pivot(int rootfd, bool no_pivot, bool own, struct hk_err **err)
 {
-	if (chdir(rootfs) < 0)
-		return hk_fail(err, errno, "chdir to the rootfs");
+	if (fchdir(rootfd) < 0)
+		return hk_fail(err, errno, "enter the rootfs");
 	if (no_pivot) {
-		if (own && mount(rootfs, "/", NULL, MS_MOVE, NULL) < 0)
+		if (own && mount(".", "/", NULL, MS_MOVE, NULL) < 0)
 			return hk_fail(err, errno, "move the rootfs to /");
 		if (chroot(".") < 0)
 			return hk_fail(err, errno, "chroot");
@@ -144,14 +187,13 @@ static int pivot(const char *rootfs, bool no_pivot, bool own, struct hk_err **er
 	return 0;
 }
 
-int hk_rootfs_finish(const struct oci_config *c, const char *rootfs, int rootfd, bool no_pivot,
-		     struct hk_err **err)
+int hk_rootfs_finish(const struct oci_config *c, int rootfd, bool no_pivot, struct hk_err **err)
 {
 	if (c->linux != NULL && (hk_mask_paths(rootfd, &c->linux->masked_paths, err) < 0 ||
 				 hk_readonly_paths(rootfd, &c->linux->readonly_paths, err) < 0))
 		return -1;
 	/* pivot_root in a namespace that is not the container's own would move everyone's root */
-	if (pivot(rootfs, no_pivot || !own_mount_ns(c), own_mount_ns(c), err) < 0)
+	if (pivot(rootfd, no_pivot || !own_mount_ns(c), own_mount_ns(c), err) < 0)
 		return -1;
 	if (c->root->readonly.value &&
 	    mount(NULL, "/", NULL, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_REC, NULL) < 0) {
@@ -191,7 +233,7 @@ static int detach_here(unsigned long long id, const char *rootfs, struct hk_err 
 {
 	if (is_top_mount(id, rootfs) != 1)
 		return 0; /* gone already (or something else is on top: not ours to remove) */
-	if (umount2(rootfs, MNT_DETACH) < 0)
+	if (umount2(rootfs, MNT_DETACH | UMOUNT_NOFOLLOW) < 0)
 		return hk_fail(err, errno, "detach the rootfs mount %s", rootfs);
 	return 0;
 }

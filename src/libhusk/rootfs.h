@@ -11,12 +11,12 @@
 /* In the new mount namespace: "/" made slave (or rootfsPropagation), rootfs bound onto itself,
  * then every mount of config.json and /dev. *rootfd is an O_PATH fd of the rootfs. */
 int hk_rootfs_prepare(const struct oci_config *c, const char *bundle, const char *rootfs,
-		      bool in_userns, const int *idmap_trees, const struct hk_cgroup *cg,
-		      int *rootfd, unsigned long long *mount_id, struct hk_err **err);
+		      int rootfs_fd, bool in_userns, const int *idmap_trees,
+		      const struct hk_cgroup *cg, int *rootfd, unsigned long long *mount_id,
+		      struct hk_err **err);
 /* Masked and read-only paths, then pivot_root (MS_MOVE + chroot with no_pivot), then the root
  * made read-only when root.readonly. */
-int hk_rootfs_finish(const struct oci_config *c, const char *rootfs, int rootfd, bool no_pivot,
-		     struct hk_err **err);
+int hk_rootfs_finish(const struct oci_config *c, int rootfd, bool no_pivot, struct hk_err **err);
 
 /* Without a mount namespace of the container's own (none, or one joined by path), the container's
  * mounts live in that namespace under one bind of the rootfs, whose id hk_rootfs_prepare gives

@@ -202,8 +202,9 @@ static int stage2_root(struct stage *st, int *slave, struct hk_err **err)
 	 * reaches the container's own values, before readonlyPaths closes /proc/sys. */
 	if (hk_sysctl_apply(c, err) < 0 || hk_lsm_set_exec_labels(c->process, err) < 0)
 		return -1;
-	ret = hk_rootfs_prepare(c, st->s->bundle, st->s->rootfs, is_new(c, OCI_NS_USER),
-				st->s->idmap_trees, st->s->cgroup, &rootfd, &mount_id, err);
+	ret = hk_rootfs_prepare(c, st->s->bundle, st->s->rootfs, st->s->rootfs_fd,
+				is_new(c, OCI_NS_USER), st->s->idmap_trees, st->s->cgroup, &rootfd,
+				&mount_id, err);
 	if (mount_id != 0) { /* the parent undoes it if anything fails, this included */
 		char text[32];
 
@@ -223,7 +224,7 @@ static int stage2_root(struct stage *st, int *slave, struct hk_err **err)
 	if (ret == 0)
 		ret = open_terminal(st, rootfd, slave, err);
 	if (ret == 0)
-		ret = hk_rootfs_finish(c, st->s->rootfs, rootfd, st->s->no_pivot, err);
+		ret = hk_rootfs_finish(c, rootfd, st->s->no_pivot, err);
 	close(rootfd);
 	return ret;
 }
@@ -463,7 +464,7 @@ static __attribute__((noreturn)) void stage1(struct stage *st)
 	int flags = hk_ns_new_flags(c) & ~CLONE_NEWUSER;
 	struct hk_err *err = NULL;
 	const char *failed = NULL;
-	int *keep = calloc(OCI_NS_COUNT + 4 + c->mounts.len, sizeof(int));
+	int *keep = calloc(OCI_NS_COUNT + 5 + c->mounts.len, sizeof(int));
 	size_t nkeep = 0, i;
 	pid_t pid;
 
@@ -474,6 +475,7 @@ static __attribute__((noreturn)) void stage1(struct stage *st)
 	keep[nkeep++] = st->s->exec_fifo;
 	keep[nkeep++] = st->s->start_result;
 	keep[nkeep++] = st->s->init_root;
+	keep[nkeep++] = st->s->rootfs_fd;
 	for (i = 0; i < OCI_NS_COUNT; i++)
 		if (st->ns_fds[i] >= 0)
 			keep[nkeep++] = st->ns_fds[i];

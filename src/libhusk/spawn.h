@@ -13,8 +13,10 @@
 struct hk_spawn {
 	const struct oci_config *config;
 	const char *bundle, *rootfs; /* absolute */
-	const char *console_socket;  /* where the pty master goes (process.terminal) */
-	int exec_fifo;		     /* O_RDWR fd of exec.fifo: pid 1 reads one byte, then execs */
+	int rootfs_fd; /* create: the rootfs opened once by the parent (stage 2 checks it finds the
+			  same directory), else -1 */
+	const char *console_socket; /* where the pty master goes (process.terminal) */
+	int exec_fifo;		    /* O_RDWR fd of exec.fifo: pid 1 reads one byte, then execs */
 	int start_result; /* O_RDWR|O_CLOEXEC fd of start.fifo (startContainer hooks), or -1 */
 	int preserve_fds; /* fds 3 .. 3+n-1 pass to the process */
 	int *idmap_trees; /* set by hk_spawn: per mount, an idmapped tree or -1 */

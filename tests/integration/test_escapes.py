@@ -241,3 +241,46 @@ def test_repeated_map_keys_do_not_crash(bundle):
     with open(f"/proc/{pid}/timens_offsets") as f:
         lines = [line.split() for line in f.read().splitlines()]
     assert ["monotonic", "39", "0"] in lines, lines
+
+
+def test_a_symlinked_rootfs_is_refused(bundle, tmp_path):
+    """item 6: runc refuses a root.path whose last component is a symlink."""
+    real = os.path.join(bundle.path, "rootfs-real")
+    os.rename(bundle.rootfs, real)
+    os.symlink(real, bundle.rootfs)
+    bundle.config["process"]["args"] = ["true"]
+    r = bundle.run()
+    assert r.rc == 1 and "root.path" in r.err and "symlink" in r.err, r.err
+
+
+def test_rootfs_swapped_for_a_symlink_during_create(bundle, tmp_path):
+    """item 6: while containers are created, something swaps the rootfs (RENAME_EXCHANGE) with
+    a symlink to a host directory; husk used to make dev, proc and sys there."""
+    import ctypes
+    import threading
+    libc = ctypes.CDLL(None, use_errno=True)
+    canary = tmp_path / "host-dir"
+    canary.mkdir()
+    evil = os.path.join(bundle.path, "evil")
+    os.symlink(str(canary), evil)
+    for d in ("proc", "sys", "dev"):  # what husk would create in the canary
+        os.rmdir(os.path.join(bundle.rootfs, d))
+    bundle.config["process"]["args"] = ["true"]
+    bundle.write()
+    stop = threading.Event()
+
+    def swap():
+        while not stop.is_set():
+            libc.renameat2(-100, bundle.rootfs.encode(), -100, evil.encode(), 2)
+
+    racer = threading.Thread(target=swap)
+    racer.start()
+    try:
+        for i in range(100):
+            bundle.husk("run", f"r{i}")
+    finally:
+        stop.set()
+        racer.join()
+    if os.path.islink(bundle.rootfs):
+        libc.renameat2(-100, bundle.rootfs.encode(), -100, evil.encode(), 2)
+    assert os.listdir(canary) == [], "husk made entries in the host directory"
