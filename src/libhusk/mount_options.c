@@ -8,7 +8,7 @@
 #define MS_NOSYMFOLLOW 256
 #endif
 
-enum { EXT_TMPCOPYUP = 1, EXT_IDMAP, EXT_RIDMAP };
+enum { EXT_TMPCOPYUP = 1, EXT_IDMAP, EXT_RIDMAP, EXT_SRC_NOFOLLOW };
 
 const struct hk_mount_option hk_mount_options[] = {
     {"async", HK_MOPT_CLEAR, MS_SYNCHRONOUS},
@@ -72,6 +72,8 @@ const struct hk_mount_option hk_mount_options[] = {
     {"symfollow", HK_MOPT_CLEAR, MS_NOSYMFOLLOW},
     {"sync", HK_MOPT_FLAG, MS_SYNCHRONOUS},
     {"tmpcopyup", HK_MOPT_EXTENSION, EXT_TMPCOPYUP},
+    /* crun's: no symlink anywhere in a bind mount's source (a shared volume's planted link) */
+    {"src-nofollow", HK_MOPT_EXTENSION, EXT_SRC_NOFOLLOW},
     {"unbindable", HK_MOPT_PROPAGATION, MS_UNBINDABLE},
 };
 const size_t hk_mount_options_len = sizeof(hk_mount_options) / sizeof(hk_mount_options[0]);

@@ -144,6 +144,7 @@ struct mount_plan {
 	bool recursive_attr;
 	bool copy_up; /* tmpcopyup: the tmpfs starts with what the image had there */
 	bool idmap;
+	bool src_nofollow; /* a bind source with a symlink on the way is refused */
 };
 
 /* SELinux labels the filesystems that have no labels of their own through a mount option. */
@@ -211,6 +212,8 @@ static int plan_options(const struct oci_mount *m, const char *label, struct mou
 				return hk_fail(err, EINVAL, "tmpcopyup is for tmpfs mounts");
 			if (strcmp(name, "tmpcopyup") == 0)
 				p->copy_up = true;
+			else if (strcmp(name, "src-nofollow") == 0)
+				p->src_nofollow = true;
 			else /* idmap, ridmap: hk_idmap_prepare made the tree */
 				p->idmap = true;
 			break;
@@ -462,6 +465,52 @@ static const char *fs_data(const struct oci_mount *m, const struct mount_plan *p
 	return buf;
 }
 
+/* A bind mount's source, opened once: what is bound is that very file (its fd's path), so the
+ * source cannot change between the check and the mount. With src-nofollow no symlink may lie
+ * anywhere on its path, so a link planted in a shared volume after the config was written
+ * cannot lead the mount outside the directory the config names. */
+static int open_source(const char *path, bool nofollow, struct hk_err **err)
+{
+	int fd;
+
+	if (nofollow) {
+		int root = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+
+		fd = root < 0 ? -1 : hk_inroot_open(root, path, O_PATH, RESOLVE_NO_SYMLINKS);
+		if (root >= 0)
+			close(root);
+		if (fd < 0 && errno == ELOOP)
+			return hk_fail(err, ELOOP,
+				       "bind source %s: a symlink on its path (src-nofollow)",
+				       path);
+	} else {
+		fd = open(path, O_PATH | O_CLOEXEC);
+	}
+	return fd < 0 ? hk_fail(err, errno, "bind source %s", path) : fd;
+}
+
+static int bind_source(const char *bundle, const struct oci_mount *m, const struct mount_plan *p,
+		       int tree, char source[4096], enum hk_create *create, int *src,
+		       struct hk_err **err)
+{
+	struct stat st;
+
+	if (m->source == NULL || source_path(bundle, m->source, source, 4096) < 0)
+		return hk_fail(err, EINVAL, "bind source");
+	if (tree >= 0) { /* idmapped: hk_idmap_prepare opened it */
+		if (stat(source, &st) < 0)
+			return hk_fail(err, errno, "bind source %s", source);
+	} else {
+		*src = open_source(source, p->src_nofollow, err);
+		if (*src < 0 || fstat(*src, &st) < 0)
+			return *src < 0 ? -1 : hk_fail(err, errno, "bind source %s", source);
+		hk_fd_path(*src, source);
+	}
+	if (!S_ISDIR(st.st_mode))
+		*create = HK_CREATE_FILE;
+	return 0;
+}
+
 static int do_mount(int rootfd, const char *bundle, const struct oci_mount *m,
 		    const struct mount_plan *p, int tree, const struct hk_cgroup *cg,
 		    struct hk_err **err)
@@ -471,25 +520,21 @@ static int do_mount(int rootfd, const char *bundle, const struct oci_mount *m,
 	enum hk_create create = HK_CREATE_DIR;
 	char source[4096], target[32], data[sizeof(p->data) + 16];
 	struct stat st;
-	int fd, ret, below;
+	int fd, ret, below, src = -1;
 
 	if (m->type != NULL && strcmp(m->type, "cgroup") == 0)
 		return mount_cgroup(rootfd, m, p, cg, err);
-	if (bind) {
-		if (m->source == NULL || source_path(bundle, m->source, source, sizeof(source)) < 0)
-			return hk_fail(err, EINVAL, "bind source");
-		if (stat(source, &st) < 0)
-			return hk_fail(err, errno, "bind source %s", source);
-		if (!S_ISDIR(st.st_mode))
-			create = HK_CREATE_FILE;
-	}
+	if (bind && bind_source(bundle, m, p, tree, source, &create, &src, err) < 0)
+		return -1;
 	/* proc and sysfs never over a symlink (CVE-2019-16884, CVE-2019-19921). */
 	if (hk_root_open(rootfd, m->destination, create, special ? RESOLVE_NO_SYMLINKS : 0, &fd,
-			 err) < 0)
-		return -1;
-	if (special && (fstat(fd, &st) < 0 || !S_ISDIR(st.st_mode))) {
-		close(fd);
-		return hk_fail(err, ENOTDIR, "mount destination");
+			 err) < 0 ||
+	    (special && (fstat(fd, &st) < 0 || !S_ISDIR(st.st_mode)))) {
+		if (src >= 0)
+			close(src);
+		if (*err == NULL)
+			close(fd);
+		return *err ? -1 : hk_fail(err, ENOTDIR, "mount destination");
 	}
 	hk_fd_path(fd, target);
 	below = p->copy_up ? open(target, O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
@@ -507,6 +552,8 @@ static int do_mount(int rootfd, const char *bundle, const struct oci_mount *m,
 		    mount(m->source ? m->source : m->type, target, m->type,
 			  p->flags & ~(unsigned long)MS_REC, fs_data(m, p, fd, data, sizeof(data)));
 	close(fd);
+	if (src >= 0)
+		close(src);
 	if (ret < 0) {
 		if (below >= 0)
 			close(below);

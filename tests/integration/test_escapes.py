@@ -284,3 +284,46 @@ def test_rootfs_swapped_for_a_symlink_during_create(bundle, tmp_path):
     if os.path.islink(bundle.rootfs):
         libc.renameat2(-100, bundle.rootfs.encode(), -100, evil.encode(), 2)
     assert os.listdir(canary) == [], "husk made entries in the host directory"
+
+
+def test_bind_source_through_a_symlink_planted_in_a_shared_volume(bundle, tmp_path):
+    """item 5 (Kubernetes subPath class): the victim binds volume/sub; a container sharing the
+    volume keeps replacing sub with a symlink to a host directory. With src-nofollow the victim
+    either gets the real sub or fails, never the host directory."""
+    from husk_support import race
+    shared = tmp_path / "volume"
+    (shared / "sub").mkdir(parents=True)
+    (shared / "sub" / "file").write_text("volume")
+    host = tmp_path / "host-secret"
+    host.mkdir()
+    (host / "file").write_text("canary")
+    bundle.config["mounts"].append({"destination": "/data", "type": "bind",
+                                    "source": str(shared / "sub"),
+                                    "options": ["rbind", "src-nofollow"]})
+    bundle.config["process"]["args"] = ["cat", "/data/file"]
+    bundle.write()
+    seen = []
+    out = race(bundle, tmp_path, str(shared),
+               ["/probe", "swaplink", f"/shared/sub={host}=3000"],
+               lambda i: seen.append(bundle.husk("run", f"v{i}")), rounds=60)
+    assert "swaplink" in out, out
+    leaked = [r for r in seen if "canary" in r.out]
+    assert leaked == [], "the victim's mount showed the host directory"
+    assert all(r.rc == 0 or "src-nofollow" in r.err or "bind source" in r.err for r in seen), \
+        {r.err for r in seen}
+
+
+def test_bind_source_that_is_a_symlink_is_followed_without_src_nofollow(bundle, tmp_path):
+    """The rule's other half: without the option a symlinked source is followed, as runc does
+    (/etc/localtime binds), and what is bound is the file opened."""
+    (tmp_path / "zone").write_text("UTC\n")
+    os.symlink(str(tmp_path / "zone"), str(tmp_path / "localtime"))
+    bundle.config["mounts"].append({"destination": "/etc/localtime", "type": "bind",
+                                    "source": str(tmp_path / "localtime"),
+                                    "options": ["bind", "ro"]})
+    bundle.config["process"]["args"] = ["cat", "/etc/localtime"]
+    r = bundle.run()
+    assert (r.rc, r.out) == (0, "UTC\n"), r.err
+    bundle.config["mounts"][-1]["options"].append("src-nofollow")
+    r = bundle.run()
+    assert r.rc == 1 and "src-nofollow" in r.err, r.err

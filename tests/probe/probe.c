@@ -266,8 +266,12 @@ static void swap_loop(const char *spec, const char *name, int *first)
 		/* spin until the victim puts something of its own there, then swap it at once */
 		if (lstat(path, &st) < 0 || S_ISLNK(st.st_mode))
 			continue;
-		if (unlink(path) < 0)
-			rmdir(path);
+		if (unlink(path) < 0 && rmdir(path) < 0) { /* a full directory: moved aside */
+			char aside[600];
+
+			snprintf(aside, sizeof(aside), "%s.%ld", path, swaps);
+			rename(path, aside);
+		}
 		if (symlink(target, path) == 0)
 			swaps++;
 	}
