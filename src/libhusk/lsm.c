@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "procfs.h"
 
 static bool first_byte_is(const char *path, const char *any)
 {
@@ -53,18 +54,12 @@ int hk_lsm_check(const struct oci_config *c, struct hk_err **err)
 	return 0;
 }
 
-/* One write of the whole value, as the attr files want it. */
+/* One write of the whole value, as the attr files want it, to procfs's own file. */
 static int write_attr(const char *path, const char *value, const char *field, struct hk_err **err)
 {
-	size_t len = strlen(value);
-	int fd = open(path, O_WRONLY | O_CLOEXEC), saved;
-
-	if (fd >= 0 && write(fd, value, len) == (ssize_t)len)
-		return close(fd);
-	saved = errno;
-	if (fd >= 0)
-		close(fd);
-	return hk_fail(err, saved, "config.json: %s: write \"%s\" to %s", field, value, path);
+	if (hk_proc_write(path + strlen("/proc/"), value, err) < 0)
+		return hk_prefix(err, "config.json: %s", field);
+	return 0;
 }
 
 static int set_apparmor(const char *profile, struct hk_err **err)

@@ -10,6 +10,7 @@
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
+#include <sys/sysmacros.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -611,31 +612,57 @@ static int open_existing(int rootfd, const char *field, const struct oci_strv *p
 	return 0;
 }
 
+/* The host's /dev/null, checked to be the null device itself: a file mounted over it in husk's
+ * namespace would otherwise be bound, writable, over every masked path (GHSA-9493-h29p-rfm2). */
+static int open_dev_null(struct hk_err **err)
+{
+	int fd = open("/dev/null", O_PATH | O_NOFOLLOW | O_CLOEXEC);
+	struct stat st;
+
+	if (fd < 0)
+		return hk_fail(err, errno, "open /dev/null");
+	if (fstat(fd, &st) < 0 || !S_ISCHR(st.st_mode) || st.st_rdev != makedev(1, 3)) {
+		close(fd);
+		return hk_fail(err, 0, "/dev/null is not the null device: refused");
+	}
+	return fd;
+}
+
 int hk_mask_paths(int rootfd, const struct oci_strv *paths, struct hk_err **err)
 {
+	char null_path[32];
+	int null = -1, ret = 0;
 	size_t i;
 
-	for (i = 0; i < paths->len; i++) {
+	for (i = 0; ret == 0 && i < paths->len; i++) {
 		char target[32];
 		struct stat st;
-		int fd, ret = open_existing(rootfd, "linux.maskedPaths", paths, i, &fd, err);
+		int fd;
 
-		if (ret <= 0) {
-			if (ret < 0)
-				return -1;
+		ret = open_existing(rootfd, "linux.maskedPaths", paths, i, &fd, err);
+		if (ret <= 0)
 			continue;
-		}
+		ret = 0;
 		hk_fd_path(fd, target);
-		if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode))
-			ret = mount("tmpfs", target, "tmpfs", MS_RDONLY, "size=0k,mode=000");
-		else
-			ret = mount("/dev/null", target, NULL, MS_BIND, NULL);
+		if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
+			if (mount("tmpfs", target, "tmpfs", MS_RDONLY, "size=0k,mode=000") < 0)
+				ret = -1;
+		} else if (null < 0 && (null = open_dev_null(err)) < 0) {
+			close(fd);
+			return hk_prefix(err, "linux.maskedPaths[%zu]", i);
+		} else {
+			hk_fd_path(null, null_path);
+			if (mount(null_path, target, NULL, MS_BIND, NULL) < 0)
+				ret = -1;
+		}
 		close(fd);
 		if (ret < 0)
-			return hk_fail(err, errno, "linux.maskedPaths[%zu]: mask \"%s\"", i,
-				       paths->items[i]);
+			hk_fail(err, errno, "linux.maskedPaths[%zu]: mask \"%s\"", i,
+				paths->items[i]);
 	}
-	return 0;
+	if (null >= 0)
+		close(null);
+	return ret < 0 ? -1 : 0;
 }
 
 int hk_readonly_paths(int rootfd, const struct oci_strv *paths, struct hk_err **err)

@@ -9,6 +9,8 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
+#include "procfs.h"
+
 #ifndef CLONE_NEWTIME
 #define CLONE_NEWTIME 0x00000080
 #endif
@@ -101,23 +103,10 @@ int hk_ns_join(const int fds[OCI_NS_COUNT], struct hk_err **err)
 
 static int write_proc_file(pid_t pid, const char *name, const char *text, struct hk_err **err)
 {
-	char path[64];
-	size_t len = strlen(text);
-	int fd;
+	char rel[64];
 
-	snprintf(path, sizeof(path), "/proc/%d/%s", (int)pid, name);
-	fd = open(path, O_WRONLY | O_CLOEXEC);
-	if (fd < 0)
-		return hk_fail(err, errno, "open %s", path);
-	if (write(fd, text, len) != (ssize_t)len) {
-		int saved = errno;
-
-		close(fd);
-		return hk_fail(err, saved, "write \"%.*s\" to %s", (int)strcspn(text, "\n"), text,
-			       path);
-	}
-	close(fd);
-	return 0;
+	snprintf(rel, sizeof(rel), "%d/%s", (int)pid, name);
+	return hk_proc_write(rel, text, err);
 }
 
 int hk_ns_id_map_text(const struct oci_id_mapping *m, size_t n, char *buf, size_t size)

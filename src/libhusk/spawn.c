@@ -26,6 +26,7 @@
 #include "namespaces.h"
 #include "netlink.h"
 #include "process.h"
+#include "procfs.h"
 #include "rootfs.h"
 #include "sync.h"
 #include "sysctl.h"
@@ -108,20 +109,12 @@ static int setup_uts(const struct oci_config *c, struct hk_err **err)
 static int set_oom_score_adj(const struct oci_process *p, struct hk_err **err)
 {
 	char text[16];
-	int fd, n;
 
 	if (!p->oom_score_adj.set)
 		return 0;
-	n = snprintf(text, sizeof(text), "%d", p->oom_score_adj.value);
-	fd = open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC);
-	if (fd < 0 || write(fd, text, (size_t)n) != n) {
-		int saved = errno;
-
-		if (fd >= 0)
-			close(fd);
-		return hk_fail(err, saved, "process.oomScoreAdj: write %s", text);
-	}
-	close(fd);
+	snprintf(text, sizeof(text), "%d", p->oom_score_adj.value);
+	if (hk_proc_write("self/oom_score_adj", text, err) < 0)
+		return hk_prefix(err, "process.oomScoreAdj");
 	return 0;
 }
 

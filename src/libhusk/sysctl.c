@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "procfs.h"
 #include "namespaces.h"
 
 /* Which namespace owns which keys (the kernel's namespaced sysctls, as runc allows them). */
@@ -69,22 +70,13 @@ int hk_sysctl_apply(const struct oci_config *c, struct hk_err **err)
 
 	for (i = 0; m != NULL && i < m->len; i++) {
 		char path[512];
-		size_t len = strlen(m->values[i]);
-		int fd, n = snprintf(path, sizeof(path), "/proc/sys/%s", m->keys[i]);
+		int n = snprintf(path, sizeof(path), "sys/%s", m->keys[i]);
 
-		for (k = 10; k < (size_t)n && k < sizeof(path); k++)
+		for (k = 4; k < (size_t)n && k < sizeof(path); k++)
 			if (path[k] == '.')
 				path[k] = '/';
-		fd = open(path, O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
-		if (fd < 0 || write(fd, m->values[i], len) != (ssize_t)len) {
-			int saved = errno;
-
-			if (fd >= 0)
-				close(fd);
-			return hk_fail(err, saved, "linux.sysctl[\"%s\"]: write %s", m->keys[i],
-				       path);
-		}
-		close(fd);
+		if (hk_proc_write(path, m->values[i], err) < 0)
+			return hk_prefix(err, "linux.sysctl[\"%s\"]", m->keys[i]);
 	}
 	return 0;
 }

@@ -327,3 +327,61 @@ def test_bind_source_that_is_a_symlink_is_followed_without_src_nofollow(bundle, 
     bundle.config["mounts"][-1]["options"].append("src-nofollow")
     r = bundle.run()
     assert r.rc == 1 and "src-nofollow" in r.err, r.err
+
+
+def in_private_mount_ns(setup, bundle, *husk_args, after="true"):
+    """Runs husk between `setup` and `after` in a mount namespace of the test's own (the
+    attacker's mounts in husk's namespace stay there)."""
+    cmd = f'{setup} && "$0" "$@"; echo "husk-rc=$?"; {after}'
+    return subprocess.run(["unshare", "-m", "--propagation", "private", "sh", "-c", cmd, HUSK,
+                           "--root", bundle.root, *husk_args], cwd=bundle.path,
+                          capture_output=True, text=True, timeout=30, stdin=subprocess.DEVNULL)
+
+
+def test_sysctl_write_redirected_by_a_mount_over_proc(bundle, tmp_path):
+    """GHSA-cgrx-mc8f-2prm's class: something mounted over /proc/sys in husk's namespace (here
+    a tmpfs with a file where the sysctl is) must not receive the sysctl's value."""
+    bundle.config["linux"]["sysctl"] = {"net.ipv4.ip_forward": "1"}
+    bundle.config["process"]["args"] = ["true"]
+    bundle.write()
+    fake = "/proc/sys/net/ipv4/ip_forward"
+    r = in_private_mount_ns(f"mount -t tmpfs tmpfs /proc/sys && mkdir -p /proc/sys/net/ipv4 && "
+                            f"echo canary > {fake}", bundle, "run", "c", after=f"cat {fake}")
+    assert r.stdout.endswith("canary\n"), "the sysctl went into the file mounted over it"
+    assert "husk-rc=1" in r.stdout and "mounted over" in r.stderr, (r.stdout, r.stderr)
+
+
+def test_masked_path_with_a_file_mounted_over_dev_null(bundle, tmp_path):
+    """GHSA-9493-h29p-rfm2's class: masked paths are bound from /dev/null; a file mounted over
+    /dev/null would be bound, writable, into the container."""
+    canary = tmp_path / "canary"
+    canary.write_text("secret\n")
+    with open(os.path.join(bundle.rootfs, "etc", "masked"), "w") as f:
+        f.write("x")
+    bundle.config["linux"]["maskedPaths"] = ["/etc/masked"]
+    bundle.config["process"]["args"] = ["sh", "-c", "echo PWNED > /etc/masked; cat /etc/masked"]
+    bundle.write()
+    r = in_private_mount_ns(f"mount --bind {canary} /dev/null", bundle, "run", "c")
+    assert canary.read_text() == "secret\n", "the container wrote through the masked path"
+    assert "husk-rc=1" in r.stdout and "null device" in r.stderr, (r.stdout, r.stderr)
+
+
+def test_dev_console_is_the_containers_own_pty(bundle, tmp_path):
+    """GHSA-qw9x-cqr3-wc7r's class: /dev/console is bound from the pty's fd (TIOCGPTPEER), never
+    from a /dev/pts/N path a container could swap."""
+    from test_process import ConsoleSocket, read_terminal
+    console = ConsoleSocket(tmp_path / "console.sock")
+    bundle.config["process"]["terminal"] = True
+    bundle.config["process"]["args"] = ["/probe", "stat", "/dev/console", "read",
+                                        "/proc/self/stat"]
+    bundle.write()
+    r = bundle.husk("create", "--console-socket", console.path, "c")
+    got = console.wait()
+    assert r.rc == 0, r.err
+    assert bundle.husk("start", "c").rc == 0
+    out = read_terminal(got["fd"]).decode()
+    p = json.loads(out[out.index("{"):])
+    cons = p["stat:/dev/console"]
+    tty_nr = int(p["read:/proc/self/stat"].rsplit(")", 1)[1].split()[4])  # its terminal
+    tty = ((tty_nr >> 8) & 0xfff, (tty_nr & 0xff) | ((tty_nr >> 12) & 0xfff00))
+    assert (cons["major"], cons["minor"]) == tty and tty[0] == 136, (cons, tty)
