@@ -204,3 +204,17 @@ def test_spec_of_runc_and_crun(bundle, tmp_path, tool):
     r = bundle.run()
     assert r.rc == 0, r.err
     check_from_inside(json.loads(r.out), config)
+
+
+@pytest.mark.parametrize("errno_ret", [1, 38])
+def test_husk_without_pidfd_fails_kill_plainly(bundle, errno_ret):
+    """No fallback for pidfd_open: signalling a pid number races with its reuse. Without the
+    call, kill says why instead of calling a running container stopped."""
+    bundle.config["process"]["args"] = ["sleep", "100"]
+    bundle.write()
+    assert bundle.husk("run", "-d", "c").rc == 0
+    out = subprocess.run([DENYCALLS, str(errno_ret), "pidfd_open", HUSK, "--root", bundle.root,
+                          "kill", "c", "KILL"], capture_output=True, text=True, timeout=30)
+    assert out.returncode == 1 and "pidfd_open" in out.stderr, out.stderr
+    assert "not running" not in out.stderr
+    assert bundle.state("c")["status"] == "running"
