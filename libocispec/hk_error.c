@@ -2,6 +2,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -58,6 +59,19 @@ int hk_fail(struct hk_err **err, int errnum, const char *fmt, ...)
 	va_start(ap, fmt);
 	hk_vfail(err, errnum, fmt, ap);
 	va_end(ap);
+	return -1;
+}
+
+int hk_fail_as(struct hk_err **err, int errnum, const char *fmt, ...)
+{
+	bool fresh = err != NULL && *err == NULL;
+	va_list ap;
+
+	va_start(ap, fmt);
+	hk_vfail(err, 0, fmt, ap);
+	va_end(ap);
+	if (fresh)
+		(*err)->errnum = errnum;
 	return -1;
 }
 

@@ -18,6 +18,11 @@ int hk_fail(struct hk_err **err, int errnum, const char *fmt, ...)
 int hk_vfail(struct hk_err **err, int errnum, const char *fmt, va_list ap)
     __attribute__((format(printf, 3, 0)));
 
+/* Like hk_fail, with errnum kept for callers to test but not spelled out in the message: a
+ * message that already says why (one from another process, "does not exist"). */
+int hk_fail_as(struct hk_err **err, int errnum, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
 /* Puts "<context>: " in front of an existing message and returns -1. */
 int hk_prefix(struct hk_err **err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 

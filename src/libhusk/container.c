@@ -533,7 +533,7 @@ int hk_container_delete(const char *root, const char *id, bool force, struct hk_
 	int ret = 0;
 
 	if (hk_store_open(root, id, true, &c, err) < 0) {
-		if (force && *err != NULL && strstr((*err)->msg, "does not exist") != NULL) {
+		if (force && *err != NULL && (*err)->errnum == ENOENT) {
 			hk_err_freep(err);
 			return 0;
 		}

@@ -587,8 +587,8 @@ static int parent_loop(struct hk_spawn *s, int sock, pid_t stage1_pid, struct hk
 		case SYNC_READY:
 			ready = true;
 			break;
-		case SYNC_ERROR:
-			return hk_fail(err, 0, "%s", msg.text);
+		case SYNC_ERROR: /* the stage's text already names the reason; keep its errno */
+			return hk_fail_as(err, msg.value, "%s", msg.text);
 		default:
 			return hk_fail(err, 0, "sync: unexpected message %u", msg.type);
 		}

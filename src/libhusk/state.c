@@ -148,7 +148,7 @@ static int read_record(struct hk_container *c, const char *id, struct hk_err **e
 	int ret;
 
 	if (fd < 0 && errno == ENOENT)
-		return hk_fail(err, 0, "container \"%s\" does not exist", id);
+		return hk_fail_as(err, ENOENT, "container \"%s\" does not exist", id);
 	if (fd < 0)
 		return hk_fail(err, errno, "read state of %s", id);
 	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
@@ -178,7 +178,7 @@ int hk_store_open(const char *root, const char *id, bool lock, struct hk_contain
 	c->dirfd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (c->dirfd < 0) {
 		if (errno == ENOENT || errno == ENOTDIR)
-			hk_fail(err, 0, "container \"%s\" does not exist", id);
+			hk_fail_as(err, ENOENT, "container \"%s\" does not exist", id);
 		else
 			hk_fail(err, errno, "open state of %s", id);
 		hk_container_close(c);

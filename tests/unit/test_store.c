@@ -1,4 +1,5 @@
 /* The state store and the pure helpers of libhusk: ids, records, status, name tables. */
+#include <errno.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -54,8 +55,9 @@ static void test_store(const char *root)
 	tap_ok(hk_store_remove(&c, &err) == 0, "remove deletes the state directory");
 	hk_container_close(&c);
 	tap_ok(hk_store_open(root, "box", true, &d, &err) < 0 && err &&
-		   strcmp(err->msg, "container \"box\" does not exist") == 0,
-	       "a removed container \"does not exist\"");
+		   strcmp(err->msg, "container \"box\" does not exist") == 0 &&
+		   err->errnum == ENOENT,
+	       "a removed container \"does not exist\", with ENOENT for callers to test");
 }
 
 static void test_status(void)
