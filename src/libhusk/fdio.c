@@ -10,7 +10,9 @@
 #include <sys/random.h>
 #include <sys/stat.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include "schema.h"
@@ -131,4 +133,61 @@ int hk_write_file_atomic(const char *path, const char *text, size_t len, mode_t 
 		unlinkat(dirfd, tmp, 0);
 	close(dirfd);
 	return ret;
+}
+
+int hk_connect_unix(const char *path, const char *what, struct hk_err **err)
+{
+	struct sockaddr_un addr = {.sun_family = AF_UNIX};
+	const char *name;
+	struct stat st;
+	int dir = hk_open_parent(path, &name), target, sock;
+
+	if (dir < 0)
+		return hk_fail(err, errno == ENOTDIR ? ELOOP : errno, "%s: connect %s", what, path);
+	target = openat(dir, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+	close(dir);
+	if (target < 0)
+		return hk_fail(err, errno, "%s: connect %s", what, path);
+	if (fstat(target, &st) < 0 || !S_ISSOCK(st.st_mode)) {
+		close(target);
+		return hk_fail(err, ENOTSOCK, "%s: connect %s (a symlink or not a socket)", what,
+			       path);
+	}
+	/* connect to the very inode checked, through its fd */
+	snprintf(addr.sun_path, sizeof(addr.sun_path), "/proc/self/fd/%d", target);
+	sock = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (sock < 0 || connect(sock, (struct sockaddr *)&addr, sizeof(addr)) < 0) {
+		int saved = errno;
+
+		if (sock >= 0)
+			close(sock);
+		close(target);
+		return hk_fail(err, saved, "%s: connect %s", what, path);
+	}
+	close(target);
+	return sock;
+}
+
+ssize_t hk_send_with_fd(int sock, const void *buf, size_t len, int fd)
+{
+	char control[CMSG_SPACE(sizeof(int))] = {0};
+	struct iovec iov = {(void *)buf, len};
+	struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1};
+	ssize_t n;
+
+	if (fd >= 0) {
+		struct cmsghdr *cm;
+
+		mh.msg_control = control;
+		mh.msg_controllen = sizeof(control);
+		cm = CMSG_FIRSTHDR(&mh);
+		cm->cmsg_level = SOL_SOCKET;
+		cm->cmsg_type = SCM_RIGHTS;
+		cm->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(cm), &fd, sizeof(int));
+	}
+	do
+		n = sendmsg(sock, &mh, MSG_NOSIGNAL);
+	while (n < 0 && errno == EINTR);
+	return n;
 }

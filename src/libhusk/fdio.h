@@ -23,4 +23,13 @@ int hk_open_parent(const char *path, const char **name);
 int hk_write_file_atomic(const char *path, const char *text, size_t len, mode_t mode,
 			 struct hk_err **err);
 
+/* A stream socket connected to the unix socket at path (a caller's or an agent's), reached
+ * through an O_PATH fd of the socket file: no symlink at its name or in its directory's last
+ * component, and it must be a socket. `what` names it in the message. */
+int hk_connect_unix(const char *path, const char *what, struct hk_err **err);
+
+/* One sendmsg of buf with fd attached by SCM_RIGHTS (fd < 0: none), MSG_NOSIGNAL, again on
+ * EINTR; returns the bytes sent or -1 with errno. */
+ssize_t hk_send_with_fd(int sock, const void *buf, size_t len, int fd);
+
 #endif

@@ -13,10 +13,10 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
-#include <sys/un.h>
 #include <sys/utsname.h>
 #include <unistd.h>
 
+#include "fdio.h"
 #include "log.h"
 #include "spec.h"
 
@@ -350,23 +350,11 @@ static void json_escape(const char *s, char *out, size_t size)
 int hk_seccomp_send_listener(const struct oci_seccomp *s, int listener, pid_t pid,
 			     const char *state_json, struct hk_err **err)
 {
-	struct sockaddr_un addr = {.sun_family = AF_UNIX};
 	char meta[4096], *doc;
-	char control[CMSG_SPACE(sizeof(int))] = {0};
-	struct iovec iov;
-	struct msghdr msg = {.msg_iov = &iov,
-			     .msg_iovlen = 1,
-			     .msg_control = control,
-			     .msg_controllen = sizeof(control)};
-	struct cmsghdr *cmsg = CMSG_FIRSTHDR(&msg);
 	int sock, ret = 0, n;
 
-	if (s->listener_path == NULL || strlen(s->listener_path) >= sizeof(addr.sun_path))
-		return hk_fail(err, 0, "linux.seccomp.listenerPath: %s",
-			       s->listener_path ? "too long for a unix socket"
-						: "required by "
-						  "SCMP_ACT_NOTIFY");
-	strcpy(addr.sun_path, s->listener_path);
+	if (s->listener_path == NULL)
+		return hk_fail(err, 0, "linux.seccomp.listenerPath: required by SCMP_ACT_NOTIFY");
 	json_escape(s->listener_metadata, meta, sizeof(meta));
 	n = asprintf(&doc,
 		     "{\"ociVersion\":\"%s\",\"fds\":[\"seccompFd\"],\"pid\":%d,"
@@ -374,19 +362,12 @@ int hk_seccomp_send_listener(const struct oci_seccomp *s, int listener, pid_t pi
 		     HK_OCI_VERSION, (int)pid, meta, state_json);
 	if (n < 0)
 		return hk_fail(err, ENOMEM, "linux.seccomp.listenerPath");
-	sock = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (sock < 0 || connect(sock, (struct sockaddr *)&addr, sizeof(addr)) < 0) {
-		ret = hk_fail(err, errno, "linux.seccomp.listenerPath: connect %s", addr.sun_path);
-	} else {
-		iov = (struct iovec){doc, (size_t)n};
-		cmsg->cmsg_level = SOL_SOCKET;
-		cmsg->cmsg_type = SCM_RIGHTS;
-		cmsg->cmsg_len = CMSG_LEN(sizeof(int));
-		memcpy(CMSG_DATA(cmsg), &listener, sizeof(int));
-		if (sendmsg(sock, &msg, MSG_NOSIGNAL) != n)
-			ret = hk_fail(err, errno ? errno : EIO,
-				      "linux.seccomp.listenerPath: send to %s", addr.sun_path);
-	}
+	sock = hk_connect_unix(s->listener_path, "linux.seccomp.listenerPath", err);
+	if (sock < 0)
+		ret = -1;
+	else if (hk_send_with_fd(sock, doc, (size_t)n, listener) != n)
+		ret = hk_fail(err, errno ? errno : EIO, "linux.seccomp.listenerPath: send to %s",
+			      s->listener_path);
 	if (sock >= 0)
 		close(sock);
 	free(doc);

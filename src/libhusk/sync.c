@@ -6,34 +6,22 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "fdio.h"
+
 int hk_sync_send(int sock, enum hk_sync_type type, int32_t value, const char *text, int fd,
 		 struct hk_err **err)
 {
 	struct hk_sync_msg msg = {.type = type, .value = value};
-	char control[CMSG_SPACE(sizeof(int))] = {0};
-	struct iovec iov = {&msg, offsetof(struct hk_sync_msg, text)};
-	struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1};
+	size_t len = offsetof(struct hk_sync_msg, text);
 
 	if (text != NULL) {
 		size_t n = strnlen(text, sizeof(msg.text) - 1);
 
 		memcpy(msg.text, text, n);
-		iov.iov_len += n + 1;
+		len += n + 1;
 	}
-	if (fd >= 0) {
-		struct cmsghdr *cm;
-
-		mh.msg_control = control;
-		mh.msg_controllen = sizeof(control);
-		cm = CMSG_FIRSTHDR(&mh);
-		cm->cmsg_level = SOL_SOCKET;
-		cm->cmsg_type = SCM_RIGHTS;
-		cm->cmsg_len = CMSG_LEN(sizeof(int));
-		memcpy(CMSG_DATA(cm), &fd, sizeof(int));
-	}
-	while (sendmsg(sock, &mh, MSG_NOSIGNAL) < 0)
-		if (errno != EINTR)
-			return hk_fail(err, errno, "sync: send message %u", type);
+	if (hk_send_with_fd(sock, &msg, len, fd) < 0)
+		return hk_fail(err, errno, "sync: send message %u", type);
 	return 0;
 }
 

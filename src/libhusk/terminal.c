@@ -6,9 +6,6 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mount.h>
-#include <sys/socket.h>
-#include <sys/stat.h>
-#include <sys/un.h>
 #include <termios.h>
 #include <unistd.h>
 
@@ -85,61 +82,15 @@ int hk_terminal_attach(int slave, struct hk_err **err)
 	return 0;
 }
 
-/* The socket file itself, opened without following a symlink planted at its name or in its
- * directory's last component: the pty master goes nowhere else. */
-static int open_socket_file(const char *path, struct hk_err **err)
-{
-	const char *name;
-	struct stat st;
-	int dir = hk_open_parent(path, &name), fd;
-
-	if (dir < 0)
-		return hk_fail(err, errno == ENOTDIR ? ELOOP : errno, "console socket %s", path);
-	fd = openat(dir, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
-	close(dir);
-	if (fd < 0)
-		return hk_fail(err, errno, "console socket %s", path);
-	if (fstat(fd, &st) < 0 || !S_ISSOCK(st.st_mode)) {
-		close(fd);
-		return hk_fail(err, ENOTSOCK, "console socket %s (a symlink or not a socket)",
-			       path);
-	}
-	return fd;
-}
-
 int hk_console_send(const char *socket_path, int master, struct hk_err **err)
 {
-	struct sockaddr_un addr = {.sun_family = AF_UNIX};
-	char control[CMSG_SPACE(sizeof(int))] = {0};
-	char name[] = "/dev/ptmx";
-	struct iovec iov = {name, sizeof(name) - 1};
-	struct msghdr mh = {.msg_iov = &iov,
-			    .msg_iovlen = 1,
-			    .msg_control = control,
-			    .msg_controllen = sizeof(control)};
-	struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
-	int sock, ret = 0;
+	static const char name[] = "/dev/ptmx";
+	int sock = hk_connect_unix(socket_path, "console socket", err), ret = 0;
 
-	int target = open_socket_file(socket_path, err);
-
-	if (target < 0)
+	if (sock < 0)
 		return -1;
-	/* connect to the very inode checked, through its fd */
-	snprintf(addr.sun_path, sizeof(addr.sun_path), "/proc/self/fd/%d", target);
-	sock = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (sock < 0) {
-		close(target);
-		return hk_fail(err, errno, "console socket");
-	}
-	cm->cmsg_level = SOL_SOCKET;
-	cm->cmsg_type = SCM_RIGHTS;
-	cm->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(cm), &master, sizeof(int));
-	if (connect(sock, (struct sockaddr *)&addr, sizeof(addr)) < 0)
-		ret = hk_fail(err, errno, "connect to console socket %s", socket_path);
-	else if (sendmsg(sock, &mh, MSG_NOSIGNAL) < 0)
+	if (hk_send_with_fd(sock, name, sizeof(name) - 1, master) < 0)
 		ret = hk_fail(err, errno, "send the terminal to %s", socket_path);
 	close(sock);
-	close(target);
 	return ret;
 }
