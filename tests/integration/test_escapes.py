@@ -254,35 +254,29 @@ def test_a_symlinked_rootfs_is_refused(bundle, tmp_path):
 
 
 def test_rootfs_swapped_for_a_symlink_during_create(bundle, tmp_path):
-    """item 6: while containers are created, something swaps the rootfs (RENAME_EXCHANGE) with
-    a symlink to a host directory; husk used to make dev, proc and sys there."""
-    import ctypes
-    import threading
-    libc = ctypes.CDLL(None, use_errno=True)
+    """item 6: the victim's rootfs lies on a volume an attacker's container shares; the attacker
+    swaps it (RENAME_EXCHANGE, in a loop) with a symlink to a host directory while containers
+    are created. husk used to make dev, proc and sys in the host directory."""
+    from husk_support import make_rootfs, race
+    volume = tmp_path / "volume"
+    volume.mkdir()
+    victim = str(volume / "rootfs")
+    make_rootfs(victim)
+    for d in ("proc", "sys", "dev"):  # what husk would create in the canary
+        os.rmdir(os.path.join(victim, d))
     canary = tmp_path / "host-dir"
     canary.mkdir()
-    evil = os.path.join(bundle.path, "evil")
-    os.symlink(str(canary), evil)
-    for d in ("proc", "sys", "dev"):  # what husk would create in the canary
-        os.rmdir(os.path.join(bundle.rootfs, d))
-    bundle.config["process"]["args"] = ["true"]
-    bundle.write()
-    stop = threading.Event()
-
-    def swap():
-        while not stop.is_set():
-            libc.renameat2(-100, bundle.rootfs.encode(), -100, evil.encode(), 2)
-
-    racer = threading.Thread(target=swap)
-    racer.start()
-    try:
-        for i in range(100):
-            bundle.husk("run", f"r{i}")
-    finally:
-        stop.set()
-        racer.join()
-    if os.path.islink(bundle.rootfs):
-        libc.renameat2(-100, bundle.rootfs.encode(), -100, evil.encode(), 2)
+    os.symlink(str(canary), str(volume / "evil"))
+    victim_config = json.loads(json.dumps(bundle.config))
+    victim_config["root"]["path"] = victim
+    victim_config["process"]["args"] = ["true"]
+    vb = tmp_path / "victim"
+    vb.mkdir()
+    (vb / "config.json").write_text(json.dumps(victim_config))
+    out = race(bundle, tmp_path, str(volume),
+               ["/probe", "exchange", "/shared/rootfs=/shared/evil=3000"],
+               lambda i: bundle.husk("run", "-b", str(vb), f"r{i}"), rounds=100)
+    assert "exchange" in out, out
     assert os.listdir(canary) == [], "husk made entries in the host directory"
 
 

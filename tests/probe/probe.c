@@ -279,6 +279,29 @@ static void swap_loop(const char *spec, const char *name, int *first)
 	printf("%ld", swaps);
 }
 
+/* exchange SPEC, SPEC being A=B=MS: for MS milliseconds, swaps A and B (renameat2
+ * RENAME_EXCHANGE) as fast as it can, e.g. a victim's rootfs and a symlink to a host directory
+ * on a volume both containers share. */
+static void exchange_loop(const char *spec, const char *name, int *first)
+{
+	char a[512], b[512];
+	long long end;
+	long swaps = 0;
+	int ms;
+
+	if (sscanf(spec, "%511[^=]=%511[^=]=%d", a, b, &ms) != 3)
+		return;
+	end = ms_of(CLOCK_MONOTONIC) + ms;
+	while (ms_of(CLOCK_MONOTONIC) < end)
+		if (syscall(SYS_renameat2, AT_FDCWD, a, AT_FDCWD, b, 2 /* RENAME_EXCHANGE */) == 0)
+			swaps++;
+	/* leave the victim's rootfs where it was */
+	if (swaps % 2)
+		syscall(SYS_renameat2, AT_FDCWD, a, AT_FDCWD, b, 2);
+	key(name, first);
+	printf("%ld", swaps);
+}
+
 /* Limits: each prints a number, or the error that stopped it. */
 static int limit_action(const char *what, const char *arg, const char *name, int *first)
 {
@@ -286,6 +309,10 @@ static int limit_action(const char *what, const char *arg, const char *name, int
 
 	if (strcmp(what, "swaplink") == 0) { /* swaplink PATH: see race() in husk_support.py */
 		swap_loop(arg, name, first);
+		return 1;
+	}
+	if (strcmp(what, "exchange") == 0) { /* exchange A=B=MS: see race() in husk_support */
+		exchange_loop(arg, name, first);
 		return 1;
 	}
 	if (strcmp(what, "attach") == 0) {
