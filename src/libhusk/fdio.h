@@ -6,7 +6,31 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+#include <stdlib.h>
+#include <unistd.h>
+
 #include "hk_error.h"
+
+/* Cleanup attributes: an fd or a heap pointer released on every way out of its scope, so that
+ * early returns cannot leak. hk_take_fd moves an fd out of such a scope. */
+static inline void hk_closep(const int *fd)
+{
+	if (*fd >= 0)
+		close(*fd);
+}
+static inline void hk_freep(void *p)
+{
+	free(*(void **)p);
+}
+static inline int hk_take_fd(int *fd)
+{
+	int taken = *fd;
+
+	*fd = -1;
+	return taken;
+}
+#define hk_cleanup_close __attribute__((cleanup(hk_closep)))
+#define hk_cleanup_free	 __attribute__((cleanup(hk_freep)))
 
 /* close_range(first, last, cloexec ? CLOSE_RANGE_CLOEXEC : 0), falling back to one call per open
  * fd where the kernel lacks it or a seccomp filter husk runs under refuses it: no fd may reach

@@ -5,10 +5,13 @@
 #include <linux/openat2.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
+
+#include "hk_error.h"
 
 #define MAX_LINKS 40 /* the kernel's limit on symlinks in one resolution */
 
@@ -143,4 +146,118 @@ int hk_inroot_open(int rootfd, const char *path, int flags, unsigned long long r
 	if (fd >= 0 || (errno != ENOSYS && errno != EPERM))
 		return fd;
 	return walk(rootfd, path, flags, resolve);
+}
+
+/* ---- creating what is missing, each component resolved in the root again ---- */
+
+void hk_fd_path(int fd, char buf[32])
+{
+	snprintf(buf, 32, "/proc/self/fd/%d", fd);
+}
+
+static int create_missing(int rootfd, const char *path, enum hk_create create,
+			  unsigned long long resolve, int depth, struct hk_err **err);
+
+/* A dangling symlink on the way: create what it points to, read as a path inside the root. */
+static int create_link_target(int rootfd, int parent, const char *dir, const char *name,
+			      enum hk_create create, unsigned long long resolve, int depth,
+			      struct hk_err **err)
+{
+	char target[4096], next[8192];
+	struct stat st;
+	ssize_t n;
+
+	if (fstatat(parent, name, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISLNK(st.st_mode) ||
+	    (resolve & RESOLVE_NO_SYMLINKS))
+		return 0; /* a real entry: openat2 reports what is wrong with it */
+	if (depth >= 40)
+		return hk_fail(err, ELOOP, "create \"%s/%s\" in the rootfs", dir, name);
+	n = readlinkat(parent, name, target, sizeof(target) - 1);
+	if (n <= 0)
+		return hk_fail(err, errno, "readlink \"%s/%s\" in the rootfs", dir, name);
+	target[n] = '\0';
+	if (target[0] == '/')
+		snprintf(next, sizeof(next), "%s", target);
+	else
+		snprintf(next, sizeof(next), "%s/%s", dir, target);
+	return create_missing(rootfd, next, create, resolve, depth + 1, err);
+}
+
+/* Creates the missing components of path, one at a time, each resolved in the root again. */
+static int create_missing(int rootfd, const char *path, enum hk_create create,
+			  unsigned long long resolve, int depth, struct hk_err **err)
+{
+	char *copy = strdup(path), *slash = copy;
+	int ret = 0;
+
+	if (copy == NULL)
+		abort();
+	while (ret == 0 && slash != NULL) {
+		bool last;
+		char *name;
+		int parent, fd;
+
+		while (*slash == '/')
+			slash++;
+		slash = strchr(slash, '/');
+		last = slash == NULL || slash[strspn(slash, "/")] == '\0';
+		if (slash != NULL)
+			*slash = '\0';
+		fd = hk_inroot_open(rootfd, copy, O_PATH, resolve);
+		if (fd >= 0) {
+			close(fd);
+		} else if (errno != ENOENT) {
+			ret = hk_fail(err, errno, "open \"%s\" in the rootfs", copy);
+		} else {
+			name = strrchr(copy, '/');
+			*name = '\0';
+			parent = hk_inroot_open(rootfd, copy[0] ? copy : "/", O_PATH | O_DIRECTORY,
+						resolve);
+			*name = '/';
+			if (parent < 0)
+				ret = hk_fail(err, errno, "open the parent of \"%s\" in the rootfs",
+					      copy);
+			else if (last && create == HK_CREATE_FILE)
+				fd = openat(parent, name + 1,
+					    O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC,
+					    0644);
+			else
+				fd = mkdirat(parent, name + 1, 0755);
+			if (parent >= 0 && fd < 0 && errno != EEXIST) {
+				ret = hk_fail(err, errno, "create \"%s\" in the rootfs", copy);
+			} else if (parent >= 0 && fd < 0) {
+				*name = '\0';
+				ret = create_link_target(rootfd, parent, copy, name + 1,
+							 last ? create : HK_CREATE_DIR, resolve,
+							 depth, err);
+				*name = '/';
+			}
+			if (parent >= 0 && fd > 0 && last && create == HK_CREATE_FILE)
+				close(fd);
+			if (parent >= 0)
+				close(parent);
+		}
+		if (slash != NULL)
+			*slash = '/';
+		if (last)
+			break;
+	}
+	free(copy);
+	return ret;
+}
+
+int hk_root_open(int rootfd, const char *path, enum hk_create create,
+		 unsigned long long extra_resolve, int *out, struct hk_err **err)
+{
+	int fd = hk_inroot_open(rootfd, path, O_PATH, extra_resolve);
+
+	if (fd < 0 && errno == ENOENT && create != HK_NO_CREATE) {
+		if (create_missing(rootfd, path, create, extra_resolve, 0, err) < 0)
+			return -1;
+		fd = hk_inroot_open(rootfd, path, O_PATH, extra_resolve);
+	}
+	if (fd < 0)
+		return hk_fail(err, errno, "open \"%s\" in the rootfs", path);
+	*out = fd;
+	return 0;
 }

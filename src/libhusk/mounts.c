@@ -14,125 +14,10 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "copyup.h"
+#include "fdio.h"
 #include "inroot.h"
 #include "mount_options.h"
-
-void hk_fd_path(int fd, char buf[32])
-{
-	snprintf(buf, 32, "/proc/self/fd/%d", fd);
-}
-
-static int openat2_in_root(int rootfd, const char *path, int flags, unsigned long long resolve)
-{
-	return hk_inroot_open(rootfd, path, flags, resolve);
-}
-
-static int create_missing(int rootfd, const char *path, enum hk_create create,
-			  unsigned long long resolve, int depth, struct hk_err **err);
-
-/* A dangling symlink on the way: create what it points to, read as a path inside the root. */
-static int create_link_target(int rootfd, int parent, const char *dir, const char *name,
-			      enum hk_create create, unsigned long long resolve, int depth,
-			      struct hk_err **err)
-{
-	char target[4096], next[8192];
-	struct stat st;
-	ssize_t n;
-
-	if (fstatat(parent, name, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISLNK(st.st_mode) ||
-	    (resolve & RESOLVE_NO_SYMLINKS))
-		return 0; /* a real entry: openat2 reports what is wrong with it */
-	if (depth >= 40)
-		return hk_fail(err, ELOOP, "create \"%s/%s\" in the rootfs", dir, name);
-	n = readlinkat(parent, name, target, sizeof(target) - 1);
-	if (n <= 0)
-		return hk_fail(err, errno, "readlink \"%s/%s\" in the rootfs", dir, name);
-	target[n] = '\0';
-	if (target[0] == '/')
-		snprintf(next, sizeof(next), "%s", target);
-	else
-		snprintf(next, sizeof(next), "%s/%s", dir, target);
-	return create_missing(rootfd, next, create, resolve, depth + 1, err);
-}
-
-/* Creates the missing components of path, one at a time, each resolved in the root again. */
-static int create_missing(int rootfd, const char *path, enum hk_create create,
-			  unsigned long long resolve, int depth, struct hk_err **err)
-{
-	char *copy = strdup(path), *slash = copy;
-	int ret = 0;
-
-	if (copy == NULL)
-		abort();
-	while (ret == 0 && slash != NULL) {
-		bool last;
-		char *name;
-		int parent, fd;
-
-		while (*slash == '/')
-			slash++;
-		slash = strchr(slash, '/');
-		last = slash == NULL || slash[strspn(slash, "/")] == '\0';
-		if (slash != NULL)
-			*slash = '\0';
-		fd = openat2_in_root(rootfd, copy, O_PATH, resolve);
-		if (fd >= 0) {
-			close(fd);
-		} else if (errno != ENOENT) {
-			ret = hk_fail(err, errno, "open \"%s\" in the rootfs", copy);
-		} else {
-			name = strrchr(copy, '/');
-			*name = '\0';
-			parent = openat2_in_root(rootfd, copy[0] ? copy : "/", O_PATH | O_DIRECTORY,
-						 resolve);
-			*name = '/';
-			if (parent < 0)
-				ret = hk_fail(err, errno, "open the parent of \"%s\" in the rootfs",
-					      copy);
-			else if (last && create == HK_CREATE_FILE)
-				fd = openat(parent, name + 1,
-					    O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC,
-					    0644);
-			else
-				fd = mkdirat(parent, name + 1, 0755);
-			if (parent >= 0 && fd < 0 && errno != EEXIST) {
-				ret = hk_fail(err, errno, "create \"%s\" in the rootfs", copy);
-			} else if (parent >= 0 && fd < 0) {
-				*name = '\0';
-				ret = create_link_target(rootfd, parent, copy, name + 1,
-							 last ? create : HK_CREATE_DIR, resolve,
-							 depth, err);
-				*name = '/';
-			}
-			if (parent >= 0 && fd > 0 && last && create == HK_CREATE_FILE)
-				close(fd);
-			if (parent >= 0)
-				close(parent);
-		}
-		if (slash != NULL)
-			*slash = '/';
-		if (last)
-			break;
-	}
-	free(copy);
-	return ret;
-}
-
-int hk_root_open(int rootfd, const char *path, enum hk_create create,
-		 unsigned long long extra_resolve, int *out, struct hk_err **err)
-{
-	int fd = openat2_in_root(rootfd, path, O_PATH, extra_resolve);
-
-	if (fd < 0 && errno == ENOENT && create != HK_NO_CREATE) {
-		if (create_missing(rootfd, path, create, extra_resolve, 0, err) < 0)
-			return -1;
-		fd = openat2_in_root(rootfd, path, O_PATH, extra_resolve);
-	}
-	if (fd < 0)
-		return hk_fail(err, errno, "open \"%s\" in the rootfs", path);
-	*out = fd;
-	return 0;
-}
 
 /* ---- options ---- */
 
@@ -279,27 +164,48 @@ static int source_path(const char *bundle, const char *source, char *buf, size_t
 	return snprintf(buf, size, "%s/%s", bundle, source) < (int)size ? 0 : -1;
 }
 
+/* mount(2) onto path in the root, resolved now and mounted through that fd; `what` names it in
+ * the message. */
+static int mount_in_root(int rootfd, const char *path, unsigned long long resolve,
+			 const char *source, const char *fstype, unsigned long flags,
+			 const char *data, const char *what, struct hk_err **err)
+{
+	hk_cleanup_close int fd = -1;
+	char target[32];
+
+	if (hk_root_open(rootfd, path, HK_CREATE_DIR, resolve, &fd, err) < 0)
+		return -1;
+	hk_fd_path(fd, target);
+	if (mount(source, target, fstype, flags, data) < 0)
+		return hk_fail(err, errno, "%s", what);
+	return 0;
+}
+
+/* The mount now on path (not the directory beneath it) remounted with flags. */
+static int remount_in_root(int rootfd, const char *path, unsigned long long resolve,
+			   unsigned long flags, struct hk_err **err)
+{
+	hk_cleanup_close int fd = -1;
+	char target[32];
+
+	if (hk_root_open(rootfd, path, HK_NO_CREATE, resolve, &fd, err) < 0)
+		return -1;
+	hk_fd_path(fd, target);
+	return bind_remount(target, flags, err);
+}
+
 /* One directory of the host's cgroup tree bound at dest/name, with the mount's flags. */
 static int bind_hierarchy(int rootfd, const char *dest, const struct hk_cg_view *v,
 			  unsigned long flags, struct hk_err **err)
 {
-	char path[4096 + 256], target[32];
-	int fd, ret;
+	char path[4096 + 256];
 
 	snprintf(path, sizeof(path), "%s/%s", dest, v->name);
-	if (hk_root_open(rootfd, path, HK_CREATE_DIR, RESOLVE_NO_SYMLINKS, &fd, err) < 0)
-		return -1;
-	hk_fd_path(fd, target);
-	ret = mount(v->source, target, NULL, MS_BIND, NULL);
-	close(fd);
-	if (ret < 0)
-		return hk_fail(err, errno, "bind %s", v->source);
-	if (hk_root_open(rootfd, path, HK_NO_CREATE, RESOLVE_NO_SYMLINKS, &fd, err) < 0)
-		return -1;
-	hk_fd_path(fd, target);
-	ret = bind_remount(target, flags, err);
-	close(fd);
-	return ret < 0 ? hk_prefix(err, "%s", v->source) : 0;
+	if (mount_in_root(rootfd, path, RESOLVE_NO_SYMLINKS, v->source, NULL, MS_BIND, NULL, "bind",
+			  err) < 0 ||
+	    remount_in_root(rootfd, path, RESOLVE_NO_SYMLINKS, flags, err) < 0)
+		return hk_prefix(err, "%s", v->source);
+	return 0;
 }
 
 /* A comounted hierarchy ("cpu,cpuacct") is also reached by each controller's name, as on the
@@ -307,7 +213,7 @@ static int bind_hierarchy(int rootfd, const char *dest, const struct hk_cg_view 
 static int link_comounted(int rootfd, const char *dest, const char *name, struct hk_err **err)
 {
 	char copy[256], *save = NULL, *part;
-	int dir;
+	hk_cleanup_close int dir = -1;
 
 	if (strchr(name, ',') == NULL || strlen(name) >= sizeof(copy))
 		return 0;
@@ -315,11 +221,8 @@ static int link_comounted(int rootfd, const char *dest, const char *name, struct
 		return -1;
 	memcpy(copy, name, strlen(name) + 1);
 	for (part = strtok_r(copy, ",", &save); part; part = strtok_r(NULL, ",", &save))
-		if (symlinkat(name, dir, part) < 0 && errno != EEXIST) {
-			close(dir);
+		if (symlinkat(name, dir, part) < 0 && errno != EEXIST)
 			return hk_fail(err, errno, "symlink %s/%s", dest, part);
-		}
-	close(dir);
 	return 0;
 }
 
@@ -333,123 +236,18 @@ static int mount_cgroup(int rootfd, const struct oci_mount *m, const struct moun
 	    p->flags & (MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_RELATIME | MS_RDONLY);
 	struct hk_cg_view views[HK_CG_MAX_DIRS + 4];
 	size_t n = hk_cg_view(cg, views, sizeof(views) / sizeof(views[0])), i;
-	char target[32];
-	int fd, ret;
 
 	if (n == 1 && views[0].name[0] == '\0') /* pure v2 */
 		return bind_hierarchy(rootfd, m->destination, &views[0], flags, err);
-	if (hk_root_open(rootfd, m->destination, HK_CREATE_DIR, RESOLVE_NO_SYMLINKS, &fd, err) < 0)
+	if (mount_in_root(rootfd, m->destination, RESOLVE_NO_SYMLINKS, "tmpfs", "tmpfs",
+			  flags & ~(unsigned long)MS_RDONLY, "mode=755",
+			  "mount tmpfs for the cgroup hierarchies", err) < 0)
 		return -1;
-	hk_fd_path(fd, target);
-	ret = mount("tmpfs", target, "tmpfs", flags & ~(unsigned long)MS_RDONLY, "mode=755");
-	close(fd);
-	if (ret < 0)
-		return hk_fail(err, errno, "mount tmpfs for the cgroup hierarchies");
 	for (i = 0; i < n; i++)
 		if (bind_hierarchy(rootfd, m->destination, &views[i], flags, err) < 0 ||
 		    link_comounted(rootfd, m->destination, views[i].name, err) < 0)
 			return -1;
-	if (!(flags & MS_RDONLY))
-		return 0;
-	if (hk_root_open(rootfd, m->destination, HK_NO_CREATE, 0, &fd, err) < 0)
-		return -1;
-	hk_fd_path(fd, target);
-	ret = bind_remount(target, flags, err);
-	close(fd);
-	return ret;
-}
-
-static int copy_tree(int from, int to, int depth, struct hk_err **err);
-
-static int copy_entry(int from, int to, const char *name, const struct stat *st, int depth,
-		      struct hk_err **err)
-{
-	char link[4096];
-	ssize_t n;
-	int ret = 0;
-
-	if (S_ISDIR(st->st_mode)) {
-		int a, b;
-
-		if (mkdirat(to, name, st->st_mode & 07777) < 0)
-			return hk_fail(err, errno, "tmpcopyup: mkdir %s", name);
-		a = openat(from, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-		b = openat(to, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-		ret = a < 0 || b < 0 ? hk_fail(err, errno, "tmpcopyup: open %s", name)
-				     : copy_tree(a, b, depth + 1, err);
-		if (a >= 0)
-			close(a);
-		if (b >= 0)
-			close(b);
-	} else if (S_ISREG(st->st_mode)) {
-		int a = openat(from, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-		int b =
-		    openat(to, name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, st->st_mode & 07777);
-		char buf[65536];
-
-		while (a >= 0 && b >= 0 && (n = read(a, buf, sizeof(buf))) > 0)
-			if (write(b, buf, (size_t)n) != n)
-				break;
-		if (a < 0 || b < 0 || n != 0)
-			ret = hk_fail(err, errno, "tmpcopyup: copy %s", name);
-		if (a >= 0)
-			close(a);
-		if (b >= 0)
-			close(b);
-	} else if (S_ISLNK(st->st_mode)) {
-		n = readlinkat(from, name, link, sizeof(link) - 1);
-		if (n < 0 || (link[n] = '\0', symlinkat(link, to, name) < 0))
-			ret = hk_fail(err, errno, "tmpcopyup: symlink %s", name);
-	} else if (mknodat(to, name, st->st_mode, st->st_rdev) < 0) {
-		ret = hk_fail(err, errno, "tmpcopyup: mknod %s", name);
-	}
-	if (ret == 0 && fchownat(to, name, st->st_uid, st->st_gid, AT_SYMLINK_NOFOLLOW) < 0)
-		ret = hk_fail(err, errno, "tmpcopyup: chown %s", name);
-	return ret;
-}
-
-/* Copies a directory's entries, never following a symlink, to a bounded depth. */
-static int copy_tree(int from, int to, int depth, struct hk_err **err)
-{
-	int fd = dup(from);
-	DIR *dir = fd >= 0 ? fdopendir(fd) : NULL;
-	struct dirent *e;
-	int ret = 0;
-
-	if (dir == NULL)
-		return hk_fail(err, errno, "tmpcopyup: read directory");
-	if (depth > 64)
-		ret = hk_fail(err, ELOOP, "tmpcopyup: nested too deep");
-	while (ret == 0 && (e = readdir(dir)) != NULL) {
-		struct stat st;
-
-		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
-			continue;
-		if (fstatat(from, e->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
-			ret = hk_fail(err, errno, "tmpcopyup: stat %s", e->d_name);
-		else
-			ret = copy_entry(from, to, e->d_name, &st, depth, err);
-	}
-	closedir(dir);
-	return ret;
-}
-
-/* The directory under the new tmpfs is still reachable through an fd opened before the mount. */
-static int copy_up(int below, int rootfd, const char *dest, struct hk_err **err)
-{
-	char path[32];
-	int top, dir, ret;
-
-	if (hk_root_open(rootfd, dest, HK_NO_CREATE, 0, &top, err) < 0)
-		return -1;
-	hk_fd_path(top, path);
-	dir = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	close(top);
-	if (dir < 0)
-		return hk_fail(err, errno, "tmpcopyup: open the new tmpfs");
-	ret = copy_tree(below, dir, 0, err);
-	close(dir);
-	return ret;
+	return flags & MS_RDONLY ? remount_in_root(rootfd, m->destination, 0, flags, err) : 0;
 }
 
 /* The filesystem's data; a tmpfs without mode= takes the mode of the directory it covers, as
@@ -512,37 +310,15 @@ static int bind_source(const char *bundle, const struct oci_mount *m, const stru
 	return 0;
 }
 
-static int do_mount(int rootfd, const char *bundle, const struct oci_mount *m,
-		    const struct mount_plan *p, int tree, const struct hk_cgroup *cg,
-		    struct hk_err **err)
+/* The mount itself, onto the destination's fd: an idmapped tree moved there, a bind of the
+ * source's fd, or a filesystem. */
+static int mount_onto(int fd, const struct oci_mount *m, const struct mount_plan *p, int tree,
+		      bool bind, const char *source, struct hk_err **err)
 {
-	bool bind = is_bind(m, p) || tree >= 0;
-	bool special = m->type && (!strcmp(m->type, "proc") || !strcmp(m->type, "sysfs"));
-	enum hk_create create = HK_CREATE_DIR;
-	char source[4096], target[32], data[sizeof(p->data) + 16];
-	struct stat st;
-	int fd, ret, below, src = -1;
+	char target[32], data[sizeof(p->data) + 16];
+	int ret;
 
-	if (m->type != NULL && strcmp(m->type, "cgroup") == 0)
-		return mount_cgroup(rootfd, m, p, cg, err);
-	if (bind && bind_source(bundle, m, p, tree, source, &create, &src, err) < 0)
-		return -1;
-	/* proc and sysfs never over a symlink (CVE-2019-16884, CVE-2019-19921). */
-	if (hk_root_open(rootfd, m->destination, create, special ? RESOLVE_NO_SYMLINKS : 0, &fd,
-			 err) < 0 ||
-	    (special && (fstat(fd, &st) < 0 || !S_ISDIR(st.st_mode)))) {
-		if (src >= 0)
-			close(src);
-		if (*err == NULL)
-			close(fd);
-		return *err ? -1 : hk_fail(err, ENOTDIR, "mount destination");
-	}
 	hk_fd_path(fd, target);
-	below = p->copy_up ? open(target, O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
-	if (p->copy_up && below < 0) {
-		close(fd);
-		return hk_fail(err, errno, "tmpcopyup: open the destination");
-	}
 	if (tree >= 0)
 		ret = (int)syscall(SYS_move_mount, tree, "", fd, "",
 				   MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH);
@@ -552,30 +328,46 @@ static int do_mount(int rootfd, const char *bundle, const struct oci_mount *m,
 		ret =
 		    mount(m->source ? m->source : m->type, target, m->type,
 			  p->flags & ~(unsigned long)MS_REC, fs_data(m, p, fd, data, sizeof(data)));
-	close(fd);
-	if (src >= 0)
-		close(src);
-	if (ret < 0) {
-		if (below >= 0)
-			close(below);
-		return hk_fail(err, errno, "mount");
-	}
-	if (below >= 0) {
-		ret = copy_up(below, rootfd, m->destination, err);
-		close(below);
-		if (ret < 0)
-			return -1;
-	}
-	if (hk_root_open(rootfd, m->destination, HK_NO_CREATE, 0, &fd, err) < 0)
-		return -1; /* the new mount's root, not the directory beneath it */
+	return ret < 0 ? hk_fail(err, errno, "mount") : 0;
+}
+
+static int do_mount(int rootfd, const char *bundle, const struct oci_mount *m,
+		    const struct mount_plan *p, int tree, const struct hk_cgroup *cg,
+		    struct hk_err **err)
+{
+	bool bind = is_bind(m, p) || tree >= 0;
+	bool special = m->type && (!strcmp(m->type, "proc") || !strcmp(m->type, "sysfs"));
+	enum hk_create create = HK_CREATE_DIR;
+	hk_cleanup_close int fd = -1, src = -1, below = -1;
+	char source[4096], target[32];
+	struct stat st;
+
+	if (m->type != NULL && strcmp(m->type, "cgroup") == 0)
+		return mount_cgroup(rootfd, m, p, cg, err);
+	if (bind && bind_source(bundle, m, p, tree, source, &create, &src, err) < 0)
+		return -1;
+	/* proc and sysfs never over a symlink (CVE-2019-16884, CVE-2019-19921). */
+	if (hk_root_open(rootfd, m->destination, create, special ? RESOLVE_NO_SYMLINKS : 0, &fd,
+			 err) < 0)
+		return -1;
+	if (special && (fstat(fd, &st) < 0 || !S_ISDIR(st.st_mode)))
+		return hk_fail(err, ENOTDIR, "mount destination");
 	hk_fd_path(fd, target);
-	ret = 0;
-	if (bind && (p->flags & ~(unsigned long)(MS_BIND | MS_REC | MS_REMOUNT)))
-		ret = bind_remount(target, p->flags & ~(unsigned long)(MS_BIND | MS_REC), err);
-	if (ret == 0)
-		ret = apply_after(fd, p, err);
-	close(fd);
-	return ret;
+	/* tmpcopyup: what the image has there, reached through an fd opened before the mount */
+	if (p->copy_up && (below = open(target, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+		return hk_fail(err, errno, "tmpcopyup: open the destination");
+	if (mount_onto(fd, m, p, tree, bind, source, err) < 0 ||
+	    (below >= 0 && hk_copy_up(below, rootfd, m->destination, err) < 0))
+		return -1;
+	/* the new mount's root, not the directory beneath it */
+	if (bind && (p->flags & ~(unsigned long)(MS_BIND | MS_REC | MS_REMOUNT)) &&
+	    remount_in_root(rootfd, m->destination, 0,
+			    p->flags & ~(unsigned long)(MS_BIND | MS_REC), err) < 0)
+		return -1;
+	close(hk_take_fd(&fd));
+	if (hk_root_open(rootfd, m->destination, HK_NO_CREATE, 0, &fd, err) < 0)
+		return -1;
+	return apply_after(fd, p, err);
 }
 
 int hk_mount_entry(int rootfd, const char *bundle, const struct oci_mount *m, size_t index,
@@ -670,26 +462,20 @@ int hk_readonly_paths(int rootfd, const struct oci_strv *paths, struct hk_err **
 	size_t i;
 
 	for (i = 0; i < paths->len; i++) {
+		hk_cleanup_close int fd = -1;
 		char target[32];
-		int fd, ret = open_existing(rootfd, "linux.readonlyPaths", paths, i, &fd, err);
+		int ret = open_existing(rootfd, "linux.readonlyPaths", paths, i, &fd, err);
 
-		if (ret <= 0) {
-			if (ret < 0)
-				return -1;
+		if (ret < 0)
+			return -1;
+		if (ret == 0)
 			continue;
-		}
 		hk_fd_path(fd, target);
-		ret = mount(target, target, NULL, MS_BIND | MS_REC, NULL);
-		close(fd);
-		if (ret == 0 &&
-		    hk_root_open(rootfd, paths->items[i], HK_NO_CREATE, 0, &fd, err) == 0) {
-			hk_fd_path(fd, target);
-			ret =
-			    bind_remount(target, MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, err);
-			close(fd);
-		} else if (ret < 0) {
-			hk_fail(err, errno, "bind");
-		}
+		if (mount(target, target, NULL, MS_BIND | MS_REC, NULL) < 0)
+			ret = hk_fail(err, errno, "bind");
+		else
+			ret = remount_in_root(rootfd, paths->items[i], 0,
+					      MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, err);
 		if (ret < 0)
 			return hk_prefix(err, "linux.readonlyPaths[%zu]: \"%s\"", i,
 					 paths->items[i]);

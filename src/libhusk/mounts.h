@@ -8,17 +8,8 @@
 #include <stdbool.h>
 
 #include "cgroup/cgroup.h"
+#include "inroot.h"
 #include "config.h"
-
-enum hk_create { HK_NO_CREATE, HK_CREATE_DIR, HK_CREATE_FILE };
-
-/* Opens `path` inside the root (O_PATH), creating what is missing; extra_resolve adds RESOLVE_*
- * flags (RESOLVE_NO_SYMLINKS for proc and sysfs). */
-int hk_root_open(int rootfd, const char *path, enum hk_create create,
-		 unsigned long long extra_resolve, int *out, struct hk_err **err);
-
-/* "/proc/self/fd/N" for an fd: the mount target that is exactly that file. */
-void hk_fd_path(int fd, char buf[32]);
 
 /* Performs config.json's mounts[index]; relative bind sources are taken from the bundle. */
 /* idmap_tree >= 0: the idmapped copy of the source that hk_idmap_prepare made, attached here.
