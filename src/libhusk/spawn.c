@@ -180,6 +180,14 @@ static int make_cwd(int rootfd, const struct oci_process *p, struct hk_err **err
 	return 0;
 }
 
+static int send_rootfs_mount(struct stage *st, unsigned long long id, struct hk_err **err)
+{
+	char text[32];
+
+	snprintf(text, sizeof(text), "%llu", id);
+	return hk_sync_send(st->sock, SYNC_ROOTFS_MOUNT, 0, text, -1, err);
+}
+
 /* Everything that needs the host's view (the bundle, /proc of the host) happens before pivot. */
 static int stage2_root(struct stage *st, int *slave, struct hk_err **err)
 {
@@ -198,16 +206,11 @@ static int stage2_root(struct stage *st, int *slave, struct hk_err **err)
 	ret = hk_rootfs_prepare(c, st->s->bundle, st->s->rootfs, st->s->rootfs_fd,
 				is_new(c, OCI_NS_USER), st->s->idmap_trees, st->s->cgroup, &rootfd,
 				&mount_id, err);
-	if (mount_id != 0) { /* the parent undoes it if anything fails, this included */
-		char text[32];
-
-		snprintf(text, sizeof(text), "%llu", mount_id);
-		if (hk_sync_send(st->sock, SYNC_ROOTFS_MOUNT, 0, text, -1, ret < 0 ? NULL : err) <
-			0 &&
-		    ret == 0) {
-			close(rootfd);
-			return -1;
-		}
+	/* the parent undoes the rootfs bind if anything fails, this included */
+	if (mount_id != 0 && send_rootfs_mount(st, mount_id, ret < 0 ? NULL : err) < 0 &&
+	    ret == 0) {
+		close(rootfd);
+		return -1;
 	}
 	if (ret < 0)
 		return -1;

@@ -247,59 +247,55 @@ static void attach_loop(long ms, const char *name, int *first)
 	printf("{\"tries\":%ld,\"seized\":%ld,\"husk\":%ld}", tries, seized, husk);
 }
 
-/* swaplink SPEC, SPEC being PATH=TARGET=MS: for MS milliseconds, replaces whatever appears at
- * PATH (a node, a file, a directory) with a symlink to TARGET the moment it appears: the
- * attacker's half of a race against husk on a directory shared with another container. */
-static void swap_loop(const char *spec, const char *name, int *first)
+/* One step of an attacker's race; returns 1 when it changed something. */
+typedef int race_step(const char *a, const char *b, long done);
+
+/* swaplink: replaces whatever appears at a (a node, a file, a directory) with a symlink to b the
+ * moment it appears. */
+static int swap_step(const char *path, const char *target, long done)
 {
-	char path[512], target[512];
-	long long end;
-	long swaps = 0;
-	int ms;
+	struct stat st;
 
-	if (sscanf(spec, "%511[^=]=%511[^=]=%d", path, target, &ms) != 3)
-		return;
-	end = ms_of(CLOCK_MONOTONIC) + ms;
-	while (ms_of(CLOCK_MONOTONIC) < end) {
-		struct stat st;
+	/* spin until the victim puts something of its own there, then swap it at once */
+	if (lstat(path, &st) < 0 || S_ISLNK(st.st_mode))
+		return 0;
+	if (unlink(path) < 0 && rmdir(path) < 0) { /* a full directory: moved aside */
+		char aside[600];
 
-		/* spin until the victim puts something of its own there, then swap it at once */
-		if (lstat(path, &st) < 0 || S_ISLNK(st.st_mode))
-			continue;
-		if (unlink(path) < 0 && rmdir(path) < 0) { /* a full directory: moved aside */
-			char aside[600];
-
-			snprintf(aside, sizeof(aside), "%s.%ld", path, swaps);
-			rename(path, aside);
-		}
-		if (symlink(target, path) == 0)
-			swaps++;
+		snprintf(aside, sizeof(aside), "%s.%ld", path, done);
+		rename(path, aside);
 	}
-	key(name, first);
-	printf("%ld", swaps);
+	return symlink(target, path) == 0;
 }
 
-/* exchange SPEC, SPEC being A=B=MS: for MS milliseconds, swaps A and B (renameat2
- * RENAME_EXCHANGE) as fast as it can, e.g. a victim's rootfs and a symlink to a host directory
- * on a volume both containers share. */
-static void exchange_loop(const char *spec, const char *name, int *first)
+/* exchange: swaps a and b (renameat2 RENAME_EXCHANGE), e.g. a victim's rootfs and a symlink to
+ * a host directory on a volume both containers share. */
+static int exchange_step(const char *a, const char *b, long done)
+{
+	(void)done;
+	return syscall(SYS_renameat2, AT_FDCWD, a, AT_FDCWD, b, 2 /* RENAME_EXCHANGE */) == 0;
+}
+
+/* swaplink/exchange SPEC, SPEC being A=B=MS: the attacker's half of a race against husk on a
+ * directory shared with another container, step after step for MS milliseconds. Prints how many
+ * steps changed something. */
+static void race_loop(const char *spec, race_step *step, const char *name, int *first)
 {
 	char a[512], b[512];
 	long long end;
-	long swaps = 0;
+	long done = 0;
 	int ms;
 
 	if (sscanf(spec, "%511[^=]=%511[^=]=%d", a, b, &ms) != 3)
 		return;
 	end = ms_of(CLOCK_MONOTONIC) + ms;
 	while (ms_of(CLOCK_MONOTONIC) < end)
-		if (syscall(SYS_renameat2, AT_FDCWD, a, AT_FDCWD, b, 2 /* RENAME_EXCHANGE */) == 0)
-			swaps++;
-	/* leave the victim's rootfs where it was */
-	if (swaps % 2)
-		syscall(SYS_renameat2, AT_FDCWD, a, AT_FDCWD, b, 2);
+		done += step(a, b, done);
+	/* an odd number of exchanges: put the victim's rootfs back where it was */
+	if (step == exchange_step && done % 2)
+		exchange_step(a, b, done);
 	key(name, first);
-	printf("%ld", swaps);
+	printf("%ld", done);
 }
 
 /* Limits: each prints a number, or the error that stopped it. */
@@ -308,11 +304,11 @@ static int limit_action(const char *what, const char *arg, const char *name, int
 	long n = atol(arg), i;
 
 	if (strcmp(what, "swaplink") == 0) { /* swaplink PATH: see race() in husk_support.py */
-		swap_loop(arg, name, first);
+		race_loop(arg, swap_step, name, first);
 		return 1;
 	}
 	if (strcmp(what, "exchange") == 0) { /* exchange A=B=MS: see race() in husk_support */
-		exchange_loop(arg, name, first);
+		race_loop(arg, exchange_step, name, first);
 		return 1;
 	}
 	if (strcmp(what, "attach") == 0) {
