@@ -112,7 +112,8 @@ CGROUP2 = os.path.exists("/sys/fs/cgroup/cgroup.controllers")
 
 
 def cgroup_hierarchies():
-    """{controller or "unified": (mount point, root)} for the hierarchies under /sys/fs/cgroup."""
+    """{controller, "name=..." or "unified": (mount point, root)} for the hierarchies under
+    /sys/fs/cgroup."""
     found = {}
     with open("/proc/self/mountinfo") as f:
         for line in f:
@@ -122,8 +123,10 @@ def cgroup_hierarchies():
             if fstype == "cgroup2" and point in ("/sys/fs/cgroup", "/sys/fs/cgroup/unified"):
                 found["unified"] = (point, root)
             elif fstype == "cgroup" and point.startswith("/sys/fs/cgroup/"):
+                # named hierarchies too (name=systemd): husk makes the container a directory
+                # there as well, which must go with it
                 for opt in superopts.split(","):
-                    if opt not in ("rw", "ro") and not opt.startswith("name="):
+                    if opt not in ("rw", "ro"):
                         found[opt] = (point, root)
     return found
 
