@@ -251,6 +251,13 @@ const struct oci_namespace *oci_config_namespace(const struct oci_config *config
 	return NULL;
 }
 
+bool oci_config_new_namespace(const struct oci_config *config, int type)
+{
+	const struct oci_namespace *ns = oci_config_namespace(config, type);
+
+	return ns != NULL && ns->path == NULL;
+}
+
 /* Settings that only make sense with a namespace of their own, as runc checks them. */
 static int check_namespace_needs(const struct oci_config *c, struct oci_ctx *ctx)
 {

@@ -284,6 +284,8 @@ void oci_process_doc_free(struct oci_process_doc *doc);
 
 /* The namespace entry of that type, or NULL. */
 const struct oci_namespace *oci_config_namespace(const struct oci_config *config, int type);
+/* Whether the container gets a namespace of that type of its own (listed, with no path). */
+bool oci_config_new_namespace(const struct oci_config *config, int type);
 
 /* config.json larger than this is refused before reading: 64 MiB holds any real profile. */
 #define OCI_CONFIG_MAX_BYTES (64u << 20)

@@ -291,13 +291,6 @@ static int send_listener(int fd, pid_t pid, void *data, struct hk_err **err)
 	return ret;
 }
 
-static bool own_mount_ns(const struct oci_config *c)
-{
-	const struct oci_namespace *ns = oci_config_namespace(c, OCI_NS_MOUNT);
-
-	return ns != NULL && ns->path == NULL;
-}
-
 static int open_init_root(pid_t pid, struct hk_err **err)
 {
 	char path[64];
@@ -335,7 +328,7 @@ static int spawn_in(struct exec_ctx *x, struct oci_config *xc, pid_t *pid, int *
 	    hk_seccomp_prepare(xc->linux ? xc->linux->seccomp : NULL, o->root, &filter, err) < 0)
 		return -1;
 	s.cgroup = cg.n ? &cg : NULL;
-	if (!own_mount_ns(x->config.config) &&
+	if (!oci_config_new_namespace(x->config.config, OCI_NS_MOUNT) &&
 	    (s.init_root = open_init_root(x->c.record->pid.value, err)) < 0)
 		return -1;
 	ret = hk_spawn(&s, err);

@@ -35,13 +35,6 @@ static unsigned long initial_propagation(const struct oci_config *c)
 	return (p == MS_PRIVATE || p == MS_UNBINDABLE ? MS_PRIVATE : MS_SLAVE) | MS_REC;
 }
 
-static bool own_mount_ns(const struct oci_config *c)
-{
-	const struct oci_namespace *ns = oci_config_namespace(c, OCI_NS_MOUNT);
-
-	return ns != NULL && ns->path == NULL;
-}
-
 static bool binds_dev(const struct oci_config *c)
 {
 	size_t i;
@@ -100,7 +93,7 @@ static int bind_rootfs(const struct oci_config *c, const char *rootfs, int paren
 		goto fail;
 	}
 	hk_fd_path(tree, target);
-	if (!own_mount_ns(c)) {
+	if (!oci_config_new_namespace(c, OCI_NS_MOUNT)) {
 		if (statx(tree, "", AT_EMPTY_PATH, STATX_MNT_ID, &stx) < 0 ||
 		    !(stx.stx_mask & STATX_MNT_ID)) {
 			hk_fail(err, errno, "the mount id of the rootfs bind");
@@ -136,7 +129,8 @@ int hk_rootfs_prepare(const struct oci_config *c, const char *bundle, const char
 
 	*mount_id = 0;
 	/* Nothing mounted from here on may reach the host's namespace. */
-	if (own_mount_ns(c) && mount(NULL, "/", NULL, initial_propagation(c), NULL) < 0)
+	if (oci_config_new_namespace(c, OCI_NS_MOUNT) &&
+	    mount(NULL, "/", NULL, initial_propagation(c), NULL) < 0)
 		return hk_fail(err, errno, "make the mount tree %s",
 			       initial_propagation(c) & MS_SLAVE ? "rslave" : "private");
 	if (bind_rootfs(c, rootfs, rootfs_fd, &fd, mount_id, err) < 0)
@@ -193,7 +187,8 @@ int hk_rootfs_finish(const struct oci_config *c, int rootfd, bool no_pivot, stru
 				 hk_readonly_paths(rootfd, &c->linux->readonly_paths, err) < 0))
 		return -1;
 	/* pivot_root in a namespace that is not the container's own would move everyone's root */
-	if (pivot(rootfd, no_pivot || !own_mount_ns(c), own_mount_ns(c), err) < 0)
+	if (pivot(rootfd, no_pivot || !oci_config_new_namespace(c, OCI_NS_MOUNT),
+		  oci_config_new_namespace(c, OCI_NS_MOUNT), err) < 0)
 		return -1;
 	if (c->root->readonly.value &&
 	    mount(NULL, "/", NULL, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_REC, NULL) < 0) {

@@ -42,13 +42,6 @@ struct stage {
 	bool in_cgroup; /* born in the container's cgroup (clone3); else stage 1 moves itself */
 };
 
-static bool is_new(const struct oci_config *c, int type)
-{
-	const struct oci_namespace *ns = oci_config_namespace(c, type);
-
-	return ns != NULL && ns->path == NULL;
-}
-
 /* Fields libocispec knows that husk does not apply yet: refused, never silently dropped. */
 int hk_spawn_check_unapplied(const struct oci_config *c, const struct oci_process *p,
 			     struct hk_err **err)
@@ -82,7 +75,8 @@ int hk_spawn_check(const struct oci_config *c, bool have_console, struct hk_err 
 	if (hk_lsm_check(c, err) < 0)
 		return -1;
 	/* A new user namespace starts with a full bounding set of its own. */
-	if (!is_new(c, OCI_NS_USER) && hk_caps_check_available(c->process->capabilities, err) < 0)
+	if (!oci_config_new_namespace(c, OCI_NS_USER) &&
+	    hk_caps_check_available(c->process->capabilities, err) < 0)
 		return -1;
 	return hk_sysctl_check(c, err);
 }
@@ -195,7 +189,7 @@ static int stage2_root(struct stage *st, int *slave, struct hk_err **err)
 	unsigned long long mount_id = 0;
 	int rootfd = -1, ret;
 
-	if (is_new(c, OCI_NS_NETWORK) && hk_netlink_loopback_up(err) < 0)
+	if (oci_config_new_namespace(c, OCI_NS_NETWORK) && hk_netlink_loopback_up(err) < 0)
 		return -1;
 	if (setup_uts(c, err) < 0 || set_oom_score_adj(c->process, err) < 0)
 		return -1;
@@ -204,8 +198,8 @@ static int stage2_root(struct stage *st, int *slave, struct hk_err **err)
 	if (hk_sysctl_apply(c, err) < 0 || hk_lsm_set_exec_labels(c->process, err) < 0)
 		return -1;
 	ret = hk_rootfs_prepare(c, st->s->bundle, st->s->rootfs, st->s->rootfs_fd,
-				is_new(c, OCI_NS_USER), st->s->idmap_trees, st->s->cgroup, &rootfd,
-				&mount_id, err);
+				oci_config_new_namespace(c, OCI_NS_USER), st->s->idmap_trees,
+				st->s->cgroup, &rootfd, &mount_id, err);
 	/* the parent undoes the rootfs bind if anything fails, this included */
 	if (mount_id != 0 && send_rootfs_mount(st, mount_id, ret < 0 ? NULL : err) < 0 &&
 	    ret == 0) {
@@ -488,7 +482,7 @@ static __attribute__((noreturn)) void stage1(struct stage *st)
 	if (hk_ns_join(st->ns_fds, &err) < 0)
 		stage_fail(st, err);
 	hk_ns_close_paths(st->ns_fds);
-	if (is_new(c, OCI_NS_USER) && stage1_userns(st, &err) < 0)
+	if (oci_config_new_namespace(c, OCI_NS_USER) && stage1_userns(st, &err) < 0)
 		stage_fail(st, err);
 	/* Not dumpable until the program's execve (which resets it): no process of the container
 	 * may ptrace or open /proc/PID/{mem,exe,fd} of husk's code running among them. Once the
