@@ -205,11 +205,7 @@ static int record_rootfs_mount(struct hk_container *c, const struct oci_config *
 		return 0;
 	c->record->rootfs_mount_id = (struct oci_opt_u64){id, true};
 	c->record->rootfs_mount_ns = (char *)joined_mount_ns(cfg);
-	if (hk_store_save(c, err) == 0)
-		return 0;
-	hk_rootfs_release(c->record->rootfs_mount_id.value, c->record->rootfs,
-			  c->record->rootfs_mount_ns, NULL);
-	return -1;
+	return hk_store_save(c, err); /* on failure, create's undo detaches it */
 }
 
 static int create_in_store(const struct hk_create_opts *o, struct oci_config *cfg,
@@ -279,8 +275,7 @@ static int create_in_store(const struct hk_create_opts *o, struct oci_config *cf
 		if (s.pid > 0) /* the pid file failed after the container was made */
 			kill(s.pid, SIGKILL);
 		if (s.rootfs_mount != 0)
-			hk_rootfs_release(s.rootfs_mount, rootfs, c.record->rootfs_mount_ns,
-					  &ignored);
+			hk_rootfs_release(s.rootfs_mount, rootfs, joined_mount_ns(cfg), &ignored);
 		if (s.cgroup != NULL)
 			hk_cg_destroy(&cgroup, &ignored);
 		hk_store_remove(&c, &ignored);

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "devices.h"
+#include "fdio.h"
 #include "lsm.h"
 #include "mounts.h"
 
@@ -79,7 +80,7 @@ static int reopen_rootfs(const char *rootfs, int parent_fd, struct hk_err **err)
 static int bind_rootfs(const struct oci_config *c, const char *rootfs, int parent_fd, int *out,
 		       unsigned long long *mount_id, struct hk_err **err)
 {
-	int dir = reopen_rootfs(rootfs, parent_fd, err), tree;
+	hk_cleanup_close int dir = reopen_rootfs(rootfs, parent_fd, err), tree = -1;
 	char target[32];
 	struct statx stx;
 
@@ -88,33 +89,23 @@ static int bind_rootfs(const struct oci_config *c, const char *rootfs, int paren
 	tree = (int)syscall(SYS_open_tree, dir, "",
 			    OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE | AT_EMPTY_PATH);
 	if (tree < 0 || syscall(SYS_move_mount, tree, "", dir, "",
-				MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0) {
-		hk_fail(err, errno, "bind the rootfs %s", rootfs);
-		goto fail;
-	}
+				MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+		return hk_fail(err, errno, "bind the rootfs %s", rootfs);
 	hk_fd_path(tree, target);
 	if (!oci_config_new_namespace(c, OCI_NS_MOUNT)) {
 		if (statx(tree, "", AT_EMPTY_PATH, STATX_MNT_ID, &stx) < 0 ||
 		    !(stx.stx_mask & STATX_MNT_ID)) {
 			hk_fail(err, errno, "the mount id of the rootfs bind");
 			umount2(target, MNT_DETACH);
-			goto fail;
+			return -1;
 		}
 		*mount_id = stx.stx_mnt_id; /* the parent undoes it from here on */
 		/* the namespace is the host's or a joined one: nothing under it may propagate */
-		if (mount(NULL, target, NULL, MS_PRIVATE | MS_REC, NULL) < 0) {
-			hk_fail(err, errno, "make the rootfs bind private");
-			goto fail;
-		}
+		if (mount(NULL, target, NULL, MS_PRIVATE | MS_REC, NULL) < 0)
+			return hk_fail(err, errno, "make the rootfs bind private");
 	}
-	close(dir);
-	*out = tree;
+	*out = hk_take_fd(&tree);
 	return 0;
-fail:
-	if (tree >= 0)
-		close(tree);
-	close(dir);
-	return -1;
 }
 
 int hk_rootfs_prepare(const struct oci_config *c, const char *bundle, const char *rootfs,
@@ -125,7 +116,7 @@ int hk_rootfs_prepare(const struct oci_config *c, const char *bundle, const char
 	const char *label;
 	struct stat st;
 	size_t i;
-	int fd;
+	int fd = -1;
 
 	*mount_id = 0;
 	/* Nothing mounted from here on may reach the host's namespace. */
