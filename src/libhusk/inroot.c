@@ -148,6 +148,19 @@ int hk_inroot_open(int rootfd, const char *path, int flags, unsigned long long r
 	return walk(rootfd, path, flags, resolve);
 }
 
+int hk_path_open(const char *path, int flags, unsigned long long resolve)
+{
+	int root = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC), fd, saved;
+
+	if (root < 0)
+		return -1;
+	fd = hk_inroot_open(root, path, flags, resolve);
+	saved = errno;
+	close(root);
+	errno = saved;
+	return fd;
+}
+
 /* ---- creating what is missing, each component resolved in the root again ---- */
 
 void hk_fd_path(int fd, char buf[32])

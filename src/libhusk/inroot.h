@@ -10,6 +10,8 @@
  * inside the root, ".." stops at the root, RESOLVE_NO_SYMLINKS refuses any link. The walk
  * serves O_PATH opens (with O_DIRECTORY, O_NOFOLLOW); returns an fd, or -1 with errno. */
 int hk_inroot_open(int rootfd, const char *path, int flags, unsigned long long resolve);
+/* The same rules for an absolute path under the current root ("/"). */
+int hk_path_open(const char *path, int flags, unsigned long long resolve);
 
 enum hk_create { HK_NO_CREATE, HK_CREATE_DIR, HK_CREATE_FILE };
 

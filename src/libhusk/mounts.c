@@ -273,11 +273,7 @@ static int open_source(const char *path, bool nofollow, struct hk_err **err)
 	int fd;
 
 	if (nofollow) {
-		int root = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
-
-		fd = root < 0 ? -1 : hk_inroot_open(root, path, O_PATH, RESOLVE_NO_SYMLINKS);
-		if (root >= 0)
-			close(root);
+		fd = hk_path_open(path, O_PATH, RESOLVE_NO_SYMLINKS);
 		if (fd < 0 && errno == ELOOP)
 			return hk_fail(err, ELOOP,
 				       "bind source %s: a symlink on its path (src-nofollow)",

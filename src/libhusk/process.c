@@ -179,10 +179,8 @@ int hk_process_set_scheduling(const struct oci_config *c, struct hk_err **err)
  * with the process's own uid, so the kernel checks its search permission; create made it. */
 int hk_process_enter_cwd(const struct oci_process *p, struct hk_err **err)
 {
-	int root = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC), fd = -1, ret;
+	int fd = hk_path_open(p->cwd, O_PATH | O_DIRECTORY, 0), ret;
 
-	if (root >= 0)
-		fd = hk_inroot_open(root, p->cwd, O_PATH | O_DIRECTORY, 0);
 	ret = fd < 0 ? -1 : fchdir(fd);
 	if (ret < 0 && errno == ELOOP)
 		ret = hk_fail(err, 0, HK_CWD_MAGIC_LINK, p->cwd);
@@ -190,8 +188,6 @@ int hk_process_enter_cwd(const struct oci_process *p, struct hk_err **err)
 		ret = hk_fail(err, errno, "process.cwd: chdir \"%s\"", p->cwd);
 	if (fd >= 0)
 		close(fd);
-	if (root >= 0)
-		close(root);
 	return ret;
 }
 
