@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "cgroup/cgroup.h"
@@ -49,22 +50,30 @@ static char *owner_name(uid_t uid, struct oci_arena *arena)
 	return oci_arena_strdup(arena, num);
 }
 
+/* One create, in the order it runs; undo_create removes what exists of it. */
 struct creating {
-	struct hk_container *c;
-	const struct oci_seccomp *seccomp;
-	const struct oci_hooks *hooks;
+	const struct hk_create_opts *o;
+	const struct oci_config *cfg;
+	struct oci_arena *arena;
+	struct hk_container c;
+	struct hk_cgroup cgroup;
+	struct hk_seccomp filter;
+	struct hk_spawn_plan plan;
+	struct hk_spawn_result made;
+	char created[48];	/* the record's strings stay ours until the end */
+	bool stored, in_cgroup; /* the state directory and the cgroup exist */
 };
 
 /* The notify listener goes to the agent with the state as it is now: creating, with the pid. */
-static int send_listener(int fd, pid_t pid, void *data, struct hk_err **err)
+static int pass_listener_creating(int fd, pid_t pid, void *data, struct hk_err **err)
 {
 	struct creating *cr = data;
-	char *json = hk_container_state_json(cr->c->record, "creating", pid);
+	char *json = hk_container_state_json(cr->c.record, "creating", pid);
 	int ret;
 
 	if (json == NULL)
 		return hk_fail(err, ENOMEM, "linux.seccomp.listenerPath: state");
-	ret = hk_seccomp_send_listener(cr->seccomp, fd, pid, json, err);
+	ret = hk_seccomp_send_listener(cr->cfg->linux->seccomp, fd, pid, json, err);
 	free(json);
 	return ret;
 }
@@ -85,25 +94,24 @@ static int run_hooks(const struct hk_record *r, const oci_hook_list *hooks, cons
 	return ret;
 }
 
-/* prestart and createRuntime: the mounts exist, pivot_root is still ahead. prestart's state says
- * "created", as crun's does (the table in docs/design.md); createRuntime's "creating". */
-static int creation_hooks(pid_t pid, void *data, struct hk_err **err)
+/* prestart and createRuntime, in husk's namespaces: the mounts exist, pivot_root is still
+ * ahead. prestart's state says "created", as crun's does (the table in docs/design.md);
+ * createRuntime's "creating". */
+static int runtime_hooks(pid_t pid, void *data, struct hk_err **err)
 {
 	struct creating *cr = data;
+	const struct oci_hooks *h = cr->cfg->hooks;
 
-	if (cr->hooks == NULL)
-		return 0;
-	if (run_hooks(cr->c->record, &cr->hooks->prestart, "prestart", "created", pid, err) < 0)
+	if (run_hooks(cr->c.record, &h->prestart, "prestart", "created", pid, err) < 0)
 		return -1;
-	return run_hooks(cr->c->record, &cr->hooks->create_runtime, "createRuntime", "creating",
-			 pid, err);
+	return run_hooks(cr->c.record, &h->create_runtime, "createRuntime", "creating", pid, err);
 }
 
 /* The pid reaches the record the moment it is known: a create killed after this leaves a record
  * that `delete --force` can act on. */
 static int record_pid(pid_t pid, void *data, struct hk_err **err)
 {
-	struct hk_container *c = ((struct creating *)data)->c;
+	struct hk_container *c = &((struct creating *)data)->c;
 
 	c->record->pid = (struct oci_opt_i32){pid, true};
 	c->record->pid_start_time = (struct oci_opt_u64){hk_pid_start_time(pid), true};
@@ -190,7 +198,8 @@ static int make_cgroup(struct hk_container *c, const struct oci_config *cfg, str
 }
 
 /* Without a mount namespace of its own the container's mounts live in a namespace that outlives
- * it, under one bind of the rootfs: delete detaches it by the id kept here. */
+ * it, under one bind of the rootfs: delete detaches it by the id kept here, recorded as soon as
+ * it exists. */
 static const char *joined_mount_ns(const struct oci_config *cfg)
 {
 	const struct oci_namespace *mnt = oci_config_namespace(cfg, OCI_NS_MOUNT);
@@ -198,92 +207,129 @@ static const char *joined_mount_ns(const struct oci_config *cfg)
 	return mnt != NULL ? mnt->path : NULL;
 }
 
-static int record_rootfs_mount(struct hk_container *c, const struct oci_config *cfg,
-			       unsigned long long id, struct hk_err **err)
+static int record_rootfs_mount(unsigned long long id, void *data, struct hk_err **err)
 {
-	if (id == 0)
-		return 0;
-	c->record->rootfs_mount_id = (struct oci_opt_u64){id, true};
-	c->record->rootfs_mount_ns = (char *)joined_mount_ns(cfg);
-	return hk_store_save(c, err); /* on failure, create's undo detaches it */
+	struct creating *cr = data;
+
+	cr->c.record->rootfs_mount_id = (struct oci_opt_u64){id, true};
+	cr->c.record->rootfs_mount_ns = (char *)joined_mount_ns(cr->cfg);
+	return hk_store_save(&cr->c, err); /* on failure, the spawn's undo detaches it */
 }
 
-static int create_in_store(const struct hk_create_opts *o, struct oci_config *cfg,
+static const struct hk_spawn_ops create_ops = {
+    .init_pid = record_pid,
+    .rootfs_mount = record_rootfs_mount,
+    .hooks = runtime_hooks,
+    .listener = pass_listener_creating,
+};
+
+static int store_container(struct creating *cr, const char *bundle, const char *rootfs,
+			   struct hk_err **err)
+{
+	const struct oci_config *cfg = cr->cfg;
+	const struct oci_hooks *h = cfg->hooks;
+	struct hk_record rec = {
+	    .oci_version = cfg->oci_version,
+	    .id = (char *)cr->o->id,
+	    .bundle = (char *)bundle,
+	    .rootfs = (char *)rootfs,
+	    .annotations = cfg->annotations,
+	    .owner = owner_name(geteuid(), cr->arena),
+	    .created = cr->created,
+	    .late_hooks = {h != NULL && (h->poststart.len || h->poststop.len), true}};
+
+	hk_rfc3339_now(cr->created, sizeof(cr->created));
+	if (hk_store_create(cr->o->root, &rec, &cr->c, err) < 0)
+		return -1;
+	cr->stored = true;
+	return hk_store_save_config(&cr->c, cfg, err);
+}
+
+/* pid 1 blocks on exec.fifo until `start` writes it. */
+static int exec_fifo(const struct hk_container *c, int *fd, struct hk_err **err)
+{
+	char path[PATH_MAX + 16];
+
+	snprintf(path, sizeof(path), "%s/" EXEC_FIFO, c->path);
+	if (mkfifo(path, 0600) < 0 || (*fd = open(path, O_RDWR | O_CLOEXEC)) < 0)
+		return hk_fail(err, errno, "create %s", path);
+	return 0;
+}
+
+/* Each step adds one thing that undo_create removes. */
+static int create_steps(struct creating *cr, const char *bundle, const char *rootfs,
+			struct hk_err **err)
+{
+	const struct hk_create_opts *o = cr->o;
+	struct hk_spawn_plan *plan = &cr->plan;
+
+	if (store_container(cr, bundle, rootfs, err) < 0 ||
+	    exec_fifo(&cr->c, &plan->exec_fifo, err) < 0 ||
+	    start_fifo(&cr->c, cr->cfg, &plan->start_result, err) < 0)
+		return -1;
+	if (hk_seccomp_prepare(cr->cfg->linux ? cr->cfg->linux->seccomp : NULL, o->root,
+			       &cr->filter, err) < 0)
+		return -1;
+	if (make_cgroup(&cr->c, cr->cfg, &cr->cgroup, err) < 0)
+		return -1;
+	cr->in_cgroup = true;
+	plan->bundle = bundle;
+	plan->rootfs = rootfs;
+	plan->console_socket = o->console_socket;
+	plan->cgroup = &cr->cgroup;
+	plan->seccomp = &cr->filter;
+	plan->record = cr->c.record;
+	if (hk_spawn(plan, &create_ops, cr, &cr->made, err) < 0)
+		return -1;
+	return o->pid_file != NULL ? hk_write_pid_file(o->pid_file, cr->made.pid, err) : 0;
+}
+
+/* What a failed create made, last first. */
+static void undo_create(struct creating *cr)
+{
+	hk_cleanup_err struct hk_err *ignored = NULL;
+
+	if (cr->made.pid > 0) { /* the spawn undid itself; this is a step after it */
+		kill(cr->made.pid, SIGKILL);
+		waitpid(cr->made.pid, NULL, 0);
+	}
+	if (cr->made.rootfs_mount != 0)
+		hk_rootfs_release(cr->made.rootfs_mount, cr->plan.rootfs, joined_mount_ns(cr->cfg),
+				  &ignored);
+	if (cr->made.master >= 0)
+		close(cr->made.master);
+	cr->made = (struct hk_spawn_result){.pid = 0, .master = -1};
+	if (cr->in_cgroup)
+		hk_cg_destroy(&cr->cgroup, &ignored);
+	if (cr->stored)
+		hk_store_remove(&cr->c, &ignored);
+}
+
+static int create_in_store(const struct hk_create_opts *o, const struct oci_config *cfg,
 			   const char *bundle, const char *rootfs, int rootfs_fd, pid_t *pid,
 			   int *master, struct hk_err **err)
 {
-	struct oci_arena *arena = oci_arena_new();
-	char when[48], fifo[PATH_MAX + 16];
-	struct hk_record rec = {.oci_version = cfg->oci_version,
-				.id = (char *)o->id,
-				.bundle = (char *)bundle,
-				.rootfs = (char *)rootfs,
-				.annotations = cfg->annotations,
-				.owner = owner_name(geteuid(), arena)};
-	struct hk_container c;
-	struct hk_cgroup cgroup;
-	struct hk_seccomp filter = {0};
-	struct creating data = {&c, cfg->linux ? cfg->linux->seccomp : NULL, cfg->hooks};
-	struct hk_spawn s = {.config = cfg,
-			     .bundle = bundle,
-			     .rootfs = rootfs,
-			     .console_socket = o->console_socket,
-			     .preserve_fds = o->listen_fds + o->preserve_fds,
-			     .no_pivot = o->no_pivot,
-			     .no_new_keyring = o->no_new_keyring,
-			     .on_pid = record_pid,
-			     .on_listener = send_listener,
-			     .on_hooks = creation_hooks,
-			     .seccomp = &filter,
-			     .data = &data,
-			     .exec_fifo = -1,
-			     .start_result = -1,
-			     .init_root = -1,
-			     .rootfs_fd = rootfs_fd};
-	int ret = -1;
+	struct creating cr = {.o = o, .cfg = cfg, .arena = oci_arena_new(), .c = {.dirfd = -1}};
+	struct hk_plan_create_opts po = {.preserve_fds = o->listen_fds + o->preserve_fds,
+					 .no_pivot = o->no_pivot,
+					 .no_new_keyring = o->no_new_keyring};
+	int ret;
 
-	hk_rfc3339_now(when, sizeof(when));
-	rec.created = when;
-	rec.late_hooks = (struct oci_opt_bool){
-	    cfg->hooks != NULL && (cfg->hooks->poststart.len || cfg->hooks->poststop.len), true};
-	if (hk_store_create(o->root, &rec, &c, err) < 0) {
-		oci_arena_free(arena);
-		return -1;
-	}
-	snprintf(fifo, sizeof(fifo), "%s/" EXEC_FIFO, c.path);
-	if (mkfifo(fifo, 0600) < 0 || (s.exec_fifo = open(fifo, O_RDWR | O_CLOEXEC)) < 0)
-		hk_fail(err, errno, "create %s", fifo);
-	else if (hk_store_save_config(&c, cfg, err) == 0 &&
-		 start_fifo(&c, cfg, &s.start_result, err) == 0 &&
-		 hk_seccomp_prepare(data.seccomp, o->root, &filter, err) == 0 &&
-		 make_cgroup(&c, cfg, &cgroup, err) == 0) {
-		s.cgroup = &cgroup;
-		s.record = c.record;
-		if (hk_spawn(&s, err) == 0 &&
-		    record_rootfs_mount(&c, cfg, s.rootfs_mount, err) == 0 &&
-		    (o->pid_file == NULL || hk_write_pid_file(o->pid_file, s.pid, err) == 0))
-			ret = 0;
-	}
-	if (s.exec_fifo >= 0)
-		close(s.exec_fifo);
-	if (s.start_result >= 0)
-		close(s.start_result);
-	hk_seccomp_free(&filter);
-	if (ret < 0) {
-		hk_cleanup_err struct hk_err *ignored = NULL;
-
-		if (s.pid > 0) /* the pid file failed after the container was made */
-			kill(s.pid, SIGKILL);
-		if (s.rootfs_mount != 0)
-			hk_rootfs_release(s.rootfs_mount, rootfs, joined_mount_ns(cfg), &ignored);
-		if (s.cgroup != NULL)
-			hk_cg_destroy(&cgroup, &ignored);
-		hk_store_remove(&c, &ignored);
-	}
-	*pid = s.pid;
-	*master = s.master;
-	hk_container_close(&c);
-	oci_arena_free(arena);
+	hk_plan_create(&cr.plan, cfg, &po);
+	cr.plan.rootfs_fd = rootfs_fd;
+	cr.made.master = -1;
+	ret = create_steps(&cr, bundle, rootfs, err);
+	if (ret < 0)
+		undo_create(&cr);
+	if (cr.plan.exec_fifo >= 0)
+		close(cr.plan.exec_fifo);
+	if (cr.plan.start_result >= 0)
+		close(cr.plan.start_result);
+	hk_seccomp_free(&cr.filter);
+	*pid = cr.made.pid;
+	*master = cr.made.master;
+	hk_container_close(&cr.c);
+	oci_arena_free(cr.arena);
 	return ret;
 }
 

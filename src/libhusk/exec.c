@@ -13,7 +13,8 @@
 
 #include "cgroup/cgroup.h"
 #include "config.h"
-#include "namespaces.h"
+#include "fdio.h"
+#include "plan.h"
 #include "spawn.h"
 #include "state.h"
 
@@ -219,39 +220,6 @@ static int build_process(struct exec_ctx *x, struct oci_process **out, struct hk
 	return 0;
 }
 
-/* The container's config with this process, every namespace of the container joined through its
- * pid 1, and nothing that create alone does (mounts, devices, sysctls, hooks). */
-static struct oci_config *joining_config(struct exec_ctx *x, struct oci_process *p)
-{
-	const struct oci_config *cfg = x->config.config;
-	struct oci_config *out = oci_arena_alloc(x->arena, sizeof(*out));
-	struct oci_linux *l = oci_arena_alloc(x->arena, sizeof(*l));
-	size_t i;
-
-	*out = *cfg;
-	out->process = p;
-	out->mounts.len = 0;
-	out->hooks = NULL;
-	out->hostname = out->domainname = NULL;
-	if (cfg->linux != NULL)
-		*l = *cfg->linux;
-	l->namespaces.items =
-	    oci_arena_array(x->arena, l->namespaces.len + 1, sizeof(*l->namespaces.items));
-	for (i = 0; cfg->linux != NULL && i < cfg->linux->namespaces.len; i++) {
-		char path[64];
-
-		l->namespaces.items[i] = cfg->linux->namespaces.items[i];
-		snprintf(path, sizeof(path), "/proc/%d/ns/%s", x->c.record->pid.value,
-			 hk_ns_kinds[l->namespaces.items[i].type.value].proc);
-		l->namespaces.items[i].path = oci_arena_strdup(x->arena, path);
-	}
-	l->time_offsets.len = l->sysctl.len = l->devices.len = 0;
-	l->masked_paths.len = l->readonly_paths.len = 0;
-	l->resources = NULL;
-	out->linux = l;
-	return out;
-}
-
 /* The container's cgroup, or with --cgroup a sub-cgroup of it (cgroup v2). */
 static int join_cgroup(struct exec_ctx *x, struct hk_cgroup *cg, struct hk_err **err)
 {
@@ -276,7 +244,8 @@ static int join_cgroup(struct exec_ctx *x, struct hk_cgroup *cg, struct hk_err *
 	return 0;
 }
 
-static int send_listener(int fd, pid_t pid, void *data, struct hk_err **err)
+/* The notify listener goes to the agent with the container's state as it is now. */
+static int pass_listener_now(int fd, pid_t pid, void *data, struct hk_err **err)
 {
 	struct exec_ctx *x = data;
 	char *json = hk_container_state_json(
@@ -291,6 +260,8 @@ static int send_listener(int fd, pid_t pid, void *data, struct hk_err **err)
 	return ret;
 }
 
+static const struct hk_spawn_ops exec_ops = {.listener = pass_listener_now};
+
 static int open_init_root(pid_t pid, struct hk_err **err)
 {
 	char path[64];
@@ -301,42 +272,41 @@ static int open_init_root(pid_t pid, struct hk_err **err)
 	return fd < 0 ? hk_fail(err, errno, "open %s", path) : fd;
 }
 
-static int spawn_in(struct exec_ctx *x, struct oci_config *xc, pid_t *pid, int *master,
+/* The plan joins every namespace of the container through its pid 1, runs p, and takes none of
+ * create's steps (plan.c). */
+static int spawn_in(struct exec_ctx *x, const struct oci_process *p, pid_t *pid, int *master,
 		    struct hk_err **err)
 {
+	const struct oci_config *cfg = x->config.config;
 	const struct hk_exec_opts *o = x->o;
+	struct hk_spawn_result made = {.master = -1};
 	struct hk_seccomp filter = {0};
 	struct hk_cgroup cg = {0};
-	struct hk_spawn s = {.config = xc,
-			     .bundle = x->c.record->bundle,
-			     .rootfs = x->c.record->rootfs,
-			     .console_socket = o->console_socket,
-			     .exec_fifo = -1,
-			     .start_result = -1,
-			     .preserve_fds = o->preserve_fds,
-			     .joining = true,
-			     .init_root = -1,
-			     .rootfs_fd = -1,
-			     .seccomp = &filter,
-			     .on_listener = send_listener,
-			     .data = x};
+	struct hk_spawn_plan plan;
+	hk_cleanup_close int init_root = -1;
 	int ret;
 
-	if (xc->process->terminal.value && o->console_socket == NULL && !o->keep_terminal)
+	if (p->terminal.value && o->console_socket == NULL && !o->keep_terminal)
 		return hk_fail(err, 0, "exec: a terminal needs --console-socket when detached");
+	hk_plan_exec(&plan, cfg, p, x->c.record->pid.value, o->preserve_fds);
 	if (join_cgroup(x, &cg, err) < 0 ||
-	    hk_seccomp_prepare(xc->linux ? xc->linux->seccomp : NULL, o->root, &filter, err) < 0)
+	    hk_seccomp_prepare(cfg->linux ? cfg->linux->seccomp : NULL, o->root, &filter, err) < 0)
 		return -1;
-	s.cgroup = cg.n ? &cg : NULL;
-	if (!oci_config_new_namespace(x->config.config, OCI_NS_MOUNT) &&
-	    (s.init_root = open_init_root(x->c.record->pid.value, err)) < 0)
+	if (hk_plan_has(&plan, HK_STEP_INIT_ROOT) &&
+	    (init_root = open_init_root(x->c.record->pid.value, err)) < 0) {
+		hk_seccomp_free(&filter);
 		return -1;
-	ret = hk_spawn(&s, err);
-	if (s.init_root >= 0)
-		close(s.init_root);
+	}
+	plan.bundle = x->c.record->bundle;
+	plan.rootfs = x->c.record->rootfs;
+	plan.console_socket = o->console_socket;
+	plan.init_root = init_root;
+	plan.cgroup = cg.n ? &cg : NULL;
+	plan.seccomp = &filter;
+	ret = hk_spawn(&plan, &exec_ops, x, &made, err);
 	hk_seccomp_free(&filter);
-	*pid = s.pid;
-	*master = s.master;
+	*pid = made.pid;
+	*master = made.master;
 	return ret;
 }
 
@@ -350,7 +320,7 @@ int hk_container_exec(const struct hk_exec_opts *o, pid_t *pid, int *master, str
 	*master = -1;
 	x.c.dirfd = -1;
 	if (load_container(&x, err) == 0 && build_process(&x, &p, err) == 0)
-		ret = spawn_in(&x, joining_config(&x, p), pid, master, err);
+		ret = spawn_in(&x, p, pid, master, err);
 	if (ret == 0 && !init_alive(&x)) { /* it may have joined a stranger's namespaces */
 		kill(*pid, SIGKILL);
 		waitpid(*pid, NULL, 0);

@@ -22,56 +22,45 @@ const struct hk_ns_kind hk_ns_kinds[OCI_NS_COUNT] = {
     [OCI_NS_CGROUP] = {CLONE_NEWCGROUP, "cgroup"}, [OCI_NS_TIME] = {CLONE_NEWTIME, "time"},
 };
 
-int hk_ns_new_flags(const struct oci_config *config)
+int hk_ns_new_flags(const struct hk_ns_step ns[OCI_NS_COUNT])
 {
 	int flags = 0;
 	size_t i;
 
-	if (config->linux == NULL)
-		return 0;
-	for (i = 0; i < config->linux->namespaces.len; i++) {
-		const struct oci_namespace *ns = &config->linux->namespaces.items[i];
-
-		if (ns->path == NULL)
-			flags |= hk_ns_kinds[ns->type.value].clone_flag;
-	}
+	for (i = 0; i < OCI_NS_COUNT; i++)
+		if (ns[i].action == HK_NS_NEW)
+			flags |= hk_ns_kinds[i].clone_flag;
 	return flags;
 }
 
-static int open_ns(const struct oci_namespace *ns, int *out, struct hk_err **err)
+static int open_ns(int type, const char *path, int *out, struct hk_err **err)
 {
-	const struct hk_ns_kind *kind = &hk_ns_kinds[ns->type.value];
-	int fd = open(ns->path, O_RDONLY | O_CLOEXEC);
-	int type;
+	const struct hk_ns_kind *kind = &hk_ns_kinds[type];
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
 
 	if (fd < 0)
-		return hk_fail(err, errno, "open %s namespace %s", kind->proc, ns->path);
-	type = ioctl(fd, NS_GET_NSTYPE);
-	if (type != kind->clone_flag) {
+		return hk_fail(err, errno, "open %s namespace %s", kind->proc, path);
+	if (ioctl(fd, NS_GET_NSTYPE) != kind->clone_flag) {
 		close(fd);
-		return hk_fail(err, 0, "%s is not a %s namespace", ns->path,
-			       oci_name_of(&oci_namespace_types, ns->type.value));
+		return hk_fail(err, 0, "%s is not a %s namespace", path,
+			       oci_name_of(&oci_namespace_types, type));
 	}
 	*out = fd;
 	return 0;
 }
 
-int hk_ns_open_paths(const struct oci_config *config, int fds[OCI_NS_COUNT], struct hk_err **err)
+int hk_ns_open_paths(const struct hk_ns_step ns[OCI_NS_COUNT], int fds[OCI_NS_COUNT],
+		     struct hk_err **err)
 {
 	size_t i;
 
 	for (i = 0; i < OCI_NS_COUNT; i++)
 		fds[i] = -1;
-	if (config->linux == NULL)
-		return 0;
-	for (i = 0; i < config->linux->namespaces.len; i++) {
-		const struct oci_namespace *ns = &config->linux->namespaces.items[i];
-
-		if (ns->path != NULL && open_ns(ns, &fds[ns->type.value], err) < 0) {
+	for (i = 0; i < OCI_NS_COUNT; i++)
+		if (ns[i].action == HK_NS_JOIN && open_ns((int)i, ns[i].path, &fds[i], err) < 0) {
 			hk_ns_close_paths(fds);
 			return -1;
 		}
-	}
 	return 0;
 }
 

@@ -13,12 +13,20 @@ struct hk_ns_kind {
 /* Indexed by enum oci_ns_type. */
 extern const struct hk_ns_kind hk_ns_kinds[OCI_NS_COUNT];
 
-/* The CLONE_NEW* flags of the namespaces the config creates (no path). */
-int hk_ns_new_flags(const struct oci_config *config);
+/* What a spawn does with each namespace type (plan.h): keep husk's, make one, or join a path. */
+enum hk_ns_action { HK_NS_INHERIT, HK_NS_NEW, HK_NS_JOIN };
+struct hk_ns_step {
+	enum hk_ns_action action;
+	const char *path; /* HK_NS_JOIN */
+};
 
-/* Opens every namespace given by path, checking that each is a namespace of its type. fds[type]
- * is -1 for the others. Done in the parent, before any fork, so errors come early. */
-int hk_ns_open_paths(const struct oci_config *config, int fds[OCI_NS_COUNT], struct hk_err **err);
+/* The CLONE_NEW* flags of the namespaces to make. */
+int hk_ns_new_flags(const struct hk_ns_step ns[OCI_NS_COUNT]);
+
+/* Opens every namespace to join, checking that each is a namespace of its type. fds[type] is -1
+ * for the others. Done in the parent, before any fork, so errors come early. */
+int hk_ns_open_paths(const struct hk_ns_step ns[OCI_NS_COUNT], int fds[OCI_NS_COUNT],
+		     struct hk_err **err);
 void hk_ns_close_paths(int fds[OCI_NS_COUNT]);
 /* setns into each opened namespace: user first (it owns the others), mount last. */
 int hk_ns_join(const int fds[OCI_NS_COUNT], struct hk_err **err);

@@ -6,7 +6,8 @@
 
 /* Checks every key against the container's namespaces (before anything is created). */
 int hk_sysctl_check(const struct oci_config *c, struct hk_err **err);
-/* Writes them under /proc/sys (inside the container, after pivot_root). */
+/* Writes them through the host's /proc/sys from stage 2, which is in the container's network
+ * and ipc namespaces already and has not pivoted yet (the keys follow the writer's namespaces). */
 int hk_sysctl_apply(const struct oci_config *c, struct hk_err **err);
 
 #endif

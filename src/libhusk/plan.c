@@ -1,0 +1,93 @@
+/* The spawn plans of create and exec (plan.h). No syscalls here. */
+#include "plan.h"
+
+#include <stdio.h>
+#include <string.h>
+
+const char *const hk_spawn_step_names[] = {
+    "idmap-mounts", "id-maps", "time-offsets", "loopback",	 "uts",
+    "oom-score",    "sysctl",  "rootfs",       "creation-hooks", "make-cwd",
+    "init-root",    "keyring", "wait-start",   "start-hooks",
+};
+const unsigned hk_spawn_step_count = sizeof(hk_spawn_step_names) / sizeof(hk_spawn_step_names[0]);
+
+static void plan_init(struct hk_spawn_plan *plan, const struct oci_config *c,
+		      const struct oci_process *p, int preserve_fds)
+{
+	size_t i;
+
+	memset(plan, 0, sizeof(*plan));
+	plan->config = c;
+	plan->process = p;
+	plan->preserve_fds = preserve_fds;
+	plan->rootfs_fd = plan->exec_fifo = plan->start_result = plan->init_root = -1;
+	for (i = 0; i < OCI_NS_COUNT; i++)
+		plan->ns[i] = (struct hk_ns_step){HK_NS_INHERIT, NULL};
+}
+
+static bool any_hooks(const struct oci_hooks *h)
+{
+	return h != NULL && (h->prestart.len || h->create_runtime.len || h->create_container.len ||
+			     h->start_container.len);
+}
+
+static unsigned create_steps(const struct hk_spawn_plan *plan, const struct oci_config *c,
+			     const struct hk_plan_create_opts *o)
+{
+	const struct oci_linux *l = c->linux;
+	unsigned steps = HK_STEP_IDMAP_MOUNTS | HK_STEP_UTS | HK_STEP_ROOTFS | HK_STEP_MAKE_CWD |
+			 HK_STEP_WAIT_START;
+
+	if (plan->ns[OCI_NS_USER].action == HK_NS_NEW)
+		steps |= HK_STEP_ID_MAPS;
+	if (plan->ns[OCI_NS_TIME].action == HK_NS_NEW && l != NULL && l->time_offsets.len > 0)
+		steps |= HK_STEP_TIME_OFFSETS;
+	if (plan->ns[OCI_NS_NETWORK].action == HK_NS_NEW)
+		steps |= HK_STEP_LOOPBACK;
+	if (c->process != NULL && c->process->oom_score_adj.set)
+		steps |= HK_STEP_OOM_SCORE;
+	if (l != NULL && l->sysctl.len > 0)
+		steps |= HK_STEP_SYSCTL;
+	if (any_hooks(c->hooks))
+		steps |= HK_STEP_CREATION_HOOKS;
+	if (c->hooks != NULL && c->hooks->start_container.len > 0)
+		steps |= HK_STEP_START_HOOKS;
+	if (!o->no_new_keyring)
+		steps |= HK_STEP_SESSION_KEYRING;
+	return steps;
+}
+
+void hk_plan_create(struct hk_spawn_plan *plan, const struct oci_config *c,
+		    const struct hk_plan_create_opts *o)
+{
+	size_t i;
+
+	plan_init(plan, c, c->process, o->preserve_fds);
+	plan->no_pivot = o->no_pivot;
+	for (i = 0; c->linux != NULL && i < c->linux->namespaces.len; i++) {
+		const struct oci_namespace *ns = &c->linux->namespaces.items[i];
+
+		plan->ns[ns->type.value] = ns->path != NULL
+					       ? (struct hk_ns_step){HK_NS_JOIN, ns->path}
+					       : (struct hk_ns_step){HK_NS_NEW, NULL};
+	}
+	plan->steps = create_steps(plan, c, o);
+}
+
+void hk_plan_exec(struct hk_spawn_plan *plan, const struct oci_config *c,
+		  const struct oci_process *p, pid_t init, int preserve_fds)
+{
+	size_t i;
+
+	plan_init(plan, c, p, preserve_fds);
+	for (i = 0; c->linux != NULL && i < c->linux->namespaces.len; i++) {
+		int type = c->linux->namespaces.items[i].type.value;
+
+		snprintf(plan->join_paths[type], sizeof(plan->join_paths[type]), "/proc/%d/ns/%s",
+			 (int)init, hk_ns_kinds[type].proc);
+		plan->ns[type] = (struct hk_ns_step){HK_NS_JOIN, plan->join_paths[type]};
+	}
+	/* a mount namespace that is not the container's own does not put exec at its root */
+	if (!oci_config_new_namespace(c, OCI_NS_MOUNT))
+		plan->steps |= HK_STEP_INIT_ROOT;
+}

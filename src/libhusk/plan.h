@@ -1,0 +1,77 @@
+/* What one spawn does, decided before any fork: `create` builds a container, `exec` adds a process
+ * to one. The builders are pure (no syscall), so tests/unit/test_plan.c checks each decision
+ * without root; spawn.c runs the steps and reads nothing of the config a step does not name. */
+#ifndef HUSK_PLAN_H
+#define HUSK_PLAN_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include "config.h"
+#include "namespaces.h"
+
+struct hk_cgroup;
+struct hk_seccomp;
+struct hk_record;
+
+/* The steps, in the order spawn.c runs them; a step not in the plan is never taken. */
+enum hk_spawn_step {
+	HK_STEP_IDMAP_MOUNTS = 1u << 0,	    /* parent: idmapped trees for idmap/ridmap mounts */
+	HK_STEP_ID_MAPS = 1u << 1,	    /* parent: uid_map/gid_map of the new user ns */
+	HK_STEP_TIME_OFFSETS = 1u << 2,	    /* stage 1: timens_offsets of the new time ns */
+	HK_STEP_LOOPBACK = 1u << 3,	    /* stage 2: lo up in the new network ns */
+	HK_STEP_UTS = 1u << 4,		    /* hostname, domainname */
+	HK_STEP_OOM_SCORE = 1u << 5,	    /* process.oomScoreAdj */
+	HK_STEP_SYSCTL = 1u << 6,	    /* linux.sysctl */
+	HK_STEP_ROOTFS = 1u << 7,	    /* mounts, devices, masked/readonly paths, pivot_root */
+	HK_STEP_CREATION_HOOKS = 1u << 8,   /* prestart, createRuntime, createContainer */
+	HK_STEP_MAKE_CWD = 1u << 9,	    /* process.cwd made when missing */
+	HK_STEP_INIT_ROOT = 1u << 10,	    /* chroot to pid 1's root (it shares a mount ns) */
+	HK_STEP_SESSION_KEYRING = 1u << 11, /* a new session keyring */
+	HK_STEP_WAIT_START = 1u << 12,	    /* block on exec.fifo until `start` */
+	HK_STEP_START_HOOKS = 1u << 13,	    /* startContainer */
+};
+
+/* One name per step, for tests and debug lines; indexed by bit number. */
+extern const char *const hk_spawn_step_names[];
+extern const unsigned hk_spawn_step_count;
+
+struct hk_spawn_plan {
+	unsigned steps;			   /* enum hk_spawn_step bits */
+	const struct oci_config *config;   /* the container's, as create saw it */
+	const struct oci_process *process; /* the process to run */
+	struct hk_ns_step ns[OCI_NS_COUNT];
+	char join_paths[OCI_NS_COUNT][48]; /* exec: /proc/<pid 1>/ns/<name> */
+	int preserve_fds;		   /* fds 3 .. 3+n-1 pass to the process */
+	bool no_pivot;
+	/* The caller's resources, given once the plan is built (-1 / NULL: none). */
+	const char *bundle, *rootfs;	  /* absolute */
+	int rootfs_fd;			  /* create: the rootfs the parent opened once */
+	int exec_fifo;			  /* WAIT_START: pid 1 reads one byte, then goes on */
+	int start_result;		  /* START_HOOKS: start.fifo, where their failure goes */
+	int init_root;			  /* INIT_ROOT: an O_PATH fd of /proc/<pid 1>/root */
+	const char *console_socket;	  /* where the pty master goes (process.terminal) */
+	const struct hk_cgroup *cgroup;	  /* stage 1 starts in it, so every process after it does */
+	const struct hk_seccomp *seccomp; /* compiled by the caller; insns NULL: none */
+	const struct hk_record *record;	  /* the state the container's own hooks get */
+};
+
+struct hk_plan_create_opts {
+	int preserve_fds;
+	bool no_pivot, no_new_keyring;
+};
+
+/* create: the config's namespaces made or joined by their paths, and every step it asks for. */
+void hk_plan_create(struct hk_spawn_plan *plan, const struct oci_config *c,
+		    const struct hk_plan_create_opts *o);
+/* exec: every namespace of the container joined through pid 1, the process p, and no step that
+ * builds or changes the container (rootfs, mounts, devices, sysctls, hostname, hooks). */
+void hk_plan_exec(struct hk_spawn_plan *plan, const struct oci_config *c,
+		  const struct oci_process *p, pid_t init, int preserve_fds);
+
+static inline bool hk_plan_has(const struct hk_spawn_plan *plan, enum hk_spawn_step step)
+{
+	return (plan->steps & step) != 0;
+}
+
+#endif
