@@ -17,96 +17,8 @@
 #include "copyup.h"
 #include "fdio.h"
 #include "inroot.h"
-#include "mount_options.h"
-
-/* ---- options ---- */
-
-struct mount_plan {
-	unsigned long flags, clear;
-	unsigned long propagation[8];
-	size_t npropagation;
-	struct mount_attr attr;
-	char data[4096];
-	bool recursive_attr;
-	bool copy_up; /* tmpcopyup: the tmpfs starts with what the image had there */
-	bool idmap;
-	bool src_nofollow; /* a bind source with a symlink on the way is refused */
-};
-
-/* SELinux labels the filesystems that have no labels of their own through a mount option. */
-static bool takes_context(const struct oci_mount *m)
-{
-	static const char *const types[] = {"tmpfs", "mqueue", "devpts"};
-	size_t i;
-
-	for (i = 0; m->type != NULL && i < sizeof(types) / sizeof(types[0]); i++)
-		if (strcmp(m->type, types[i]) == 0)
-			return true;
-	return false;
-}
-
-static int plan_options(const struct oci_mount *m, const char *label, struct mount_plan *p,
-			struct hk_err **err)
-{
-	size_t i, used = 0;
-
-	memset(p, 0, sizeof(*p));
-	if (label != NULL && takes_context(m)) {
-		int n = snprintf(p->data, sizeof(p->data), "context=\"%s\"", label);
-
-		if (n < 0 || (size_t)n >= sizeof(p->data))
-			return hk_fail(err, 0, "linux.mountLabel too long");
-		used = (size_t)n;
-	}
-	for (i = 0; i < m->options.len; i++) {
-		const char *name = m->options.items[i];
-		const struct hk_mount_option *o = hk_mount_option_find(name);
-
-		if (o == NULL) { /* filesystem data: size=, mode=, newinstance... */
-			int n = snprintf(p->data + used, sizeof(p->data) - used, "%s%s",
-					 used ? "," : "", name);
-
-			if (n < 0 || (size_t)n >= sizeof(p->data) - used)
-				return hk_fail(err, 0, "options too long");
-			used += (size_t)n;
-			continue;
-		}
-		switch (o->kind) {
-		case HK_MOPT_FLAG:
-			p->flags |= o->value;
-			p->clear &= ~o->value;
-			break;
-		case HK_MOPT_CLEAR:
-			p->flags &= ~o->value;
-			p->clear |= o->value;
-			break;
-		case HK_MOPT_PROPAGATION:
-			if (p->npropagation < 8)
-				p->propagation[p->npropagation++] = o->value;
-			break;
-		case HK_MOPT_ATTR_SET:
-			p->attr.attr_set |= o->value;
-			p->recursive_attr = true;
-			break;
-		case HK_MOPT_ATTR_CLEAR:
-			p->attr.attr_clr |= o->value;
-			p->recursive_attr = true;
-			break;
-		case HK_MOPT_EXTENSION:
-			if (strcmp(name, "tmpcopyup") == 0 &&
-			    (m->type == NULL || strcmp(m->type, "tmpfs") != 0))
-				return hk_fail(err, EINVAL, "tmpcopyup is for tmpfs mounts");
-			if (strcmp(name, "tmpcopyup") == 0)
-				p->copy_up = true;
-			else if (strcmp(name, "src-nofollow") == 0)
-				p->src_nofollow = true;
-			else /* idmap, ridmap: hk_idmap_prepare made the tree */
-				p->idmap = true;
-			break;
-		}
-	}
-	return 0;
-}
+#include "cgroup_mount.h"
+#include "mount_plan.h"
 
 /* The flags a remount must keep: in a user namespace the kernel locks them. */
 static unsigned long locked_flags(const char *target)
@@ -137,7 +49,7 @@ static int bind_remount(const char *target, unsigned long flags, struct hk_err *
 	return hk_fail(err, errno, "remount");
 }
 
-static int apply_after(int mntfd, const struct mount_plan *p, struct hk_err **err)
+static int apply_after(int mntfd, const struct hk_mount_plan *p, struct hk_err **err)
 {
 	char target[32];
 	size_t i;
@@ -152,11 +64,6 @@ static int apply_after(int mntfd, const struct mount_plan *p, struct hk_err **er
 	return 0;
 }
 
-static bool is_bind(const struct oci_mount *m, const struct mount_plan *p)
-{
-	return (p->flags & MS_BIND) || (m->type != NULL && strcmp(m->type, "bind") == 0);
-}
-
 static int source_path(const char *bundle, const char *source, char *buf, size_t size)
 {
 	if (source[0] == '/')
@@ -164,11 +71,9 @@ static int source_path(const char *bundle, const char *source, char *buf, size_t
 	return snprintf(buf, size, "%s/%s", bundle, source) < (int)size ? 0 : -1;
 }
 
-/* mount(2) onto path in the root, resolved now and mounted through that fd; `what` names it in
- * the message. */
-static int mount_in_root(int rootfd, const char *path, unsigned long long resolve,
-			 const char *source, const char *fstype, unsigned long flags,
-			 const char *data, const char *what, struct hk_err **err)
+int hk_mount_in_root(int rootfd, const char *path, unsigned long long resolve, const char *source,
+		     const char *fstype, unsigned long flags, const char *data, const char *what,
+		     struct hk_err **err)
 {
 	hk_cleanup_close int fd = -1;
 	char target[32];
@@ -181,9 +86,8 @@ static int mount_in_root(int rootfd, const char *path, unsigned long long resolv
 	return 0;
 }
 
-/* The mount now on path (not the directory beneath it) remounted with flags. */
-static int remount_in_root(int rootfd, const char *path, unsigned long long resolve,
-			   unsigned long flags, struct hk_err **err)
+int hk_remount_in_root(int rootfd, const char *path, unsigned long long resolve,
+		       unsigned long flags, struct hk_err **err)
 {
 	hk_cleanup_close int fd = -1;
 	char target[32];
@@ -194,65 +98,9 @@ static int remount_in_root(int rootfd, const char *path, unsigned long long reso
 	return bind_remount(target, flags, err);
 }
 
-/* One directory of the host's cgroup tree bound at dest/name, with the mount's flags. */
-static int bind_hierarchy(int rootfd, const char *dest, const struct hk_cg_view *v,
-			  unsigned long flags, struct hk_err **err)
-{
-	char path[4096 + 256];
-
-	snprintf(path, sizeof(path), "%s/%s", dest, v->name);
-	if (mount_in_root(rootfd, path, RESOLVE_NO_SYMLINKS, v->source, NULL, MS_BIND, NULL, "bind",
-			  err) < 0 ||
-	    remount_in_root(rootfd, path, RESOLVE_NO_SYMLINKS, flags, err) < 0)
-		return hk_prefix(err, "%s", v->source);
-	return 0;
-}
-
-/* A comounted hierarchy ("cpu,cpuacct") is also reached by each controller's name, as on the
- * host. */
-static int link_comounted(int rootfd, const char *dest, const char *name, struct hk_err **err)
-{
-	char copy[256], *save = NULL, *part;
-	hk_cleanup_close int dir = -1;
-
-	if (strchr(name, ',') == NULL || strlen(name) >= sizeof(copy))
-		return 0;
-	if (hk_root_open(rootfd, dest, HK_NO_CREATE, RESOLVE_NO_SYMLINKS, &dir, err) < 0)
-		return -1;
-	memcpy(copy, name, strlen(name) + 1);
-	for (part = strtok_r(copy, ",", &save); part; part = strtok_r(NULL, ",", &save))
-		if (symlinkat(name, dir, part) < 0 && errno != EEXIST)
-			return hk_fail(err, errno, "symlink %s/%s", dest, part);
-	return 0;
-}
-
-/* The container sees its own cgroup, never the host's tree: each hierarchy's directory of the
- * container is bound (as runc does; a fresh mount would show the whole tree without a cgroup
- * namespace, and fails in a user namespace on v1). v1 and hybrid put them under a tmpfs. */
-static int mount_cgroup(int rootfd, const struct oci_mount *m, const struct mount_plan *p,
-			const struct hk_cgroup *cg, struct hk_err **err)
-{
-	unsigned long flags =
-	    p->flags & (MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_RELATIME | MS_RDONLY);
-	struct hk_cg_view views[HK_CG_MAX_DIRS + 4];
-	size_t n = hk_cg_view(cg, views, sizeof(views) / sizeof(views[0])), i;
-
-	if (n == 1 && views[0].name[0] == '\0') /* pure v2 */
-		return bind_hierarchy(rootfd, m->destination, &views[0], flags, err);
-	if (mount_in_root(rootfd, m->destination, RESOLVE_NO_SYMLINKS, "tmpfs", "tmpfs",
-			  flags & ~(unsigned long)MS_RDONLY, "mode=755",
-			  "mount tmpfs for the cgroup hierarchies", err) < 0)
-		return -1;
-	for (i = 0; i < n; i++)
-		if (bind_hierarchy(rootfd, m->destination, &views[i], flags, err) < 0 ||
-		    link_comounted(rootfd, m->destination, views[i].name, err) < 0)
-			return -1;
-	return flags & MS_RDONLY ? remount_in_root(rootfd, m->destination, 0, flags, err) : 0;
-}
-
 /* The filesystem's data; a tmpfs without mode= takes the mode of the directory it covers, as
  * with runc, instead of tmpfs's 1777. */
-static const char *fs_data(const struct oci_mount *m, const struct mount_plan *p, int dest,
+static const char *fs_data(const struct oci_mount *m, const struct hk_mount_plan *p, int dest,
 			   char *buf, size_t size)
 {
 	struct stat st;
@@ -284,7 +132,7 @@ static int open_source(const char *path, bool nofollow, struct hk_err **err)
 	return fd < 0 ? hk_fail(err, errno, "bind source %s", path) : fd;
 }
 
-static int bind_source(const char *bundle, const struct oci_mount *m, const struct mount_plan *p,
+static int bind_source(const char *bundle, const struct oci_mount *m, const struct hk_mount_plan *p,
 		       int tree, char source[4096], enum hk_create *create, int *src,
 		       struct hk_err **err)
 {
@@ -308,7 +156,7 @@ static int bind_source(const char *bundle, const struct oci_mount *m, const stru
 
 /* The mount itself, onto the destination's fd: an idmapped tree moved there, a bind of the
  * source's fd, or a filesystem. */
-static int mount_onto(int fd, const struct oci_mount *m, const struct mount_plan *p, int tree,
+static int mount_onto(int fd, const struct oci_mount *m, const struct hk_mount_plan *p, int tree,
 		      bool bind, const char *source, struct hk_err **err)
 {
 	char target[32], data[sizeof(p->data) + 16];
@@ -328,10 +176,10 @@ static int mount_onto(int fd, const struct oci_mount *m, const struct mount_plan
 }
 
 static int do_mount(int rootfd, const char *bundle, const struct oci_mount *m,
-		    const struct mount_plan *p, int tree, const struct hk_cgroup *cg,
+		    const struct hk_mount_plan *p, int tree, const struct hk_cgroup *cg,
 		    struct hk_err **err)
 {
-	bool bind = is_bind(m, p) || tree >= 0;
+	bool bind = hk_mount_plan_is_bind(m, p) || tree >= 0;
 	bool special = m->type && (!strcmp(m->type, "proc") || !strcmp(m->type, "sysfs"));
 	enum hk_create create = HK_CREATE_DIR;
 	hk_cleanup_close int fd = -1, src = -1, below = -1;
@@ -339,7 +187,7 @@ static int do_mount(int rootfd, const char *bundle, const struct oci_mount *m,
 	struct stat st;
 
 	if (m->type != NULL && strcmp(m->type, "cgroup") == 0)
-		return mount_cgroup(rootfd, m, p, cg, err);
+		return hk_mount_cgroup(rootfd, m, p->flags, cg, err);
 	if (bind && bind_source(bundle, m, p, tree, source, &create, &src, err) < 0)
 		return -1;
 	/* proc and sysfs never over a symlink (CVE-2019-16884, CVE-2019-19921). */
@@ -357,8 +205,8 @@ static int do_mount(int rootfd, const char *bundle, const struct oci_mount *m,
 		return -1;
 	/* the new mount's root, not the directory beneath it */
 	if (bind && (p->flags & ~(unsigned long)(MS_BIND | MS_REC | MS_REMOUNT)) &&
-	    remount_in_root(rootfd, m->destination, 0,
-			    p->flags & ~(unsigned long)(MS_BIND | MS_REC), err) < 0)
+	    hk_remount_in_root(rootfd, m->destination, 0,
+			       p->flags & ~(unsigned long)(MS_BIND | MS_REC), err) < 0)
 		return -1;
 	close(hk_take_fd(&fd));
 	if (hk_root_open(rootfd, m->destination, HK_NO_CREATE, 0, &fd, err) < 0)
@@ -370,10 +218,10 @@ int hk_mount_entry(int rootfd, const char *bundle, const struct oci_mount *m, si
 		   int idmap_tree, const char *label, const struct hk_cgroup *cg,
 		   struct hk_err **err)
 {
-	struct mount_plan p;
+	struct hk_mount_plan p;
 	int ret;
 
-	if (plan_options(m, label, &p, err) < 0)
+	if (hk_mount_plan(m, label, &p, err) < 0)
 		return hk_prefix(err, "mounts[%zu]: mount \"%s\" on \"%s\"", index,
 				 m->source ? m->source : (m->type ? m->type : "none"),
 				 m->destination);
@@ -470,8 +318,8 @@ int hk_readonly_paths(int rootfd, const struct oci_strv *paths, struct hk_err **
 		if (mount(target, target, NULL, MS_BIND | MS_REC, NULL) < 0)
 			ret = hk_fail(err, errno, "bind");
 		else
-			ret = remount_in_root(rootfd, paths->items[i], 0,
-					      MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, err);
+			ret = hk_remount_in_root(rootfd, paths->items[i], 0,
+						 MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, err);
 		if (ret < 0)
 			return hk_prefix(err, "linux.readonlyPaths[%zu]: \"%s\"", i,
 					 paths->items[i]);

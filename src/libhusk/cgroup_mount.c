@@ -1,0 +1,68 @@
+/* The container's "cgroup" mount. It sees its own cgroup, never the host's tree: each
+ * hierarchy's directory of the container is bound (as runc does; a fresh mount would show the
+ * whole tree without a cgroup namespace, and fails in a user namespace on v1). v1 and hybrid put
+ * them under a tmpfs, with each comounted controller's name as a link, as on the host. */
+#include "cgroup_mount.h"
+
+#include <errno.h>
+#include <linux/openat2.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <unistd.h>
+
+#include "fdio.h"
+#include "mounts.h"
+
+/* One directory of the host's cgroup tree bound at dest/name, with the mount's flags. */
+static int bind_hierarchy(int rootfd, const char *dest, const struct hk_cg_view *v,
+			  unsigned long flags, struct hk_err **err)
+{
+	char path[4096 + 256];
+
+	snprintf(path, sizeof(path), "%s/%s", dest, v->name);
+	if (hk_mount_in_root(rootfd, path, RESOLVE_NO_SYMLINKS, v->source, NULL, MS_BIND, NULL,
+			     "bind", err) < 0 ||
+	    hk_remount_in_root(rootfd, path, RESOLVE_NO_SYMLINKS, flags, err) < 0)
+		return hk_prefix(err, "%s", v->source);
+	return 0;
+}
+
+/* A comounted hierarchy ("cpu,cpuacct") is also reached by each controller's name, as on the
+ * host. */
+static int link_comounted(int rootfd, const char *dest, const char *name, struct hk_err **err)
+{
+	char copy[256], *save = NULL, *part;
+	hk_cleanup_close int dir = -1;
+
+	if (strchr(name, ',') == NULL || strlen(name) >= sizeof(copy))
+		return 0;
+	if (hk_root_open(rootfd, dest, HK_NO_CREATE, RESOLVE_NO_SYMLINKS, &dir, err) < 0)
+		return -1;
+	memcpy(copy, name, strlen(name) + 1);
+	for (part = strtok_r(copy, ",", &save); part; part = strtok_r(NULL, ",", &save))
+		if (symlinkat(name, dir, part) < 0 && errno != EEXIST)
+			return hk_fail(err, errno, "symlink %s/%s", dest, part);
+	return 0;
+}
+
+int hk_mount_cgroup(int rootfd, const struct oci_mount *m, unsigned long mount_flags,
+		    const struct hk_cgroup *cg, struct hk_err **err)
+{
+	unsigned long flags =
+	    mount_flags & (MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_RELATIME | MS_RDONLY);
+	struct hk_cg_view views[HK_CG_MAX_DIRS + 4];
+	size_t n = hk_cg_view(cg, views, sizeof(views) / sizeof(views[0])), i;
+
+	if (n == 1 && views[0].name[0] == '\0') /* pure v2 */
+		return bind_hierarchy(rootfd, m->destination, &views[0], flags, err);
+	if (hk_mount_in_root(rootfd, m->destination, RESOLVE_NO_SYMLINKS, "tmpfs", "tmpfs",
+			     flags & ~(unsigned long)MS_RDONLY, "mode=755",
+			     "mount tmpfs for the cgroup hierarchies", err) < 0)
+		return -1;
+	for (i = 0; i < n; i++)
+		if (bind_hierarchy(rootfd, m->destination, &views[i], flags, err) < 0 ||
+		    link_comounted(rootfd, m->destination, views[i].name, err) < 0)
+			return -1;
+	return flags & MS_RDONLY ? hk_remount_in_root(rootfd, m->destination, 0, flags, err) : 0;
+}

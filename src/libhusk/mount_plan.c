@@ -1,0 +1,90 @@
+/* The mount planner: a mount's options sorted into what each syscall takes (plan.h's pure
+ * sibling; tests/unit/test_plan.c checks it). No syscalls here. */
+#include "mount_plan.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mount.h>
+
+#include "mount_options.h"
+
+/* SELinux labels the filesystems that have no labels of their own through a mount option. */
+static bool takes_context(const struct oci_mount *m)
+{
+	static const char *const types[] = {"tmpfs", "mqueue", "devpts"};
+	size_t i;
+
+	for (i = 0; m->type != NULL && i < sizeof(types) / sizeof(types[0]); i++)
+		if (strcmp(m->type, types[i]) == 0)
+			return true;
+	return false;
+}
+
+int hk_mount_plan(const struct oci_mount *m, const char *label, struct hk_mount_plan *p,
+		  struct hk_err **err)
+{
+	size_t i, used = 0;
+
+	memset(p, 0, sizeof(*p));
+	if (label != NULL && takes_context(m)) {
+		int n = snprintf(p->data, sizeof(p->data), "context=\"%s\"", label);
+
+		if (n < 0 || (size_t)n >= sizeof(p->data))
+			return hk_fail(err, 0, "linux.mountLabel too long");
+		used = (size_t)n;
+	}
+	for (i = 0; i < m->options.len; i++) {
+		const char *name = m->options.items[i];
+		const struct hk_mount_option *o = hk_mount_option_find(name);
+
+		if (o == NULL) { /* filesystem data: size=, mode=, newinstance... */
+			int n = snprintf(p->data + used, sizeof(p->data) - used, "%s%s",
+					 used ? "," : "", name);
+
+			if (n < 0 || (size_t)n >= sizeof(p->data) - used)
+				return hk_fail(err, 0, "options too long");
+			used += (size_t)n;
+			continue;
+		}
+		switch (o->kind) {
+		case HK_MOPT_FLAG:
+			p->flags |= o->value;
+			p->clear &= ~o->value;
+			break;
+		case HK_MOPT_CLEAR:
+			p->flags &= ~o->value;
+			p->clear |= o->value;
+			break;
+		case HK_MOPT_PROPAGATION:
+			if (p->npropagation < 8)
+				p->propagation[p->npropagation++] = o->value;
+			break;
+		case HK_MOPT_ATTR_SET:
+			p->attr.attr_set |= o->value;
+			p->recursive_attr = true;
+			break;
+		case HK_MOPT_ATTR_CLEAR:
+			p->attr.attr_clr |= o->value;
+			p->recursive_attr = true;
+			break;
+		case HK_MOPT_EXTENSION:
+			if (strcmp(name, "tmpcopyup") == 0 &&
+			    (m->type == NULL || strcmp(m->type, "tmpfs") != 0))
+				return hk_fail(err, EINVAL, "tmpcopyup is for tmpfs mounts");
+			if (strcmp(name, "tmpcopyup") == 0)
+				p->copy_up = true;
+			else if (strcmp(name, "src-nofollow") == 0)
+				p->src_nofollow = true;
+			else /* idmap, ridmap: hk_idmap_prepare made the tree */
+				p->idmap = true;
+			break;
+		}
+	}
+	return 0;
+}
+
+bool hk_mount_plan_is_bind(const struct oci_mount *m, const struct hk_mount_plan *p)
+{
+	return (p->flags & MS_BIND) || (m->type != NULL && strcmp(m->type, "bind") == 0);
+}

@@ -1,0 +1,192 @@
+/* The pure decisions of a spawn, without root: the plans create and exec run (plan.c) and the
+ * mount planner (mount_plan.c). argv[1] is tests/unit/good. */
+#include <linux/mount.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mount.h>
+
+#include "mount_plan.h"
+#include "plan.h"
+#include "tap.h"
+
+/* Every step create builds the container with: none may be in an exec plan. */
+static const unsigned create_only =
+    HK_STEP_IDMAP_MOUNTS | HK_STEP_ID_MAPS | HK_STEP_TIME_OFFSETS | HK_STEP_LOOPBACK | HK_STEP_UTS |
+    HK_STEP_OOM_SCORE | HK_STEP_SYSCTL | HK_STEP_ROOTFS | HK_STEP_CREATION_HOOKS |
+    HK_STEP_MAKE_CWD | HK_STEP_SESSION_KEYRING | HK_STEP_WAIT_START | HK_STEP_START_HOOKS;
+
+static int load(const char *dir, const char *name, struct oci_config_doc *doc)
+{
+	hk_cleanup_err struct hk_err *err = NULL;
+	char path[4096];
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	if (oci_config_load(path, name, doc, &err) < 0) {
+		tap_diag("%s: %s", name, err->msg);
+		return -1;
+	}
+	return 0;
+}
+
+static void test_step_names(void)
+{
+	unsigned i, all = 0;
+
+	for (i = 0; i < hk_spawn_step_count; i++)
+		all |= 1u << i;
+	tap_ok(hk_spawn_step_count == 14 && all == (create_only | HK_STEP_INIT_ROOT),
+	       "every step has a name, and every name a step");
+}
+
+/* every-field.json asks for every step: mounts, devices, sysctls, hooks, hostname, time
+ * offsets, oomScoreAdj, a new namespace of each type. */
+static void test_create_every_field(const struct oci_config *c)
+{
+	struct hk_plan_create_opts o = {.preserve_fds = 2};
+	struct hk_spawn_plan plan;
+	size_t i;
+	int new = 0;
+
+	hk_plan_create(&plan, c, &o);
+	tap_ok(plan.steps == create_only, "create takes every step every-field.json asks for");
+	for (i = 0; i < OCI_NS_COUNT; i++)
+		new += plan.ns[i].action == HK_NS_NEW;
+	tap_ok(new == 8, "create makes every namespace of every-field.json");
+	tap_ok(plan.process == c->process && plan.preserve_fds == 2, "create runs pid 1's process");
+	tap_ok(plan.exec_fifo == -1 && plan.rootfs_fd == -1 && plan.init_root == -1,
+	       "a plan holds no fd until the caller gives one");
+	o.no_new_keyring = true;
+	hk_plan_create(&plan, c, &o);
+	tap_ok(!hk_plan_has(&plan, HK_STEP_SESSION_KEYRING), "--no-new-keyring drops the keyring");
+}
+
+static void test_exec(const struct oci_config *c, const char *what)
+{
+	struct oci_process p = *c->process;
+	struct hk_spawn_plan plan;
+	bool joined = true;
+	size_t i;
+
+	hk_plan_exec(&plan, c, &p, 4242, 1);
+	tap_ok((plan.steps & create_only) == 0,
+	       "exec into %s: no rootfs, mount, device, sysctl, "
+	       "hostname or hook step",
+	       what);
+	for (i = 0; c->linux != NULL && i < c->linux->namespaces.len; i++) {
+		int type = c->linux->namespaces.items[i].type.value;
+		char want[64];
+
+		snprintf(want, sizeof(want), "/proc/4242/ns/%s", hk_ns_kinds[type].proc);
+		joined &= plan.ns[type].action == HK_NS_JOIN && !strcmp(plan.ns[type].path, want);
+	}
+	tap_ok(joined && hk_ns_new_flags(plan.ns) == 0,
+	       "exec into %s joins each namespace through pid 1 and makes none", what);
+	tap_ok(plan.process == &p && plan.preserve_fds == 1, "exec into %s runs its own process",
+	       what);
+}
+
+static void test_exec_root(const struct oci_config *own, const struct oci_config *joined)
+{
+	struct hk_spawn_plan plan;
+
+	hk_plan_exec(&plan, own, own->process, 1, 0);
+	tap_ok(!hk_plan_has(&plan, HK_STEP_INIT_ROOT), "exec: setns puts it at the root of a "
+						       "mount namespace of the container's own");
+	hk_plan_exec(&plan, joined, joined->process, 1, 0);
+	tap_ok(hk_plan_has(&plan, HK_STEP_INIT_ROOT), "exec: a joined mount namespace needs "
+						      "pid 1's root");
+}
+
+static void test_create_joined(const struct oci_config *c)
+{
+	struct hk_plan_create_opts o = {0};
+	struct hk_spawn_plan plan;
+
+	hk_plan_create(&plan, c, &o);
+	tap_ok(plan.ns[OCI_NS_NETWORK].action == HK_NS_JOIN &&
+		   plan.ns[OCI_NS_NETWORK].path == oci_config_namespace(c, OCI_NS_NETWORK)->path,
+	       "create joins a namespace given by path");
+	tap_ok(!hk_plan_has(&plan, HK_STEP_LOOPBACK) && !hk_plan_has(&plan, HK_STEP_ID_MAPS),
+	       "no loopback step in a joined network namespace, no id maps in a joined user one");
+	tap_ok(plan.ns[OCI_NS_TIME].action == HK_NS_INHERIT &&
+		   !hk_plan_has(&plan, HK_STEP_TIME_OFFSETS),
+	       "a namespace the config does not list stays husk's");
+}
+
+static void test_create_plain(const struct oci_config *c)
+{
+	struct hk_plan_create_opts o = {0};
+	struct hk_spawn_plan plan;
+
+	hk_plan_create(&plan, c, &o);
+	tap_ok(!hk_plan_has(&plan, HK_STEP_CREATION_HOOKS) && !hk_plan_has(&plan, HK_STEP_SYSCTL) &&
+		   !hk_plan_has(&plan, HK_STEP_OOM_SCORE) &&
+		   !hk_plan_has(&plan, HK_STEP_START_HOOKS),
+	       "runc's default spec: no hooks, sysctl or oom step");
+	tap_ok(hk_plan_has(&plan, HK_STEP_LOOPBACK) && hk_plan_has(&plan, HK_STEP_ROOTFS) &&
+		   hk_plan_has(&plan, HK_STEP_WAIT_START),
+	       "runc's default spec: loopback, rootfs, wait for start");
+}
+
+static struct oci_mount mount_of(const char *type, const char *const *options, size_t n)
+{
+	struct oci_mount m = {.destination = "/x", .type = (char *)type, .source = "src"};
+
+	m.options = (struct oci_strv){(char **)options, n, true};
+	return m;
+}
+
+static void test_mount_plan(void)
+{
+	static const char *const bind[] = {"rbind", "ro", "nosuid", "rprivate", "rro"};
+	static const char *const tmpfs[] = {"nosuid", "size=64k", "mode=755", "rw"};
+	static const char *const copyup_on_bind[] = {"bind", "tmpcopyup"};
+	hk_cleanup_err struct hk_err *err = NULL;
+	struct hk_mount_plan p;
+	struct oci_mount m = mount_of("none", bind, 5);
+
+	tap_ok(
+	    hk_mount_plan(&m, NULL, &p, &err) == 0 && hk_mount_plan_is_bind(&m, &p) &&
+		(p.flags & (MS_BIND | MS_REC | MS_RDONLY | MS_NOSUID)) ==
+		    (MS_BIND | MS_REC | MS_RDONLY | MS_NOSUID) &&
+		p.npropagation == 1 && p.propagation[0] == (MS_PRIVATE | MS_REC) &&
+		p.recursive_attr && (p.attr.attr_set & MOUNT_ATTR_RDONLY) && p.data[0] == '\0',
+	    "rbind,ro,nosuid,rprivate,rro: flags, one propagation change, a recursive attribute");
+	m = mount_of("tmpfs", tmpfs, 4);
+	tap_ok(hk_mount_plan(&m, "system_u:object_r:container_file_t:s0", &p, &err) == 0 &&
+		   !hk_mount_plan_is_bind(&m, &p) && !(p.flags & MS_RDONLY) &&
+		   (p.clear & MS_RDONLY) &&
+		   !strcmp(p.data, "context=\"system_u:object_r:container_file_t:s0\",size=64k,"
+				   "mode=755"),
+	       "tmpfs: unknown options are data, after the SELinux context");
+	m = mount_of("bind", copyup_on_bind, 2);
+	tap_ok(hk_mount_plan(&m, NULL, &p, &err) < 0 && err != NULL &&
+		   strstr(err->msg, "tmpcopyup is for tmpfs") != NULL,
+	       "tmpcopyup on a bind mount is refused");
+}
+
+int main(int argc, char **argv)
+{
+	const char *dir = argc > 1 ? argv[1] : "tests/unit/good";
+	struct oci_config_doc every = {0}, pod = {0}, runc = {0}, joined = {0};
+
+	test_step_names();
+	if (load(dir, "every-field.json", &every) == 0 && load(dir, "crio-pod.json", &pod) == 0 &&
+	    load(dir, "runc-default.json", &runc) == 0 &&
+	    load(dir, "join-namespaces.json", &joined) == 0) {
+		test_create_every_field(every.config);
+		test_exec(every.config, "every-field.json");
+		test_exec(pod.config, "a CRI-O pod container");
+		test_exec_root(runc.config, joined.config);
+		test_create_joined(pod.config);
+		test_create_plain(runc.config);
+	} else {
+		tap_ok(0, "the configs load");
+	}
+	test_mount_plan();
+	oci_config_doc_free(&every);
+	oci_config_doc_free(&pod);
+	oci_config_doc_free(&runc);
+	oci_config_doc_free(&joined);
+	return tap_done();
+}
