@@ -506,7 +506,7 @@ static __attribute__((noreturn)) void stage2(struct stage *st)
  * cgroup namespace pid 1 makes is rooted at it. */
 static pid_t fork_into_cgroup(const struct hk_cgroup *cg, bool *born_in)
 {
-	int dirfd = hk_cg_v2_dirfd(cg);
+	int dirfd = hk_cg_clone_fd(cg);
 	pid_t pid;
 
 	*born_in = false;

@@ -166,6 +166,18 @@ enum hk_cg_mode hk_cg_mode(void)
 	return host.mode;
 }
 
+const struct hk_cgroup_driver *hk_cg_driver_for(enum hk_cg_mode mode)
+{
+	static const struct hk_cgroup_driver *const drivers[] = {
+	    [HK_CG_NONE] = NULL,
+	    [HK_CG_V1] = &hk_cg_driver_v1,
+	    [HK_CG_HYBRID] = &hk_cg_driver_v1,
+	    [HK_CG_V2] = &hk_cg_driver_v2,
+	};
+
+	return drivers[mode];
+}
+
 const char *hk_cg_mode_name(enum hk_cg_mode mode)
 {
 	static const char *const names[] = {"none", "v1", "hybrid", "v2"};
@@ -302,6 +314,7 @@ int hk_cg_resolve(struct hk_cgroup *cg, const char *cgroups_path, const char *id
 	size_t i;
 
 	cg->mode = host.mode;
+	cg->driver = hk_cg_driver_for(host.mode);
 	cg->n = 0;
 	for (i = 0; i < host.n; i++) {
 		const struct hierarchy *h = &host.h[i];

@@ -29,8 +29,11 @@ struct hk_cg_dir {
 			       failed create removes again */
 };
 
+struct hk_cgroup_driver; /* cgroup_internal.h: v1 or v2 cgroupfs, chosen once per host */
+
 struct hk_cgroup {
 	enum hk_cg_mode mode;
+	const struct hk_cgroup_driver *driver;
 	size_t n;
 	struct hk_cg_dir dirs[HK_CG_MAX_DIRS];
 };
@@ -62,8 +65,8 @@ size_t hk_cg_view(const struct hk_cgroup *cg, struct hk_cg_view *out, size_t max
 
 /* Moves the calling process in (every hierarchy); on failure *failed names the directory. */
 int hk_cg_enter_self(const struct hk_cgroup *cg, const char **failed);
-/* An O_PATH fd of the cgroup2 directory, for clone3(CLONE_INTO_CGROUP); -1 when not pure v2. */
-int hk_cg_v2_dirfd(const struct hk_cgroup *cg);
+/* An O_PATH fd for clone3(CLONE_INTO_CGROUP) (pure v2's one directory); -1 when there is none. */
+int hk_cg_clone_fd(const struct hk_cgroup *cg);
 /* Removes the directories, retrying while the kernel still drains dying processes. */
 int hk_cg_destroy(struct hk_cgroup *cg, struct hk_err **err);
 

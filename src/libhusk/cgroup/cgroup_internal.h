@@ -4,6 +4,48 @@
 
 #include "cgroup.h"
 
+/* What differs between the ways of managing a cgroup, one implementation per file (driver_v1.c:
+ * v1 and hybrid; driver_v2.c), chosen once from the host's hierarchies (hk_cg_driver_for).
+ * What does not differ stays common: finding the directories, listing processes, the resource
+ * files two versions share (hugetlb, unified), stats and OOM events, read by controller. */
+struct hk_cg_device_rule;
+struct hk_cgroup_driver {
+	const char *name;
+	/* the directories cg->dirs names (none holding processes: lifecycle.c checks) */
+	int (*make_dirs)(struct hk_cgroup *cg, const struct oci_resources *r, struct hk_err **err);
+	/* linux.resources, at create (update false) and `update` */
+	int (*apply)(struct hk_cgroup *cg, const struct oci_resources *r, bool update,
+		     struct hk_err **err);
+	/* the device policy, deny-all first (hk_cg_device_rules) */
+	int (*devices)(const struct hk_cgroup *cg, const struct hk_cg_device_rule *rules, size_t n,
+		       struct hk_err **err);
+	/* the calling process moves in; *failed names the directory that refused */
+	int (*enter)(const struct hk_cgroup *cg, const char **failed);
+	int (*clone_fd)(const struct hk_cgroup *cg);
+	int (*freeze)(const struct hk_cgroup *cg, bool frozen, struct hk_err **err);
+	int (*is_frozen)(const struct hk_cgroup *cg); /* 1, 0, -1 unknown */
+	int (*signal_all)(const struct hk_cgroup *cg, int sig, struct hk_err **err);
+	int (*destroy)(struct hk_cgroup *cg, struct hk_err **err);
+};
+extern const struct hk_cgroup_driver hk_cg_driver_v1, hk_cg_driver_v2;
+/* The driver for the host's mode (NULL: none). */
+const struct hk_cgroup_driver *hk_cg_driver_for(enum hk_cg_mode mode);
+
+/* Shared by the drivers (lifecycle.c). */
+/* mkdir -p of each directory, cpuset v1 filled from its parent; on cgroup2, the controllers in
+ * want (a space list; NULL: every one the parent has) enabled in each parent on the way. */
+int hk_cg_make_dirs(struct hk_cgroup *cg, const char *want, struct hk_err **err);
+/* "0" into each directory's cgroup.procs. */
+int hk_cg_enter_procs(const struct hk_cgroup *cg, const char **failed);
+/* sig to every listed pid, frozen meanwhile when SIGKILL. */
+int hk_cg_signal_listed(const struct hk_cgroup *cg, int sig, struct hk_err **err);
+/* rmdir of the directories and what the container made below, retrying while the kernel
+ * drains dying processes. */
+int hk_cg_remove_dirs(struct hk_cgroup *cg, struct hk_err **err);
+void hk_cg_sleep_ms(long ms);
+int hk_cg_v1_cpuset_inherit(const char *dir, struct hk_err **err);
+int hk_cg_v2_enable_controllers(const char *parent, const char *want, struct hk_err **err);
+
 /* The container's directory in every hierarchy of the host, for linux.cgroupsPath. */
 int hk_cg_resolve(struct hk_cgroup *cg, const char *cgroups_path, const char *id,
 		  struct hk_err **err);

@@ -1,5 +1,5 @@
-/* The container's cgroup from birth to removal: make the directories, enter, freeze, signal,
- * list, remove. */
+/* The container's cgroup from birth to removal, through the host's driver (driver_v1.c,
+ * driver_v2.c): make the directories, enter, list, signal, remove. */
 #include "cgroup_internal.h"
 
 #include <dirent.h>
@@ -16,79 +16,11 @@
 
 #include "log.h"
 
-static void sleep_ms(long ms)
+void hk_cg_sleep_ms(long ms)
 {
 	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
 
 	nanosleep(&ts, NULL);
-}
-
-/* v1 cpuset: a new cgroup starts with no cpus and mems, and no process may join it until it has
- * some: the parent's are copied down. */
-static int cpuset_inherit(const char *dir, struct hk_err **err)
-{
-	struct hk_cg_dir self = {0}, parent = {0};
-	static const char *const files[] = {"cpuset.cpus", "cpuset.mems"};
-	char value[4096];
-	size_t i;
-
-	snprintf(self.path, sizeof(self.path), "%s", dir);
-	snprintf(parent.path, sizeof(parent.path), "%s", dir);
-	*strrchr(parent.path, '/') = '\0';
-	for (i = 0; i < 2; i++) {
-		if (hk_cg_read(&self, files[i], value, sizeof(value)) != 0)
-			continue; /* already set, or not a cpuset hierarchy */
-		if (hk_cg_read(&parent, files[i], value, sizeof(value)) > 0 &&
-		    hk_cg_write(&self, files[i], value, err) < 0)
-			return -1;
-	}
-	return 0;
-}
-
-/* cgroup2: turns on in parent's subtree_control the controllers a child needs. `want` NULL: all
- * that parent has (pure v2, as runc: update can then set anything); else a space list. */
-static int enable_controllers(const char *parent, const char *want, struct hk_err **err)
-{
-	struct hk_cg_dir p = {0};
-	char have[512], on[512], add[600] = "", *save = NULL, *name;
-
-	snprintf(p.path, sizeof(p.path), "%s", parent);
-	if (hk_cg_read(&p, "cgroup.controllers", have, sizeof(have)) < 0 ||
-	    hk_cg_read(&p, "cgroup.subtree_control", on + 1, sizeof(on) - 2) < 0)
-		return 0; /* checked when the resource is written */
-	on[0] = ' ';
-	strcat(on, " ");
-	for (name = strtok_r(have, " ", &save); name; name = strtok_r(NULL, " ", &save)) {
-		char word[40];
-
-		snprintf(word, sizeof(word), " %s ", name);
-		if (strstr(on, word) != NULL || (want != NULL && strstr(want, word) == NULL))
-			continue;
-		if (strlen(add) + strlen(name) + 3 < sizeof(add))
-			snprintf(add + strlen(add), sizeof(add) - strlen(add), "%s+%s",
-				 add[0] ? " " : "", name);
-	}
-	if (add[0] == '\0')
-		return 0;
-	if (hk_cg_write(&p, "cgroup.subtree_control", add, err) < 0)
-		return hk_prefix(err, "%s", parent);
-	return 0;
-}
-
-/* The controllers a hybrid host's cgroup2 tree must give the container: only what the config
- * uses there, so that husk changes nothing else of the host's. */
-static void hybrid_wants(const struct oci_resources *r, char *want, size_t size)
-{
-	size_t i;
-
-	snprintf(want, size, " ");
-	if (r == NULL)
-		return;
-	if (r->hugepage_limits.len)
-		snprintf(want + strlen(want), size - strlen(want), "hugetlb ");
-	for (i = 0; i < r->unified.len; i++)
-		snprintf(want + strlen(want), size - strlen(want), "%.*s ",
-			 (int)strcspn(r->unified.keys[i], "."), r->unified.keys[i]);
 }
 
 static int make_dir(struct hk_cg_dir *d, const char *want, struct hk_err **err)
@@ -104,7 +36,7 @@ static int make_dir(struct hk_cg_dir *d, const char *want, struct hk_err **err)
 			char save = d->path[at - 1];
 
 			d->path[at - 1] = '\0';
-			if (enable_controllers(d->path, want, err) < 0) {
+			if (hk_cg_v2_enable_controllers(d->path, want, err) < 0) {
 				d->path[at - 1] = save;
 				d->path[end] = saved;
 				return -1;
@@ -115,7 +47,7 @@ static int make_dir(struct hk_cg_dir *d, const char *want, struct hk_err **err)
 			if (!d->created_top)
 				d->created_top = end;
 			if (!d->v2 && strstr(d->key, "cpuset") &&
-			    cpuset_inherit(d->path, err) < 0) {
+			    hk_cg_v1_cpuset_inherit(d->path, err) < 0) {
 				d->path[end] = saved;
 				return -1;
 			}
@@ -131,6 +63,16 @@ static int make_dir(struct hk_cg_dir *d, const char *want, struct hk_err **err)
 			return 0;
 		at = end + 1;
 	}
+}
+
+int hk_cg_make_dirs(struct hk_cgroup *cg, const char *want, struct hk_err **err)
+{
+	size_t i;
+
+	for (i = 0; i < cg->n; i++)
+		if (make_dir(&cg->dirs[i], want, err) < 0)
+			return -1;
+	return 0;
 }
 
 /* An existing cgroup may be joined only as a leaf with nothing in it: one holding processes is
@@ -182,40 +124,15 @@ static void unmake_dirs(struct hk_cgroup *cg)
 	}
 }
 
-static int apply_devices_v1(const struct hk_cg_dir *d, const struct hk_cg_device_rule *rules,
-			    size_t n, struct hk_err **err)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		char majs[24] = "*", mins[24] = "*";
-
-		if (rules[i].major >= 0)
-			snprintf(majs, sizeof(majs), "%lld", rules[i].major);
-		if (rules[i].minor >= 0)
-			snprintf(mins, sizeof(mins), "%lld", rules[i].minor);
-		if (hk_cg_writef(d, rules[i].allow ? "devices.allow" : "devices.deny", err,
-				 "%c %s:%s %s", rules[i].type, majs, mins, rules[i].access) < 0)
-			return -1;
-	}
-	return 0;
-}
-
 static int apply_devices(struct hk_cgroup *cg, const struct oci_linux *l, struct hk_err **err)
 {
 	struct hk_cg_device_rule *rules = NULL;
-	const struct hk_cg_dir *d = hk_cg_find(cg, "devices");
 	size_t n = 0;
 	int ret;
 
 	if (hk_cg_device_rules(l->resources, l, &rules, &n, err) < 0)
 		return -1;
-	if (d != NULL)
-		ret = apply_devices_v1(d, rules, n, err);
-	else if (cg->mode == HK_CG_V2)
-		ret = hk_cg_bpf_devices(hk_cg_unified(cg), rules, n, err);
-	else
-		ret = hk_fail(err, 0, "cgroup: no devices controller on this host");
+	ret = cg->driver->devices(cg, rules, n, err);
 	free(rules);
 	return ret;
 }
@@ -233,7 +150,6 @@ int hk_cg_create(struct hk_cgroup *cg, const struct oci_linux *l, const char *id
 		 struct hk_err **err)
 {
 	const struct oci_resources *r = l ? l->resources : NULL;
-	char hybrid[512];
 	size_t i;
 
 	memset(cg, 0, sizeof(*cg));
@@ -243,10 +159,10 @@ int hk_cg_create(struct hk_cgroup *cg, const struct oci_linux *l, const char *id
 		return without_cgroup(r, "husk manages cgroups only when run as root", err);
 	if (hk_cg_resolve(cg, l ? l->cgroups_path : NULL, id, err) < 0)
 		return -1;
-	hybrid_wants(r, hybrid, sizeof(hybrid));
+	if (cg->driver->make_dirs(cg, r, err) < 0)
+		goto fail;
 	for (i = 0; i < cg->n; i++)
-		if (make_dir(&cg->dirs[i], cg->mode == HK_CG_V2 ? NULL : hybrid, err) < 0 ||
-		    check_unused(&cg->dirs[i], err) < 0)
+		if (check_unused(&cg->dirs[i], err) < 0)
 			goto fail;
 	if (l != NULL && apply_devices(cg, l, err) < 0)
 		goto fail;
@@ -262,14 +178,9 @@ fail:
 int hk_cg_apply(struct hk_cgroup *cg, const struct oci_resources *r, bool update,
 		struct hk_err **err)
 {
-	int ret = cg->mode == HK_CG_V2 ? hk_cg_v2_apply(cg, r, update, err)
-				       : hk_cg_v1_apply(cg, r, update, err);
-
-	if (ret == 0)
-		ret = hk_cg_apply_hugetlb(cg, r, err);
-	if (ret == 0)
-		ret = hk_cg_apply_unified(cg, r, err);
-	return ret;
+	if (cg->driver->apply(cg, r, update, err) < 0 || hk_cg_apply_hugetlb(cg, r, err) < 0)
+		return -1;
+	return hk_cg_apply_unified(cg, r, err);
 }
 
 int hk_cg_load(struct hk_cgroup *cg, const struct oci_strmap *paths, struct hk_err **err)
@@ -278,6 +189,7 @@ int hk_cg_load(struct hk_cgroup *cg, const struct oci_strmap *paths, struct hk_e
 
 	memset(cg, 0, sizeof(*cg));
 	cg->mode = hk_cg_mode();
+	cg->driver = hk_cg_driver_for(cg->mode);
 	for (i = 0; i < paths->len; i++)
 		if (hk_cg_from_key(cg, paths->keys[i], paths->values[i], err) < 0)
 			return -1;
@@ -298,7 +210,7 @@ void hk_cg_record(const struct hk_cgroup *cg, struct oci_arena *arena, struct oc
 	}
 }
 
-int hk_cg_enter_self(const struct hk_cgroup *cg, const char **failed)
+int hk_cg_enter_procs(const struct hk_cgroup *cg, const char **failed)
 {
 	size_t i;
 
@@ -320,13 +232,6 @@ int hk_cg_enter_self(const struct hk_cgroup *cg, const char **failed)
 		close(fd);
 	}
 	return 0;
-}
-
-int hk_cg_v2_dirfd(const struct hk_cgroup *cg)
-{
-	if (cg == NULL || cg->mode != HK_CG_V2 || cg->n != 1)
-		return -1;
-	return open(cg->dirs[0].path, O_PATH | O_DIRECTORY | O_CLOEXEC);
 }
 
 int hk_cg_pids(const struct hk_cgroup *cg, pid_t **pids, size_t *n, struct hk_err **err)
@@ -378,69 +283,42 @@ bool hk_cg_empty(const struct hk_cgroup *cg)
 	return true;
 }
 
-static const char *freezer_state(const struct hk_cgroup *cg, const struct hk_cg_dir **d)
+int hk_cg_enter_self(const struct hk_cgroup *cg, const char **failed)
 {
-	*d = hk_cg_find(cg, "freezer");
-	if (*d != NULL)
-		return "freezer.state";
-	*d = cg->mode == HK_CG_V2 ? hk_cg_unified(cg) : NULL;
-	return "cgroup.freeze";
+	return cg == NULL || cg->n == 0 ? 0 : cg->driver->enter(cg, failed);
 }
 
-int hk_cg_is_frozen(const struct hk_cgroup *cg)
+int hk_cg_clone_fd(const struct hk_cgroup *cg)
 {
-	const struct hk_cg_dir *d;
-	const char *file = freezer_state(cg, &d);
-	char text[256];
-
-	if (d == NULL)
-		return -1;
-	if (d->v2)
-		return hk_cg_read(d, "cgroup.events", text, sizeof(text)) < 0
-			   ? -1
-			   : strstr(text, "frozen 1") != NULL;
-	return hk_cg_read(d, file, text, sizeof(text)) < 0 ? -1 : strcmp(text, "FROZEN") == 0;
+	return cg == NULL || cg->n == 0 ? -1 : cg->driver->clone_fd(cg);
 }
 
 int hk_cg_freeze(const struct hk_cgroup *cg, bool frozen, struct hk_err **err)
 {
-	const struct hk_cg_dir *d;
-	const char *file = freezer_state(cg, &d);
-	int waited;
+	if (cg->n == 0)
+		return hk_fail(err, 0, "cgroup: the container has none");
+	return cg->driver->freeze(cg, frozen, err);
+}
 
-	if (d == NULL)
-		return hk_fail(err, 0, "cgroup: no freezer on this host");
-	if (hk_cg_write(d, file, d->v2 ? (frozen ? "1" : "0") : (frozen ? "FROZEN" : "THAWED"),
-			err) < 0)
-		return -1;
-	/* v1 passes through FREEZING; v2 reports "frozen 1" in cgroup.events once done. */
-	for (waited = 0; waited < 10000; waited += 2) {
-		if (hk_cg_is_frozen(cg) == (int)frozen)
-			return 0;
-		if (!d->v2 && frozen)
-			hk_cg_write(d, file, "FROZEN", NULL); /* the kernel's advice: try again */
-		sleep_ms(2);
-	}
-	if (frozen)
-		hk_cg_write(d, file, d->v2 ? "0" : "THAWED", NULL);
-	return hk_fail(err, ETIMEDOUT, "cgroup %s: %s", d->path, frozen ? "freeze" : "thaw");
+int hk_cg_is_frozen(const struct hk_cgroup *cg)
+{
+	return cg->n == 0 ? -1 : cg->driver->is_frozen(cg);
 }
 
 int hk_cg_signal_all(const struct hk_cgroup *cg, int sig, struct hk_err **err)
 {
-	const struct hk_cg_dir *u = hk_cg_unified(cg);
-	int was_frozen;
+	return cg->n == 0 ? 0 : cg->driver->signal_all(cg, sig, err);
+}
+
+/* Frozen, nothing forks between reading the list and the signal arriving; a v1 process dies of
+ * SIGKILL only once thawed, so a paused cgroup is thawed after too. */
+int hk_cg_signal_listed(const struct hk_cgroup *cg, int sig, struct hk_err **err)
+{
+	int was_frozen = hk_cg_is_frozen(cg);
 	bool frozen = false;
 	pid_t *pids;
 	size_t n, i;
 
-	if (cg->n == 0)
-		return 0;
-	if (sig == SIGKILL && cg->mode == HK_CG_V2 && u != NULL && hk_cg_has(u, "cgroup.kill"))
-		return hk_cg_write(u, "cgroup.kill", "1", err);
-	/* Frozen, nothing forks between reading the list and the signal arriving; a v1 process
-	 * dies of SIGKILL only once thawed, so a paused cgroup is thawed after too. */
-	was_frozen = hk_cg_is_frozen(cg);
 	if (sig == SIGKILL && was_frozen == 0)
 		frozen = hk_cg_freeze(cg, true, NULL) == 0;
 	if (hk_cg_pids(cg, &pids, &n, err) < 0)
@@ -474,7 +352,7 @@ static void remove_children(const char *path, int depth)
 		closedir(dir);
 }
 
-int hk_cg_destroy(struct hk_cgroup *cg, struct hk_err **err)
+int hk_cg_remove_dirs(struct hk_cgroup *cg, struct hk_err **err)
 {
 	size_t i;
 	int tries;
@@ -488,8 +366,13 @@ int hk_cg_destroy(struct hk_cgroup *cg, struct hk_err **err)
 		for (tries = 0; rmdir(path) < 0 && errno != ENOENT; tries++) {
 			if (errno != EBUSY || tries == 500)
 				return hk_fail(err, errno, "cgroup %s: remove", path);
-			sleep_ms(tries < 50 ? 1 : 10);
+			hk_cg_sleep_ms(tries < 50 ? 1 : 10);
 		}
 	}
 	return 0;
+}
+
+int hk_cg_destroy(struct hk_cgroup *cg, struct hk_err **err)
+{
+	return cg->n == 0 ? 0 : cg->driver->destroy(cg, err);
 }

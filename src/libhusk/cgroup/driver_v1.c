@@ -1,0 +1,130 @@
+/* The cgroupfs driver on cgroup v1, and on a hybrid host (v1 controllers, and a cgroup2 tree
+ * for the few bound there): one directory per hierarchy, the freezer controller, devices.allow.
+ */
+#include "cgroup_internal.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+
+/* v1 cpuset: a new cgroup starts with no cpus and mems, and no process may join it until it has
+ * some: the parent's are copied down. */
+int hk_cg_v1_cpuset_inherit(const char *dir, struct hk_err **err)
+{
+	struct hk_cg_dir self = {0}, parent = {0};
+	static const char *const files[] = {"cpuset.cpus", "cpuset.mems"};
+	char value[4096];
+	size_t i;
+
+	snprintf(self.path, sizeof(self.path), "%s", dir);
+	snprintf(parent.path, sizeof(parent.path), "%s", dir);
+	*strrchr(parent.path, '/') = '\0';
+	for (i = 0; i < 2; i++) {
+		if (hk_cg_read(&self, files[i], value, sizeof(value)) != 0)
+			continue; /* already set, or not a cpuset hierarchy */
+		if (hk_cg_read(&parent, files[i], value, sizeof(value)) > 0 &&
+		    hk_cg_write(&self, files[i], value, err) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* The controllers a hybrid host's cgroup2 tree must give the container: only what the config
+ * uses there, so that husk changes nothing else of the host's. */
+static void hybrid_wants(const struct oci_resources *r, char *want, size_t size)
+{
+	size_t i;
+
+	snprintf(want, size, " ");
+	if (r == NULL)
+		return;
+	if (r->hugepage_limits.len)
+		snprintf(want + strlen(want), size - strlen(want), "hugetlb ");
+	for (i = 0; i < r->unified.len; i++)
+		snprintf(want + strlen(want), size - strlen(want), "%.*s ",
+			 (int)strcspn(r->unified.keys[i], "."), r->unified.keys[i]);
+}
+
+static int v1_make_dirs(struct hk_cgroup *cg, const struct oci_resources *r, struct hk_err **err)
+{
+	char want[512];
+
+	hybrid_wants(r, want, sizeof(want));
+	return hk_cg_make_dirs(cg, want, err);
+}
+
+static int v1_devices(const struct hk_cgroup *cg, const struct hk_cg_device_rule *rules, size_t n,
+		      struct hk_err **err)
+{
+	const struct hk_cg_dir *d = hk_cg_find(cg, "devices");
+	size_t i;
+
+	if (d == NULL)
+		return hk_fail(err, 0, "cgroup: no devices controller on this host");
+
+	for (i = 0; i < n; i++) {
+		char majs[24] = "*", mins[24] = "*";
+
+		if (rules[i].major >= 0)
+			snprintf(majs, sizeof(majs), "%lld", rules[i].major);
+		if (rules[i].minor >= 0)
+			snprintf(mins, sizeof(mins), "%lld", rules[i].minor);
+		if (hk_cg_writef(d, rules[i].allow ? "devices.allow" : "devices.deny", err,
+				 "%c %s:%s %s", rules[i].type, majs, mins, rules[i].access) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int v1_is_frozen(const struct hk_cgroup *cg)
+{
+	const struct hk_cg_dir *d = hk_cg_find(cg, "freezer");
+	char text[256];
+
+	if (d == NULL || hk_cg_read(d, "freezer.state", text, sizeof(text)) < 0)
+		return -1;
+	return strcmp(text, "FROZEN") == 0;
+}
+
+/* freezer.state passes through FREEZING; the kernel's advice is to write FROZEN again. */
+static int v1_freeze(const struct hk_cgroup *cg, bool frozen, struct hk_err **err)
+{
+	const struct hk_cg_dir *d = hk_cg_find(cg, "freezer");
+	const char *want = frozen ? "FROZEN" : "THAWED";
+	int waited;
+
+	if (d == NULL)
+		return hk_fail(err, 0, "cgroup: no freezer on this host");
+	if (hk_cg_write(d, "freezer.state", want, err) < 0)
+		return -1;
+	for (waited = 0; waited < 10000; waited += 2) {
+		if (v1_is_frozen(cg) == (int)frozen)
+			return 0;
+		if (frozen)
+			hk_cg_write(d, "freezer.state", want, NULL);
+		hk_cg_sleep_ms(2);
+	}
+	if (frozen)
+		hk_cg_write(d, "freezer.state", "THAWED", NULL);
+	return hk_fail(err, ETIMEDOUT, "cgroup %s: %s", d->path, frozen ? "freeze" : "thaw");
+}
+
+static int no_clone_fd(const struct hk_cgroup *cg)
+{
+	(void)cg;
+	return -1; /* clone3 places a child in one cgroup2 directory, not in every hierarchy */
+}
+
+const struct hk_cgroup_driver hk_cg_driver_v1 = {
+    .name = "cgroupfs (v1)",
+    .make_dirs = v1_make_dirs,
+    .apply = hk_cg_v1_apply,
+    .devices = v1_devices,
+    .enter = hk_cg_enter_procs,
+    .clone_fd = no_clone_fd,
+    .freeze = v1_freeze,
+    .is_frozen = v1_is_frozen,
+    .signal_all = hk_cg_signal_listed,
+    .destroy = hk_cg_remove_dirs,
+};
