@@ -107,3 +107,14 @@ void hk_err_freep(struct hk_err **err)
 	hk_err_free(*err);
 	*err = NULL;
 }
+
+int hk_err_check(int ret, struct hk_err *const *err, const char *call, const char *file, int line)
+{
+	bool set = err != NULL && *err != NULL;
+
+	if ((ret < 0) == set && (ret == 0 || ret == -1))
+		return ret;
+	fprintf(stderr, "husk: %s:%d: %s returned %d %s an error set\n", file, line, call, ret,
+		set ? "with" : "without");
+	abort();
+}

@@ -34,4 +34,14 @@ const char *hk_strerror(int errnum, char *buf, unsigned size);
 
 #define hk_cleanup_err __attribute__((cleanup(hk_err_freep)))
 
+/* A step's contract, checked where the stages of a create meet in builds without NDEBUG: -1 comes
+ * with an error set, 0 without one (a 0 with an error would hide a failure, e.g. a path left
+ * writable). A broken contract prints the call and aborts. */
+int hk_err_check(int ret, struct hk_err *const *err, const char *call, const char *file, int line);
+#ifndef NDEBUG
+#define HK_CHECKED(call, err) hk_err_check((call), (err), #call, __FILE__, __LINE__)
+#else
+#define HK_CHECKED(call, err) (call)
+#endif
+
 #endif

@@ -263,14 +263,15 @@ static int create_steps(struct creating *cr, const char *bundle, const char *roo
 	const struct hk_create_opts *o = cr->o;
 	struct hk_spawn_plan *plan = &cr->plan;
 
-	if (store_container(cr, bundle, rootfs, err) < 0 ||
-	    exec_fifo(&cr->c, &plan->exec_fifo, err) < 0 ||
-	    start_fifo(&cr->c, cr->cfg, &plan->start_result, err) < 0)
+	if (HK_CHECKED(store_container(cr, bundle, rootfs, err), err) < 0 ||
+	    HK_CHECKED(exec_fifo(&cr->c, &plan->exec_fifo, err), err) < 0 ||
+	    HK_CHECKED(start_fifo(&cr->c, cr->cfg, &plan->start_result, err), err) < 0)
 		return -1;
-	if (hk_seccomp_prepare(cr->cfg->linux ? cr->cfg->linux->seccomp : NULL, o->root,
-			       &cr->filter, err) < 0)
+	if (HK_CHECKED(hk_seccomp_prepare(cr->cfg->linux ? cr->cfg->linux->seccomp : NULL, o->root,
+					  &cr->filter, err),
+		       err) < 0)
 		return -1;
-	if (make_cgroup(&cr->c, cr->cfg, &cr->cgroup, err) < 0)
+	if (HK_CHECKED(make_cgroup(&cr->c, cr->cfg, &cr->cgroup, err), err) < 0)
 		return -1;
 	cr->in_cgroup = true;
 	plan->bundle = bundle;
@@ -279,7 +280,7 @@ static int create_steps(struct creating *cr, const char *bundle, const char *roo
 	plan->cgroup = &cr->cgroup;
 	plan->seccomp = &cr->filter;
 	plan->record = cr->c.record;
-	if (hk_spawn(plan, &create_ops, cr, &cr->made, err) < 0)
+	if (HK_CHECKED(hk_spawn(plan, &create_ops, cr, &cr->made, err), err) < 0)
 		return -1;
 	return o->pid_file != NULL ? hk_write_pid_file(o->pid_file, cr->made.pid, err) : 0;
 }

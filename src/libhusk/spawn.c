@@ -224,7 +224,7 @@ static __attribute__((noreturn)) void stage1(struct stage *st)
 	if (getppid() != st->husk)
 		_exit(1);
 	close_inherited(st);
-	if (stage1_namespaces(st, &err) < 0)
+	if (HK_CHECKED(stage1_namespaces(st, &err), &err) < 0)
 		stage_fail(st, err);
 	/* CLONE_PARENT: pid 1 is husk's child, so `run` waits for it and create's caller inherits
 	 * it when husk exits. */
@@ -477,8 +477,9 @@ static __attribute__((noreturn)) void stage2(struct stage *st)
 
 	/* getppid() is 0 across the pid namespace: a dead husk shows as a failed send instead. */
 	prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
-	if (stage2_before_root(st, &err) < 0 || stage2_root(st, &slave, &err) < 0 ||
-	    stage2_process(st, slave, exe, sizeof(exe), &err) < 0)
+	if (HK_CHECKED(stage2_before_root(st, &err), &err) < 0 ||
+	    HK_CHECKED(stage2_root(st, &slave, &err), &err) < 0 ||
+	    HK_CHECKED(stage2_process(st, slave, exe, sizeof(exe), &err), &err) < 0)
 		stage_fail(st, err);
 	/* From here on the container outlives husk: `create` returns once it has the pid. */
 	prctl(PR_SET_PDEATHSIG, 0, 0, 0, 0);
@@ -492,7 +493,7 @@ static __attribute__((noreturn)) void stage2(struct stage *st)
 	    hk_hooks_run(&plan->config->hooks->start_container, "startContainer",
 			 st->state_created ? st->state_created : "{}", &err) < 0)
 		late_fail(st, err);
-	if (!filter_at_create(st) && set_caps_and_filter(st, &err) < 0)
+	if (!filter_at_create(st) && HK_CHECKED(set_caps_and_filter(st, &err), &err) < 0)
 		late_fail(st, err);
 	execve(exe, plan->process->args.items, st->env);
 	dprintf(STDERR_FILENO, "husk: exec \"%s\": %s\n", exe, strerror(errno));
@@ -608,12 +609,13 @@ static int parent_loop(struct parent *pa, struct hk_err **err)
 		struct hk_sync_msg msg;
 		int fd = -1;
 
-		if (hk_sync_recv(pa->sock, &msg, &fd, err) < 0 || on_message(pa, &msg, fd, err) < 0)
+		if (hk_sync_recv(pa->sock, &msg, &fd, err) < 0 ||
+		    HK_CHECKED(on_message(pa, &msg, fd, err), err) < 0)
 			return -1;
 		if (pa->hooks_asked && pa->out->pid > 0) {
 			pa->hooks_asked = false;
 			if (pa->ops->hooks != NULL &&
-			    pa->ops->hooks(pa->out->pid, pa->data, err) < 0)
+			    HK_CHECKED(pa->ops->hooks(pa->out->pid, pa->data, err), err) < 0)
 				return -1;
 			if (hk_sync_send(pa->sock, SYNC_HOOKS_DONE, 0, NULL, -1, err) < 0)
 				return -1;
@@ -623,7 +625,7 @@ static int parent_loop(struct parent *pa, struct hk_err **err)
 		return 0;
 	if (pa->ops->listener == NULL)
 		return hk_fail(err, 0, "linux.seccomp: a listener nobody takes");
-	return pa->ops->listener(pa->listener, pa->out->pid, pa->data, err);
+	return HK_CHECKED(pa->ops->listener(pa->listener, pa->out->pid, pa->data, err), err);
 }
 
 /* The fds stage 1 needs, opened before the fork so that errors come early. */

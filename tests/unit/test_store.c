@@ -1,6 +1,8 @@
 /* The state store and the pure helpers of libhusk: ids, records, status, name tables. */
 #include <errno.h>
 #include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -104,6 +106,31 @@ static void test_tables(void)
 	       "namespace names map to their values");
 }
 
+/* 1 when hk_err_check aborts for ret and an error set or not, in a child (it prints why). */
+static int aborts(int ret, bool set)
+{
+	struct hk_err *err = NULL;
+	int status;
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		if (set)
+			hk_fail(&err, 0, "a failure");
+		freopen("/dev/null", "w", stderr);
+		hk_err_check(ret, &err, "step()", "here.c", 1);
+		_exit(0);
+	}
+	return waitpid(pid, &status, 0) == pid && WIFSIGNALED(status) &&
+	       WTERMSIG(status) == SIGABRT;
+}
+
+static void test_err_check(void)
+{
+	tap_ok(!aborts(0, false) && !aborts(-1, true), "a step that keeps its contract goes on");
+	tap_ok(aborts(0, true), "a step returning 0 with an error set aborts");
+	tap_ok(aborts(-1, false), "a step returning -1 without an error aborts");
+}
+
 int main(void)
 {
 	char root[] = "/tmp/husk-store-XXXXXX";
@@ -116,6 +143,7 @@ int main(void)
 	test_store(root);
 	test_status();
 	test_tables();
+	test_err_check();
 	tap_ok(rmdir(root) == 0, "nothing is left in the state root");
 	return tap_done();
 }
