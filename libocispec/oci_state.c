@@ -17,6 +17,18 @@ static const struct oci_field state_fields[] = {
 #undef T
 const struct oci_type oci_state_type = OCI_TYPE("state", struct oci_state, state_fields, NULL);
 
+#define T struct oci_process_state
+static const struct oci_field process_state_fields[] = {
+    F("ociVersion", OCI_STRING, oci_version, REQ),
+    F("fds", OCI_STRINGS, fds, 0),
+    F("pid", OCI_I32, pid, 0),
+    F("metadata", OCI_STRING, metadata, 0),
+    OBJ("state", OCI_OBJECT, state, REQ, oci_state_type),
+};
+#undef T
+const struct oci_type oci_process_state_type =
+    OCI_TYPE("container process state", struct oci_process_state, process_state_fields, NULL);
+
 static const struct oci_name statuses[] = {
     {"creating", OCI_STATUS_CREATING}, {"created", OCI_STATUS_CREATED},
     {"running", OCI_STATUS_RUNNING},   {"paused", OCI_STATUS_PAUSED},

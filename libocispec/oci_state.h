@@ -14,6 +14,18 @@ struct oci_state {
 
 extern const struct oci_type oci_state_type;
 
+/* What a seccomp agent receives on linux.seccomp.listenerPath with the notify fd: runtime-spec's
+ * container process state. */
+struct oci_process_state {
+	char *oci_version;
+	struct oci_strv fds; /* the names of the fds sent with it, in order: "seccompFd" */
+	struct oci_opt_i32 pid;
+	char *metadata; /* linux.seccomp.listenerMetadata */
+	struct oci_state *state;
+};
+
+extern const struct oci_type oci_process_state_type;
+
 /* The statuses of the OCI lifecycle, in the spelling of the state document. */
 extern const struct oci_names oci_statuses;
 enum oci_status {

@@ -777,6 +777,24 @@ int oci_generate(const struct oci_type *type, const void *obj, bool pretty, char
 	return ret;
 }
 
+char *oci_json_quote(const char *s)
+{
+	yajl_gen g = yajl_gen_alloc(NULL);
+	const unsigned char *buf;
+	char *out = NULL;
+	size_t n;
+
+	if (g == NULL)
+		return NULL;
+	gen_cstring(g, s);
+	if (yajl_gen_get_buf(g, &buf, &n) == yajl_gen_status_ok && (out = malloc(n + 1)) != NULL) {
+		memcpy(out, buf, n);
+		out[n] = '\0';
+	}
+	yajl_gen_free(g);
+	return out;
+}
+
 int oci_write_all(int fd, const char *buf, size_t len)
 {
 	size_t done = 0;

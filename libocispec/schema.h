@@ -150,6 +150,10 @@ int oci_parse(const struct oci_type *type, const char *text, size_t len, const c
 int oci_generate(const struct oci_type *type, const void *obj, bool pretty, char **out, size_t *len,
 		 struct hk_err **err);
 
+/* s as a JSON string, quotes included, escaped as the serialiser escapes (bytes >= 0x80 pass
+ * through); malloc'ed, NULL when out of memory. */
+char *oci_json_quote(const char *s);
+
 /* Writes all of buf, retrying short writes and EINTR; -1 with errno set on failure. */
 int oci_write_all(int fd, const char *buf, size_t len);
 

@@ -68,14 +68,10 @@ struct creating {
 static int pass_listener_creating(int fd, pid_t pid, void *data, struct hk_err **err)
 {
 	struct creating *cr = data;
-	char *json = hk_container_state_json(cr->c.record, "creating", pid);
-	int ret;
+	struct oci_state state;
 
-	if (json == NULL)
-		return hk_fail(err, ENOMEM, "linux.seccomp.listenerPath: state");
-	ret = hk_seccomp_send_listener(cr->cfg->linux->seccomp, fd, pid, json, err);
-	free(json);
-	return ret;
+	hk_container_state_at(cr->c.record, "creating", pid, &state);
+	return hk_seccomp_send_listener(cr->cfg->linux->seccomp, fd, pid, &state, err);
 }
 
 static int run_hooks(const struct hk_record *r, const oci_hook_list *hooks, const char *kind,

@@ -248,16 +248,12 @@ static int join_cgroup(struct exec_ctx *x, struct hk_cgroup *cg, struct hk_err *
 static int pass_listener_now(int fd, pid_t pid, void *data, struct hk_err **err)
 {
 	struct exec_ctx *x = data;
-	char *json = hk_container_state_json(
-	    x->c.record, oci_name_of(&oci_statuses, (int)hk_container_status(x->c.record)),
-	    x->c.record->pid.value);
-	int ret;
+	struct oci_state state;
 
-	if (json == NULL)
-		return hk_fail(err, ENOMEM, "linux.seccomp.listenerPath: state");
-	ret = hk_seccomp_send_listener(x->config.config->linux->seccomp, fd, pid, json, err);
-	free(json);
-	return ret;
+	hk_container_state_at(x->c.record,
+			      oci_name_of(&oci_statuses, (int)hk_container_status(x->c.record)),
+			      x->c.record->pid.value, &state);
+	return hk_seccomp_send_listener(x->config.config->linux->seccomp, fd, pid, &state, err);
 }
 
 static const struct hk_spawn_ops exec_ops = {.listener = pass_listener_now};

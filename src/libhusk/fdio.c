@@ -191,3 +191,26 @@ ssize_t hk_send_with_fd(int sock, const void *buf, size_t len, int fd)
 	while (n < 0 && errno == EINTR);
 	return n;
 }
+
+int hk_mkdir_p(const char *path, mode_t mode, mode_t parent_mode, struct hk_err **err)
+{
+	char part[4096];
+	size_t i;
+
+	if (mkdir(path, mode) == 0 || errno == EEXIST)
+		return 0;
+	if (errno != ENOENT || strlen(path) >= sizeof(part))
+		return hk_fail(err, errno, "mkdir %s", path);
+	strcpy(part, path);
+	for (i = 1; part[i]; i++) {
+		if (part[i] != '/')
+			continue;
+		part[i] = '\0';
+		if (mkdir(part, parent_mode) < 0 && errno != EEXIST)
+			return hk_fail(err, errno, "mkdir %s", part);
+		part[i] = '/';
+	}
+	if (mkdir(path, mode) < 0 && errno != EEXIST)
+		return hk_fail(err, errno, "mkdir %s", path);
+	return 0;
+}

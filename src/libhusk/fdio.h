@@ -56,4 +56,8 @@ int hk_connect_unix(const char *path, const char *what, struct hk_err **err);
  * EINTR; returns the bytes sent or -1 with errno. */
 ssize_t hk_send_with_fd(int sock, const void *buf, size_t len, int fd);
 
+/* mkdir -p: the missing parents with parent_mode, path itself with mode; an existing directory
+ * is fine. Returns 0, or -1 with errno set (err names the component that failed). */
+int hk_mkdir_p(const char *path, mode_t mode, mode_t parent_mode, struct hk_err **err);
+
 #endif

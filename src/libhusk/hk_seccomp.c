@@ -329,47 +329,29 @@ int hk_seccomp_load(const struct hk_seccomp *f, int *listener, struct hk_err **e
 	return 0;
 }
 
-/* s as a JSON string body (quotes and control characters escaped). */
-static void json_escape(const char *s, char *out, size_t size)
-{
-	size_t n = 0;
-
-	for (; s != NULL && *s && n + 7 < size; s++) {
-		unsigned char c = (unsigned char)*s;
-
-		if (c == '"' || c == '\\')
-			n += (size_t)snprintf(out + n, size - n, "\\%c", c);
-		else if (c < 0x20)
-			n += (size_t)snprintf(out + n, size - n, "\\u%04x", c);
-		else
-			out[n++] = (char)c;
-	}
-	out[n] = '\0';
-}
-
 int hk_seccomp_send_listener(const struct oci_seccomp *s, int listener, pid_t pid,
-			     const char *state_json, struct hk_err **err)
+			     struct oci_state *state, struct hk_err **err)
 {
-	char meta[4096], *doc;
-	int sock, ret = 0, n;
+	static char *const fd_names[] = {"seccompFd", NULL};
+	struct oci_process_state doc = {.oci_version = HK_OCI_VERSION,
+					.fds = {(char **)fd_names, 1, true},
+					.pid = {pid, true},
+					.metadata =
+					    s->listener_metadata ? s->listener_metadata : "",
+					.state = state};
+	hk_cleanup_free char *text = NULL;
+	hk_cleanup_close int sock = -1;
+	size_t len = 0;
 
 	if (s->listener_path == NULL)
 		return hk_fail(err, 0, "linux.seccomp.listenerPath: required by SCMP_ACT_NOTIFY");
-	json_escape(s->listener_metadata, meta, sizeof(meta));
-	n = asprintf(&doc,
-		     "{\"ociVersion\":\"%s\",\"fds\":[\"seccompFd\"],\"pid\":%d,"
-		     "\"metadata\":\"%s\",\"state\":%s}",
-		     HK_OCI_VERSION, (int)pid, meta, state_json);
-	if (n < 0)
-		return hk_fail(err, ENOMEM, "linux.seccomp.listenerPath");
+	if (oci_generate(&oci_process_state_type, &doc, false, &text, &len, err) < 0)
+		return hk_prefix(err, "linux.seccomp.listenerPath");
 	sock = hk_connect_unix(s->listener_path, "linux.seccomp.listenerPath", err);
 	if (sock < 0)
-		ret = -1;
-	else if (hk_send_with_fd(sock, doc, (size_t)n, listener) != n)
-		ret = hk_fail(err, errno ? errno : EIO, "linux.seccomp.listenerPath: send to %s",
-			      s->listener_path);
-	if (sock >= 0)
-		close(sock);
-	free(doc);
-	return ret;
+		return -1;
+	if (hk_send_with_fd(sock, text, len, listener) != (ssize_t)len)
+		return hk_fail(err, errno ? errno : EIO, "linux.seccomp.listenerPath: send to %s",
+			       s->listener_path);
+	return 0;
 }

@@ -11,6 +11,7 @@
 
 #include "config.h"
 #include "hk_error.h"
+#include "oci_state.h"
 
 struct hk_seccomp {
 	struct sock_filter *insns; /* malloc'ed; NULL: no filter */
@@ -33,8 +34,8 @@ void hk_seccomp_free(struct hk_seccomp *f);
 int hk_seccomp_load(const struct hk_seccomp *f, int *listener, struct hk_err **err);
 
 /* Hands the listener to the agent at listenerPath, with the container process state the spec
- * describes (state_json is the container's state document). */
+ * describes (state: the container's, libocispec serialises both). */
 int hk_seccomp_send_listener(const struct oci_seccomp *s, int listener, pid_t pid,
-			     const char *state_json, struct hk_err **err);
+			     struct oci_state *state, struct hk_err **err);
 
 #endif

@@ -9,6 +9,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "fdio.h"
+#include "schema.h"
+
 static struct {
 	int fd; /* -1: stderr */
 	enum hk_log_format format;
@@ -41,48 +44,30 @@ void hk_rfc3339_now(char *buf, unsigned size)
 	snprintf(buf, size, "%s.%09ldZ", date, ts.tv_nsec);
 }
 
-/* JSON string escaping for the message; bytes >= 0x80 pass through (they are the user's). */
-static void json_escape(FILE *out, const char *s)
-{
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-
-		if (c == '"' || c == '\\')
-			fprintf(out, "\\%c", c);
-		else if (c == '\n')
-			fputs("\\n", out);
-		else if (c == '\t')
-			fputs("\\t", out);
-		else if (c < 0x20)
-			fprintf(out, "\\u%04x", c);
-		else
-			fputc(c, out);
-	}
-}
-
 /* The whole line is built first and written with one write(2), so that lines of concurrent
  * husk processes appending to one file never interleave. */
 static void write_line(int fd, enum hk_log_format format, enum hk_log_level level, const char *msg)
 {
+	hk_cleanup_free char *quoted = oci_json_quote(msg);
 	char *line = NULL, when[48];
 	size_t len = 0;
 	FILE *out = open_memstream(&line, &len);
 
-	if (out == NULL)
+	if (out == NULL || quoted == NULL) {
+		if (out != NULL)
+			fclose(out);
+		free(line);
 		return;
+	}
 	hk_rfc3339_now(when, sizeof(when));
-	if (format == HK_LOG_JSON) {
-		fprintf(out, "{\"level\":\"%s\",\"msg\":\"", level_names[level]);
-		json_escape(out, msg);
-		fprintf(out, "\",\"time\":\"%s\"}\n", when);
-	} else if (fd == STDERR_FILENO) {
+	if (format == HK_LOG_JSON)
+		fprintf(out, "{\"level\":\"%s\",\"msg\":%s,\"time\":\"%s\"}\n", level_names[level],
+			quoted, when);
+	else if (fd == STDERR_FILENO)
 		fprintf(out, "husk: %s%s%s\n", level == HK_LOG_ERROR ? "" : level_names[level],
 			level == HK_LOG_ERROR ? "" : ": ", msg);
-	} else {
-		fprintf(out, "time=\"%s\" level=%s msg=\"", when, level_names[level]);
-		json_escape(out, msg);
-		fputs("\"\n", out);
-	}
+	else
+		fprintf(out, "time=\"%s\" level=%s msg=%s\n", when, level_names[level], quoted);
 	fclose(out);
 	if (line != NULL) {
 		ssize_t n = write(fd, line, len);

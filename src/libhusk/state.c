@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "cgroup/cgroup.h"
+#include "fdio.h"
 #include "fields.h"
 #include "oci_state.h"
 
@@ -91,24 +92,8 @@ static int check_root(const char *root, struct hk_err **err)
 
 static int ensure_root(const char *root, struct hk_err **err)
 {
-	char path[4096];
-	size_t i;
-
-	if (mkdir(root, 0700) == 0 || errno == EEXIST)
-		return check_root(root, err);
-	if (errno != ENOENT || strlen(root) >= sizeof(path))
-		return hk_fail(err, errno, "create state root %s", root);
-	strcpy(path, root);
-	for (i = 1; path[i]; i++) {
-		if (path[i] != '/')
-			continue;
-		path[i] = '\0';
-		if (mkdir(path, 0711) < 0 && errno != EEXIST)
-			return hk_fail(err, errno, "create state root %s: %s", root, path);
-		path[i] = '/';
-	}
-	if (mkdir(root, 0700) < 0 && errno != EEXIST)
-		return hk_fail(err, errno, "create state root %s", root);
+	if (hk_mkdir_p(root, 0700, 0711, err) < 0)
+		return hk_prefix(err, "create state root %s", root);
 	return check_root(root, err);
 }
 
@@ -406,14 +391,20 @@ void hk_container_state(const struct hk_record *record, struct oci_state *out)
 	};
 }
 
+void hk_container_state_at(const struct hk_record *record, const char *status, pid_t pid,
+			   struct oci_state *out)
+{
+	hk_container_state(record, out);
+	out->status = (char *)status;
+	out->pid = (struct oci_opt_i32){pid, true};
+}
+
 char *hk_container_state_json(const struct hk_record *record, const char *status, pid_t pid)
 {
 	struct oci_state state;
 	char *json = NULL;
 
-	hk_container_state(record, &state);
-	state.status = (char *)status;
-	state.pid = (struct oci_opt_i32){pid, true};
+	hk_container_state_at(record, status, pid, &state);
 	if (oci_generate(&oci_state_type, &state, false, &json, NULL, NULL) < 0)
 		return NULL;
 	return json;

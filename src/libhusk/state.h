@@ -79,5 +79,8 @@ void hk_container_state(const struct hk_record *record, struct oci_state *out);
 /* The state document as hooks and seccomp agents get it: the record with this status and pid.
  * malloc'ed, or NULL. */
 char *hk_container_state_json(const struct hk_record *record, const char *status, pid_t pid);
+/* The state as hk_container_state_json describes it, unserialised (its strings the record's). */
+void hk_container_state_at(const struct hk_record *record, const char *status, pid_t pid,
+			   struct oci_state *out);
 
 #endif
