@@ -406,8 +406,8 @@ static void late_hooks(const struct hk_container *c, const char *status)
 static int start_outcome(struct hk_container *c, struct hk_err **err)
 {
 	char path[PATH_MAX + 16], text[1024];
+	hk_cleanup_close int fd = -1;
 	ssize_t n, used = 0;
-	int fd;
 
 	snprintf(path, sizeof(path), "%s/" START_FIFO, c->path);
 	fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
@@ -418,7 +418,6 @@ static int start_outcome(struct hk_container *c, struct hk_err **err)
 	       ((n = read(fd, text + used, sizeof(text) - 1 - (size_t)used)) > 0 ||
 		(n < 0 && errno == EINTR)))
 		used += n > 0 ? n : 0;
-	close(fd);
 	unlink(path);
 	if (used == 0)
 		return 0;
@@ -430,41 +429,35 @@ static int start_outcome(struct hk_container *c, struct hk_err **err)
 
 int hk_container_start(const char *root, const char *id, struct hk_err **err)
 {
+	hk_cleanup_container struct hk_container c = {.dirfd = -1};
 	char fifo[PATH_MAX + 16];
-	struct hk_container c;
 	enum oci_status status;
-	int fd, ret = 0;
+	int fd;
 
 	if (hk_store_open(root, id, true, &c, err) < 0)
 		return -1;
 	status = hk_container_status(c.record);
-	if (status != OCI_STATUS_CREATED) {
-		ret = hk_fail(err, 0, "cannot start container \"%s\": it is %s, not created", id,
-			      oci_name_of(&oci_statuses, (int)status));
-		goto out;
-	}
+	if (status != OCI_STATUS_CREATED)
+		return hk_fail(err, 0, "cannot start container \"%s\": it is %s, not created", id,
+			       oci_name_of(&oci_statuses, (int)status));
 	snprintf(fifo, sizeof(fifo), "%s/" EXEC_FIFO, c.path);
 	fd = open(fifo, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
-	if (fd < 0) {
-		ret = hk_fail(err, 0, "cannot start container \"%s\": container not running", id);
-		goto out;
+	if (fd < 0)
+		return hk_fail(err, 0, "cannot start container \"%s\": container not running", id);
+	if (write(fd, "0", 1) != 1) {
+		hk_fail(err, errno, "start container \"%s\"", id);
+		close(fd);
+		return -1;
 	}
-	if (write(fd, "0", 1) != 1)
-		ret = hk_fail(err, errno, "start container \"%s\"", id);
 	close(fd);
-	if (ret == 0) {
-		unlink(fifo);
-		ret = start_outcome(&c, err);
-	}
-	if (ret == 0) {
-		c.record->started = (struct oci_opt_bool){true, true};
-		ret = hk_store_save(&c, err);
-	}
-	if (ret == 0)
-		late_hooks(&c, "running");
-out:
-	hk_container_close(&c);
-	return ret;
+	unlink(fifo);
+	if (start_outcome(&c, err) < 0)
+		return -1;
+	c.record->started = (struct oci_opt_bool){true, true};
+	if (hk_store_save(&c, err) < 0)
+		return -1;
+	late_hooks(&c, "running");
+	return 0;
 }
 
 /* Every process in the init's pid namespace, when it has one of its own. */
@@ -506,34 +499,27 @@ static void signal_all(const struct hk_record *r, int sig)
 
 int hk_container_kill(const char *root, const char *id, int sig, bool all, struct hk_err **err)
 {
-	struct hk_container c;
-	int fd, ret = 0;
+	hk_cleanup_container struct hk_container c = {.dirfd = -1};
+	hk_cleanup_close int fd = -1;
 
 	if (hk_store_open(root, id, false, &c, err) < 0)
 		return -1;
-	if (hk_container_status(c.record) == OCI_STATUS_STOPPED) {
-		ret = all ? 0 : hk_fail(err, 0, "container \"%s\": container not running", id);
-		hk_container_close(&c);
-		return ret;
-	}
+	if (hk_container_status(c.record) == OCI_STATUS_STOPPED)
+		return all ? 0 : hk_fail(err, 0, "container \"%s\": container not running", id);
 	fd = hk_container_pidfd(c.record, err);
-	if (fd < 0) {
-		hk_container_close(&c);
+	if (fd < 0)
 		return all ? (hk_err_freep(err), 0) : -1;
-	}
 	if (all)
 		signal_all(c.record, sig);
 	if (syscall(SYS_pidfd_send_signal, fd, sig, NULL, 0) < 0 && !(all && errno == ESRCH))
-		ret = hk_fail(err, errno, "kill container \"%s\"", id);
-	close(fd);
-	hk_container_close(&c);
-	return ret;
+		return hk_fail(err, errno, "kill container \"%s\"", id);
+	return 0;
 }
 
 /* SIGKILL and wait (a pidfd polls readable when the process is gone). */
 static int kill_and_wait(const struct hk_record *r, struct hk_err **err)
 {
-	int fd = hk_container_pidfd(r, err);
+	hk_cleanup_close int fd = hk_container_pidfd(r, err);
 	struct pollfd p;
 
 	if (fd < 0) {
@@ -545,7 +531,6 @@ static int kill_and_wait(const struct hk_record *r, struct hk_err **err)
 	p = (struct pollfd){.fd = fd, .events = POLLIN};
 	while (poll(&p, 1, 10000) < 0 && errno == EINTR)
 		;
-	close(fd);
 	if (!(p.revents & POLLIN))
 		return hk_fail(err, ETIMEDOUT, "container \"%s\" did not die after SIGKILL", r->id);
 	return 0;
@@ -566,32 +551,28 @@ static int remove_cgroup(const struct hk_record *r, struct hk_err **err)
 
 int hk_container_delete(const char *root, const char *id, bool force, struct hk_err **err)
 {
-	struct hk_container c;
+	hk_cleanup_container struct hk_container c = {.dirfd = -1};
 	enum oci_status status;
-	int ret = 0;
 
 	if (hk_store_open(root, id, true, &c, err) < 0) {
-		if (force && *err != NULL && (*err)->errnum == ENOENT) {
-			hk_err_freep(err);
-			return 0;
-		}
-		return -1;
+		if (!force || *err == NULL || (*err)->errnum != ENOENT)
+			return -1;
+		hk_err_freep(err);
+		return 0;
 	}
 	status = hk_container_status(c.record);
 	if ((status == OCI_STATUS_RUNNING || status == OCI_STATUS_PAUSED) && !force)
-		ret = hk_fail(err, 0, "cannot delete container \"%s\" that is %s: use --force", id,
-			      oci_name_of(&oci_statuses, (int)status));
-	else if (status != OCI_STATUS_STOPPED && c.record->pid.set)
-		ret = kill_and_wait(c.record, err);
-	if (ret == 0)
-		ret = remove_cgroup(c.record, err);
-	if (ret == 0 && c.record->rootfs_mount_id.set)
-		ret = hk_rootfs_release(c.record->rootfs_mount_id.value, c.record->rootfs,
-					c.record->rootfs_mount_ns, err);
-	if (ret == 0)
-		late_hooks(&c, "stopped");
-	if (ret == 0)
-		ret = hk_store_remove(&c, err);
-	hk_container_close(&c);
-	return ret;
+		return hk_fail(err, 0, "cannot delete container \"%s\" that is %s: use --force", id,
+			       oci_name_of(&oci_statuses, (int)status));
+	/* each step can be retried: the record goes last */
+	if (status != OCI_STATUS_STOPPED && c.record->pid.set && kill_and_wait(c.record, err) < 0)
+		return -1;
+	if (remove_cgroup(c.record, err) < 0)
+		return -1;
+	if (c.record->rootfs_mount_id.set &&
+	    hk_rootfs_release(c.record->rootfs_mount_id.value, c.record->rootfs,
+			      c.record->rootfs_mount_ns, err) < 0)
+		return -1;
+	late_hooks(&c, "stopped");
+	return hk_store_remove(&c, err);
 }

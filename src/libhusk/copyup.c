@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "fdio.h"
 #include "inroot.h"
 
 static int copy_tree(int from, int to, int depth, struct hk_err **err);
@@ -20,7 +21,7 @@ static int copy_entry(int from, int to, const char *name, const struct stat *st,
 	int ret = 0;
 
 	if (S_ISDIR(st->st_mode)) {
-		int a, b;
+		hk_cleanup_close int a = -1, b = -1;
 
 		if (mkdirat(to, name, st->st_mode & 07777) < 0)
 			return hk_fail(err, errno, "tmpcopyup: mkdir %s", name);
@@ -28,13 +29,9 @@ static int copy_entry(int from, int to, const char *name, const struct stat *st,
 		b = openat(to, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 		ret = a < 0 || b < 0 ? hk_fail(err, errno, "tmpcopyup: open %s", name)
 				     : copy_tree(a, b, depth + 1, err);
-		if (a >= 0)
-			close(a);
-		if (b >= 0)
-			close(b);
 	} else if (S_ISREG(st->st_mode)) {
-		int a = openat(from, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-		int b =
+		hk_cleanup_close int a = openat(from, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+		hk_cleanup_close int b =
 		    openat(to, name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, st->st_mode & 07777);
 		char buf[65536];
 
@@ -43,10 +40,6 @@ static int copy_entry(int from, int to, const char *name, const struct stat *st,
 				break;
 		if (a < 0 || b < 0 || n != 0)
 			ret = hk_fail(err, errno, "tmpcopyup: copy %s", name);
-		if (a >= 0)
-			close(a);
-		if (b >= 0)
-			close(b);
 	} else if (S_ISLNK(st->st_mode)) {
 		n = readlinkat(from, name, link, sizeof(link) - 1);
 		if (n < 0 || (link[n] = '\0', symlinkat(link, to, name) < 0))
@@ -88,17 +81,14 @@ static int copy_tree(int from, int to, int depth, struct hk_err **err)
 /* The directory under the new tmpfs is still reachable through an fd opened before the mount. */
 int hk_copy_up(int below, int rootfd, const char *dest, struct hk_err **err)
 {
+	hk_cleanup_close int top = -1, dir = -1;
 	char path[32];
-	int top, dir, ret;
 
 	if (hk_root_open(rootfd, dest, HK_NO_CREATE, 0, &top, err) < 0)
 		return -1;
 	hk_fd_path(top, path);
 	dir = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	close(top);
 	if (dir < 0)
 		return hk_fail(err, errno, "tmpcopyup: open the new tmpfs");
-	ret = copy_tree(below, dir, 0, err);
-	close(dir);
-	return ret;
+	return copy_tree(below, dir, 0, err);
 }

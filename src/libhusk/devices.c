@@ -10,6 +10,7 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
+#include "fdio.h"
 #include "mounts.h"
 
 struct device {
@@ -53,21 +54,18 @@ static int open_parent(int rootfd, const char *path, int *dirfd, const char **na
 
 static int bind_host_device(int dirfd, const char *name, const char *host, struct hk_err **err)
 {
+	hk_cleanup_close int made = -1, fd = -1;
 	char target[32];
-	int fd = openat(dirfd, name, O_CREAT | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0600);
 
-	if (fd < 0)
+	made = openat(dirfd, name, O_CREAT | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (made < 0)
 		return hk_fail(err, errno, "create %s", name);
-	close(fd);
 	fd = openat(dirfd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0)
 		return hk_fail(err, errno, "open %s", name);
 	hk_fd_path(fd, target);
-	if (mount(host, target, NULL, MS_BIND, NULL) < 0) {
-		close(fd);
+	if (mount(host, target, NULL, MS_BIND, NULL) < 0)
 		return hk_fail(err, errno, "bind %s", host);
-	}
-	close(fd);
 	return 0;
 }
 
@@ -79,42 +77,37 @@ static int make_node(int dirfd, const char *name, const struct device *d, mode_t
 {
 	dev_t rdev = makedev((unsigned)d->major, (unsigned)d->minor);
 	mode_t old = umask(0);
+	hk_cleanup_close int fd = -1;
 	struct stat st;
-	int fd, ret;
+	int ret;
 
 	ret = mknodat(dirfd, name, type | (d->mode & 07777), rdev);
 	umask(old);
 	if (ret < 0)
 		return hk_fail(err, errno, "mknod %s", d->path);
 	fd = openat(dirfd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0 || fstat(fd, &st) < 0) {
-		ret = hk_fail(err, errno, "open %s", d->path);
-	} else if ((st.st_mode & S_IFMT) != type || (type != S_IFIFO && st.st_rdev != rdev)) {
-		ret = hk_fail(err, 0, "%s was replaced while it was made: refused", d->path);
-	} else if (fchownat(fd, "", d->uid, d->gid, AT_EMPTY_PATH) < 0) {
-		ret = hk_fail(err, errno, "chown %s", d->path);
-	}
-	if (fd >= 0)
-		close(fd);
-	return ret;
+	if (fd < 0 || fstat(fd, &st) < 0)
+		return hk_fail(err, errno, "open %s", d->path);
+	if ((st.st_mode & S_IFMT) != type || (type != S_IFIFO && st.st_rdev != rdev))
+		return hk_fail(err, 0, "%s was replaced while it was made: refused", d->path);
+	if (fchownat(fd, "", d->uid, d->gid, AT_EMPTY_PATH) < 0)
+		return hk_fail(err, errno, "chown %s", d->path);
+	return 0;
 }
 
 static int make_device(int rootfd, const struct device *d, bool in_userns, struct hk_err **err)
 {
 	mode_t type = d->type == 'b' ? S_IFBLK : d->type == 'p' ? S_IFIFO : S_IFCHR;
+	hk_cleanup_close int dirfd = -1;
 	const char *name;
-	int dirfd, ret = 0;
 
 	if (open_parent(rootfd, d->path, &dirfd, &name, err) < 0)
 		return -1;
 	if (unlinkat(dirfd, name, 0) < 0 && errno != ENOENT && errno != EISDIR)
-		ret = hk_fail(err, errno, "replace %s", d->path);
-	else if (in_userns && type != S_IFIFO)
-		ret = bind_host_device(dirfd, name, d->path, err);
-	else
-		ret = make_node(dirfd, name, d, type, err);
-	close(dirfd);
-	return ret;
+		return hk_fail(err, errno, "replace %s", d->path);
+	if (in_userns && type != S_IFIFO)
+		return bind_host_device(dirfd, name, d->path, err);
+	return make_node(dirfd, name, d, type, err);
 }
 
 static bool configured(const struct oci_linux *l, const char *path)
@@ -132,16 +125,13 @@ static int make_links(int rootfd, struct hk_err **err)
 	size_t i;
 
 	for (i = 0; i < sizeof(default_links) / sizeof(default_links[0]); i++) {
+		hk_cleanup_close int dirfd = -1;
 		const char *name;
-		int dirfd;
 
 		if (open_parent(rootfd, default_links[i].path, &dirfd, &name, err) < 0)
 			return -1;
-		if (symlinkat(default_links[i].target, dirfd, name) < 0 && errno != EEXIST) {
-			close(dirfd);
+		if (symlinkat(default_links[i].target, dirfd, name) < 0 && errno != EEXIST)
 			return hk_fail(err, errno, "symlink %s", default_links[i].path);
-		}
-		close(dirfd);
 	}
 	return 0;
 }

@@ -10,18 +10,20 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "fdio.h"
+
 #define WANTED_SEALS (F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE)
 
 extern char **environ;
 
 bool hk_exe_sealed(void)
 {
-	int fd = open("/proc/self/exe", O_RDONLY | O_CLOEXEC), seals;
+	hk_cleanup_close int fd = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
+	int seals;
 
 	if (fd < 0)
 		return false;
 	seals = fcntl(fd, F_GET_SEALS);
-	close(fd);
 	return seals >= 0 && (seals & WANTED_SEALS) == WANTED_SEALS;
 }
 
@@ -65,38 +67,31 @@ static int drop_section_headers(int dst)
 
 static int copy_self(struct hk_err **err)
 {
-	int src = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
-	int dst = memfd_create("husk", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	hk_cleanup_close int src = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
+	hk_cleanup_close int dst = memfd_create("husk", MFD_CLOEXEC | MFD_ALLOW_SEALING);
 	struct stat st;
 	off_t done = 0, size;
 
 	if (src < 0 || dst < 0 || fstat(src, &st) < 0)
-		goto fail;
+		return hk_fail(err, errno, "copy husk's binary into a sealed memfd");
 	size = loaded_size(src, st.st_size);
 	while (done < size) {
 		ssize_t n = sendfile(dst, src, NULL, (size_t)(size - done));
 
 		if (n <= 0)
-			goto fail;
+			return hk_fail(err, n < 0 ? errno : EIO,
+				       "copy husk's binary into a sealed memfd");
 		done += n;
 	}
 	if ((size < st.st_size && drop_section_headers(dst) < 0) ||
 	    fcntl(dst, F_ADD_SEALS, WANTED_SEALS) < 0)
-		goto fail;
-	close(src);
-	return dst;
-fail:
-	hk_fail(err, errno ? errno : EIO, "copy husk's binary into a sealed memfd");
-	if (src >= 0)
-		close(src);
-	if (dst >= 0)
-		close(dst);
-	return -1;
+		return hk_fail(err, errno ? errno : EIO, "seal husk's copy");
+	return hk_take_fd(&dst);
 }
 
 int hk_exe_reexec_sealed(char *const argv[], struct hk_err **err)
 {
-	int fd;
+	hk_cleanup_close int fd = -1;
 
 	if (hk_exe_sealed())
 		return 0;
@@ -104,6 +99,5 @@ int hk_exe_reexec_sealed(char *const argv[], struct hk_err **err)
 	if (fd < 0)
 		return -1;
 	syscall(SYS_execveat, fd, "", argv, environ, AT_EMPTY_PATH);
-	close(fd);
 	return hk_fail(err, errno, "re-execute husk from its sealed copy");
 }

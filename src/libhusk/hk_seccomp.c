@@ -140,24 +140,20 @@ static int add_syscalls(scmp_filter_ctx ctx, const struct oci_seccomp *s, uint32
 
 static int export(scmp_filter_ctx ctx, struct hk_seccomp *out, struct hk_err **err)
 {
-	int fd = memfd_create("husk-seccomp", MFD_CLOEXEC), ret;
+	hk_cleanup_close int fd = memfd_create("husk-seccomp", MFD_CLOEXEC);
 	struct stat st;
+	int ret;
 
 	if (fd < 0)
 		return hk_fail(err, errno, "linux.seccomp: memfd");
 	ret = seccomp_export_bpf(ctx, fd);
-	if (ret < 0) {
-		close(fd);
+	if (ret < 0)
 		return hk_fail(err, -ret, "linux.seccomp: export the filter");
-	}
 	if (fstat(fd, &st) < 0 || st.st_size <= 0 || st.st_size > MAX_FILTER_BYTES ||
 	    st.st_size % sizeof(struct sock_filter) != 0 ||
 	    (out->insns = malloc((size_t)st.st_size)) == NULL ||
-	    pread(fd, out->insns, (size_t)st.st_size, 0) != st.st_size) {
-		close(fd);
+	    pread(fd, out->insns, (size_t)st.st_size, 0) != st.st_size)
 		return hk_fail(err, errno ? errno : EIO, "linux.seccomp: read the filter back");
-	}
-	close(fd);
 	out->len = (size_t)st.st_size / sizeof(struct sock_filter);
 	return 0;
 }
@@ -218,7 +214,7 @@ static int cache_path(const struct oci_seccomp *s, const char *dir, char *path, 
 
 static bool cache_read(const char *path, struct hk_seccomp *out)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	hk_cleanup_close int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 	struct stat st;
 	bool ok = false;
 
@@ -229,7 +225,6 @@ static bool cache_read(const char *path, struct hk_seccomp *out)
 	    st.st_size % sizeof(struct sock_filter) == 0 &&
 	    (out->insns = malloc((size_t)st.st_size)) != NULL)
 		ok = pread(fd, out->insns, (size_t)st.st_size, 0) == st.st_size;
-	close(fd);
 	if (!ok) {
 		free(out->insns);
 		out->insns = NULL;

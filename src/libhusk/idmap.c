@@ -12,6 +12,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "fdio.h"
 #include "namespaces.h"
 
 static bool option(const struct oci_mount *m, const char *name)
@@ -24,38 +25,68 @@ static bool option(const struct oci_mount *m, const char *name)
 	return false;
 }
 
+/* The mount's own mappings, else the container's. */
+static int mapping_of(const struct oci_config *c, const struct oci_mount *m, struct oci_linux *maps,
+		      struct hk_err **err)
+{
+	if (m->uid_mappings.len || m->gid_mappings.len) {
+		maps->uid_mappings.items = m->uid_mappings.items;
+		maps->uid_mappings.len = m->uid_mappings.len;
+		maps->gid_mappings.items = m->gid_mappings.items;
+		maps->gid_mappings.len = m->gid_mappings.len;
+		return 0;
+	}
+	if (c->linux != NULL && c->linux->uid_mappings.len) {
+		*maps = *c->linux;
+		return 0;
+	}
+	return hk_fail(err, 0,
+		       "idmap needs uidMappings and gidMappings on the mount or a user namespace "
+		       "with mappings");
+}
+
+/* A child that unshares a user namespace, says so on `ready`, and waits until `done` closes. */
+static pid_t spawn_userns_holder(int ready[2], int done[2])
+{
+	pid_t child = fork();
+	char byte = 0;
+
+	if (child != 0)
+		return child;
+	close(ready[0]);
+	close(done[1]); /* or the read below never sees the parent close its end */
+	if (unshare(CLONE_NEWUSER) < 0)
+		_exit(1);
+	if (write(ready[1], "1", 1) != 1 || read(done[0], &byte, 1) < 0)
+		_exit(1);
+	_exit(0);
+}
+
 /* A user namespace holding the mappings: a child unshares it and waits while its maps are
  * written and the namespace is opened, then goes. */
 static int userns_with_maps(const struct oci_linux *maps, int *nsfd, struct hk_err **err)
 {
+	int ready[2], done[2], ret = -1;
 	char path[64], byte = 0;
-	int ready[2], done[2], ret = 0;
 	pid_t child;
 
-	if (pipe2(ready, O_CLOEXEC) < 0 || pipe2(done, O_CLOEXEC) < 0)
+	if (pipe2(ready, O_CLOEXEC) < 0)
 		return hk_fail(err, errno, "pipe");
-	child = fork();
-	if (child == 0) {
+	if (pipe2(done, O_CLOEXEC) < 0) {
+		hk_fail(err, errno, "pipe");
 		close(ready[0]);
-		close(done[1]); /* or the read below never sees the parent close its end */
-		if (unshare(CLONE_NEWUSER) < 0)
-			_exit(1);
-		if (write(ready[1], "1", 1) != 1 || read(done[0], &byte, 1) < 0)
-			_exit(1);
-		_exit(0);
+		close(ready[1]);
+		return -1;
 	}
+	child = spawn_userns_holder(ready, done);
 	close(ready[1]);
 	close(done[0]);
 	if (child < 0 || read(ready[0], &byte, 1) != 1) {
-		ret =
-		    hk_fail(err, errno ? errno : EPERM, "create a user namespace for the mapping");
+		hk_fail(err, errno ? errno : EPERM, "create a user namespace for the mapping");
 	} else if (hk_ns_write_id_maps(child, maps, err) == 0) {
 		snprintf(path, sizeof(path), "/proc/%d/ns/user", (int)child);
 		*nsfd = open(path, O_RDONLY | O_CLOEXEC);
-		if (*nsfd < 0)
-			ret = hk_fail(err, errno, "open %s", path);
-	} else {
-		ret = -1;
+		ret = *nsfd < 0 ? hk_fail(err, errno, "open %s", path) : 0;
 	}
 	close(ready[0]);
 	close(done[1]); /* lets the child go */
@@ -69,44 +100,26 @@ static int idmapped_tree(const struct oci_config *c, const char *bundle, const s
 {
 	struct oci_linux maps = {0};
 	struct mount_attr attr = {.attr_set = MOUNT_ATTR_IDMAP};
+	unsigned rec = recursive ? AT_RECURSIVE : 0;
+	hk_cleanup_close int tree = -1, nsfd = -1;
 	char source[8192];
-	int tree, nsfd = -1;
 
-	if (m->uid_mappings.len || m->gid_mappings.len) {
-		maps.uid_mappings.items = m->uid_mappings.items;
-		maps.uid_mappings.len = m->uid_mappings.len;
-		maps.gid_mappings.items = m->gid_mappings.items;
-		maps.gid_mappings.len = m->gid_mappings.len;
-	} else if (c->linux != NULL && c->linux->uid_mappings.len) {
-		maps = *c->linux;
-	} else {
-		return hk_fail(err, 0,
-			       "idmap needs uidMappings and gidMappings on the mount or a "
-			       "user namespace with mappings");
-	}
+	if (mapping_of(c, m, &maps, err) < 0)
+		return -1;
 	if (m->source == NULL)
 		return hk_fail(err, EINVAL, "idmap needs a source");
 	snprintf(source, sizeof(source), "%s%s%s", m->source[0] == '/' ? "" : bundle,
 		 m->source[0] == '/' ? "" : "/", m->source);
 	tree = (int)syscall(SYS_open_tree, AT_FDCWD, source,
-			    OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | (recursive ? AT_RECURSIVE : 0));
+			    OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | rec);
 	if (tree < 0)
 		return hk_fail(err, errno, "open_tree %s", source);
-	if (userns_with_maps(&maps, &nsfd, err) < 0) {
-		close(tree);
+	if (userns_with_maps(&maps, &nsfd, err) < 0)
 		return -1;
-	}
 	attr.userns_fd = (uint64_t)nsfd;
-	if (syscall(SYS_mount_setattr, tree, "", AT_EMPTY_PATH | (recursive ? AT_RECURSIVE : 0),
-		    &attr, sizeof(attr)) < 0) {
-		int saved = errno;
-
-		close(tree);
-		close(nsfd);
-		return hk_fail(err, saved, "idmap %s", source);
-	}
-	close(nsfd);
-	*out = tree;
+	if (syscall(SYS_mount_setattr, tree, "", AT_EMPTY_PATH | rec, &attr, sizeof(attr)) < 0)
+		return hk_fail(err, errno, "idmap %s", source);
+	*out = hk_take_fd(&tree);
 	return 0;
 }
 

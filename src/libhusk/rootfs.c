@@ -61,17 +61,15 @@ static bool binds_dev(const struct oci_config *c)
  * (issue 11, item 6). */
 static int reopen_rootfs(const char *rootfs, int parent_fd, struct hk_err **err)
 {
-	int fd = open(rootfs, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	hk_cleanup_close int fd = open(rootfs, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	struct stat a, b;
 
 	if (fd < 0)
 		return hk_fail(err, errno, "open the rootfs %s", rootfs);
 	if (parent_fd >= 0 && (fstat(fd, &a) < 0 || fstat(parent_fd, &b) < 0 ||
-			       a.st_dev != b.st_dev || a.st_ino != b.st_ino)) {
-		close(fd);
+			       a.st_dev != b.st_dev || a.st_ino != b.st_ino))
 		return hk_fail(err, 0, "the rootfs %s was replaced during create: refused", rootfs);
-	}
-	return fd;
+	return hk_take_fd(&fd);
 }
 
 /* A bind of the rootfs on itself, made and reached through fds only: the tree's fd is the root
@@ -113,10 +111,10 @@ int hk_rootfs_prepare(const struct oci_config *c, const char *bundle, const char
 		      const struct hk_cgroup *cg, int *rootfd, unsigned long long *mount_id,
 		      struct hk_err **err)
 {
+	hk_cleanup_close int fd = -1;
 	const char *label;
 	struct stat st;
 	size_t i;
-	int fd = -1;
 
 	*mount_id = 0;
 	/* Nothing mounted from here on may reach the host's namespace. */
@@ -128,26 +126,19 @@ int hk_rootfs_prepare(const struct oci_config *c, const char *bundle, const char
 		return -1;
 	/* runc's CVE-2026-41579 and crun's CVE-2026-47766 class: device nodes made or removed
 	 * through an image's /dev symlink (devices.c also refuses any link under /dev) */
-	if (fstatat(fd, "dev", &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(st.st_mode)) {
-		close(fd);
+	if (fstatat(fd, "dev", &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(st.st_mode))
 		return hk_fail(err, 0,
 			       "rootfs %s: /dev is a symlink, which could lead device "
 			       "nodes elsewhere: refused",
 			       rootfs);
-	}
 	label = hk_lsm_mount_label(c);
-	for (i = 0; i < c->mounts.len; i++) {
+	for (i = 0; i < c->mounts.len; i++)
 		if (hk_mount_entry(fd, bundle, &c->mounts.items[i], i,
-				   idmap_trees ? idmap_trees[i] : -1, label, cg, err) < 0) {
-			close(fd);
+				   idmap_trees ? idmap_trees[i] : -1, label, cg, err) < 0)
 			return -1;
-		}
-	}
-	if (hk_devices_create(fd, c, in_userns, !binds_dev(c), err) < 0) {
-		close(fd);
+	if (hk_devices_create(fd, c, in_userns, !binds_dev(c), err) < 0)
 		return -1;
-	}
-	*rootfd = fd;
+	*rootfd = hk_take_fd(&fd);
 	return 0;
 }
 
@@ -227,7 +218,8 @@ static int detach_here(unsigned long long id, const char *rootfs, struct hk_err 
 int hk_rootfs_release(unsigned long long id, const char *rootfs, const char *ns_path,
 		      struct hk_err **err)
 {
-	int status, ns;
+	hk_cleanup_close int ns = -1;
+	int status;
 	pid_t pid;
 
 	if (id == 0)
@@ -240,7 +232,6 @@ int hk_rootfs_release(unsigned long long id, const char *rootfs, const char *ns_
 	pid = fork();
 	if (pid == 0)
 		_exit(setns(ns, CLONE_NEWNS) < 0 || detach_here(id, rootfs, NULL) < 0);
-	close(ns);
 	if (pid < 0 || waitpid(pid, &status, 0) < 0 || !WIFEXITED(status) ||
 	    WEXITSTATUS(status) != 0)
 		return hk_fail(err, pid < 0 ? errno : 0, "detach the rootfs mount %s in %s", rootfs,

@@ -61,6 +61,8 @@ int hk_store_load_config(const struct hk_container *c, struct oci_config_doc *do
 /* Removes the state directory; the container stays open (and locked) until hk_container_close. */
 int hk_store_remove(struct hk_container *c, struct hk_err **err);
 void hk_container_close(struct hk_container *c);
+/* A container closed when it goes out of scope; declare it {.dirfd = -1}. */
+#define hk_cleanup_container __attribute__((cleanup(hk_container_close)))
 
 /* Calls fn for each container id under root, in directory order; stops when fn returns < 0. */
 int hk_store_each(const char *root, int (*fn)(const char *id, void *data), void *data,

@@ -16,57 +16,58 @@
 
 static int bind_console(int rootfd, int slave, struct hk_err **err)
 {
+	hk_cleanup_close int fd = -1;
 	char source[32], target[32];
-	int fd, ret;
 
 	if (hk_root_open(rootfd, "/dev/console", HK_CREATE_FILE, 0, &fd, err) < 0)
 		return -1;
 	hk_fd_path(slave, source);
 	hk_fd_path(fd, target);
-	ret = mount(source, target, NULL, MS_BIND, NULL);
-	close(fd);
-	return ret < 0 ? hk_fail(err, errno, "bind the terminal over /dev/console") : 0;
+	if (mount(source, target, NULL, MS_BIND, NULL) < 0)
+		return hk_fail(err, errno, "bind the terminal over /dev/console");
+	return 0;
+}
+
+/* A new pty master from the container's devpts, unlocked. */
+static int open_master(int rootfd, struct hk_err **err)
+{
+	hk_cleanup_close int ptmx = -1, m = -1;
+	char path[32];
+	int unlock = 0;
+
+	if (hk_root_open(rootfd, "/dev/pts/ptmx", HK_NO_CREATE, RESOLVE_NO_SYMLINKS, &ptmx, err) <
+	    0)
+		return hk_prefix(err, "process.terminal needs a devpts mount on /dev/pts");
+	hk_fd_path(ptmx, path);
+	m = open(path, O_RDWR | O_NOCTTY | O_CLOEXEC);
+	if (m < 0)
+		return hk_fail(err, errno, "open /dev/pts/ptmx");
+	if (ioctl(m, TIOCSPTLCK, &unlock) < 0)
+		return hk_fail(err, errno, "unlock the terminal");
+	return hk_take_fd(&m);
 }
 
 int hk_terminal_open(int rootfd, const struct oci_process *p, int *master, int *slave,
 		     struct hk_err **err)
 {
-	int ptmx, unlock = 0, m;
+	hk_cleanup_close int m = open_master(rootfd, err), peer = -1;
 
-	if (hk_root_open(rootfd, "/dev/pts/ptmx", HK_NO_CREATE, RESOLVE_NO_SYMLINKS, &ptmx, err) <
-	    0)
-		return hk_prefix(err, "process.terminal needs a devpts mount on /dev/pts");
-	{
-		char path[32];
-
-		hk_fd_path(ptmx, path);
-		m = open(path, O_RDWR | O_NOCTTY | O_CLOEXEC);
-		close(ptmx);
-	}
 	if (m < 0)
-		return hk_fail(err, errno, "open /dev/pts/ptmx");
-	if (ioctl(m, TIOCSPTLCK, &unlock) < 0) {
-		close(m);
-		return hk_fail(err, errno, "unlock the terminal");
-	}
+		return -1;
 	/* The peer by fd, not by a path a container could have replaced. */
-	*slave = ioctl(m, TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC);
-	if (*slave < 0) {
-		close(m);
+	peer = ioctl(m, TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC);
+	if (peer < 0)
 		return hk_fail(err, errno, "open the terminal's peer");
-	}
 	if (p->console_size != NULL) {
 		struct winsize ws = {.ws_row = (unsigned short)p->console_size->height.value,
 				     .ws_col = (unsigned short)p->console_size->width.value};
 
-		ioctl(*slave, TIOCSWINSZ, &ws);
+		ioctl(peer, TIOCSWINSZ, &ws);
 	}
-	*master = m;
-	if (bind_console(rootfd, *slave, err) < 0) {
-		close(m);
-		close(*slave);
+	if (bind_console(rootfd, peer, err) < 0)
 		return -1;
-	}
+	*master = hk_take_fd(&m);
+	*slave = hk_take_fd(&peer);
 	return 0;
 }
 
@@ -85,12 +86,11 @@ int hk_terminal_attach(int slave, struct hk_err **err)
 int hk_console_send(const char *socket_path, int master, struct hk_err **err)
 {
 	static const char name[] = "/dev/ptmx";
-	int sock = hk_connect_unix(socket_path, "console socket", err), ret = 0;
+	hk_cleanup_close int sock = hk_connect_unix(socket_path, "console socket", err);
 
 	if (sock < 0)
 		return -1;
 	if (hk_send_with_fd(sock, name, sizeof(name) - 1, master) < 0)
-		ret = hk_fail(err, errno, "send the terminal to %s", socket_path);
-	close(sock);
-	return ret;
+		return hk_fail(err, errno, "send the terminal to %s", socket_path);
+	return 0;
 }
