@@ -9,7 +9,7 @@
 #include <unistd.h>
 
 #include "cli.h"
-#include "control.h"
+#include "container_cgroup.h"
 #include "units.h"
 
 static const struct cli_flag flags[] = {

@@ -2,7 +2,7 @@
 #include <stddef.h>
 
 #include "cli.h"
-#include "control.h"
+#include "container_cgroup.h"
 
 static int run_pause(const struct cli_globals *g, int argc, char **argv, struct hk_err **err)
 {

@@ -9,7 +9,7 @@
 #include <unistd.h>
 
 #include "cli.h"
-#include "control.h"
+#include "container_cgroup.h"
 
 static const struct cli_flag flags[] = {
     {"format", 'f', CLI_VALUE, "table|json", "output format (default table)"},

@@ -9,7 +9,7 @@
 #include "arena.h"
 #include "cli.h"
 #include "config.h"
-#include "control.h"
+#include "container_cgroup.h"
 #include "units.h"
 
 enum group { G_MEMORY, G_CPU, G_PIDS, G_BLKIO };

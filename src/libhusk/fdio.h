@@ -2,6 +2,7 @@
 #ifndef HUSK_FDIO_H
 #define HUSK_FDIO_H
 
+#include <errno.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
@@ -13,10 +14,14 @@
 
 /* Cleanup attributes: an fd or a heap pointer released on every way out of its scope, so that
  * early returns cannot leak. hk_take_fd moves an fd out of such a scope. */
+/* errno survives: a scope returning -1 with errno set closes its fds after computing that. */
 static inline void hk_closep(const int *fd)
 {
+	int saved = errno;
+
 	if (*fd >= 0)
 		close(*fd);
+	errno = saved;
 }
 static inline void hk_freep(void *p)
 {

@@ -11,6 +11,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "fdio.h"
 #include "hk_error.h"
 
 #define MAX_LINKS 40 /* the kernel's limit on symlinks in one resolution */
@@ -150,15 +151,11 @@ int hk_inroot_open(int rootfd, const char *path, int flags, unsigned long long r
 
 int hk_path_open(const char *path, int flags, unsigned long long resolve)
 {
-	int root = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC), fd, saved;
+	hk_cleanup_close int root = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
 
 	if (root < 0)
 		return -1;
-	fd = hk_inroot_open(root, path, flags, resolve);
-	saved = errno;
-	close(root);
-	errno = saved;
-	return fd;
+	return hk_inroot_open(root, path, flags, resolve);
 }
 
 /* ---- creating what is missing, each component resolved in the root again ---- */
@@ -196,19 +193,48 @@ static int create_link_target(int rootfd, int parent, const char *dir, const cha
 	return create_missing(rootfd, next, create, resolve, depth + 1, err);
 }
 
+/* One missing component, copy's last, made in its parent (resolved in the root again): a file
+ * or a directory, or where a dangling symlink stands, what it points to. */
+static int create_component(int rootfd, char *copy, bool last, enum hk_create create,
+			    unsigned long long resolve, int depth, struct hk_err **err)
+{
+	char *name = strrchr(copy, '/');
+	hk_cleanup_close int parent = -1, file = -1;
+	int made;
+
+	*name = '\0';
+	parent = hk_inroot_open(rootfd, copy[0] ? copy : "/", O_PATH | O_DIRECTORY, resolve);
+	*name = '/';
+	if (parent < 0)
+		return hk_fail(err, errno, "open the parent of \"%s\" in the rootfs", copy);
+	if (last && create == HK_CREATE_FILE)
+		made = file = openat(parent, name + 1,
+				     O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0644);
+	else
+		made = mkdirat(parent, name + 1, 0755);
+	if (made >= 0)
+		return 0;
+	if (errno != EEXIST)
+		return hk_fail(err, errno, "create \"%s\" in the rootfs", copy);
+	*name = '\0';
+	made = create_link_target(rootfd, parent, copy, name + 1, last ? create : HK_CREATE_DIR,
+				  resolve, depth, err);
+	*name = '/';
+	return made;
+}
+
 /* Creates the missing components of path, one at a time, each resolved in the root again. */
 static int create_missing(int rootfd, const char *path, enum hk_create create,
 			  unsigned long long resolve, int depth, struct hk_err **err)
 {
-	char *copy = strdup(path), *slash = copy;
-	int ret = 0;
+	hk_cleanup_free char *copy = strdup(path);
+	char *slash = copy;
 
 	if (copy == NULL)
 		abort();
-	while (ret == 0 && slash != NULL) {
+	while (slash != NULL) {
+		hk_cleanup_close int fd = -1;
 		bool last;
-		char *name;
-		int parent, fd;
 
 		while (*slash == '/')
 			slash++;
@@ -217,46 +243,16 @@ static int create_missing(int rootfd, const char *path, enum hk_create create,
 		if (slash != NULL)
 			*slash = '\0';
 		fd = hk_inroot_open(rootfd, copy, O_PATH, resolve);
-		if (fd >= 0) {
-			close(fd);
-		} else if (errno != ENOENT) {
-			ret = hk_fail(err, errno, "open \"%s\" in the rootfs", copy);
-		} else {
-			name = strrchr(copy, '/');
-			*name = '\0';
-			parent = hk_inroot_open(rootfd, copy[0] ? copy : "/", O_PATH | O_DIRECTORY,
-						resolve);
-			*name = '/';
-			if (parent < 0)
-				ret = hk_fail(err, errno, "open the parent of \"%s\" in the rootfs",
-					      copy);
-			else if (last && create == HK_CREATE_FILE)
-				fd = openat(parent, name + 1,
-					    O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC,
-					    0644);
-			else
-				fd = mkdirat(parent, name + 1, 0755);
-			if (parent >= 0 && fd < 0 && errno != EEXIST) {
-				ret = hk_fail(err, errno, "create \"%s\" in the rootfs", copy);
-			} else if (parent >= 0 && fd < 0) {
-				*name = '\0';
-				ret = create_link_target(rootfd, parent, copy, name + 1,
-							 last ? create : HK_CREATE_DIR, resolve,
-							 depth, err);
-				*name = '/';
-			}
-			if (parent >= 0 && fd > 0 && last && create == HK_CREATE_FILE)
-				close(fd);
-			if (parent >= 0)
-				close(parent);
-		}
+		if (fd < 0 && errno != ENOENT)
+			return hk_fail(err, errno, "open \"%s\" in the rootfs", copy);
+		if (fd < 0 && create_component(rootfd, copy, last, create, resolve, depth, err) < 0)
+			return -1;
 		if (slash != NULL)
 			*slash = '/';
 		if (last)
 			break;
 	}
-	free(copy);
-	return ret;
+	return 0;
 }
 
 int hk_root_open(int rootfd, const char *path, enum hk_create create,

@@ -21,6 +21,22 @@ static bool takes_context(const struct oci_mount *m)
 	return false;
 }
 
+/* The options husk handles itself. */
+static int plan_extension(const struct oci_mount *m, const char *name, struct hk_mount_plan *p,
+			  struct hk_err **err)
+{
+	if (strcmp(name, "tmpcopyup") == 0) {
+		if (m->type == NULL || strcmp(m->type, "tmpfs") != 0)
+			return hk_fail(err, EINVAL, "tmpcopyup is for tmpfs mounts");
+		p->copy_up = true;
+	} else if (strcmp(name, "src-nofollow") == 0) {
+		p->src_nofollow = true;
+	} else { /* idmap, ridmap: hk_idmap_prepare made the tree */
+		p->idmap = true;
+	}
+	return 0;
+}
+
 int hk_mount_plan(const struct oci_mount *m, const char *label, struct hk_mount_plan *p,
 		  struct hk_err **err)
 {
@@ -69,15 +85,8 @@ int hk_mount_plan(const struct oci_mount *m, const char *label, struct hk_mount_
 			p->recursive_attr = true;
 			break;
 		case HK_MOPT_EXTENSION:
-			if (strcmp(name, "tmpcopyup") == 0 &&
-			    (m->type == NULL || strcmp(m->type, "tmpfs") != 0))
-				return hk_fail(err, EINVAL, "tmpcopyup is for tmpfs mounts");
-			if (strcmp(name, "tmpcopyup") == 0)
-				p->copy_up = true;
-			else if (strcmp(name, "src-nofollow") == 0)
-				p->src_nofollow = true;
-			else /* idmap, ridmap: hk_idmap_prepare made the tree */
-				p->idmap = true;
+			if (plan_extension(m, name, p, err) < 0)
+				return -1;
 			break;
 		}
 	}

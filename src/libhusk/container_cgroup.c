@@ -1,4 +1,4 @@
-#include "control.h"
+#include "container_cgroup.h"
 
 #include <errno.h>
 #include <stdlib.h>

@@ -1,6 +1,7 @@
-/* What the cgroup lets a caller do to a live container: pause, resume, list, update, watch. */
-#ifndef HUSK_CONTROL_H
-#define HUSK_CONTROL_H
+/* What a live container's cgroup lets a caller do: pause and resume it (the freezer), list its
+ * processes (ps), change its limits (update), watch it (events). The cgroup itself: cgroup/. */
+#ifndef HUSK_CONTAINER_CGROUP_H
+#define HUSK_CONTAINER_CGROUP_H
 
 #include <stdbool.h>
 #include <sys/types.h>
