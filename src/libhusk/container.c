@@ -22,6 +22,7 @@
 #include "fdio.h"
 #include "hooks.h"
 #include "log.h"
+#include "netdev.h"
 #include "rootfs.h"
 #include "spawn.h"
 #include "state.h"
@@ -224,6 +225,7 @@ static int store_container(struct creating *cr, const char *bundle, const char *
 {
 	const struct oci_config *cfg = cr->cfg;
 	const struct oci_hooks *h = cfg->hooks;
+	bool net_devices = cfg->linux != NULL && cfg->linux->net_devices.len > 0;
 	struct hk_record rec = {
 	    .oci_version = cfg->oci_version,
 	    .id = (char *)cr->o->id,
@@ -232,7 +234,8 @@ static int store_container(struct creating *cr, const char *bundle, const char *
 	    .annotations = cfg->annotations,
 	    .owner = owner_name(geteuid(), cr->arena),
 	    .created = cr->created,
-	    .late_hooks = {h != NULL && (h->poststart.len || h->poststop.len), true}};
+	    .late_hooks = {h != NULL && (h->poststart.len || h->poststop.len), true},
+	    .net_devices = {net_devices, net_devices}};
 
 	hk_rfc3339_now(cr->created, sizeof(cr->created));
 	if (hk_store_create(cr->o->root, &rec, &cr->c, err) < 0)
@@ -286,6 +289,8 @@ static void undo_create(struct creating *cr)
 {
 	hk_cleanup_err struct hk_err *ignored = NULL;
 
+	if (cr->made.pid > 0 && cr->made.net_devices)
+		hk_netdev_move_out(cr->cfg->linux, cr->made.pid, &ignored);
 	if (cr->made.pid > 0) { /* the spawn undid itself; this is a step after it */
 		kill(cr->made.pid, SIGKILL);
 		waitpid(cr->made.pid, NULL, 0);
@@ -549,6 +554,19 @@ static int remove_cgroup(const struct hk_record *r, struct hk_err **err)
 	return hk_cg_destroy(&cg, err);
 }
 
+/* Before pid 1 dies with its network namespace: a virtual device would go with it. */
+static int return_net_devices(const struct hk_container *c, struct hk_err **err)
+{
+	struct oci_config_doc doc = {0};
+	int ret;
+
+	if (hk_store_load_config(c, &doc, err) < 0)
+		return -1;
+	ret = hk_netdev_move_out(doc.config->linux, c->record->pid.value, err);
+	oci_config_doc_free(&doc);
+	return ret;
+}
+
 int hk_container_delete(const char *root, const char *id, bool force, struct hk_err **err)
 {
 	hk_cleanup_container struct hk_container c = {.dirfd = -1};
@@ -565,6 +583,9 @@ int hk_container_delete(const char *root, const char *id, bool force, struct hk_
 		return hk_fail(err, 0, "cannot delete container \"%s\" that is %s: use --force", id,
 			       oci_name_of(&oci_statuses, (int)status));
 	/* each step can be retried: the record goes last */
+	if (status != OCI_STATUS_STOPPED && c.record->net_devices.value &&
+	    return_net_devices(&c, err) < 0)
+		return -1;
 	if (status != OCI_STATUS_STOPPED && c.record->pid.set && kill_and_wait(c.record, err) < 0)
 		return -1;
 	if (remove_cgroup(c.record, err) < 0)

@@ -5,9 +5,9 @@
 #include <string.h>
 
 const char *const hk_spawn_step_names[] = {
-    "idmap-mounts", "id-maps", "time-offsets", "loopback",	 "uts",
-    "oom-score",    "sysctl",  "rootfs",       "creation-hooks", "make-cwd",
-    "init-root",    "keyring", "wait-start",   "start-hooks",
+    "idmap-mounts", "id-maps",	   "time-offsets",   "loopback",    "uts",	 "oom-score",
+    "sysctl",	    "rootfs",	   "creation-hooks", "make-cwd",    "init-root", "keyring",
+    "wait-start",   "start-hooks", "memory-policy",  "net-devices",
 };
 const unsigned hk_spawn_step_count = sizeof(hk_spawn_step_names) / sizeof(hk_spawn_step_names[0]);
 
@@ -48,6 +48,8 @@ static unsigned create_steps(const struct hk_spawn_plan *plan, const struct oci_
 		steps |= HK_STEP_OOM_SCORE;
 	if (l != NULL && l->sysctl.len > 0)
 		steps |= HK_STEP_SYSCTL;
+	if (l != NULL && l->net_devices.len > 0)
+		steps |= HK_STEP_NET_DEVICES;
 	if (any_hooks(c->hooks))
 		steps |= HK_STEP_CREATION_HOOKS;
 	if (c->hooks != NULL && c->hooks->start_container.len > 0)
@@ -55,6 +57,12 @@ static unsigned create_steps(const struct hk_spawn_plan *plan, const struct oci_
 	if (!o->no_new_keyring)
 		steps |= HK_STEP_SESSION_KEYRING;
 	return steps;
+}
+
+/* What create and exec both do for every process of the container. */
+static unsigned common_steps(const struct oci_config *c)
+{
+	return c->linux != NULL && c->linux->memory_policy != NULL ? HK_STEP_MEMORY_POLICY : 0;
 }
 
 void hk_plan_create(struct hk_spawn_plan *plan, const struct oci_config *c,
@@ -71,7 +79,7 @@ void hk_plan_create(struct hk_spawn_plan *plan, const struct oci_config *c,
 					       ? (struct hk_ns_step){HK_NS_JOIN, ns->path}
 					       : (struct hk_ns_step){HK_NS_NEW, NULL};
 	}
-	plan->steps = create_steps(plan, c, o);
+	plan->steps = create_steps(plan, c, o) | common_steps(c);
 }
 
 void hk_plan_exec(struct hk_spawn_plan *plan, const struct oci_config *c,
@@ -87,6 +95,7 @@ void hk_plan_exec(struct hk_spawn_plan *plan, const struct oci_config *c,
 			 (int)init, hk_ns_kinds[type].proc);
 		plan->ns[type] = (struct hk_ns_step){HK_NS_JOIN, plan->join_paths[type]};
 	}
+	plan->steps = common_steps(c);
 	/* a mount namespace that is not the container's own does not put exec at its root */
 	if (!oci_config_new_namespace(c, OCI_NS_MOUNT))
 		plan->steps |= HK_STEP_INIT_ROOT;

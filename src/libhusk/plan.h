@@ -30,6 +30,8 @@ enum hk_spawn_step {
 	HK_STEP_SESSION_KEYRING = 1u << 11, /* a new session keyring */
 	HK_STEP_WAIT_START = 1u << 12,	    /* block on exec.fifo until `start` */
 	HK_STEP_START_HOOKS = 1u << 13,	    /* startContainer */
+	HK_STEP_MEMORY_POLICY = 1u << 14,   /* linux.memoryPolicy, create and exec */
+	HK_STEP_NET_DEVICES = 1u << 15,	    /* parent: linux.netDevices into pid 1's network ns */
 };
 
 /* One name per step, for tests and debug lines; indexed by bit number. */

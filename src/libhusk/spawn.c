@@ -19,13 +19,16 @@
 #include <unistd.h>
 
 #include "caps.h"
+#include "cpu_affinity.h"
 #include "fdio.h"
 #include "hooks.h"
 #include "identity.h"
 #include "idmap.h"
 #include "log.h"
 #include "lsm.h"
+#include "mempolicy.h"
 #include "namespaces.h"
+#include "netdev.h"
 #include "netlink.h"
 #include "oom_score.h"
 #include "personality.h"
@@ -57,13 +60,11 @@ int hk_spawn_check_unapplied(const struct oci_config *c, const struct oci_proces
 	const struct oci_linux *l = c != NULL ? c->linux : NULL;
 	const char *field = NULL;
 
-	if (p != NULL && p->exec_cpu_affinity != NULL)
-		field = "process.execCPUAffinity";
-	else if (l != NULL && l->memory_policy != NULL)
-		field = "linux.memoryPolicy";
-	else if (l != NULL && l->net_devices.len > 0)
-		field = "linux.netDevices";
-	else if (l != NULL && l->intel_rdt != NULL)
+	if (p != NULL && hk_cpu_affinity_check(p, err) < 0)
+		return -1;
+	if (l != NULL && hk_mempolicy_check(l, err) < 0)
+		return -1;
+	if (l != NULL && l->intel_rdt != NULL)
 		field = "linux.intelRdt";
 	else if (l != NULL && l->personality != NULL && l->personality->flags.len > 0)
 		field = "linux.personality.flags";
@@ -80,7 +81,7 @@ int hk_spawn_check(const struct oci_config *c, bool have_console, struct hk_err 
 		return -1;
 	if (c->process->terminal.value && !have_console)
 		return hk_fail(err, 0, "config.json: process.terminal needs --console-socket");
-	if (hk_lsm_check(c, err) < 0)
+	if (hk_lsm_check(c, err) < 0 || hk_netdev_check(c, err) < 0)
 		return -1;
 	/* A new user namespace starts with a full bounding set of its own. */
 	if (!oci_config_new_namespace(c, OCI_NS_USER) &&
@@ -196,6 +197,8 @@ static int stage1_namespaces(struct stage *st, struct hk_err **err)
 
 	if (!st->in_cgroup && hk_cg_enter_self(plan->cgroup, &failed) < 0)
 		return hk_fail(err, errno, "join cgroup %s", failed);
+	if (hk_cpu_affinity_final(plan->process, err) < 0)
+		return -1;
 	if (hk_ns_join(st->ns_fds, err) < 0)
 		return -1;
 	hk_ns_close_paths(st->ns_fds);
@@ -429,6 +432,9 @@ static int stage2_process(struct stage *st, int slave, char *exe, size_t size, s
 		return -1;
 	if (hk_process_enter_cwd(p, err) < 0 || hk_process_find_exec(p, exe, size, err) < 0)
 		return -1;
+	if (hk_plan_has(plan, HK_STEP_MEMORY_POLICY) &&
+	    hk_mempolicy_set(plan->config->linux, err) < 0)
+		return -1;
 	/* Only stdio and the preserved fds reach the program (CVE-2024-21626). */
 	if (hk_close_range(3 + (unsigned)plan->preserve_fds, ~0u, true) < 0)
 		return hk_fail(err, errno, "close_range");
@@ -529,6 +535,27 @@ static pid_t fork_into_cgroup(const struct hk_cgroup *cg, bool *born_in)
 	return fork();
 }
 
+/* execCPUAffinity.initial holds for husk itself while it forks: stage 1 starts on those CPUs,
+ * before the cgroup (clone3 places it there at birth). */
+static pid_t fork_stage1(const struct hk_spawn_plan *plan, bool *born_in, struct hk_err **err)
+{
+	cpu_set_t saved;
+	int changed = hk_cpu_affinity_initial(plan->process, &saved, err);
+	pid_t pid;
+
+	if (changed < 0)
+		return -1;
+	if (changed)
+		hk_debug("process.execCPUAffinity.initial: stage 1 forked on CPUs %s",
+			 plan->process->exec_cpu_affinity->initial);
+	pid = fork_into_cgroup(plan->cgroup, born_in);
+	if (pid < 0)
+		hk_fail(err, errno, "fork");
+	if (pid != 0 && changed)
+		hk_cpu_affinity_restore(&saved);
+	return pid;
+}
+
 struct parent {
 	const struct hk_spawn_plan *plan;
 	const struct hk_spawn_ops *ops;
@@ -562,6 +589,15 @@ static int on_console(struct parent *pa, int fd, struct hk_err **err)
 	return ret;
 }
 
+/* The parent's own steps once pid 1's namespaces exist. */
+static int on_init_pid(struct parent *pa, struct hk_err **err)
+{
+	if (!hk_plan_has(pa->plan, HK_STEP_NET_DEVICES))
+		return 0;
+	pa->out->net_devices = true; /* a partial move is undone too */
+	return hk_netdev_move_in(pa->plan->config->linux, pa->out->pid, err);
+}
+
 /* One message; an fd it carries is owned from here on. */
 static int on_message(struct parent *pa, const struct hk_sync_msg *msg, int fd, struct hk_err **err)
 {
@@ -574,7 +610,9 @@ static int on_message(struct parent *pa, const struct hk_sync_msg *msg, int fd, 
 		return on_map_ids(pa, err);
 	case SYNC_INIT_PID:
 		pa->out->pid = msg->value;
-		return ops->init_pid != NULL ? ops->init_pid(msg->value, pa->data, err) : 0;
+		if (ops->init_pid != NULL && ops->init_pid(msg->value, pa->data, err) < 0)
+			return -1;
+		return on_init_pid(pa, err);
 	case SYNC_ROOTFS_MOUNT:
 		pa->out->rootfs_mount = strtoull(msg->text, NULL, 10);
 		return ops->rootfs_mount != NULL
@@ -652,6 +690,8 @@ static int open_for_stages(struct stage *st, int socks[2], struct hk_err **err)
 /* A failed spawn leaves nothing: its process, the rootfs bind, the pty. */
 static void undo_spawn(const struct hk_spawn_plan *plan, struct hk_spawn_result *out)
 {
+	if (out->pid > 0 && out->net_devices)
+		hk_netdev_move_out(plan->config->linux, out->pid, NULL);
 	if (out->pid > 0) {
 		kill(out->pid, SIGKILL);
 		waitpid(out->pid, NULL, 0);
@@ -663,7 +703,7 @@ static void undo_spawn(const struct hk_spawn_plan *plan, struct hk_spawn_result 
 	}
 	if (out->master >= 0)
 		close(out->master);
-	*out = (struct hk_spawn_result){.pid = 0, .master = -1, .rootfs_mount = 0};
+	*out = (struct hk_spawn_result){.pid = 0, .master = -1};
 }
 
 int hk_spawn(const struct hk_spawn_plan *plan, const struct hk_spawn_ops *ops, void *data,
@@ -673,10 +713,10 @@ int hk_spawn(const struct hk_spawn_plan *plan, const struct hk_spawn_ops *ops, v
 	struct parent pa = {.plan = plan, .ops = ops, .data = data, .out = out, .listener = -1};
 	int socks[2], ret;
 
-	*out = (struct hk_spawn_result){.pid = 0, .master = -1, .rootfs_mount = 0};
+	*out = (struct hk_spawn_result){.pid = 0, .master = -1};
 	if (open_for_stages(&st, socks, err) < 0)
 		return -1;
-	pa.stage1 = fork_into_cgroup(plan->cgroup, &st.in_cgroup);
+	pa.stage1 = fork_stage1(plan, &st.in_cgroup, err);
 	if (pa.stage1 == 0) {
 		close(socks[0]);
 		stage1(&st);
@@ -686,7 +726,7 @@ int hk_spawn(const struct hk_spawn_plan *plan, const struct hk_spawn_ops *ops, v
 	hk_idmap_close(plan->config, st.idmap_trees);
 	if (pa.stage1 < 0) {
 		close(socks[0]);
-		return hk_fail(err, errno, "fork");
+		return -1;
 	}
 	pa.sock = socks[0];
 	ret = parent_loop(&pa, err);

@@ -31,6 +31,7 @@ struct hk_spawn_result {
 	pid_t pid;  /* the host pid of the process (a child of the caller) */
 	int master; /* the pty master when terminal and no console socket, or -1 */
 	unsigned long long rootfs_mount; /* the rootfs bind outside a mount ns of its own, or 0 */
+	bool net_devices; /* linux.netDevices went (or began to go) into pid 1's ns */
 };
 
 /* Checks what the runtime needs beyond a valid document (a process, a mount namespace...). */

@@ -34,6 +34,7 @@ static const struct oci_field record_fields[] = {
     F("rootless", OCI_BOOL, rootless, 0),
     F("systemdCgroup", OCI_BOOL, systemd_cgroup, 0),
     F("lateHooks", OCI_BOOL, late_hooks, 0),
+    F("netDevices", OCI_BOOL, net_devices, 0),
     F("cgroupPath", OCI_STRING, cgroup_path, 0),
     F("cgroupPaths", OCI_STRMAP, cgroup_paths, 0),
     F("annotations", OCI_STRMAP, annotations, 0),

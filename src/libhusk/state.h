@@ -19,9 +19,10 @@ struct hk_record {
 	    pid_start_time;	     /* field 22 of /proc/PID/stat: tells a reused pid apart */
 	struct oci_opt_bool started; /* `start` was given */
 	struct oci_opt_bool rootless, systemd_cgroup;
-	struct oci_opt_bool late_hooks; /* poststart or poststop hooks: start/delete read config */
-	char *cgroup_path;		/* linux.cgroupsPath as the config gave it */
-	struct oci_strmap cgroup_paths; /* hierarchy -> the cgroup husk made there (cgroup.h) */
+	struct oci_opt_bool late_hooks;	 /* poststart or poststop hooks: start/delete read config */
+	struct oci_opt_bool net_devices; /* linux.netDevices: delete moves them back first */
+	char *cgroup_path;		 /* linux.cgroupsPath as the config gave it */
+	struct oci_strmap cgroup_paths;	 /* hierarchy -> the cgroup husk made there (cgroup.h) */
 	struct oci_strmap annotations;
 	/* no mount namespace of the container's own: the bind of the rootfs delete detaches, and
 	 * the namespace it is in (NULL: husk's) */

@@ -202,10 +202,7 @@ def test_update_resources_from_a_pipe_as_docker_sends_it(bundle):
 
 
 @pytest.mark.parametrize("where,field,value", [
-    ("linux", "memoryPolicy", {"mode": "MPOL_BIND", "nodes": "0"}),
-    ("linux", "netDevices", {"eth9": {"name": "eth0"}}),
     ("linux", "intelRdt", {"closID": "x"}),
-    ("process", "execCPUAffinity", {"initial": "0"}),
 ])
 def test_fields_not_applied_yet_are_refused(bundle, where, field, value):
     """item 16: parsed, but refused with one line until implemented, and not in features."""

@@ -418,6 +418,27 @@ static void action(int argc, char **argv, int *i, int *first)
 	}
 }
 
+/* sched_getaffinity as a list of CPU numbers; get_mempolicy's mode (flags included) and the
+ * first word of its node mask. */
+static void affinity_and_mempolicy(int *first)
+{
+	unsigned long nodes[16] = {0};
+	cpu_set_t set;
+	int mode = -1, cpu, n = 0;
+
+	key("affinity", first);
+	putchar('[');
+	if (sched_getaffinity(0, sizeof(set), &set) == 0)
+		for (cpu = 0; cpu < CPU_SETSIZE; cpu++)
+			if (CPU_ISSET(cpu, &set))
+				printf("%s%d", n++ ? "," : "", cpu);
+	putchar(']');
+	if (syscall(SYS_get_mempolicy, &mode, nodes, sizeof(nodes) * 8, NULL, 0) < 0)
+		mode = -1;
+	key("mempolicy", first);
+	printf("{\"mode\":%d,\"nodes\":%lu}", mode, nodes[0]);
+}
+
 int main(int argc, char **argv, char **envp)
 {
 	char cwd[1024], host[256], domain[256];
@@ -455,6 +476,7 @@ int main(int argc, char **argv, char **envp)
 	printf("%ld", syscall(SYS_ioprio_get, 1, 0)); /* IOPRIO_WHO_PROCESS, self */
 	key("sched_policy", &first);
 	printf("%d", sched_getscheduler(0));
+	affinity_and_mempolicy(&first);
 	key("session_keyring", &first);
 	/* KEYCTL_GET_KEYRING_ID of KEY_SPEC_SESSION_KEYRING, without creating one */
 	printf("%ld", syscall(SYS_keyctl, 0, -3, 0));

@@ -5,15 +5,17 @@
 #include <string.h>
 #include <sys/mount.h>
 
+#include "idlist.h"
 #include "mount_plan.h"
 #include "plan.h"
 #include "tap.h"
 
 /* Every step create builds the container with: none may be in an exec plan. */
-static const unsigned create_only =
-    HK_STEP_IDMAP_MOUNTS | HK_STEP_ID_MAPS | HK_STEP_TIME_OFFSETS | HK_STEP_LOOPBACK | HK_STEP_UTS |
-    HK_STEP_OOM_SCORE | HK_STEP_SYSCTL | HK_STEP_ROOTFS | HK_STEP_CREATION_HOOKS |
-    HK_STEP_MAKE_CWD | HK_STEP_SESSION_KEYRING | HK_STEP_WAIT_START | HK_STEP_START_HOOKS;
+static const unsigned create_only = HK_STEP_IDMAP_MOUNTS | HK_STEP_ID_MAPS | HK_STEP_TIME_OFFSETS |
+				    HK_STEP_LOOPBACK | HK_STEP_UTS | HK_STEP_OOM_SCORE |
+				    HK_STEP_SYSCTL | HK_STEP_ROOTFS | HK_STEP_CREATION_HOOKS |
+				    HK_STEP_MAKE_CWD | HK_STEP_SESSION_KEYRING |
+				    HK_STEP_WAIT_START | HK_STEP_START_HOOKS | HK_STEP_NET_DEVICES;
 
 static int load(const char *dir, const char *name, struct oci_config_doc *doc)
 {
@@ -34,7 +36,8 @@ static void test_step_names(void)
 
 	for (i = 0; i < hk_spawn_step_count; i++)
 		all |= 1u << i;
-	tap_ok(hk_spawn_step_count == 14 && all == (create_only | HK_STEP_INIT_ROOT),
+	tap_ok(hk_spawn_step_count == 16 &&
+		   all == (create_only | HK_STEP_INIT_ROOT | HK_STEP_MEMORY_POLICY),
 	       "every step has a name, and every name a step");
 }
 
@@ -48,7 +51,8 @@ static void test_create_every_field(const struct oci_config *c)
 	int new = 0;
 
 	hk_plan_create(&plan, c, &o);
-	tap_ok(plan.steps == create_only, "create takes every step every-field.json asks for");
+	tap_ok(plan.steps == (create_only | HK_STEP_MEMORY_POLICY),
+	       "create takes every step every-field.json asks for");
 	for (i = 0; i < OCI_NS_COUNT; i++)
 		new += plan.ns[i].action == HK_NS_NEW;
 	tap_ok(new == 8, "create makes every namespace of every-field.json");
@@ -83,6 +87,16 @@ static void test_exec(const struct oci_config *c, const char *what)
 	       "exec into %s joins each namespace through pid 1 and makes none", what);
 	tap_ok(plan.process == &p && plan.preserve_fds == 1, "exec into %s runs its own process",
 	       what);
+}
+
+/* What every process of the container gets, exec's too. */
+static void test_exec_common(const struct oci_config *c)
+{
+	struct hk_spawn_plan plan;
+
+	hk_plan_exec(&plan, c, c->process, 1, 0);
+	tap_ok(hk_plan_has(&plan, HK_STEP_MEMORY_POLICY),
+	       "exec: linux.memoryPolicy holds for an exec'd process too");
 }
 
 static void test_exec_root(const struct oci_config *own, const struct oci_config *joined)
@@ -165,6 +179,27 @@ static void test_mount_plan(void)
 	       "tmpcopyup on a bind mount is refused");
 }
 
+static void test_idlist(void)
+{
+	static const char *const bad[] = {"",	"a",	"1-", "-1",   "3-1", "1,",
+					  ",1", "1,,2", "64", "0-64", "1 2", "0x1"};
+	hk_cleanup_err struct hk_err *err = NULL;
+	unsigned long mask[1];
+	size_t i;
+
+	tap_ok(hk_idlist_parse("0-3,7", mask, 64, "f", &err) == 0 && mask[0] == 0x8f,
+	       "0-3,7 is CPUs 0, 1, 2, 3 and 7");
+	tap_ok(hk_idlist_parse("63", mask, 64, "f", &err) == 0 && mask[0] == 1ul << 63,
+	       "the last id fits");
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		hk_err_freep(&err);
+		tap_ok(hk_idlist_parse(bad[i], mask, 64, "process.execCPUAffinity.final", &err) <
+			       0 &&
+			   strstr(err->msg, "process.execCPUAffinity.final") != NULL,
+		       "\"%s\" is refused, naming the field", bad[i]);
+	}
+}
+
 int main(int argc, char **argv)
 {
 	const char *dir = argc > 1 ? argv[1] : "tests/unit/good";
@@ -176,6 +211,7 @@ int main(int argc, char **argv)
 	    load(dir, "join-namespaces.json", &joined) == 0) {
 		test_create_every_field(every.config);
 		test_exec(every.config, "every-field.json");
+		test_exec_common(every.config);
 		test_exec(pod.config, "a CRI-O pod container");
 		test_exec_root(runc.config, joined.config);
 		test_create_joined(pod.config);
@@ -184,6 +220,7 @@ int main(int argc, char **argv)
 		tap_ok(0, "the configs load");
 	}
 	test_mount_plan();
+	test_idlist();
 	oci_config_doc_free(&every);
 	oci_config_doc_free(&pod);
 	oci_config_doc_free(&runc);
