@@ -33,6 +33,25 @@ static const struct oci_field seccomp_fields[] = {
 static const struct oci_type seccomp_type =
     OCI_TYPE("seccomp", struct oci_features_seccomp, seccomp_fields, NULL);
 
+#define T struct oci_features_intel_rdt
+static const struct oci_field intel_rdt_fields[] = {
+    F("enabled", OCI_BOOL, enabled, 0),
+    F("schemata", OCI_BOOL, schemata, 0),
+    F("monitoring", OCI_BOOL, monitoring, 0),
+};
+#undef T
+static const struct oci_type intel_rdt_type =
+    OCI_TYPE("intelRdt", struct oci_features_intel_rdt, intel_rdt_fields, NULL);
+
+#define T struct oci_features_memory_policy
+static const struct oci_field memory_policy_fields[] = {
+    F("modes", OCI_STRINGS, modes, 0),
+    F("flags", OCI_STRINGS, flags, 0),
+};
+#undef T
+static const struct oci_type memory_policy_type =
+    OCI_TYPE("memoryPolicy", struct oci_features_memory_policy, memory_policy_fields, NULL);
+
 #define T struct oci_features_mount_ext
 static const struct oci_field mount_ext_fields[] = {
     OBJ("idmap", OCI_OBJECT, idmap, 0, enabled_type),
@@ -49,8 +68,10 @@ static const struct oci_field linux_fields[] = {
     OBJ("seccomp", OCI_OBJECT, seccomp, 0, seccomp_type),
     OBJ("apparmor", OCI_OBJECT, apparmor, 0, enabled_type),
     OBJ("selinux", OCI_OBJECT, selinux, 0, enabled_type),
-    OBJ("intelRdt", OCI_OBJECT, intel_rdt, 0, enabled_type),
+    OBJ("intelRdt", OCI_OBJECT, intel_rdt, 0, intel_rdt_type),
     OBJ("mountExtensions", OCI_OBJECT, mount_extensions, 0, mount_ext_type),
+    OBJ("netDevices", OCI_OBJECT, net_devices, 0, enabled_type),
+    OBJ("memoryPolicy", OCI_OBJECT, memory_policy, 0, memory_policy_type),
 };
 #undef T
 static const struct oci_type linux_type =
@@ -64,6 +85,7 @@ static const struct oci_field features_fields[] = {
     F("mountOptions", OCI_STRINGS, mount_options, 0),
     OBJ("linux", OCI_OBJECT, linux, 0, linux_type),
     F("annotations", OCI_STRMAP, annotations, 0),
+    F("potentiallyUnsafeConfigAnnotations", OCI_STRINGS, potentially_unsafe_config_annotations, 0),
 };
 #undef T
 const struct oci_type oci_features_type =

@@ -17,6 +17,14 @@ struct oci_features_seccomp {
 	struct oci_strv actions, operators, archs, known_flags, supported_flags;
 };
 
+struct oci_features_intel_rdt {
+	struct oci_opt_bool enabled, schemata, monitoring;
+};
+
+struct oci_features_memory_policy {
+	struct oci_strv modes, flags;
+};
+
 struct oci_features_mount_ext {
 	struct oci_enabled *idmap;
 };
@@ -25,8 +33,11 @@ struct oci_features_linux {
 	struct oci_strv namespaces, capabilities;
 	struct oci_features_cgroup *cgroup;
 	struct oci_features_seccomp *seccomp;
-	struct oci_enabled *apparmor, *selinux, *intel_rdt;
+	struct oci_enabled *apparmor, *selinux;
+	struct oci_features_intel_rdt *intel_rdt;
 	struct oci_features_mount_ext *mount_extensions;
+	struct oci_enabled *net_devices;
+	struct oci_features_memory_policy *memory_policy;
 };
 
 struct oci_features {
@@ -34,6 +45,7 @@ struct oci_features {
 	struct oci_strv hooks, mount_options;
 	struct oci_features_linux *linux;
 	struct oci_strmap annotations;
+	struct oci_strv potentially_unsafe_config_annotations;
 };
 
 extern const struct oci_type oci_features_type;

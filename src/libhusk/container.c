@@ -23,6 +23,7 @@
 #include "hooks.h"
 #include "log.h"
 #include "netdev.h"
+#include "rdt.h"
 #include "rootfs.h"
 #include "spawn.h"
 #include "state.h"
@@ -61,8 +62,9 @@ struct creating {
 	struct hk_seccomp filter;
 	struct hk_spawn_plan plan;
 	struct hk_spawn_result made;
-	char created[48];	/* the record's strings stay ours until the end */
-	bool stored, in_cgroup; /* the state directory and the cgroup exist */
+	struct hk_rdt rdt;
+	char created[48];		/* the record's strings stay ours until the end */
+	bool stored, in_cgroup, in_rdt; /* the state directory, the cgroup, the resctrl group */
 };
 
 /* The notify listener goes to the agent with the state as it is now: creating, with the pid. */
@@ -255,6 +257,26 @@ static int exec_fifo(const struct hk_container *c, int *fd, struct hk_err **err)
 	return 0;
 }
 
+/* linux.intelRdt: the resctrl groups exist, in the record, before any process. */
+static int make_rdt_group(struct creating *cr, struct hk_err **err)
+{
+	const struct oci_intel_rdt *r = cr->cfg->linux ? cr->cfg->linux->intel_rdt : NULL;
+	struct hk_record *rec = cr->c.record;
+	char root[PATH_MAX];
+
+	if (r == NULL)
+		return 0;
+	if (hk_rdt_root(root, sizeof(root), err) < 0 ||
+	    hk_rdt_prepare(root, r, rec->id, &cr->rdt, err) < 0)
+		return -1;
+	cr->in_rdt = true;
+	cr->plan.rdt = &cr->rdt;
+	rec->rdt_dir = cr->rdt.dir;
+	rec->rdt_mon_dir = cr->rdt.mon[0] ? cr->rdt.mon : NULL;
+	rec->rdt_made_dir = (struct oci_opt_bool){cr->rdt.made_dir, cr->rdt.made_dir};
+	return hk_store_save(&cr->c, err);
+}
+
 /* Each step adds one thing that undo_create removes. */
 static int create_steps(struct creating *cr, const char *bundle, const char *rootfs,
 			struct hk_err **err)
@@ -273,6 +295,8 @@ static int create_steps(struct creating *cr, const char *bundle, const char *roo
 	if (HK_CHECKED(make_cgroup(&cr->c, cr->cfg, &cr->cgroup, err), err) < 0)
 		return -1;
 	cr->in_cgroup = true;
+	if (HK_CHECKED(make_rdt_group(cr, err), err) < 0)
+		return -1;
 	plan->bundle = bundle;
 	plan->rootfs = rootfs;
 	plan->console_socket = o->console_socket;
@@ -301,6 +325,8 @@ static void undo_create(struct creating *cr)
 	if (cr->made.master >= 0)
 		close(cr->made.master);
 	cr->made = (struct hk_spawn_result){.pid = 0, .master = -1};
+	if (cr->in_rdt)
+		hk_rdt_remove(&cr->rdt, &ignored);
 	if (cr->in_cgroup)
 		hk_cg_destroy(&cr->cgroup, &ignored);
 	if (cr->stored)
@@ -382,26 +408,23 @@ int hk_container_create(const struct hk_create_opts *o, pid_t *pid, int *master,
 	return ret;
 }
 
-/* poststart (status running) and poststop (stopped), from the config create saved; a failure is
- * a warning, and the other hooks still run. */
-static void late_hooks(const struct hk_container *c, const char *status)
+/* poststop (status stopped), from the config create saved; a failure is a warning, and the other
+ * hooks still run. */
+static void poststop(const struct hk_container *c)
 {
 	hk_cleanup_err struct hk_err *err = NULL;
 	struct oci_config_doc doc = {0};
-	bool running = strcmp(status, "running") == 0;
 	char *state;
 
 	if (!c->record->late_hooks.value)
 		return;
 	if (hk_store_load_config(c, &doc, &err) < 0) {
-		hk_warn("%s hooks not run: %s", running ? "poststart" : "poststop", err->msg);
+		hk_warn("poststop hooks not run: %s", err->msg);
 		return;
 	}
-	state = hk_container_state_json(c->record, status, running ? c->record->pid.value : 0);
+	state = hk_container_state_json(c->record, "stopped", 0);
 	if (state != NULL && doc.config->hooks != NULL)
-		hk_hooks_run_all(running ? &doc.config->hooks->poststart
-					 : &doc.config->hooks->poststop,
-				 running ? "poststart" : "poststop", state);
+		hk_hooks_run_all(&doc.config->hooks->poststop, "poststop", state);
 	free(state);
 	oci_config_doc_free(&doc);
 }
@@ -430,6 +453,34 @@ static int start_outcome(struct hk_container *c, struct hk_err **err)
 	c->record->started = (struct oci_opt_bool){true, true};
 	hk_store_save(c, NULL);
 	return hk_fail(err, 0, "cannot start container \"%s\": %s", c->record->id, text);
+}
+
+static int kill_and_wait(const struct hk_record *r, struct hk_err **err);
+
+/* runtime-spec 1.3: a failing poststart hook is an error that stops the container; `delete`
+ * then destroys it and runs poststop (lifecycle step 12). The hooks after it do not run. */
+static int poststart(struct hk_container *c, struct hk_err **err)
+{
+	hk_cleanup_err struct hk_err *ignored = NULL;
+	struct oci_config_doc doc = {0};
+	char *state;
+	int ret = 0;
+
+	if (!c->record->late_hooks.value)
+		return 0;
+	if (hk_store_load_config(c, &doc, err) < 0)
+		return -1;
+	state = hk_container_state_json(c->record, "running", c->record->pid.value);
+	if (state == NULL)
+		ret = hk_fail(err, ENOMEM, "hooks: state");
+	else if (doc.config->hooks != NULL &&
+		 hk_hooks_run(&doc.config->hooks->poststart, "poststart", state, err) < 0) {
+		kill_and_wait(c->record, &ignored);
+		ret = hk_prefix(err, "cannot start container \"%s\": stopped it", c->record->id);
+	}
+	free(state);
+	oci_config_doc_free(&doc);
+	return ret;
 }
 
 int hk_container_start(const char *root, const char *id, struct hk_err **err)
@@ -461,8 +512,7 @@ int hk_container_start(const char *root, const char *id, struct hk_err **err)
 	c.record->started = (struct oci_opt_bool){true, true};
 	if (hk_store_save(&c, err) < 0)
 		return -1;
-	late_hooks(&c, "running");
-	return 0;
+	return poststart(&c, err);
 }
 
 /* Every process in the init's pid namespace, when it has one of its own. */
@@ -554,6 +604,16 @@ static int remove_cgroup(const struct hk_record *r, struct hk_err **err)
 	return hk_cg_destroy(&cg, err);
 }
 
+static int remove_rdt_group(const struct hk_record *r, struct hk_err **err)
+{
+	struct hk_rdt g;
+
+	if (r->rdt_dir == NULL)
+		return 0;
+	hk_rdt_load(&g, r->rdt_dir, r->rdt_mon_dir, r->rdt_made_dir.value);
+	return hk_rdt_remove(&g, err);
+}
+
 /* Before pid 1 dies with its network namespace: a virtual device would go with it. */
 static int return_net_devices(const struct hk_container *c, struct hk_err **err)
 {
@@ -588,12 +648,12 @@ int hk_container_delete(const char *root, const char *id, bool force, struct hk_
 		return -1;
 	if (status != OCI_STATUS_STOPPED && c.record->pid.set && kill_and_wait(c.record, err) < 0)
 		return -1;
-	if (remove_cgroup(c.record, err) < 0)
+	if (remove_cgroup(c.record, err) < 0 || remove_rdt_group(c.record, err) < 0)
 		return -1;
 	if (c.record->rootfs_mount_id.set &&
 	    hk_rootfs_release(c.record->rootfs_mount_id.value, c.record->rootfs,
 			      c.record->rootfs_mount_ns, err) < 0)
 		return -1;
-	late_hooks(&c, "stopped");
+	poststop(&c);
 	return hk_store_remove(&c, err);
 }

@@ -15,6 +15,7 @@
 #include "config.h"
 #include "fdio.h"
 #include "plan.h"
+#include "rdt.h"
 #include "spawn.h"
 #include "state.h"
 
@@ -214,7 +215,7 @@ static int build_process(struct exec_ctx *x, struct oci_process **out, struct hk
 	if (o->process_label != NULL)
 		p->selinux_label = (char *)o->process_label;
 	if (set_user(x, p, err) < 0 || add_caps(x, p, err) < 0 ||
-	    hk_spawn_check_unapplied(NULL, p, err) < 0)
+	    hk_spawn_check_process(p, err) < 0)
 		return -1;
 	*out = p;
 	return 0;
@@ -279,6 +280,7 @@ static int spawn_in(struct exec_ctx *x, const struct oci_process *p, pid_t *pid,
 	struct hk_seccomp filter = {0};
 	struct hk_cgroup cg = {0};
 	struct hk_spawn_plan plan;
+	struct hk_rdt rdt;
 	hk_cleanup_close int init_root = -1;
 	int ret;
 
@@ -299,6 +301,12 @@ static int spawn_in(struct exec_ctx *x, const struct oci_process *p, pid_t *pid,
 	plan.init_root = init_root;
 	plan.cgroup = cg.n ? &cg : NULL;
 	plan.seccomp = &filter;
+	if (x->c.record->rdt_dir != NULL) { /* exec's process joins the container's groups */
+		hk_rdt_load(&rdt, x->c.record->rdt_dir, x->c.record->rdt_mon_dir, false);
+		plan.rdt = &rdt;
+	} else {
+		plan.steps &= ~(unsigned)HK_STEP_RDT;
+	}
 	ret = hk_spawn(&plan, &exec_ops, x, &made, err);
 	hk_seccomp_free(&filter);
 	*pid = made.pid;

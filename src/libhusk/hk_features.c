@@ -92,9 +92,16 @@ void hk_features(struct oci_arena *arena, struct oci_features *out)
 	l->seccomp = s;
 	l->apparmor = enabled(arena, true); /* lsm.c: applied when the host has them on */
 	l->selinux = enabled(arena, true);
-	l->intel_rdt = enabled(arena, false);
+	l->intel_rdt = oci_arena_alloc(arena, sizeof(*l->intel_rdt));
+	/* rdt.c: groups, schemata and monitoring groups (a host without resctrl: one line) */
+	*l->intel_rdt = (struct oci_features_intel_rdt){{true, true}, {true, true}, {true, true}};
 	l->mount_extensions = oci_arena_alloc(arena, sizeof(*l->mount_extensions));
 	l->mount_extensions->idmap = enabled(arena, true); /* idmap.c */
+	l->net_devices = enabled(arena, true);		   /* netdev.c */
+	l->memory_policy = oci_arena_alloc(arena, sizeof(*l->memory_policy));
+	*l->memory_policy =
+	    (struct oci_features_memory_policy){oci_names_list(arena, &oci_mempolicy_modes),
+						oci_names_list(arena, &oci_mempolicy_flags)};
 	*out = (struct oci_features){
 	    .oci_version_min = "1.0.0",
 	    .oci_version_max = "1.3.0",
@@ -103,9 +110,14 @@ void hk_features(struct oci_arena *arena, struct oci_features *out)
 	    .linux = l,
 	};
 	out->annotations.set = true;
-	out->annotations.len = 1;
-	out->annotations.keys = oci_arena_array(arena, 1, sizeof(char *));
-	out->annotations.values = oci_arena_array(arena, 1, sizeof(char *));
+	out->annotations.len = 2;
+	out->annotations.keys = oci_arena_array(arena, 2, sizeof(char *));
+	out->annotations.values = oci_arena_array(arena, 2, sizeof(char *));
 	out->annotations.keys[0] = "io.github.seccomp.libseccomp.version";
 	out->annotations.values[0] = oci_arena_strdup(arena, version);
+	/* what CRI-O and podman read to offer checkpointing: not in this husk */
+	out->annotations.keys[1] = "org.opencontainers.runc.checkpoint.enabled";
+	out->annotations.values[1] = "false";
+	/* husk reads no annotation that weakens a container: the list is empty, not unknown */
+	out->potentially_unsafe_config_annotations = (struct oci_strv){NULL, 0, true};
 }

@@ -11,7 +11,8 @@ enum hk_mount_option_kind {
 	HK_MOPT_PROPAGATION, /* a propagation change after the mount */
 	HK_MOPT_ATTR_SET,    /* recursive mount_setattr attribute (rro, rnosuid...) */
 	HK_MOPT_ATTR_CLEAR,
-	HK_MOPT_EXTENSION, /* handled by husk itself: tmpcopyup, idmap, ridmap */
+	HK_MOPT_ATTR_ATIME, /* recursive atime mode: one of relatime, noatime, strictatime */
+	HK_MOPT_EXTENSION,  /* handled by husk itself: tmpcopyup, idmap, ridmap */
 };
 
 struct hk_mount_option {

@@ -37,6 +37,42 @@ static int plan_extension(const struct oci_mount *m, const char *name, struct hk
 	return 0;
 }
 
+/* One option of the table. */
+static int plan_option(const struct oci_mount *m, const char *name, const struct hk_mount_option *o,
+		       struct hk_mount_plan *p, struct hk_err **err)
+{
+	switch (o->kind) {
+	case HK_MOPT_FLAG:
+		p->flags |= o->value;
+		p->clear &= ~o->value;
+		break;
+	case HK_MOPT_CLEAR:
+		p->flags &= ~o->value;
+		p->clear |= o->value;
+		break;
+	case HK_MOPT_PROPAGATION:
+		if (p->npropagation < 8)
+			p->propagation[p->npropagation++] = o->value;
+		break;
+	case HK_MOPT_ATTR_SET:
+		p->attr.attr_set |= o->value;
+		p->recursive_attr = true;
+		break;
+	case HK_MOPT_ATTR_CLEAR:
+		p->attr.attr_clr |= o->value;
+		p->recursive_attr = true;
+		break;
+	case HK_MOPT_ATTR_ATIME: /* mount_setattr takes the whole atime field at once */
+		p->attr.attr_clr |= MOUNT_ATTR__ATIME;
+		p->attr.attr_set = (p->attr.attr_set & ~(uint64_t)MOUNT_ATTR__ATIME) | o->value;
+		p->recursive_attr = true;
+		break;
+	case HK_MOPT_EXTENSION:
+		return plan_extension(m, name, p, err);
+	}
+	return 0;
+}
+
 int hk_mount_plan(const struct oci_mount *m, const char *label, struct hk_mount_plan *p,
 		  struct hk_err **err)
 {
@@ -63,32 +99,8 @@ int hk_mount_plan(const struct oci_mount *m, const char *label, struct hk_mount_
 			used += (size_t)n;
 			continue;
 		}
-		switch (o->kind) {
-		case HK_MOPT_FLAG:
-			p->flags |= o->value;
-			p->clear &= ~o->value;
-			break;
-		case HK_MOPT_CLEAR:
-			p->flags &= ~o->value;
-			p->clear |= o->value;
-			break;
-		case HK_MOPT_PROPAGATION:
-			if (p->npropagation < 8)
-				p->propagation[p->npropagation++] = o->value;
-			break;
-		case HK_MOPT_ATTR_SET:
-			p->attr.attr_set |= o->value;
-			p->recursive_attr = true;
-			break;
-		case HK_MOPT_ATTR_CLEAR:
-			p->attr.attr_clr |= o->value;
-			p->recursive_attr = true;
-			break;
-		case HK_MOPT_EXTENSION:
-			if (plan_extension(m, name, p, err) < 0)
-				return -1;
-			break;
-		}
+		if (plan_option(m, name, o, p, err) < 0)
+			return -1;
 	}
 	return 0;
 }

@@ -7,7 +7,7 @@
 const char *const hk_spawn_step_names[] = {
     "idmap-mounts", "id-maps",	   "time-offsets",   "loopback",    "uts",	 "oom-score",
     "sysctl",	    "rootfs",	   "creation-hooks", "make-cwd",    "init-root", "keyring",
-    "wait-start",   "start-hooks", "memory-policy",  "net-devices",
+    "wait-start",   "start-hooks", "memory-policy",  "net-devices", "rdt",
 };
 const unsigned hk_spawn_step_count = sizeof(hk_spawn_step_names) / sizeof(hk_spawn_step_names[0]);
 
@@ -62,7 +62,10 @@ static unsigned create_steps(const struct hk_spawn_plan *plan, const struct oci_
 /* What create and exec both do for every process of the container. */
 static unsigned common_steps(const struct oci_config *c)
 {
-	return c->linux != NULL && c->linux->memory_policy != NULL ? HK_STEP_MEMORY_POLICY : 0;
+	const struct oci_linux *l = c->linux;
+
+	return (l != NULL && l->memory_policy != NULL ? HK_STEP_MEMORY_POLICY : 0) |
+	       (l != NULL && l->intel_rdt != NULL ? HK_STEP_RDT : 0);
 }
 
 void hk_plan_create(struct hk_spawn_plan *plan, const struct oci_config *c,

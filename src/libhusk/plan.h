@@ -13,6 +13,7 @@
 struct hk_cgroup;
 struct hk_seccomp;
 struct hk_record;
+struct hk_rdt;
 
 /* The steps, in the order spawn.c runs them; a step not in the plan is never taken. */
 enum hk_spawn_step {
@@ -32,6 +33,7 @@ enum hk_spawn_step {
 	HK_STEP_START_HOOKS = 1u << 13,	    /* startContainer */
 	HK_STEP_MEMORY_POLICY = 1u << 14,   /* linux.memoryPolicy, create and exec */
 	HK_STEP_NET_DEVICES = 1u << 15,	    /* parent: linux.netDevices into pid 1's network ns */
+	HK_STEP_RDT = 1u << 16,		    /* parent: the process into its resctrl groups */
 };
 
 /* One name per step, for tests and debug lines; indexed by bit number. */
@@ -56,6 +58,7 @@ struct hk_spawn_plan {
 	const struct hk_cgroup *cgroup;	  /* stage 1 starts in it, so every process after it does */
 	const struct hk_seccomp *seccomp; /* compiled by the caller; insns NULL: none */
 	const struct hk_record *record;	  /* the state the container's own hooks get */
+	const struct hk_rdt *rdt;	  /* RDT: the container's resctrl groups */
 };
 
 struct hk_plan_create_opts {

@@ -33,6 +33,7 @@
 #include "oom_score.h"
 #include "personality.h"
 #include "process.h"
+#include "rdt.h"
 #include "rlimits.h"
 #include "rootfs.h"
 #include "scheduler.h"
@@ -53,31 +54,16 @@ struct stage {
 	bool in_cgroup; /* born in the container's cgroup (clone3); else stage 1 moves itself */
 };
 
-/* Fields libocispec knows that husk does not apply yet: refused, never silently dropped. */
-int hk_spawn_check_unapplied(const struct oci_config *c, const struct oci_process *p,
-			     struct hk_err **err)
+int hk_spawn_check_process(const struct oci_process *p, struct hk_err **err)
 {
-	const struct oci_linux *l = c != NULL ? c->linux : NULL;
-	const char *field = NULL;
-
-	if (p != NULL && hk_cpu_affinity_check(p, err) < 0)
-		return -1;
-	if (l != NULL && hk_mempolicy_check(l, err) < 0)
-		return -1;
-	if (l != NULL && l->intel_rdt != NULL)
-		field = "linux.intelRdt";
-	else if (l != NULL && l->personality != NULL && l->personality->flags.len > 0)
-		field = "linux.personality.flags";
-	if (field == NULL)
-		return 0;
-	return hk_fail(err, 0, "config.json: %s: not supported by this husk yet", field);
+	return hk_cpu_affinity_check(p, err);
 }
 
 int hk_spawn_check(const struct oci_config *c, bool have_console, struct hk_err **err)
 {
 	if (c->process == NULL)
 		return hk_fail(err, 0, "config.json: process: required to create a container");
-	if (hk_spawn_check_unapplied(c, c->process, err) < 0)
+	if (hk_spawn_check_process(c->process, err) < 0 || hk_mempolicy_check(c->linux, err) < 0)
 		return -1;
 	if (c->process->terminal.value && !have_console)
 		return hk_fail(err, 0, "config.json: process.terminal needs --console-socket");
@@ -592,10 +578,14 @@ static int on_console(struct parent *pa, int fd, struct hk_err **err)
 /* The parent's own steps once pid 1's namespaces exist. */
 static int on_init_pid(struct parent *pa, struct hk_err **err)
 {
-	if (!hk_plan_has(pa->plan, HK_STEP_NET_DEVICES))
+	const struct hk_spawn_plan *plan = pa->plan;
+
+	if (hk_plan_has(plan, HK_STEP_RDT) && hk_rdt_enter(plan->rdt, pa->out->pid, err) < 0)
+		return -1;
+	if (!hk_plan_has(plan, HK_STEP_NET_DEVICES))
 		return 0;
 	pa->out->net_devices = true; /* a partial move is undone too */
-	return hk_netdev_move_in(pa->plan->config->linux, pa->out->pid, err);
+	return hk_netdev_move_in(plan->config->linux, pa->out->pid, err);
 }
 
 /* One message; an fd it carries is owned from here on. */

@@ -36,9 +36,8 @@ struct hk_spawn_result {
 
 /* Checks what the runtime needs beyond a valid document (a process, a mount namespace...). */
 int hk_spawn_check(const struct oci_config *c, bool have_console, struct hk_err **err);
-/* The fields husk parses but does not apply yet (c or p may be NULL). */
-int hk_spawn_check_unapplied(const struct oci_config *c, const struct oci_process *p,
-			     struct hk_err **err);
+/* What the process asks that the document cannot check (exec's process.json too). */
+int hk_spawn_check_process(const struct oci_process *p, struct hk_err **err);
 /* On failure nothing of the spawn is left: its processes are killed and reaped, the rootfs bind
  * is detached, the pty closed. */
 int hk_spawn(const struct hk_spawn_plan *plan, const struct hk_spawn_ops *ops, void *data,

@@ -7,7 +7,7 @@
 
 #include "config.h"
 
-#define HK_OCI_VERSION "1.2.1"
+#define HK_OCI_VERSION "1.3.0"
 
 /* rootless: a user namespace mapping uid/gid 0 to the given ids, sysfs bound rather than mounted,
  * no gid= on devpts (a user namespace owns no gid 5). */

@@ -40,6 +40,9 @@ static const struct oci_field record_fields[] = {
     F("annotations", OCI_STRMAP, annotations, 0),
     F("rootfsMountId", OCI_U64, rootfs_mount_id, 0),
     F("rootfsMountNs", OCI_STRING, rootfs_mount_ns, 0),
+    F("intelRdtDir", OCI_STRING, rdt_dir, 0),
+    F("intelRdtMonDir", OCI_STRING, rdt_mon_dir, 0),
+    F("intelRdtMadeDir", OCI_BOOL, rdt_made_dir, 0),
 };
 #undef T
 const struct oci_type hk_record_type = OCI_TYPE("record", struct hk_record, record_fields, NULL);

@@ -28,6 +28,8 @@ struct hk_record {
 	 * the namespace it is in (NULL: husk's) */
 	struct oci_opt_u64 rootfs_mount_id;
 	char *rootfs_mount_ns;
+	char *rdt_dir, *rdt_mon_dir;	  /* linux.intelRdt: the resctrl groups (rdt.h) */
+	struct oci_opt_bool rdt_made_dir; /* husk made rdt_dir: delete removes it */
 };
 extern const struct oci_type hk_record_type;
 

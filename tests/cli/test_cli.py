@@ -17,7 +17,7 @@ def test_version(husk):
     lines = r.out.splitlines()
     assert re.match(r"^husk version \d+\.\d+\.\d+$", lines[0])
     assert lines[1].startswith("commit: ") and lines[1] != "commit: "
-    assert lines[2] == "spec: 1.2.1"
+    assert lines[2] == "spec: 1.3.0"
     assert "+SECCOMP" in lines[3] and "+CAP" in lines[3] and "+YAJL" in lines[3]
     assert husk("-v").out == r.out
 
@@ -72,7 +72,7 @@ def test_spec_writes_runc_like_default(husk, tmp_path):
     text = (tmp_path / "config.json").read_text()
     assert text.endswith("}\n") and not text.endswith("\n\n") and "\t" in text
     c = json.loads(text)
-    assert c["ociVersion"] == "1.2.1"
+    assert c["ociVersion"] == "1.3.0"
     assert c["root"] == {"path": "rootfs", "readonly": True}
     assert c["process"]["args"] == ["sh"] and c["process"]["cwd"] == "/"
     assert {n["type"] for n in c["linux"]["namespaces"]} == {"pid", "network", "ipc", "uts", "mount", "cgroup"}

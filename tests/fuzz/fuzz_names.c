@@ -1,10 +1,11 @@
 /* libFuzzer target for the small parsers of command-line words: signal names and numbers,
- * container ids, mount option names, sizes and durations. Each must answer without crashing, and
- * agree with itself. */
+ * container ids, mount option names, sizes and durations, CPU and node lists. Each must answer
+ * without crashing, and agree with itself. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "idlist.h"
 #include "mount_options.h"
 #include "signals.h"
 #include "state.h"
@@ -39,6 +40,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			abort();
 		if (hk_parse_duration_ms(text, &ms) == 0 && ms < 1)
 			abort();
+	}
+	{
+		unsigned long mask[2] = {0, 0};
+		struct hk_err *e = NULL;
+
+		/* an accepted list names only ids below the limit, and at least one */
+		if (hk_idlist_parse(text, mask, 100, "f", &e) == 0 &&
+		    ((mask[0] == 0 && (mask[1] & ((1ul << 36) - 1)) == 0) || (mask[1] >> 36) != 0))
+			abort();
+		hk_err_free(e);
 	}
 	free(text);
 	return 0;

@@ -201,19 +201,6 @@ def test_update_resources_from_a_pipe_as_docker_sends_it(bundle):
     assert proc.returncode == 1 and "stdin" in proc.stderr and proc.stderr.strip() != "husk:"
 
 
-@pytest.mark.parametrize("where,field,value", [
-    ("linux", "intelRdt", {"closID": "x"}),
-])
-def test_fields_not_applied_yet_are_refused(bundle, where, field, value):
-    """item 16: parsed, but refused with one line until implemented, and not in features."""
-    bundle.config[where][field] = value
-    r = bundle.run()
-    assert r.rc == 1 and f"{where}.{field}" in r.err and "not supported" in r.err, r.err
-    assert_nothing_left(bundle, "c")
-    features = json.loads(bundle.husk("features").out)
-    assert field not in features["linux"] or features["linux"][field].get("enabled") is False
-
-
 def test_personality_flags_are_refused(bundle):
     bundle.config["linux"]["personality"] = {"domain": "LINUX", "flags": ["ADDR_NO_RANDOMIZE"]}
     r = bundle.run()

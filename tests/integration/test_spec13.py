@@ -287,3 +287,47 @@ def test_bad_net_devices_are_refused(bundle, netns, devices, shared, message):
     assert r.stderr.strip() == f"husk: config.json: linux.netDevices: {message}"
     assert_nothing_left(bundle, "c")
     assert links(netns.path)["veth0"][1] == ["10.55.0.2/24"]
+
+
+def resctrl_mounted():
+    with open("/proc/self/mountinfo") as f:
+        return any(" - resctrl " in line for line in f)
+
+
+@pytest.mark.skipif(resctrl_mounted(), reason="this host has resctrl: the writer's tests "
+                    "(tests/unit/test_rdt.c) and a real group would apply")
+def test_intel_rdt_without_resctrl_is_one_line_and_no_debris(bundle):
+    """The writer itself is tested against a resctrl-shaped tree in tests/unit/test_rdt.c."""
+    bundle.config["linux"]["intelRdt"] = {"closID": "gold", "l3CacheSchema": "L3:0=7f0"}
+    bundle.write()
+    r = bundle.husk("create", "c")
+    assert r.rc == 1
+    assert r.err.strip() == "husk: linux.intelRdt: no resctrl filesystem is mounted on this host"
+    assert_nothing_left(bundle, "c")
+
+
+def test_the_fields_together(bundle, netns):
+    """Every 1.3 field this host can apply in one container (intelRdt needs resctrl, which this
+    host lacks: tests/unit/test_rdt.c), checked from inside."""
+    bundle.config["linux"]["netDevices"] = {"veth0": {"name": "eth1"}}
+    bundle.config["linux"]["memoryPolicy"] = {"mode": "MPOL_BIND", "nodes": str(NODES[0]),
+                                              "flags": ["MPOL_F_STATIC_NODES"]}
+    bundle.config["linux"]["personality"] = {"domain": "LINUX32", "flags": []}
+    bundle.config["process"]["execCPUAffinity"] = {"initial": str(CPUS[0]),
+                                                   "final": str(CPUS[-1])}
+    bundle.config["process"]["args"] = ["/probe", "cat", "/sys/class/net/eth1/address"]
+    bundle.write()
+    r = husk_in(bundle, netns, "run", "c")
+    assert r.returncode == 0, r.stderr
+    got = json.loads(r.stdout)
+    assert got["affinity"] == [CPUS[-1]]
+    assert got["mempolicy"]["mode"] == MPOL["MPOL_BIND"] | FLAG["MPOL_F_STATIC_NODES"]
+    assert got["personality"] & 0xff == 8
+    # pid 1 exited: its namespace went, and the kernel destroyed the veth with it (a physical
+    # device would have returned to the initial namespace); delete had nothing left to move
+    # (the kernel tears a namespace down in a worker: give it a moment)
+    for _ in range(100):
+        if "veth0" not in links(netns.path) and "veth1" not in links(netns.path):
+            break
+        time.sleep(0.05)
+    assert "veth0" not in links(netns.path) and "veth1" not in links(netns.path)

@@ -36,8 +36,8 @@ static void test_step_names(void)
 
 	for (i = 0; i < hk_spawn_step_count; i++)
 		all |= 1u << i;
-	tap_ok(hk_spawn_step_count == 16 &&
-		   all == (create_only | HK_STEP_INIT_ROOT | HK_STEP_MEMORY_POLICY),
+	tap_ok(hk_spawn_step_count == 17 &&
+		   all == (create_only | HK_STEP_INIT_ROOT | HK_STEP_MEMORY_POLICY | HK_STEP_RDT),
 	       "every step has a name, and every name a step");
 }
 
@@ -51,7 +51,7 @@ static void test_create_every_field(const struct oci_config *c)
 	int new = 0;
 
 	hk_plan_create(&plan, c, &o);
-	tap_ok(plan.steps == (create_only | HK_STEP_MEMORY_POLICY),
+	tap_ok(plan.steps == (create_only | HK_STEP_MEMORY_POLICY | HK_STEP_RDT),
 	       "create takes every step every-field.json asks for");
 	for (i = 0; i < OCI_NS_COUNT; i++)
 		new += plan.ns[i].action == HK_NS_NEW;
@@ -95,8 +95,8 @@ static void test_exec_common(const struct oci_config *c)
 	struct hk_spawn_plan plan;
 
 	hk_plan_exec(&plan, c, c->process, 1, 0);
-	tap_ok(hk_plan_has(&plan, HK_STEP_MEMORY_POLICY),
-	       "exec: linux.memoryPolicy holds for an exec'd process too");
+	tap_ok(hk_plan_has(&plan, HK_STEP_MEMORY_POLICY) && hk_plan_has(&plan, HK_STEP_RDT),
+	       "exec: linux.memoryPolicy and the resctrl group hold for an exec'd process too");
 }
 
 static void test_exec_root(const struct oci_config *own, const struct oci_config *joined)
@@ -155,6 +155,7 @@ static void test_mount_plan(void)
 	static const char *const bind[] = {"rbind", "ro", "nosuid", "rprivate", "rro"};
 	static const char *const tmpfs[] = {"nosuid", "size=64k", "mode=755", "rw"};
 	static const char *const copyup_on_bind[] = {"bind", "tmpcopyup"};
+	static const char *const atime[] = {"rnoatime", "rstrictatime"};
 	hk_cleanup_err struct hk_err *err = NULL;
 	struct hk_mount_plan p;
 	struct oci_mount m = mount_of("none", bind, 5);
@@ -173,6 +174,12 @@ static void test_mount_plan(void)
 		   !strcmp(p.data, "context=\"system_u:object_r:container_file_t:s0\",size=64k,"
 				   "mode=755"),
 	       "tmpfs: unknown options are data, after the SELinux context");
+	m = mount_of("none", atime, 2);
+	tap_ok(hk_mount_plan(&m, NULL, &p, &err) == 0 && p.recursive_attr &&
+		   (p.attr.attr_clr & MOUNT_ATTR__ATIME) == MOUNT_ATTR__ATIME &&
+		   (p.attr.attr_set & MOUNT_ATTR__ATIME) == MOUNT_ATTR_STRICTATIME,
+	       "rnoatime then rstrictatime: the whole atime field, the last one winning "
+	       "(mount_setattr refuses one atime bit alone)");
 	m = mount_of("bind", copyup_on_bind, 2);
 	tap_ok(hk_mount_plan(&m, NULL, &p, &err) < 0 && err != NULL &&
 		   strstr(err->msg, "tmpcopyup is for tmpfs") != NULL,
