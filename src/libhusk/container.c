@@ -65,6 +65,7 @@ struct creating {
 	struct hk_rdt rdt;
 	char created[48];		/* the record's strings stay ours until the end */
 	bool stored, in_cgroup, in_rdt; /* the state directory, the cgroup, the resctrl group */
+	bool born;			/* pid 1 existed (a failure then runs poststop) */
 };
 
 /* The notify listener goes to the agent with the state as it is now: creating, with the pid. */
@@ -112,6 +113,7 @@ static int record_pid(pid_t pid, void *data, struct hk_err **err)
 {
 	struct hk_container *c = &((struct creating *)data)->c;
 
+	((struct creating *)data)->born = true;
 	c->record->pid = (struct oci_opt_i32){pid, true};
 	c->record->pid_start_time = (struct oci_opt_u64){hk_pid_start_time(pid), true};
 	return hk_store_save(c, err);
@@ -308,7 +310,10 @@ static int create_steps(struct creating *cr, const char *bundle, const char *roo
 	return o->pid_file != NULL ? hk_write_pid_file(o->pid_file, cr->made.pid, err) : 0;
 }
 
-/* What a failed create made, last first. */
+static void run_poststop(const struct hk_record *r, const struct oci_config *cfg);
+
+/* What a failed create made, last first; once pid 1 existed, the container is destroyed as the
+ * spec's lifecycle says after a failure (steps 12 and 13): poststop runs too, as with runc. */
 static void undo_create(struct creating *cr)
 {
 	hk_cleanup_err struct hk_err *ignored = NULL;
@@ -329,6 +334,8 @@ static void undo_create(struct creating *cr)
 		hk_rdt_remove(&cr->rdt, &ignored);
 	if (cr->in_cgroup)
 		hk_cg_destroy(&cr->cgroup, &ignored);
+	if (cr->born)
+		run_poststop(cr->c.record, cr->cfg);
 	if (cr->stored)
 		hk_store_remove(&cr->c, &ignored);
 }
@@ -410,11 +417,24 @@ int hk_container_create(const struct hk_create_opts *o, pid_t *pid, int *master,
 
 /* poststop (status stopped), from the config create saved; a failure is a warning, and the other
  * hooks still run. */
+/* poststop (status stopped); a failure is a warning, and the other hooks still run. */
+static void run_poststop(const struct hk_record *r, const struct oci_config *cfg)
+{
+	char *state;
+
+	if (cfg->hooks == NULL || cfg->hooks->poststop.len == 0)
+		return;
+	state = hk_container_state_json(r, "stopped", 0);
+	if (state != NULL)
+		hk_hooks_run_all(&cfg->hooks->poststop, "poststop", state);
+	free(state);
+}
+
+/* From the config create saved, when the record says there are late hooks. */
 static void poststop(const struct hk_container *c)
 {
 	hk_cleanup_err struct hk_err *err = NULL;
 	struct oci_config_doc doc = {0};
-	char *state;
 
 	if (!c->record->late_hooks.value)
 		return;
@@ -422,10 +442,7 @@ static void poststop(const struct hk_container *c)
 		hk_warn("poststop hooks not run: %s", err->msg);
 		return;
 	}
-	state = hk_container_state_json(c->record, "stopped", 0);
-	if (state != NULL && doc.config->hooks != NULL)
-		hk_hooks_run_all(&doc.config->hooks->poststop, "poststop", state);
-	free(state);
+	run_poststop(c->record, doc.config);
 	oci_config_doc_free(&doc);
 }
 

@@ -142,9 +142,14 @@ int hk_inroot_open(int rootfd, const char *path, int flags, unsigned long long r
 	    .flags = (unsigned long long)(flags | O_CLOEXEC),
 	    .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS | resolve,
 	};
-	int fd = (int)syscall(SYS_openat2, rootfd, path, &how, sizeof(how));
+	int fd, tries = 0;
 
-	if (fd >= 0 || (errno != ENOSYS && errno != EPERM))
+	/* EAGAIN: a ".." met while any mount or rename happened anywhere on the host (the kernel's
+	 * seqlock check for scoped lookups); retried, then the walk, which has the same rules */
+	do
+		fd = (int)syscall(SYS_openat2, rootfd, path, &how, sizeof(how));
+	while (fd < 0 && errno == EAGAIN && ++tries < 32);
+	if (fd >= 0 || (errno != ENOSYS && errno != EPERM && errno != EAGAIN))
 		return fd;
 	return walk(rootfd, path, flags, resolve);
 }

@@ -91,16 +91,36 @@ def test_every_kind_in_order_with_its_state_and_namespace(bundle, tmp_path):
 
 
 def test_failing_creation_hook_fails_create_and_leaves_nothing(bundle, tmp_path):
+    """The error, then the lifecycle at step 12 (runtime-spec 1.3): the container destroyed and
+    the poststop hooks run, as with runc."""
     for kind in ["prestart", "createRuntime", "createContainer"]:
         log = str(tmp_path / f"{kind}.log")
         rec = recorder(bundle, tmp_path, log)
-        bundle.config["hooks"] = {kind: [hook(rec, kind, log, exit=3)]}
+        bundle.config["hooks"] = {kind: [hook(rec, kind, log, exit=3)],
+                                  "poststop": [hook(rec, "poststop", log)]}
         bundle.config["process"]["args"] = ["true"]
         bundle.write()
         r = bundle.husk("create", "c")
         assert r.rc == 1 and r.err.count("\n") == 1, r.err
         assert f"hooks.{kind}[0]: {rec} exited with status 3" in r.err, r.err
         assert_nothing_left(bundle, "c")
+        got = [(e["kind"], e["state"]["status"]) for e in entries(log)]
+        assert got == [(kind, "created" if kind == "prestart" else "creating"),
+                       ("poststop", "stopped")], kind
+
+
+def test_a_create_that_fails_before_pid_1_runs_no_hook(bundle, tmp_path):
+    log = str(tmp_path / "hooks.log")
+    rec = recorder(bundle, tmp_path, log)
+    bundle.config["hooks"] = {"poststop": [hook(rec, "poststop", log)]}
+    for ns in bundle.config["linux"]["namespaces"]:
+        if ns["type"] == "ipc":
+            ns["path"] = "/nonexistent"
+    bundle.write()
+    r = bundle.husk("create", "c")
+    assert r.rc == 1 and "/nonexistent" in r.err
+    assert entries(log) == [], "no container was made, so none is destroyed"
+    assert_nothing_left(bundle, "c")
 
 
 def test_timeout_kills_the_hook_and_fails_the_step(bundle, tmp_path):
