@@ -178,10 +178,18 @@ class NetNs:
             if os.readlink(self.path) != os.readlink("/proc/self/ns/net"):
                 break
             time.sleep(0.01)
-        self.ip("link", "add", "veth0", "type", "veth", "peer", "name", "veth1")
-        self.ip("addr", "add", "10.55.0.2/24", "dev", "veth0")
-        self.ip("link", "set", "veth0", "up")
-        self.ip("tuntap", "add", "dev", "tap0", "mode", "tap")
+        try:
+            if not os.path.exists("/dev/net/tun"):  # the VM tier loads its modules on demand
+                subprocess.run(["modprobe", "tun"], capture_output=True)
+            if not os.path.exists("/dev/net/tun"):
+                pytest.skip("no /dev/net/tun (the tun module) for a tap device")
+            self.ip("link", "add", "veth0", "type", "veth", "peer", "name", "veth1")
+            self.ip("addr", "add", "10.55.0.2/24", "dev", "veth0")
+            self.ip("link", "set", "veth0", "up")
+            self.ip("tuntap", "add", "dev", "tap0", "mode", "tap")
+        except BaseException:
+            self.stop()
+            raise
 
     def run(self, *cmd, **kw):
         # files, not pipes: a detached container keeps husk's stdio open
