@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "fdio.h"
+#include "idmap_write.h"
 #include "namespaces.h"
 
 static bool option(const struct oci_mount *m, const char *name)
@@ -83,7 +84,7 @@ static int userns_with_maps(const struct oci_linux *maps, int *nsfd, struct hk_e
 	close(done[0]);
 	if (child < 0 || read(ready[0], &byte, 1) != 1) {
 		hk_fail(err, errno ? errno : EPERM, "create a user namespace for the mapping");
-	} else if (hk_ns_write_id_maps(child, maps, err) == 0) {
+	} else if (hk_idmap_write(child, maps, err) == 0) {
 		snprintf(path, sizeof(path), "/proc/%d/ns/user", (int)child);
 		*nsfd = open(path, O_RDONLY | O_CLOEXEC);
 		ret = *nsfd < 0 ? hk_fail(err, errno, "open %s", path) : 0;

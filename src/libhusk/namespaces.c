@@ -115,21 +115,6 @@ int hk_ns_id_map_text(const struct oci_id_mapping *m, size_t n, char *buf, size_
 	return 0;
 }
 
-int hk_ns_write_id_maps(pid_t pid, const struct oci_linux *l, struct hk_err **err)
-{
-	char map[8192];
-
-	if (hk_ns_id_map_text(l->uid_mappings.items, l->uid_mappings.len, map, sizeof(map)) < 0)
-		return hk_fail(err, E2BIG, "linux.uidMappings: more lines than a uid_map holds");
-	if (write_proc_file(pid, "uid_map", map, err) < 0)
-		return hk_prefix(err, "linux.uidMappings");
-	if (hk_ns_id_map_text(l->gid_mappings.items, l->gid_mappings.len, map, sizeof(map)) < 0)
-		return hk_fail(err, E2BIG, "linux.gidMappings: more lines than a gid_map holds");
-	if (write_proc_file(pid, "gid_map", map, err) < 0)
-		return hk_prefix(err, "linux.gidMappings");
-	return 0;
-}
-
 int hk_ns_time_offsets_text(const struct oci_linux *l, char *buf, size_t size)
 {
 	size_t i, used = 0;

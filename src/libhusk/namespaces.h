@@ -31,8 +31,6 @@ void hk_ns_close_paths(int fds[OCI_NS_COUNT]);
 /* setns into each opened namespace: user first (it owns the others), mount last. */
 int hk_ns_join(const int fds[OCI_NS_COUNT], struct hk_err **err);
 
-/* Writes /proc/PID/uid_map and gid_map from linux.uidMappings/gidMappings. */
-int hk_ns_write_id_maps(pid_t pid, const struct oci_linux *l, struct hk_err **err);
 /* Writes /proc/self/timens_offsets (after unshare(CLONE_NEWTIME), before any child). */
 int hk_ns_write_time_offsets(const struct oci_linux *l, struct hk_err **err);
 

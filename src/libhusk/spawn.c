@@ -24,6 +24,7 @@
 #include "hooks.h"
 #include "identity.h"
 #include "idmap.h"
+#include "idmap_write.h"
 #include "log.h"
 #include "lsm.h"
 #include "mempolicy.h"
@@ -557,7 +558,7 @@ static int on_map_ids(struct parent *pa, struct hk_err **err)
 {
 	int ret = pa->ops->map_ids != NULL
 		      ? pa->ops->map_ids(pa->stage1, pa->plan, pa->data, err)
-		      : hk_ns_write_id_maps(pa->stage1, pa->plan->config->linux, err);
+		      : hk_idmap_write(pa->stage1, pa->plan->config->linux, err);
 
 	return ret < 0 ? -1 : hk_sync_send(pa->sock, SYNC_IDS_MAPPED, 0, NULL, -1, err);
 }

@@ -1,0 +1,230 @@
+"""husk as an unprivileged user (a test user this module creates, removed after): `spec
+--rootless`, a single-id mapping written by husk itself (setgroups denied first, as the kernel
+demands), wider mappings through newuidmap/newgidmap, the lifecycle, the default state root
+under $XDG_RUNTIME_DIR, and what such a container cannot do to the host."""
+import json
+import os
+import pwd
+import shutil
+import subprocess
+import tempfile
+
+import pytest
+
+from husk_support import BUSYBOX, HUSK, PROBE
+
+USER = "husk-rootless"
+SETPRIV = shutil.which("setpriv") or "/usr/bin/setpriv"
+SUBID_START, SUBID_COUNT = 400000, 65536
+
+
+def _edit_subids(add):
+    for path in ("/etc/subuid", "/etc/subgid"):
+        lines = []
+        if os.path.exists(path):
+            with open(path) as f:
+                lines = [x for x in f.read().splitlines() if not x.startswith(USER + ":")]
+        if add:
+            lines.append(f"{USER}:{SUBID_START}:{SUBID_COUNT}")
+        with open(path, "w") as f:
+            f.write("".join(x + "\n" for x in lines))
+
+
+@pytest.fixture(scope="module")
+def user():
+    if shutil.which("useradd") is None:
+        pytest.skip("no useradd to make the test user")
+    made = subprocess.run(["useradd", "--no-create-home", "--user-group", "--shell",
+                           "/usr/sbin/nologin", USER], capture_output=True, text=True)
+    assert made.returncode in (0, 9), made.stderr  # 9: it exists (an interrupted earlier run)
+    _edit_subids(True)
+    try:
+        yield pwd.getpwnam(USER)
+    finally:
+        _edit_subids(False)
+        subprocess.run(["userdel", USER], capture_output=True)
+
+
+class UserBundle:
+    """A bundle, state root and $XDG_RUNTIME_DIR the user owns, in a directory it can reach."""
+
+    def __init__(self, pw):
+        self.pw = pw
+        self.top = tempfile.mkdtemp(prefix="husk-rl-")
+        os.chmod(self.top, 0o755)
+        self.path = os.path.join(self.top, "bundle")
+        self.rootfs = os.path.join(self.path, "rootfs")
+        self.xdg = os.path.join(self.top, "xdg")
+        self.root = os.path.join(self.xdg, "husk")
+        os.makedirs(os.path.join(self.rootfs, "bin"))
+        shutil.copy(BUSYBOX, os.path.join(self.rootfs, "bin", "busybox"))
+        for applet in ["sh", "cat", "id", "sleep", "true", "ps", "touch", "echo"]:
+            os.symlink("busybox", os.path.join(self.rootfs, "bin", applet))
+        shutil.copy(PROBE, os.path.join(self.rootfs, "probe"))
+        for d in ["proc", "sys", "dev", "tmp", "etc"]:
+            os.makedirs(os.path.join(self.rootfs, d))
+        os.makedirs(self.xdg, mode=0o700)
+        subprocess.run(["chown", "-R", f"{pw.pw_uid}:{pw.pw_gid}", self.top], check=True)
+        r = self.husk("spec", "--rootless", "--bundle", self.path)
+        assert r.returncode == 0, r.stderr
+        with open(os.path.join(self.path, "config.json")) as f:
+            self.config = json.load(f)
+        self.config["process"]["terminal"] = False
+
+    def husk(self, *args, env=None):
+        e = {"PATH": "/usr/bin:/bin:/usr/sbin:/sbin", "XDG_RUNTIME_DIR": self.xdg,
+             "HOME": self.top}
+        e.update(env or {})
+        with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+            r = subprocess.run([SETPRIV, f"--reuid={self.pw.pw_uid}",
+                                f"--regid={self.pw.pw_gid}", "--init-groups", HUSK, *args],
+                               stdout=out, stderr=err, stdin=subprocess.DEVNULL, env=e,
+                               cwd=self.path, timeout=30)
+            out.seek(0)
+            err.seek(0)
+            r.stdout, r.stderr = out.read(), err.read()
+        return r
+
+    def write(self):
+        path = os.path.join(self.path, "config.json")
+        with open(path, "w") as f:
+            json.dump(self.config, f)
+        os.chown(path, self.pw.pw_uid, self.pw.pw_gid)
+
+    def probe(self, *actions):
+        self.config["process"]["args"] = ["/probe", *actions]
+        self.write()
+        r = self.husk("run", "c")
+        assert r.returncode == 0, r.stderr
+        return json.loads(r.stdout)
+
+    def cleanup(self):
+        if os.path.isdir(self.root):
+            for cid in os.listdir(self.root):
+                if not cid.startswith("."):
+                    self.husk("delete", "--force", cid)
+        shutil.rmtree(self.top, ignore_errors=True)
+
+
+@pytest.fixture
+def ub(user):
+    b = UserBundle(user)
+    try:
+        yield b
+    finally:
+        b.cleanup()
+
+
+def read(path):
+    with open(path) as f:
+        return f.read()
+
+
+def test_spec_rootless_maps_the_callers_own_ids(ub):
+    uid, gid = ub.pw.pw_uid, ub.pw.pw_gid
+    assert ub.config["linux"]["uidMappings"] == [{"containerID": 0, "hostID": uid, "size": 1}]
+    assert ub.config["linux"]["gidMappings"] == [{"containerID": 0, "hostID": gid, "size": 1}]
+    p = ub.probe("read", "/proc/self/uid_map", "read", "/proc/self/gid_map",
+                 "read", "/proc/self/setgroups")
+    assert p["uid"] == 0 and p["gid"] == 0
+    assert p["read:/proc/self/uid_map"].split() == ["0", str(uid), "1"]
+    assert p["read:/proc/self/gid_map"].split() == ["0", str(gid), "1"]
+    assert p["read:/proc/self/setgroups"].strip() == "deny", "gid_map needs setgroups denied"
+
+
+def test_the_lifecycle_as_the_user(ub):
+    ub.config["process"]["args"] = ["sleep", "100"]
+    ub.write()
+    r = ub.husk("run", "-d", "c")  # no --root: $XDG_RUNTIME_DIR/husk, as runc's
+    assert r.returncode == 0, r.stderr
+    assert os.path.isdir(os.path.join(ub.root, "c"))
+    state = json.loads(ub.husk("state", "c").stdout)
+    assert state["status"] == "running" and state["owner"] == USER
+    status = read(f"/proc/{state['pid']}/status")
+    uid_line = next(x for x in status.splitlines() if x.startswith("Uid:"))
+    assert uid_line.split()[1:] == [str(ub.pw.pw_uid)] * 4, "the user on the host, root inside"
+    r = ub.husk("exec", "c", "id", "-u")
+    assert r.returncode == 0 and r.stdout.strip() == "0", r.stderr
+    r = ub.husk("kill", "c", "KILL")
+    assert r.returncode == 0, r.stderr
+    r = ub.husk("delete", "--force", "c")
+    assert r.returncode == 0, r.stderr
+    assert not os.path.exists(os.path.join(ub.root, "c"))
+
+
+def test_limits_without_a_cgroup_are_one_line(ub):
+    """No cgroup of its own for an unprivileged caller yet: limits are refused plainly."""
+    ub.config["linux"]["resources"] = {"pids": {"limit": 10}}
+    ub.write()
+    r = ub.husk("create", "c")
+    assert r.returncode == 1
+    assert r.stderr.strip() == ("husk: config.json: linux.resources: husk manages cgroups "
+                                "only when run as root")
+    assert not os.path.exists(os.path.join(ub.root, "c"))
+
+
+@pytest.mark.skipif(shutil.which("newuidmap") is None, reason="no newuidmap (uidmap package)")
+def test_subordinate_ranges_through_newuidmap(ub):
+    uid, gid = ub.pw.pw_uid, ub.pw.pw_gid
+    ub.config["linux"]["uidMappings"] = [{"containerID": 0, "hostID": uid, "size": 1},
+                                         {"containerID": 1, "hostID": SUBID_START,
+                                          "size": SUBID_COUNT}]
+    ub.config["linux"]["gidMappings"] = [{"containerID": 0, "hostID": gid, "size": 1},
+                                         {"containerID": 1, "hostID": SUBID_START,
+                                          "size": SUBID_COUNT}]
+    p = ub.probe("read", "/proc/self/uid_map", "read", "/proc/self/setgroups")
+    lines = [x.split() for x in p["read:/proc/self/uid_map"].strip().splitlines()]
+    assert lines == [["0", str(uid), "1"], ["1", str(SUBID_START), str(SUBID_COUNT)]]
+    assert p["read:/proc/self/setgroups"].strip() == "allow", "newgidmap leaves setgroups"
+
+
+def test_a_missing_helper_is_one_line_and_no_debris(ub, tmp_path):
+    ub.config["linux"]["uidMappings"].append({"containerID": 1, "hostID": SUBID_START,
+                                              "size": 10})
+    ub.write()
+    empty = tempfile.mkdtemp()
+    os.chmod(empty, 0o755)
+    try:
+        r = ub.husk("create", "c", env={"PATH": empty})
+    finally:
+        os.rmdir(empty)
+    assert r.returncode == 1
+    assert r.stderr.strip() == ("husk: linux.uidMappings: newuidmap not found on PATH "
+                                "(Debian's uidmap package): needed for a mapping other than "
+                                "your own id")
+    assert not os.path.exists(os.path.join(ub.root, "c"))
+
+
+def test_a_range_the_user_does_not_own_is_refused(ub):
+    ub.config["linux"]["uidMappings"] = [{"containerID": 0, "hostID": 0, "size": 1}]
+    ub.write()
+    r = ub.husk("create", "c")
+    assert r.returncode == 1 and r.stderr.count("\n") == 1, r.stderr
+    assert r.stderr.startswith("husk: linux.uidMappings: newuidmap refused the mapping "
+                               "(/etc/subuid, /etc/subgid): newuidmap: "), r.stderr
+    assert not os.path.exists(os.path.join(ub.root, "c"))
+
+
+def test_root_inside_cannot_write_what_the_user_cannot(ub):
+    """A root-owned canary bound into the container read-write: root in the container is the
+    user outside, and the kernel says no."""
+    canary = os.path.join(ub.top, "canary")
+    with open(canary, "w") as f:
+        f.write("canary\n")
+    os.chmod(canary, 0o644)
+    ub.config["mounts"].append({"destination": "/canary", "type": "bind", "source": canary,
+                                "options": ["rbind", "rw"]})
+    ub.config["process"]["args"] = ["sh", "-c", "echo pwned > /canary; echo $?"]
+    ub.write()
+    r = ub.husk("run", "c")
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip() != "0"
+    assert read(canary) == "canary\n"
+
+
+def test_other_processes_stay_unseen(ub):
+    ub.config["process"]["args"] = ["ps", "-o", "pid"]
+    ub.write()
+    r = ub.husk("run", "c")
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.split()[1:] == ["1"], "only its own pid 1 in its pid namespace"
