@@ -154,6 +154,29 @@ static int bind_source(const char *bundle, const struct oci_mount *m, const stru
 	return 0;
 }
 
+/* A user namespace that does not own the network namespace may not mount sysfs: the host's is
+ * bound instead, recursively, as runc and crun do rootless; a detached copy gets the mount's
+ * restrictions (ro, nosuid, nodev, noexec) on every submount before it is attached. */
+static int bind_host_sysfs(int fd, const struct hk_mount_plan *p, struct hk_err **err)
+{
+	struct mount_attr attr = {0};
+	hk_cleanup_close int tree = -1;
+
+	attr.attr_set = (p->flags & MS_RDONLY ? MOUNT_ATTR_RDONLY : 0) |
+			(p->flags & MS_NOSUID ? MOUNT_ATTR_NOSUID : 0) |
+			(p->flags & MS_NODEV ? MOUNT_ATTR_NODEV : 0) |
+			(p->flags & MS_NOEXEC ? MOUNT_ATTR_NOEXEC : 0);
+	tree = (int)syscall(SYS_open_tree, AT_FDCWD, "/sys",
+			    OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
+	if (tree < 0 ||
+	    (attr.attr_set && syscall(SYS_mount_setattr, tree, "", AT_EMPTY_PATH | AT_RECURSIVE,
+				      &attr, sizeof(attr)) < 0) ||
+	    syscall(SYS_move_mount, tree, "", fd, "",
+		    MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+		return hk_fail(err, errno, "mount sysfs, then bind the host's /sys");
+	return 0;
+}
+
 /* The mount itself, onto the destination's fd: an idmapped tree moved there, a bind of the
  * source's fd, or a filesystem. */
 static int mount_onto(int fd, const struct oci_mount *m, const struct hk_mount_plan *p, int tree,
@@ -172,6 +195,8 @@ static int mount_onto(int fd, const struct oci_mount *m, const struct hk_mount_p
 		ret =
 		    mount(m->source ? m->source : m->type, target, m->type,
 			  p->flags & ~(unsigned long)MS_REC, fs_data(m, p, fd, data, sizeof(data)));
+	if (ret < 0 && errno == EPERM && m->type != NULL && strcmp(m->type, "sysfs") == 0)
+		return bind_host_sysfs(fd, p, err);
 	return ret < 0 ? hk_fail(err, errno, "mount") : 0;
 }
 

@@ -228,3 +228,18 @@ def test_other_processes_stay_unseen(ub):
     r = ub.husk("run", "c")
     assert r.returncode == 0, r.stderr
     assert r.stdout.split()[1:] == ["1"], "only its own pid 1 in its pid namespace"
+
+
+def test_sysfs_without_a_network_namespace_of_its_own_is_the_hosts_bound(ub):
+    """The kernel refuses a sysfs mount to a user namespace that does not own the network
+    namespace: the host's /sys is bound instead, with the mount's ro, nosuid, nodev, noexec."""
+    ub.config["linux"]["namespaces"] = [n for n in ub.config["linux"]["namespaces"]
+                                        if n["type"] != "network"]
+    ub.config["mounts"] = [m for m in ub.config["mounts"] if m["destination"] != "/sys"]
+    ub.config["mounts"].append({"destination": "/sys", "type": "sysfs", "source": "sysfs",
+                                "options": ["nosuid", "noexec", "nodev", "ro"]})
+    p = ub.probe("read", "/sys/devices/system/cpu/online")
+    sys = next(m for m in p["mounts"] if m["point"] == "/sys")
+    assert "ro" in sys["options"].split(","), sys
+    with open("/sys/devices/system/cpu/online") as f:
+        assert p["read:/sys/devices/system/cpu/online"] == f.read()
