@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "rootless.h"
 #include "cli.h"
 #include "exe.h"
 #include "log.h"
@@ -68,6 +69,12 @@ static int parse_globals(int argc, char **argv, struct cli_globals *g, int *next
 	    .systemd_cgroup = cli_bool(&global_cmd, &p, "systemd-cgroup"),
 	    .rootless = cli_value(&global_cmd, &p, "rootless"),
 	};
+	v = g->rootless;
+	if (v != NULL && strcmp(v, "true") && strcmp(v, "false") && strcmp(v, "auto"))
+		return hk_fail(err, 0, "--rootless: expected true, false or auto, got \"%s\"", v);
+	hk_rootless_set(v == NULL || !strcmp(v, "auto") ? HK_ROOTLESS_AUTO
+			: !strcmp(v, "true")		? HK_ROOTLESS_TRUE
+							: HK_ROOTLESS_FALSE);
 	if (g->root == NULL)
 		g->root = hk_default_root();
 	if (g->log_format == NULL)
@@ -75,9 +82,6 @@ static int parse_globals(int argc, char **argv, struct cli_globals *g, int *next
 	if (strcmp(g->log_format, "text") != 0 && strcmp(g->log_format, "json") != 0)
 		return hk_fail(err, 0, "--log-format: expected text or json, got \"%s\"",
 			       g->log_format);
-	v = g->rootless;
-	if (v != NULL && strcmp(v, "true") && strcmp(v, "false") && strcmp(v, "auto"))
-		return hk_fail(err, 0, "--rootless: expected true, false or auto, got \"%s\"", v);
 	if (cli_bool(&global_cmd, &p, "help"))
 		*next = -1;
 	else if (cli_bool(&global_cmd, &p, "version"))

@@ -36,6 +36,7 @@
 #include "process.h"
 #include "rdt.h"
 #include "rlimits.h"
+#include "rootless.h"
 #include "rootfs.h"
 #include "scheduler.h"
 #include "sync.h"
@@ -281,6 +282,13 @@ static int send_rootfs_mount(struct stage *st, unsigned long long id, struct hk_
 	return hk_sync_send(st->sock, SYNC_ROOTFS_MOUNT, 0, text, -1, err);
 }
 
+/* A user namespace of its own, or the one rootless husk already runs in (rootless podman's):
+ * no device node can be made, so the host's are bound. */
+static bool in_user_namespace(const struct hk_spawn_plan *plan)
+{
+	return plan->ns[OCI_NS_USER].action == HK_NS_NEW || hk_rootless();
+}
+
 /* HK_STEP_ROOTFS up to pivot_root: the rootfs bind, the mounts and devices, under rootfd. */
 static int build_rootfs(struct stage *st, int *rootfd, struct hk_err **err)
 {
@@ -289,8 +297,8 @@ static int build_rootfs(struct stage *st, int *rootfd, struct hk_err **err)
 	int ret;
 
 	ret = hk_rootfs_prepare(plan->config, plan->bundle, plan->rootfs, plan->rootfs_fd,
-				plan->ns[OCI_NS_USER].action == HK_NS_NEW, st->idmap_trees,
-				plan->cgroup, rootfd, &mount_id, err);
+				in_user_namespace(plan), st->idmap_trees, plan->cgroup, rootfd,
+				&mount_id, err);
 	/* the parent undoes the rootfs bind if anything fails, this included */
 	if (mount_id != 0 && send_rootfs_mount(st, mount_id, ret < 0 ? NULL : err) < 0 &&
 	    ret == 0) {

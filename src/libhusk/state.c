@@ -13,6 +13,7 @@
 
 #include "cgroup/cgroup.h"
 #include "fdio.h"
+#include "rootless.h"
 #include "fields.h"
 #include "oci_state.h"
 
@@ -69,7 +70,7 @@ const char *hk_default_root(void)
 	static char path[4096];
 	const char *xdg = getenv("XDG_RUNTIME_DIR");
 
-	if (geteuid() == 0 || xdg == NULL || xdg[0] != '/')
+	if (!hk_rootless() || xdg == NULL || xdg[0] != '/')
 		return "/run/husk";
 	snprintf(path, sizeof(path), "%s/husk", xdg);
 	return path;

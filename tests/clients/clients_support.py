@@ -1,4 +1,5 @@
 """Shared by the client tests: where husk is, the image, a terminal driver, stopping by pid."""
+import contextlib
 import os
 import pty
 import select
@@ -9,6 +10,32 @@ import time
 TOP = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 BUILD = os.environ.get("HUSK_BUILD", os.path.join(TOP, "build"))
 HUSK = os.environ.get("HUSK", os.path.join(BUILD, "src", "cli", "husk"))
+
+
+def write_containers_conf(path, ulimits):
+    """podman's containers.conf: husk as the runtime, taking --log-format=json, the cgroupfs
+    manager, file events, the given default ulimits."""
+    with open(path, "w") as f:
+        f.write(f"[containers]\ndefault_ulimits = {ulimits!r}\n[engine]\nruntime = \"husk\"\n"
+                'runtime_supports_json = ["husk"]\ncgroup_manager = "cgroupfs"\n'
+                f'events_logger = "file"\n[engine.runtimes]\nhusk = ["{HUSK}"]\n')
+
+
+@contextlib.contextmanager
+def podman_with_image(podman, top, name):
+    """podman (a callable running it) with the image loaded; everything it made removed after."""
+    image = os.path.join(top, "busybox.tar")
+    make_image(image, name)
+    if podman.owner is not None:
+        os.chown(image, *podman.owner)
+    try:
+        r = podman("load", "-i", image)
+        assert r.returncode == 0, r.stderr
+        yield podman
+    finally:
+        podman("rm", "-a", "-f", "-t", "0")
+        kill_processes("conmon", top)
+        podman("system", "reset", "--force")
 
 
 def make_image(path, name):

@@ -9,7 +9,8 @@ import uuid
 
 import pytest
 
-from clients_support import HUSK, kill_processes, make_image, on_a_terminal
+from clients_support import (HUSK, on_a_terminal, podman_with_image,
+                             write_containers_conf)
 
 IMAGE = "localhost/husk/busybox:latest"
 CGROUP2 = os.path.exists("/sys/fs/cgroup/cgroup.controllers")
@@ -29,6 +30,7 @@ class Podman:
                      "--runtime", HUSK, "--cgroup-manager", "cgroupfs",
                      "--events-backend", "file"]
         self.env = dict(os.environ, CONTAINERS_CONF=self.conf)
+        self.owner = None
 
     def __call__(self, *args, timeout=90, **kw):
         return subprocess.run([*self.base, *args], capture_output=True, text=True,
@@ -73,21 +75,11 @@ def podman():
     p = Podman(tmp)
     # root here lacks CAP_SYS_RESOURCE: podman's default rlimits (nofile and nproc raised to
     # the maximum) cannot be set, so the config asks for values under the host's
-    with open(p.conf, "w") as f:
-        f.write('[containers]\ndefault_ulimits = ["nofile=1024:1024", "nproc=4096:4096"]\n'
-                '[engine]\nruntime = "husk"\nruntime_supports_json = ["husk"]\n'
-                'cgroup_manager = "cgroupfs"\nevents_logger = "file"\n'
-                f'[engine.runtimes]\nhusk = ["{HUSK}"]\n')
-    image = os.path.join(tmp, "busybox.tar")
-    make_image(image, IMAGE)
+    write_containers_conf(p.conf, ulimits=["nofile=1024:1024", "nproc=4096:4096"])
     try:
-        r = p("load", "-i", image)
-        assert r.returncode == 0, r.stderr
-        yield p
+        with podman_with_image(p, tmp, IMAGE):
+            yield p
     finally:
-        p("rm", "-a", "-f", "-t", "0")
-        kill_processes("conmon", tmp)
-        p("system", "reset", "--force")
         subprocess.run(["umount", "-R", f"{tmp}/root"], capture_output=True)
         shutil.rmtree(tmp, ignore_errors=True)
         for path in set(cgroups_named("libpod_parent")) - had_parent:

@@ -4,7 +4,6 @@ demands), wider mappings through newuidmap/newgidmap, the lifecycle, the default
 under $XDG_RUNTIME_DIR, and what such a container cannot do to the host."""
 import json
 import os
-import pwd
 import shutil
 import subprocess
 import tempfile
@@ -12,37 +11,19 @@ import tempfile
 import pytest
 
 from husk_support import BUSYBOX, HUSK, PROBE
+from users import PlainUser
 
 USER = "husk-rootless"
 SETPRIV = shutil.which("setpriv") or "/usr/bin/setpriv"
 SUBID_START, SUBID_COUNT = 400000, 65536
 
 
-def _edit_subids(add):
-    for path in ("/etc/subuid", "/etc/subgid"):
-        lines = []
-        if os.path.exists(path):
-            with open(path) as f:
-                lines = [x for x in f.read().splitlines() if not x.startswith(USER + ":")]
-        if add:
-            lines.append(f"{USER}:{SUBID_START}:{SUBID_COUNT}")
-        with open(path, "w") as f:
-            f.write("".join(x + "\n" for x in lines))
-
-
 @pytest.fixture(scope="module")
 def user():
     if shutil.which("useradd") is None:
         pytest.skip("no useradd to make the test user")
-    made = subprocess.run(["useradd", "--no-create-home", "--user-group", "--shell",
-                           "/usr/sbin/nologin", USER], capture_output=True, text=True)
-    assert made.returncode in (0, 9), made.stderr  # 9: it exists (an interrupted earlier run)
-    _edit_subids(True)
-    try:
-        yield pwd.getpwnam(USER)
-    finally:
-        _edit_subids(False)
-        subprocess.run(["userdel", USER], capture_output=True)
+    with PlainUser(USER, f"{SUBID_START}:{SUBID_COUNT}") as pw:
+        yield pw
 
 
 class UserBundle:

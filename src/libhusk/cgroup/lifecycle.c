@@ -15,6 +15,7 @@
 #include <fcntl.h>
 
 #include "log.h"
+#include "rootless.h"
 
 void hk_cg_sleep_ms(long ms)
 {
@@ -138,9 +139,19 @@ static int apply_devices(struct hk_cgroup *cg, const struct oci_linux *l, struct
 }
 
 /* No cgroup for the container: said in a debug line, or an error when the config sets limits. */
-static int without_cgroup(const struct oci_resources *r, const char *why, struct hk_err **err)
+/* Limits a cgroup would hold. An empty linux.resources (rootless podman's) holds none; device
+ * rules need no cgroup in a user namespace, where the kernel lets no device node work. */
+static bool sets_limits(const struct oci_resources *r, bool devices_too)
 {
-	if (r != NULL)
+	return r != NULL && (r->memory != NULL || r->cpu != NULL || r->pids != NULL ||
+			     r->block_io != NULL || r->hugepage_limits.len || r->network != NULL ||
+			     r->rdma.len || r->unified.len || (devices_too && r->devices.len));
+}
+
+static int without_cgroup(const struct oci_resources *r, const char *why, bool rootless,
+			  struct hk_err **err)
+{
+	if (sets_limits(r, !rootless))
 		return hk_fail(err, 0, "config.json: linux.resources: %s", why);
 	hk_debug("cgroup: %s, the container gets none", why);
 	return 0;
@@ -154,9 +165,9 @@ int hk_cg_create(struct hk_cgroup *cg, const struct oci_linux *l, const char *id
 
 	memset(cg, 0, sizeof(*cg));
 	if (hk_cg_mode() == HK_CG_NONE)
-		return without_cgroup(r, "no cgroup hierarchy is mounted on this host", err);
-	if (geteuid() != 0)
-		return without_cgroup(r, "husk manages cgroups only when run as root", err);
+		return without_cgroup(r, "no cgroup hierarchy is mounted on this host", false, err);
+	if (hk_rootless())
+		return without_cgroup(r, "husk manages cgroups only when run as root", true, err);
 	if (hk_cg_resolve(cg, l ? l->cgroups_path : NULL, id, err) < 0)
 		return -1;
 	if (cg->driver->make_dirs(cg, r, err) < 0)
