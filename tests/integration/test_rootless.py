@@ -10,7 +10,7 @@ import tempfile
 
 import pytest
 
-from husk_support import BUSYBOX, HUSK, PROBE
+from husk_support import BUSYBOX, CGROUP2, HUSK, PROBE
 from users import PlainUser
 
 USER = "husk-rootless"
@@ -134,14 +134,65 @@ def test_the_lifecycle_as_the_user(ub):
 
 
 def test_limits_without_a_cgroup_are_one_line(ub):
-    """No cgroup of its own for an unprivileged caller yet: limits are refused plainly."""
+    """Without a delegated cgroup (cgroup v1 has none for a user; on v2 none was delegated
+    here), limits are refused plainly."""
     ub.config["linux"]["resources"] = {"pids": {"limit": 10}}
     ub.write()
     r = ub.husk("create", "c")
     assert r.returncode == 1
-    assert r.stderr.strip() == ("husk: config.json: linux.resources: husk manages cgroups "
-                                "only when run as root")
+    why = ("no cgroup v2 subtree is delegated to this user" if CGROUP2
+           else "husk manages cgroups only when run as root")
+    assert r.stderr.strip() == f"husk: config.json: linux.resources: {why}"
     assert not os.path.exists(os.path.join(ub.root, "c"))
+
+
+@pytest.fixture
+def delegated(ub):
+    """A cgroup v2 subtree given to the user the way systemd's Delegate=yes does: the directory
+    and its cgroup.procs, cgroup.subtree_control and cgroup.threads chowned, the controllers on
+    in its parent, and a leaf for the user's own processes."""
+    if not CGROUP2:
+        pytest.skip("cgroup v1 delegates nothing to a user: the cgroup v2 VM tier runs this")
+    top = f"/sys/fs/cgroup/husk-rootless-{os.getpid()}"
+    with open("/sys/fs/cgroup/cgroup.subtree_control", "w") as f:
+        f.write("+memory +pids")
+    os.mkdir(top)
+    os.mkdir(f"{top}/shell")
+    for path in [top, f"{top}/shell"]:
+        for name in ["", "cgroup.procs", "cgroup.subtree_control", "cgroup.threads"]:
+            os.chown(os.path.join(path, name) if name else path, ub.pw.pw_uid, ub.pw.pw_gid)
+    try:
+        yield top
+    finally:
+        for d in sorted((d for d, _, _ in os.walk(top)), key=len, reverse=True):
+            try:
+                os.rmdir(d)
+            except OSError:
+                pass
+
+
+def test_limits_in_a_delegated_cgroup_v2_subtree(ub, delegated):
+    ub.config["linux"]["resources"] = {"pids": {"limit": 10},
+                                       "memory": {"limit": 64 << 20}}
+    ub.config["process"]["args"] = ["sleep", "100"]
+    ub.write()
+    # the user's husk starts in the subtree's leaf, where its login would be
+    with tempfile.TemporaryFile("w+") as err:  # a file: the container keeps husk's stdio
+        r = subprocess.run(["sh", "-c", f"echo $$ > {delegated}/shell/cgroup.procs && "
+                            'exec "$@"', "sh", SETPRIV, f"--reuid={ub.pw.pw_uid}",
+                            f"--regid={ub.pw.pw_gid}", "--init-groups", HUSK, "run", "-d", "c"],
+                           env={"PATH": "/usr/bin:/bin", "XDG_RUNTIME_DIR": ub.xdg},
+                           cwd=ub.path, stdout=subprocess.DEVNULL, stderr=err, timeout=30,
+                           stdin=subprocess.DEVNULL)
+        err.seek(0)
+        assert r.returncode == 0, err.read()
+    pid = json.loads(ub.husk("state", "c").stdout)["pid"]
+    cg = f"{delegated}/c"
+    assert read(f"/proc/{pid}/cgroup").strip() == f"0::{cg[len('/sys/fs/cgroup'):]}"
+    assert read(f"{cg}/pids.max").strip() == "10"
+    assert read(f"{cg}/memory.max").strip() == str(64 << 20)
+    assert ub.husk("delete", "--force", "c").returncode == 0
+    assert not os.path.exists(cg)
 
 
 @pytest.mark.skipif(shutil.which("newuidmap") is None, reason="no newuidmap (uidmap package)")

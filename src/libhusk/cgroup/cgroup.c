@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "rootless.h"
 
 /* Controllers husk knows by name; a v1 mount's key lists those of them it carries. A named
  * hierarchy (name=systemd) holds no resources; its key is "name=systemd". */
@@ -325,9 +326,11 @@ int hk_cg_resolve(struct hk_cgroup *cg, const char *cgroups_path, const char *id
 				return hk_fail(err, 0, "cgroup: %s: cannot find husk's own cgroup",
 					       h->key);
 			/* A v2 scope holds its processes, so no child could get controllers:
-			 * relative paths go beside it, as runc does. */
-			if (h->v2 && host.mode == HK_CG_V2 && strlen(own) > 6 &&
-			    strcmp(own + strlen(own) - 6, ".scope") == 0)
+			 * relative paths go beside it, as runc does; so does a rootless husk's
+			 * own cgroup, the leaf of the subtree delegated to its user. */
+			if (h->v2 && host.mode == HK_CG_V2 &&
+			    ((strlen(own) > 6 && strcmp(own + strlen(own) - 6, ".scope") == 0) ||
+			     (hk_rootless() && strrchr(own, '/') != own)))
 				*strrchr(own, '/') = '\0';
 		}
 		if (join_clean(rel, sizeof(rel), own, path, err) < 0 ||

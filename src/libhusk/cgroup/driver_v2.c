@@ -7,6 +7,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 /* cgroup2: turns on in parent's subtree_control the controllers a child needs. `want` NULL: all
  * that parent has (pure v2, as runc: update can then set anything); else a space list. */
@@ -33,6 +34,11 @@ int hk_cg_v2_enable_controllers(const char *parent, const char *want, struct hk_
 	}
 	if (add[0] == '\0')
 		return 0;
+	/* rootless: an ancestor above the delegated subtree is not ours to change */
+	snprintf(p.path, sizeof(p.path), "%s/cgroup.subtree_control", parent);
+	if (access(p.path, W_OK) < 0)
+		return 0;
+	snprintf(p.path, sizeof(p.path), "%s", parent);
 	if (hk_cg_write(&p, "cgroup.subtree_control", add, err) < 0)
 		return hk_prefix(err, "%s", parent);
 	return 0;

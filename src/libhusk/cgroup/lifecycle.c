@@ -157,6 +157,24 @@ static int without_cgroup(const struct oci_resources *r, const char *why, bool r
 	return 0;
 }
 
+/* Rootless on cgroup v2: the container's cgroup can be made where its parent is the user's
+ * (systemd's Delegate=yes, or an administrator's chown). */
+static bool delegated(const struct hk_cgroup *cg)
+{
+	char parent[sizeof(cg->dirs[0].path)];
+	char *slash;
+
+	if (cg->n != 1)
+		return false;
+	snprintf(parent, sizeof(parent), "%s", cg->dirs[0].path);
+	while ((slash = strrchr(parent, '/')) != NULL && slash != parent) {
+		*slash = '\0';
+		if (access(parent, F_OK) == 0)
+			return access(parent, W_OK) == 0;
+	}
+	return false;
+}
+
 int hk_cg_create(struct hk_cgroup *cg, const struct oci_linux *l, const char *id,
 		 struct hk_err **err)
 {
@@ -166,16 +184,22 @@ int hk_cg_create(struct hk_cgroup *cg, const struct oci_linux *l, const char *id
 	memset(cg, 0, sizeof(*cg));
 	if (hk_cg_mode() == HK_CG_NONE)
 		return without_cgroup(r, "no cgroup hierarchy is mounted on this host", false, err);
-	if (hk_rootless())
+	if (hk_rootless() && hk_cg_mode() != HK_CG_V2)
 		return without_cgroup(r, "husk manages cgroups only when run as root", true, err);
 	if (hk_cg_resolve(cg, l ? l->cgroups_path : NULL, id, err) < 0)
 		return -1;
+	if (hk_rootless() && !delegated(cg)) {
+		cg->n = 0;
+		return without_cgroup(r, "no cgroup v2 subtree is delegated to this user", true,
+				      err);
+	}
 	if (cg->driver->make_dirs(cg, r, err) < 0)
 		goto fail;
 	for (i = 0; i < cg->n; i++)
 		if (check_unused(&cg->dirs[i], err) < 0)
 			goto fail;
-	if (l != NULL && apply_devices(cg, l, err) < 0)
+	/* rootless: no device node works in its user namespace, and no BPF program may be loaded */
+	if (l != NULL && !hk_rootless() && apply_devices(cg, l, err) < 0)
 		goto fail;
 	if (r != NULL && hk_cg_apply(cg, r, false, err) < 0)
 		goto fail;
