@@ -275,3 +275,25 @@ def test_sysfs_without_a_network_namespace_of_its_own_is_the_hosts_bound(ub):
     assert "ro" in sys["options"].split(","), sys
     with open("/sys/devices/system/cpu/online") as f:
         assert p["read:/sys/devices/system/cpu/online"] == f.read()
+
+
+def test_the_cgroup_tree_inside_is_not_the_hosts_to_write(ub):
+    """CVE-2023-25809's class: a rootless container whose cgroup mount asks for rw still cannot
+    write a cgroup file it could not write outside; what it sees is its own cgroup (none on v1:
+    the one husk runs in), bound, never the host's whole tree. (On v1 the hierarchies sit on a
+    tmpfs of the container's own, where a directory is no cgroup: only cgroup directories
+    count.)"""
+    for m in ub.config["mounts"]:
+        if m["type"] == "cgroup":
+            m["options"] = [o for o in m["options"] if o != "ro"]
+    ub.config["process"]["args"] = ["sh", "-c",
+                                    "for f in /sys/fs/cgroup/cgroup.procs "
+                                    "/sys/fs/cgroup/*/cgroup.procs /sys/fs/cgroup/*/tasks; do "
+                                    "[ -e $f ] && echo 1 > $f 2>/dev/null && echo wrote $f; "
+                                    "done; for d in /sys/fs/cgroup /sys/fs/cgroup/*/; do "
+                                    "[ -e $d/cgroup.procs ] && mkdir $d/husk-x 2>/dev/null && "
+                                    "echo made $d; done; true"]
+    ub.write()
+    r = ub.husk("run", "c")
+    assert r.returncode == 0, r.stderr
+    assert r.stdout == "", r.stdout
