@@ -28,10 +28,18 @@ def test_run_exit_status_of_a_signal(bundle):
 
 
 def test_run_forwards_signals(bundle):
-    bundle.config["process"]["args"] = ["sh", "-c", "trap 'exit 42' TERM; while true; do sleep 0.1; done"]
+    # /ready once the trap is set: pid 1 of a pid namespace ignores a TERM it has no handler for,
+    # so a signal sent earlier (a slow VM) would be lost, not forwarded wrongly
+    bundle.config["process"]["args"] = ["sh", "-c", "trap 'exit 42' TERM; touch /ready; "
+                                        "while true; do sleep 0.1; done"]
     bundle.write()
     proc = subprocess.Popen([HUSK, "--root", bundle.root, "run", "c"], cwd=bundle.path)
-    time.sleep(0.5)
+    ready = os.path.join(bundle.rootfs, "ready")
+    for _ in range(300):
+        if os.path.exists(ready):
+            break
+        time.sleep(0.05)
+    assert os.path.exists(ready), "the container never got to its trap"
     proc.send_signal(signal.SIGTERM)
     assert proc.wait(timeout=10) == 42
 
