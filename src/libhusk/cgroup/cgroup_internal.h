@@ -43,6 +43,16 @@ int hk_cg_signal_listed(const struct hk_cgroup *cg, int sig, struct hk_err **err
  * drains dying processes. */
 int hk_cg_remove_dirs(struct hk_cgroup *cg, struct hk_err **err);
 void hk_cg_sleep_ms(long ms);
+/* A freezer file and its words: v1's freezer.state passes through FREEZING, and the kernel's
+ * advice is to write FROZEN again (rewrite). */
+struct hk_cg_freezer {
+	const char *file, *freeze, *thaw;
+	bool rewrite;
+};
+/* Writes the word into d's file and waits (2 ms polls, 10 s) until the driver's is_frozen agrees;
+ * a freeze that never completes is thawed again. */
+int hk_cg_set_frozen(const struct hk_cgroup *cg, const struct hk_cg_dir *d,
+		     const struct hk_cg_freezer *f, bool frozen, struct hk_err **err);
 int hk_cg_v1_cpuset_inherit(const char *dir, struct hk_err **err);
 int hk_cg_v2_enable_controllers(const char *parent, const char *want, struct hk_err **err);
 

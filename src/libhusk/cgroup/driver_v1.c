@@ -87,27 +87,14 @@ static int v1_is_frozen(const struct hk_cgroup *cg)
 	return strcmp(text, "FROZEN") == 0;
 }
 
-/* freezer.state passes through FREEZING; the kernel's advice is to write FROZEN again. */
 static int v1_freeze(const struct hk_cgroup *cg, bool frozen, struct hk_err **err)
 {
+	static const struct hk_cg_freezer freezer = {"freezer.state", "FROZEN", "THAWED", true};
 	const struct hk_cg_dir *d = hk_cg_find(cg, "freezer");
-	const char *want = frozen ? "FROZEN" : "THAWED";
-	int waited;
 
 	if (d == NULL)
 		return hk_fail(err, 0, "cgroup: no freezer on this host");
-	if (hk_cg_write(d, "freezer.state", want, err) < 0)
-		return -1;
-	for (waited = 0; waited < 10000; waited += 2) {
-		if (v1_is_frozen(cg) == (int)frozen)
-			return 0;
-		if (frozen)
-			hk_cg_write(d, "freezer.state", want, NULL);
-		hk_cg_sleep_ms(2);
-	}
-	if (frozen)
-		hk_cg_write(d, "freezer.state", "THAWED", NULL);
-	return hk_fail(err, ETIMEDOUT, "cgroup %s: %s", d->path, frozen ? "freeze" : "thaw");
+	return hk_cg_set_frozen(cg, d, &freezer, frozen, err);
 }
 
 static int no_clone_fd(const struct hk_cgroup *cg)

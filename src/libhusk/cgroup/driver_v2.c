@@ -68,19 +68,9 @@ static int v2_is_frozen(const struct hk_cgroup *cg)
 /* cgroup.events says "frozen 1" once every process is stopped. */
 static int v2_freeze(const struct hk_cgroup *cg, bool frozen, struct hk_err **err)
 {
-	const struct hk_cg_dir *d = hk_cg_unified(cg);
-	int waited;
+	static const struct hk_cg_freezer freezer = {"cgroup.freeze", "1", "0", false};
 
-	if (hk_cg_write(d, "cgroup.freeze", frozen ? "1" : "0", err) < 0)
-		return -1;
-	for (waited = 0; waited < 10000; waited += 2) {
-		if (v2_is_frozen(cg) == (int)frozen)
-			return 0;
-		hk_cg_sleep_ms(2);
-	}
-	if (frozen)
-		hk_cg_write(d, "cgroup.freeze", "0", NULL);
-	return hk_fail(err, ETIMEDOUT, "cgroup %s: %s", d->path, frozen ? "freeze" : "thaw");
+	return hk_cg_set_frozen(cg, hk_cg_unified(cg), &freezer, frozen, err);
 }
 
 static int v2_signal_all(const struct hk_cgroup *cg, int sig, struct hk_err **err)

@@ -328,6 +328,26 @@ int hk_cg_clone_fd(const struct hk_cgroup *cg)
 	return cg == NULL || cg->n == 0 ? -1 : cg->driver->clone_fd(cg);
 }
 
+int hk_cg_set_frozen(const struct hk_cgroup *cg, const struct hk_cg_dir *d,
+		     const struct hk_cg_freezer *f, bool frozen, struct hk_err **err)
+{
+	const char *word = frozen ? f->freeze : f->thaw;
+	int waited;
+
+	if (hk_cg_write(d, f->file, word, err) < 0)
+		return -1;
+	for (waited = 0; waited < 10000; waited += 2) {
+		if (cg->driver->is_frozen(cg) == (int)frozen)
+			return 0;
+		if (frozen && f->rewrite)
+			hk_cg_write(d, f->file, word, NULL);
+		hk_cg_sleep_ms(2);
+	}
+	if (frozen)
+		hk_cg_write(d, f->file, f->thaw, NULL);
+	return hk_fail(err, ETIMEDOUT, "cgroup %s: %s", d->path, frozen ? "freeze" : "thaw");
+}
+
 int hk_cg_freeze(const struct hk_cgroup *cg, bool frozen, struct hk_err **err)
 {
 	if (cg->n == 0)
