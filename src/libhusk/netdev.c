@@ -276,70 +276,96 @@ int hk_netdev_check(const struct oci_config *c, struct hk_err **err)
 	return 0;
 }
 
+/* errno survives the message: move_out tells a namespace that is gone from a failure. */
 static int open_ns(pid_t pid, int *fd, struct hk_err **err)
 {
 	char path[64];
+	int saved;
 
 	snprintf(path, sizeof(path), "/proc/%d/ns/net", (int)pid);
 	*fd = open(path, O_RDONLY | O_CLOEXEC);
-	return *fd < 0 ? hk_fail(err, errno, "linux.netDevices: open %s", path) : 0;
+	if (*fd >= 0)
+		return 0;
+	saved = errno;
+	hk_fail(err, saved, "linux.netDevices: open %s", path);
+	errno = saved;
+	return -1;
+}
+
+/* A netlink socket in husk's network namespace and one in the container's. */
+struct sockets {
+	struct nl host, inside;
+};
+
+static void sockets_free(struct sockets **s)
+{
+	if (*s == NULL)
+		return;
+	nl_close(&(*s)->host);
+	nl_close(&(*s)->inside);
+	free(*s);
+	*s = NULL;
+}
+
+static struct sockets *sockets_open(int ns, struct hk_err **err)
+{
+	struct sockets *s = calloc(1, sizeof(*s));
+
+	if (s == NULL) {
+		hk_fail(err, ENOMEM, "linux.netDevices");
+		return NULL;
+	}
+	if (nl_open(&s->host, -1, err) < 0 || nl_open(&s->inside, ns, err) < 0)
+		sockets_free(&s);
+	return s;
 }
 
 int hk_netdev_move_in(const struct oci_linux *l, pid_t pid, struct hk_err **err)
 {
+	__attribute__((cleanup(sockets_free))) struct sockets *s = NULL;
 	hk_cleanup_close int ns = -1;
-	struct nl *host = calloc(2, sizeof(*host)), *inside = host + 1;
 	size_t i;
-	int ret = 0;
 
-	if (host == NULL)
-		return hk_fail(err, ENOMEM, "linux.netDevices");
-	if (open_ns(pid, &ns, err) < 0 || nl_open(host, -1, err) < 0 ||
-	    nl_open(inside, ns, err) < 0)
-		ret = -1;
-	for (i = 0; ret == 0 && i < l->net_devices.len; i++) {
+	if (open_ns(pid, &ns, err) < 0 || (s = sockets_open(ns, err)) == NULL)
+		return -1;
+	for (i = 0; i < l->net_devices.len; i++) {
 		const struct oci_net_device *d = &l->net_devices.items[i];
 
-		if (move_one(host, inside, ns, d->key, inside_name(d), err) < 0)
-			ret = hk_prefix(err, "linux.netDevices: %s", d->key);
+		if (move_one(&s->host, &s->inside, ns, d->key, inside_name(d), err) < 0)
+			return hk_prefix(err, "linux.netDevices: %s", d->key);
 	}
-	nl_close(host);
-	nl_close(inside);
-	free(host);
-	return ret;
+	return 0;
 }
 
 int hk_netdev_move_out(const struct oci_linux *l, pid_t pid, struct hk_err **err)
 {
 	hk_cleanup_close int ns = -1, self = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
-	struct nl *host = calloc(2, sizeof(*host)), *inside = host + 1;
+	__attribute__((cleanup(sockets_free))) struct sockets *s = NULL;
 	struct link gone;
 	size_t i;
 	int ret = 0;
 
-	if (host == NULL)
-		return hk_fail(err, ENOMEM, "linux.netDevices");
-	if (self >= 0 && open_ns(pid, &ns, err) < 0 && (errno == ENOENT || errno == ESRCH)) {
-		hk_err_freep(err); /* the namespace is gone: the kernel did what it does */
-		free(host);
+	if (self < 0)
+		return hk_fail(err, errno, "linux.netDevices: open /proc/self/ns/net");
+	if (open_ns(pid, &ns, err) < 0) {
+		if (errno != ENOENT && errno != ESRCH)
+			return -1;
+		if (err != NULL)	   /* the failed create's undo asks with none */
+			hk_err_freep(err); /* the namespace is gone: the kernel did what it does */
 		return 0;
 	}
-	if (self < 0 || ns < 0 || nl_open(host, -1, err) < 0 || nl_open(inside, ns, err) < 0)
-		ret =
-		    self < 0 ? hk_fail(err, errno, "linux.netDevices: open /proc/self/ns/net") : -1;
-	for (i = 0; inside->sock != NULL && i < l->net_devices.len; i++) {
+	if ((s = sockets_open(ns, err)) == NULL)
+		return -1;
+	for (i = 0; i < l->net_devices.len; i++) {
 		const struct oci_net_device *d = &l->net_devices.items[i];
 		hk_cleanup_err struct hk_err *later = NULL;
 		struct hk_err **to =
 		    ret == 0 ? err : &later; /* the first failure is the one told */
 
-		if (get_link(inside, inside_name(d), &gone) < 0)
+		if (get_link(&s->inside, inside_name(d), &gone) < 0)
 			continue; /* deleted inside, or already back */
-		if (move_one(inside, host, self, inside_name(d), d->key, to) < 0)
+		if (move_one(&s->inside, &s->host, self, inside_name(d), d->key, to) < 0)
 			ret = hk_prefix(to, "linux.netDevices: return %s", d->key);
 	}
-	nl_close(host);
-	nl_close(inside);
-	free(host);
 	return ret;
 }
