@@ -38,6 +38,17 @@ def host_mounts():
         return sorted(line.split(" - ")[0].split(" ", 4)[4].split(" ")[0] for line in f)
 
 
+def run_to_files(cmd, **kw):
+    """subprocess.run with stdout and stderr read back from files, not pipes: a created or
+    detached container keeps husk's stdio open, so reading a pipe to its end would wait for it."""
+    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+        proc = subprocess.run(cmd, stdout=out, stderr=err, **kw)
+        out.seek(0)
+        err.seek(0)
+        proc.stdout, proc.stderr = out.read(), err.read()
+    return proc
+
+
 class Bundle:
     def __init__(self, path, root):
         self.path = str(path)
@@ -46,16 +57,8 @@ class Bundle:
         self.config = None
 
     def husk(self, *args, timeout=30, pass_fds=(), stdin=subprocess.DEVNULL):
-        # Files, not pipes: a created container keeps husk's stdio open, as with runc, so
-        # reading a pipe to its end would wait for the container.
-        with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
-            proc = subprocess.run([HUSK, "--root", self.root, *args], stdout=out, stderr=err,
-                                  timeout=timeout, pass_fds=pass_fds, cwd=self.path,
-                                  stdin=stdin)
-            out.seek(0)
-            err.seek(0)
-            proc.stdout, proc.stderr = out.read(), err.read()
-        return Result(proc)
+        return Result(run_to_files([HUSK, "--root", self.root, *args], timeout=timeout,
+                                   pass_fds=pass_fds, cwd=self.path, stdin=stdin))
 
     def write(self):
         with open(os.path.join(self.path, "config.json"), "w") as f:

@@ -4,7 +4,6 @@ the spec version features says."""
 import json
 import os
 import subprocess
-import tempfile
 
 import pytest
 

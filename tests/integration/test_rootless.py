@@ -10,7 +10,7 @@ import tempfile
 
 import pytest
 
-from husk_support import BUSYBOX, CGROUP2, HUSK, PROBE
+from husk_support import BUSYBOX, CGROUP2, HUSK, PROBE, run_to_files
 from users import PlainUser
 
 USER = "husk-rootless"
@@ -56,15 +56,9 @@ class UserBundle:
         e = {"PATH": "/usr/bin:/bin:/usr/sbin:/sbin", "XDG_RUNTIME_DIR": self.xdg,
              "HOME": self.top}
         e.update(env or {})
-        with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
-            r = subprocess.run([SETPRIV, f"--reuid={self.pw.pw_uid}",
-                                f"--regid={self.pw.pw_gid}", "--init-groups", HUSK, *args],
-                               stdout=out, stderr=err, stdin=subprocess.DEVNULL, env=e,
-                               cwd=self.path, timeout=30)
-            out.seek(0)
-            err.seek(0)
-            r.stdout, r.stderr = out.read(), err.read()
-        return r
+        return run_to_files([SETPRIV, f"--reuid={self.pw.pw_uid}", f"--regid={self.pw.pw_gid}",
+                             "--init-groups", HUSK, *args],
+                            stdin=subprocess.DEVNULL, env=e, cwd=self.path, timeout=30)
 
     def write(self):
         path = os.path.join(self.path, "config.json")
@@ -177,15 +171,12 @@ def test_limits_in_a_delegated_cgroup_v2_subtree(ub, delegated):
     ub.config["process"]["args"] = ["sleep", "100"]
     ub.write()
     # the user's husk starts in the subtree's leaf, where its login would be
-    with tempfile.TemporaryFile("w+") as err:  # a file: the container keeps husk's stdio
-        r = subprocess.run(["sh", "-c", f"echo $$ > {delegated}/shell/cgroup.procs && "
-                            'exec "$@"', "sh", SETPRIV, f"--reuid={ub.pw.pw_uid}",
-                            f"--regid={ub.pw.pw_gid}", "--init-groups", HUSK, "run", "-d", "c"],
-                           env={"PATH": "/usr/bin:/bin", "XDG_RUNTIME_DIR": ub.xdg},
-                           cwd=ub.path, stdout=subprocess.DEVNULL, stderr=err, timeout=30,
-                           stdin=subprocess.DEVNULL)
-        err.seek(0)
-        assert r.returncode == 0, err.read()
+    r = run_to_files(["sh", "-c", f"echo $$ > {delegated}/shell/cgroup.procs && "
+                      'exec "$@"', "sh", SETPRIV, f"--reuid={ub.pw.pw_uid}",
+                      f"--regid={ub.pw.pw_gid}", "--init-groups", HUSK, "run", "-d", "c"],
+                     env={"PATH": "/usr/bin:/bin", "XDG_RUNTIME_DIR": ub.xdg},
+                     cwd=ub.path, timeout=30, stdin=subprocess.DEVNULL)
+    assert r.returncode == 0, r.stderr
     pid = json.loads(ub.husk("state", "c").stdout)["pid"]
     cg = f"{delegated}/c"
     assert read(f"/proc/{pid}/cgroup").strip() == f"0::{cg[len('/sys/fs/cgroup'):]}"

@@ -5,12 +5,11 @@ import json
 import os
 import platform
 import subprocess
-import tempfile
 import time
 
 import pytest
 
-from husk_support import HUSK, assert_nothing_left
+from husk_support import HUSK, assert_nothing_left, run_to_files
 
 MPOL = {"MPOL_DEFAULT": 0, "MPOL_PREFERRED": 1, "MPOL_BIND": 2, "MPOL_INTERLEAVE": 3,
         "MPOL_LOCAL": 4, "MPOL_PREFERRED_MANY": 5, "MPOL_WEIGHTED_INTERLEAVE": 6}
@@ -192,14 +191,8 @@ class NetNs:
             raise
 
     def run(self, *cmd, **kw):
-        # files, not pipes: a detached container keeps husk's stdio open
-        with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
-            r = subprocess.run(["nsenter", f"--net={self.path}", *cmd], stdout=out, stderr=err,
-                               stdin=subprocess.DEVNULL, timeout=30, **kw)
-            out.seek(0)
-            err.seek(0)
-            r.stdout, r.stderr = out.read(), err.read()
-        return r
+        return run_to_files(["nsenter", f"--net={self.path}", *cmd],
+                            stdin=subprocess.DEVNULL, timeout=30, **kw)
 
     def ip(self, *args):
         r = self.run("ip", *args)
