@@ -326,7 +326,16 @@ int hk_netdev_move_in(const struct oci_linux *l, pid_t pid, struct hk_err **err)
 	hk_cleanup_close int ns = -1;
 	size_t i;
 
-	if (open_ns(pid, &ns, err) < 0 || (s = sockets_open(ns, err)) == NULL)
+	if (open_ns(pid, &ns, err) < 0) {
+		if (errno != ENOENT && errno != ESRCH)
+			return -1;
+		/* pid 1 failed and went before the parent got here: its own error (SYNC_ERROR, or
+		 * the socket's end) is the one to tell, and nothing was moved */
+		if (err != NULL)
+			hk_err_freep(err);
+		return 0;
+	}
+	if ((s = sockets_open(ns, err)) == NULL)
 		return -1;
 	for (i = 0; i < l->net_devices.len; i++) {
 		const struct oci_net_device *d = &l->net_devices.items[i];

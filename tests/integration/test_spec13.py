@@ -332,3 +332,19 @@ def test_the_fields_together(bundle, netns):
             break
         time.sleep(0.05)
     assert "veth0" not in links(netns.path) and "veth1" not in links(netns.path)
+
+
+def test_a_failure_after_the_move_is_one_line(bundle, netns):
+    """The devices went in, then stage 2 failed and pid 1 exited: the undo finds the namespace
+    gone (or going) and must report the stage's failure, not crash."""
+    bundle.config["linux"]["netDevices"] = {"veth0": {"name": "eth1"}}
+    bundle.config["process"]["args"] = ["no-such-program"]
+    bundle.write()
+    for _ in range(5):
+        r = husk_in(bundle, netns, "create", "c")
+        assert r.returncode == 1, r.stderr
+        assert r.stderr.strip() == ('husk: exec: "no-such-program": executable file not found '
+                                    "in $PATH")
+        assert_nothing_left(bundle, "c")
+        if "veth0" not in links(netns.path):  # destroyed with the namespace: recreate it
+            netns.ip("link", "add", "veth0", "type", "veth", "peer", "name", "veth1")
