@@ -15,6 +15,7 @@
 #include "config.h"
 #include "fdio.h"
 #include "plan.h"
+#include "rootless.h"
 #include "rdt.h"
 #include "spawn.h"
 #include "state.h"
@@ -287,6 +288,7 @@ static int spawn_in(struct exec_ctx *x, const struct oci_process *p, pid_t *pid,
 	if (p->terminal.value && o->console_socket == NULL && !o->keep_terminal)
 		return hk_fail(err, 0, "exec: a terminal needs --console-socket when detached");
 	hk_plan_exec(&plan, cfg, p, x->c.record->pid.value, o->preserve_fds);
+	plan.cgroup_best_effort = hk_rootless();
 	if (join_cgroup(x, &cg, err) < 0 ||
 	    hk_seccomp_prepare(cfg->linux ? cfg->linux->seccomp : NULL, o->root, &filter, err) < 0)
 		return -1;

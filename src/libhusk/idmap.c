@@ -133,7 +133,10 @@ int hk_idmap_prepare(const struct oci_config *c, const char *bundle, int **fds, 
 		const struct oci_mount *m = &c->mounts.items[i];
 		bool ridmap = option(m, "ridmap");
 
-		if (!ridmap && !option(m, "idmap"))
+		/* mappings with neither option are an idmap too, as runc reads them: the spec only
+		 * asks clients to name the option (SHOULD), so that no runtime ignores the maps */
+		if (!ridmap && !option(m, "idmap") && m->uid_mappings.len == 0 &&
+		    m->gid_mappings.len == 0)
 			continue;
 		if (*fds == NULL) {
 			size_t j;

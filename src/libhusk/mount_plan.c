@@ -102,6 +102,8 @@ int hk_mount_plan(const struct oci_mount *m, const char *label, struct hk_mount_
 		if (plan_option(m, name, o, p, err) < 0)
 			return -1;
 	}
+	if (m->uid_mappings.len > 0 || m->gid_mappings.len > 0)
+		p->idmap = true; /* as idmap.c reads them */
 	return 0;
 }
 

@@ -140,8 +140,8 @@ static int bind_source(const char *bundle, const struct oci_mount *m, const stru
 
 	if (m->source == NULL || source_path(bundle, m->source, source, 4096) < 0)
 		return hk_fail(err, EINVAL, "bind source");
-	if (tree >= 0) { /* idmapped: hk_idmap_prepare opened it */
-		if (stat(source, &st) < 0)
+	if (tree >= 0) { /* idmapped: hk_idmap_prepare opened it, in husk's own user namespace */
+		if (fstat(tree, &st) < 0)
 			return hk_fail(err, errno, "bind source %s", source);
 	} else {
 		*src = open_source(source, p->src_nofollow, err);

@@ -49,13 +49,16 @@ struct hk_spawn_plan {
 	int preserve_fds;		   /* fds 3 .. 3+n-1 pass to the process */
 	bool no_pivot;
 	/* The caller's resources, given once the plan is built (-1 / NULL: none). */
-	const char *bundle, *rootfs;	  /* absolute */
-	int rootfs_fd;			  /* create: the rootfs the parent opened once */
-	int exec_fifo;			  /* WAIT_START: pid 1 reads one byte, then goes on */
-	int start_result;		  /* START_HOOKS: start.fifo, where their failure goes */
-	int init_root;			  /* INIT_ROOT: an O_PATH fd of /proc/<pid 1>/root */
-	const char *console_socket;	  /* where the pty master goes (process.terminal) */
-	const struct hk_cgroup *cgroup;	  /* stage 1 starts in it, so every process after it does */
+	const char *bundle, *rootfs;	/* absolute */
+	int rootfs_fd;			/* create: the rootfs the parent opened once */
+	int exec_fifo;			/* WAIT_START: pid 1 reads one byte, then goes on */
+	int start_result;		/* START_HOOKS: start.fifo, where their failure goes */
+	int init_root;			/* INIT_ROOT: an O_PATH fd of /proc/<pid 1>/root */
+	const char *console_socket;	/* where the pty master goes (process.terminal) */
+	const struct hk_cgroup *cgroup; /* stage 1 starts in it, so every process after it does */
+	/* exec as a rootless user from outside the delegated subtree: the kernel refuses the move
+	 * and the process stays in the caller's cgroup, as runc lets it */
+	bool cgroup_best_effort;
 	const struct hk_seccomp *seccomp; /* compiled by the caller; insns NULL: none */
 	const struct hk_record *record;	  /* the state the container's own hooks get */
 	const struct hk_rdt *rdt;	  /* RDT: the container's resctrl groups */

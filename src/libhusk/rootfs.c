@@ -56,18 +56,34 @@ static bool binds_dev(const struct oci_config *c)
 	return false;
 }
 
-/* The rootfs the parent opened, found again in this mount namespace: the same directory (device
- * and inode), reached without a symlink in its last component; a rootfs swapped since is refused
+static bool same_inode(int a, int b)
+{
+	struct stat sa, sb;
+
+	return fstat(a, &sa) == 0 && fstat(b, &sb) == 0 && sa.st_dev == sb.st_dev &&
+	       sa.st_ino == sb.st_ino;
+}
+
+/* The rootfs the parent opened, found again in this mount namespace. Stage 1 entered it before
+ * unsharing the mount namespace, which carries the working directory over to the new tree: no
+ * path is walked, so directories above it that the container's root may not search (a 0700
+ * state dir owned by host root, with a user namespace) do not matter. Else (a joined mount
+ * namespace) the path, with no symlink in its last component; a rootfs swapped since is refused
  * (issue 11, item 6). */
 static int reopen_rootfs(const char *rootfs, int parent_fd, struct hk_err **err)
 {
-	hk_cleanup_close int fd = open(rootfs, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	struct stat a, b;
+	hk_cleanup_close int fd = -1;
 
+	if (parent_fd >= 0) {
+		fd = open(".", O_PATH | O_DIRECTORY | O_CLOEXEC);
+		if (fd >= 0 && same_inode(fd, parent_fd))
+			return hk_take_fd(&fd);
+		hk_closep(&fd);
+	}
+	fd = open(rootfs, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0)
 		return hk_fail(err, errno, "open the rootfs %s", rootfs);
-	if (parent_fd >= 0 && (fstat(fd, &a) < 0 || fstat(parent_fd, &b) < 0 ||
-			       a.st_dev != b.st_dev || a.st_ino != b.st_ino))
+	if (parent_fd >= 0 && !same_inode(fd, parent_fd))
 		return hk_fail(err, 0, "the rootfs %s was replaced during create: refused", rootfs);
 	return hk_take_fd(&fd);
 }

@@ -183,8 +183,14 @@ static int stage1_namespaces(struct stage *st, struct hk_err **err)
 	int flags = hk_ns_new_flags(plan->ns) & ~CLONE_NEWUSER;
 	const char *failed = NULL;
 
-	if (!st->in_cgroup && hk_cg_enter_self(plan->cgroup, &failed) < 0)
+	if (!st->in_cgroup && hk_cg_enter_self(plan->cgroup, &failed) < 0 &&
+	    !(plan->cgroup_best_effort && (errno == EACCES || errno == EPERM)))
 		return hk_fail(err, errno, "join cgroup %s", failed);
+	/* unshare(CLONE_NEWNS) moves the working directory to its copy in the new tree: stage 2
+	 * finds the rootfs there without walking its path (rootfs.c, reopen_rootfs). A failure
+	 * leaves that to the path. */
+	if (plan->ns[OCI_NS_MOUNT].action == HK_NS_NEW && plan->rootfs_fd >= 0)
+		(void)!fchdir(plan->rootfs_fd);
 	if (hk_cpu_affinity_final(plan->process, err) < 0)
 		return -1;
 	if (hk_ns_join(st->ns_fds, err) < 0)
@@ -522,9 +528,10 @@ static pid_t fork_into_cgroup(const struct hk_cgroup *cg, bool *born_in)
 			return 0;
 		}
 		close(dirfd);
-		/* a kernel or a seccomp filter without clone3: stage 1 moves itself in */
-		if (pid > 0 ||
-		    (errno != ENOSYS && errno != E2BIG && errno != EINVAL && errno != EPERM))
+		/* a kernel or a seccomp filter without clone3, or a move the kernel denies (a user
+		 * outside its delegated subtree): stage 1 moves itself in, or says why not */
+		if (pid > 0 || (errno != ENOSYS && errno != E2BIG && errno != EINVAL &&
+				errno != EPERM && errno != EACCES))
 			return pid;
 	}
 	return fork();

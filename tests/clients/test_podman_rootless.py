@@ -14,7 +14,7 @@ import pytest
 from clients_support import HUSK, on_a_terminal, podman_with_image, write_containers_conf
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "integration"))
-from users import PlainUser  # noqa: E402
+from users import PlainUser, delegated_cgroup  # noqa: E402
 
 IMAGE = "localhost/husk/busybox:latest"
 USER = "husk-podman"
@@ -40,8 +40,10 @@ class RootlessPodman:
                      "--runtime", HUSK, "--cgroup-manager", "cgroupfs", "--events-backend",
                      "file"]
 
-    def __call__(self, *args, timeout=90, **kw):
-        return subprocess.run([*self.base, *args], capture_output=True, text=True,
+    def __call__(self, *args, timeout=90, cgroup=None, **kw):
+        """podman as the user; with cgroup, from that cgroup (a login's leaf, say)."""
+        enter = ["sh", "-c", f'echo $$ > {cgroup}/cgroup.procs && exec "$@"', "sh"] if cgroup else []
+        return subprocess.run([*enter, *self.base, *args], capture_output=True, text=True,
                               timeout=timeout, env=self.env, cwd=self.top, **kw)
 
     def run(self, *args, opts=()):
@@ -97,3 +99,37 @@ def test_run_it(podman):
     status, out = on_a_terminal([*podman.base, "run", "--rm", "-it", "--network", "none", IMAGE,
                                  "sh"], b"[ -t 0 ] && echo tty-$((40+2)); exit 4\n", podman.env)
     assert "tty-42" in out and status == 4, out
+
+
+def test_memory_limit_in_a_delegated_cgroup_v2_subtree(podman):
+    """On cgroup v2 with a subtree delegated to the user (what systemd gives a login), podman's
+    --memory and --pids-limit land in the container's cgroup inside that subtree."""
+    if not os.path.exists("/sys/fs/cgroup/cgroup.controllers"):
+        pytest.skip("cgroup v1 delegates nothing to a user: the cgroup v2 VM tier runs this")
+    with delegated_cgroup(podman.pw, "husk-podman") as top:
+        name = "m" + uuid.uuid4().hex[:6]
+        r = podman("run", "-d", "--name", name, "--network", "none", "--memory", "64m",
+                   "--pids-limit", "20", IMAGE, "sleep", "100", cgroup=f"{top}/shell")
+        assert r.returncode == 0, r.stderr
+        try:
+            pid = int(podman("inspect", "--format", "{{.State.Pid}}", name).stdout)
+            with open(f"/proc/{pid}/cgroup") as f:
+                rel = f.read().strip().split("::", 1)[1]
+            cg = "/sys/fs/cgroup" + rel
+            assert cg.startswith(top + "/") and cg != top + "/shell", cg
+            with open(f"{cg}/memory.max") as f:
+                assert f.read().strip() == str(64 << 20)
+            with open(f"{cg}/pids.max") as f:
+                assert f.read().strip() == "20"
+            # exec from inside the subtree joins the container's cgroup
+            r = podman("exec", name, "sh", "-c", "cat /proc/self/cgroup /sys/fs/cgroup/memory.max",
+                       cgroup=f"{top}/shell")
+            assert (r.returncode, r.stdout.split()) == (0, ["0::/", str(64 << 20)]), r.stderr
+            # from outside it the kernel refuses the move: the process runs where its caller
+            # is, as with runc, rather than failing
+            r = podman("exec", name, "cat", "/proc/self/cgroup")
+            assert r.returncode == 0, r.stderr
+            assert r.stdout.strip() != "0::/", r.stdout
+        finally:
+            podman("rm", "-f", "-t", "0", name)
+        assert not os.path.exists(cg)

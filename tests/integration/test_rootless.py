@@ -11,7 +11,7 @@ import tempfile
 import pytest
 
 from husk_support import BUSYBOX, CGROUP2, HUSK, PROBE, run_to_files
-from users import PlainUser
+from users import PlainUser, delegated_cgroup
 
 USER = "husk-rootless"
 SETPRIV = shutil.which("setpriv") or "/usr/bin/setpriv"
@@ -142,27 +142,10 @@ def test_limits_without_a_cgroup_are_one_line(ub):
 
 @pytest.fixture
 def delegated(ub):
-    """A cgroup v2 subtree given to the user the way systemd's Delegate=yes does: the directory
-    and its cgroup.procs, cgroup.subtree_control and cgroup.threads chowned, the controllers on
-    in its parent, and a leaf for the user's own processes."""
     if not CGROUP2:
         pytest.skip("cgroup v1 delegates nothing to a user: the cgroup v2 VM tier runs this")
-    top = f"/sys/fs/cgroup/husk-rootless-{os.getpid()}"
-    with open("/sys/fs/cgroup/cgroup.subtree_control", "w") as f:
-        f.write("+memory +pids")
-    os.mkdir(top)
-    os.mkdir(f"{top}/shell")
-    for path in [top, f"{top}/shell"]:
-        for name in ["", "cgroup.procs", "cgroup.subtree_control", "cgroup.threads"]:
-            os.chown(os.path.join(path, name) if name else path, ub.pw.pw_uid, ub.pw.pw_gid)
-    try:
+    with delegated_cgroup(ub.pw, "husk-rootless") as top:
         yield top
-    finally:
-        for d in sorted((d for d, _, _ in os.walk(top)), key=len, reverse=True):
-            try:
-                os.rmdir(d)
-            except OSError:
-                pass
 
 
 def test_limits_in_a_delegated_cgroup_v2_subtree(ub, delegated):

@@ -1,9 +1,11 @@
 """A plain user for the rootless tiers, made as root and removed after: its name, its
 subordinate id range in /etc/subuid and /etc/subgid, and at the end every process it still has
 (the test started them all: podman's pause process above all)."""
+import contextlib
 import os
 import pwd
 import subprocess
+import time
 
 
 class PlainUser:
@@ -42,3 +44,33 @@ class PlainUser:
                 pass
         self._edit_subids(False)
         subprocess.run(["userdel", self.name], capture_output=True)
+
+
+@contextlib.contextmanager
+def delegated_cgroup(pw, name):
+    """A cgroup v2 subtree given to the user the way systemd's Delegate=yes does: the directory
+    and its cgroup.procs, cgroup.subtree_control and cgroup.threads chowned, the controllers on
+    in its parent, and a leaf `shell` for the user's own processes. Removed after, leaves first."""
+    top = f"/sys/fs/cgroup/{name}-{os.getpid()}"
+    with open("/sys/fs/cgroup/cgroup.subtree_control", "w") as f:
+        f.write("+memory +pids")
+    os.mkdir(top)
+    os.mkdir(f"{top}/shell")
+    for path in [top, f"{top}/shell"]:
+        for entry in ["", "cgroup.procs", "cgroup.subtree_control", "cgroup.threads"]:
+            os.chown(os.path.join(path, entry) if entry else path, pw.pw_uid, pw.pw_gid)
+    try:
+        yield top
+    finally:
+        # what the test's user left running there (a conmon, podman's pause process) goes first
+        with open(f"{top}/cgroup.kill", "w") as f:
+            f.write("1")
+        for _ in range(100):
+            for d in sorted((d for d, _, _ in os.walk(top)), key=len, reverse=True):
+                try:
+                    os.rmdir(d)
+                except OSError:
+                    pass
+            if not os.path.exists(top):
+                break
+            time.sleep(0.05)
