@@ -271,3 +271,23 @@ def test_the_cgroup_tree_inside_is_not_the_hosts_to_write(ub):
     r = ub.husk("run", "c")
     assert r.returncode == 0, r.stderr
     assert r.stdout == "", r.stdout
+
+
+def test_locked_flags_of_a_host_mount_are_kept_rather_than_failing(ub):
+    """A host mount with nosuid, nodev, noexec and noatime, bound read-only: in a user namespace
+    the kernel refuses a remount that drops any of them, so husk keeps them, as it must."""
+    host = os.path.join(ub.top, "locked")
+    os.mkdir(host)
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "nosuid,nodev,noexec,noatime,size=1m",
+                    "husk-locked", host], check=True)
+    try:
+        os.chmod(host, 0o777)
+        ub.config["mounts"].append({"destination": "/locked", "type": "bind", "source": host,
+                                    "options": ["rbind", "ro"]})
+        p = ub.probe("write", "/locked/x")
+        point = next(m for m in p["mounts"] if m["point"] == "/locked")
+        assert set(point["options"].split(",")) >= {"ro", "nosuid", "nodev", "noexec",
+                                                     "noatime"}, point
+        assert p["write:/locked/x"] != "ok"
+    finally:
+        subprocess.run(["umount", host], check=True)
