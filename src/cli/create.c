@@ -39,14 +39,6 @@ int cli_create_options(const struct cli_command *cmd, const struct cli_globals *
 	char *end;
 	long n = 0;
 
-	/* Said at create, where the choice is made; later commands read the cgroup from state. */
-	if (g->systemd_cgroup)
-		return hk_fail(
-		    err, 0,
-		    "%s: --systemd-cgroup: husk has no systemd cgroup driver yet; use the "
-		    "cgroupfs manager (podman --cgroup-manager=cgroupfs, containerd "
-		    "SystemdCgroup = false)",
-		    cmd->name);
 	if (fds != NULL) {
 		n = strtol(fds, &end, 10);
 		if (*end != '\0' || n < 0 || n > 65536)
@@ -55,6 +47,7 @@ int cli_create_options(const struct cli_command *cmd, const struct cli_globals *
 	}
 	*o = (struct hk_create_opts){
 	    .listen_fds = listen_fds(),
+	    .systemd_cgroup = g->systemd_cgroup,
 	    .root = g->root,
 	    .id = p->argv[0],
 	    .bundle = cli_value(cmd, p, "bundle"),

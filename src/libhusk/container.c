@@ -173,15 +173,16 @@ static int start_fifo(const struct hk_container *c, const struct oci_config *cfg
 /* The cgroup exists, with its limits, before any process of the container: its directories go
  * into the record first, so that a create interrupted from here on leaves nothing `delete`
  * cannot find. */
-static int make_cgroup(struct hk_container *c, const struct oci_config *cfg, struct hk_cgroup *cg,
-		       struct hk_err **err)
+static int make_cgroup(struct hk_container *c, const struct oci_config *cfg, bool systemd,
+		       struct hk_cgroup *cg, struct hk_err **err)
 {
 	const struct oci_scheduler *sched = cfg->process ? cfg->process->scheduler : NULL;
 	const struct oci_cpu *cpu =
 	    cfg->linux && cfg->linux->resources ? cfg->linux->resources->cpu : NULL;
 
-	if (hk_cg_create(cg, cfg->linux, c->record->id, err) < 0)
+	if (hk_cg_create(cg, cfg->linux, c->record->id, systemd, err) < 0)
 		return -1;
+	c->record->systemd_cgroup = (struct oci_opt_bool){systemd, systemd};
 	if (sched != NULL &&
 	    (sched->policy.value == SCHED_FIFO || sched->policy.value == SCHED_RR) &&
 	    (cpu == NULL || !cpu->realtime_runtime.value) &&
@@ -285,6 +286,7 @@ static int create_steps(struct creating *cr, const char *bundle, const char *roo
 {
 	const struct hk_create_opts *o = cr->o;
 	struct hk_spawn_plan *plan = &cr->plan;
+	int ret;
 
 	if (HK_CHECKED(store_container(cr, bundle, rootfs, err), err) < 0 ||
 	    HK_CHECKED(exec_fifo(&cr->c, &plan->exec_fifo, err), err) < 0 ||
@@ -294,7 +296,7 @@ static int create_steps(struct creating *cr, const char *bundle, const char *roo
 					  &cr->filter, err),
 		       err) < 0)
 		return -1;
-	if (HK_CHECKED(make_cgroup(&cr->c, cr->cfg, &cr->cgroup, err), err) < 0)
+	if (HK_CHECKED(make_cgroup(&cr->c, cr->cfg, o->systemd_cgroup, &cr->cgroup, err), err) < 0)
 		return -1;
 	cr->in_cgroup = true;
 	if (HK_CHECKED(make_rdt_group(cr, err), err) < 0)
@@ -305,7 +307,9 @@ static int create_steps(struct creating *cr, const char *bundle, const char *roo
 	plan->cgroup = &cr->cgroup;
 	plan->seccomp = &cr->filter;
 	plan->record = cr->c.record;
-	if (HK_CHECKED(hk_spawn(plan, &create_ops, cr, &cr->made, err), err) < 0)
+	ret = HK_CHECKED(hk_spawn(plan, &create_ops, cr, &cr->made, err), err);
+	hk_cg_settled(&cr->cgroup);
+	if (ret < 0)
 		return -1;
 	return o->pid_file != NULL ? hk_write_pid_file(o->pid_file, cr->made.pid, err) : 0;
 }
@@ -563,7 +567,8 @@ static void signal_all(const struct hk_record *r, int sig)
 {
 	struct hk_cgroup cg;
 
-	if (r->cgroup_paths.len && hk_cg_load(&cg, &r->cgroup_paths, NULL) == 0 && cg.n > 0)
+	if (r->cgroup_paths.len &&
+	    hk_cg_load(&cg, &r->cgroup_paths, r->systemd_cgroup.value, NULL) == 0 && cg.n > 0)
 		hk_cg_signal_all(&cg, sig, NULL);
 	else
 		signal_namespace(r, sig);
@@ -616,7 +621,7 @@ static int remove_cgroup(const struct hk_record *r, struct hk_err **err)
 
 	if (!r->cgroup_paths.len)
 		return 0;
-	if (hk_cg_load(&cg, &r->cgroup_paths, err) < 0)
+	if (hk_cg_load(&cg, &r->cgroup_paths, r->systemd_cgroup.value, err) < 0)
 		return -1;
 	return hk_cg_destroy(&cg, err);
 }

@@ -12,7 +12,8 @@ struct hk_create_opts {
 	int preserve_fds;
 	int listen_fds; /* socket activation: fds 3.. passed first, LISTEN_FDS/LISTEN_PID=1 set */
 	bool no_pivot, no_new_keyring;
-	bool keep_terminal; /* `run` in the foreground proxies the pty itself */
+	bool systemd_cgroup; /* the cgroup is a systemd scope (cgroup/driver_systemd.c) */
+	bool keep_terminal;  /* `run` in the foreground proxies the pty itself */
 };
 
 /* Builds the container and leaves its pid 1 waiting for start; *pid is a child of the caller.

@@ -30,7 +30,7 @@ static int open_cgroup(const char *root, const char *id, unsigned allowed, struc
 		ret = hk_fail(err, 0, "container \"%s\" has no cgroup (it was created without one)",
 			      id);
 	else
-		ret = hk_cg_load(cg, &c.record->cgroup_paths, err);
+		ret = hk_cg_load(cg, &c.record->cgroup_paths, c.record->systemd_cgroup.value, err);
 	if (ret == 0 && pidfd != NULL && (*pidfd = hk_container_pidfd(c.record, err)) < 0)
 		ret = -1;
 	hk_container_close(&c);

@@ -231,7 +231,7 @@ static int join_cgroup(struct exec_ctx *x, struct hk_cgroup *cg, struct hk_err *
 	cg->n = 0;
 	if (!x->c.record->cgroup_paths.len)
 		return sub ? hk_fail(err, 0, "exec: --cgroup: the container has no cgroup") : 0;
-	if (hk_cg_load(cg, &x->c.record->cgroup_paths, err) < 0)
+	if (hk_cg_load(cg, &x->c.record->cgroup_paths, x->c.record->systemd_cgroup.value, err) < 0)
 		return -1;
 	if (sub == NULL)
 		return 0;

@@ -373,7 +373,9 @@ enum oci_status hk_container_status(const struct hk_record *record)
 	if (record->cgroup_paths.len) {
 		struct hk_cgroup cg;
 
-		if (hk_cg_load(&cg, &record->cgroup_paths, NULL) == 0 && hk_cg_is_frozen(&cg) == 1)
+		if (hk_cg_load(&cg, &record->cgroup_paths, record->systemd_cgroup.value, NULL) ==
+			0 &&
+		    hk_cg_is_frozen(&cg) == 1)
 			return OCI_STATUS_PAUSED;
 	}
 	return record->started.value ? OCI_STATUS_RUNNING : OCI_STATUS_CREATED;

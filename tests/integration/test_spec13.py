@@ -347,4 +347,9 @@ def test_a_failure_after_the_move_is_one_line(bundle, netns):
                                     "in $PATH")
         assert_nothing_left(bundle, "c")
         if "veth0" not in links(netns.path):  # destroyed with the namespace: recreate it
+            # once its peer is gone too: the kernel tears a namespace down asynchronously
+            for _ in range(500):
+                if "veth1" not in links(netns.path):
+                    break
+                time.sleep(0.01)
             netns.ip("link", "add", "veth0", "type", "veth", "peer", "name", "veth1")

@@ -36,6 +36,8 @@ struct hk_cgroup {
 	const struct hk_cgroup_driver *driver;
 	size_t n;
 	struct hk_cg_dir dirs[HK_CG_MAX_DIRS];
+	char unit[256]; /* the systemd driver's scope ("" for cgroupfs) */
+	pid_t holder;	/* systemd: the scope's first process, until hk_cg_settled */
 };
 
 /* The host's mode, read once per process from mountinfo. */
@@ -44,12 +46,16 @@ const char *hk_cg_mode_name(enum hk_cg_mode mode);
 
 /* Makes the container's cgroup for linux.cgroupsPath (none: the id, relative like runc's default)
  * and applies linux.resources and the device policy. A relative path lies under the caller's own
- * cgroup in each hierarchy. A cgroup that already holds processes is refused. On failure nothing
- * is left. */
-int hk_cg_create(struct hk_cgroup *cg, const struct oci_linux *l, const char *id,
+ * cgroup in each hierarchy. A cgroup that already holds processes is refused. With systemd, a
+ * transient scope (driver_systemd.c; cgroup v2 only). On failure nothing is left. */
+int hk_cg_create(struct hk_cgroup *cg, const struct oci_linux *l, const char *id, bool systemd,
 		 struct hk_err **err);
-/* The cgroup of an existing container, from the paths hk_cg_record stored. */
-int hk_cg_load(struct hk_cgroup *cg, const struct oci_strmap *paths, struct hk_err **err);
+/* After the spawn of the container's first process, whether it worked or not. */
+void hk_cg_settled(struct hk_cgroup *cg);
+/* The cgroup of an existing container, from the paths hk_cg_record stored (and whether systemd
+ * made it). */
+int hk_cg_load(struct hk_cgroup *cg, const struct oci_strmap *paths, bool systemd,
+	       struct hk_err **err);
 /* The directories as a map of hierarchy key to cgroup, for the state record (in arena). */
 void hk_cg_record(const struct hk_cgroup *cg, struct oci_arena *arena, struct oci_strmap *out);
 

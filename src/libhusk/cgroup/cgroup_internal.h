@@ -26,8 +26,19 @@ struct hk_cgroup_driver {
 	int (*is_frozen)(const struct hk_cgroup *cg); /* 1, 0, -1 unknown */
 	int (*signal_all)(const struct hk_cgroup *cg, int sig, struct hk_err **err);
 	int (*destroy)(struct hk_cgroup *cg, struct hk_err **err);
+	/* stage 1 is in (or failed): what the driver kept for the create goes (optional) */
+	void (*settled)(struct hk_cgroup *cg);
 };
-extern const struct hk_cgroup_driver hk_cg_driver_v1, hk_cg_driver_v2;
+extern const struct hk_cgroup_driver hk_cg_driver_v1, hk_cg_driver_v2, hk_cg_driver_systemd;
+
+/* driver_systemd.c, pure: the unit ("prefix-name.scope") and its cgroup below the cgroup2 root
+ * ("/system.slice/prefix-name.scope") for a "slice:prefix:name" cgroupsPath (empty: runc's
+ * default, "system.slice:husk:ID"); and the resources systemd has properties for. */
+struct hk_unit_props;
+int hk_cg_systemd_names(const char *cgroups_path, const char *id, char *unit, size_t unit_size,
+			char *dir, size_t dir_size, struct hk_err **err);
+int hk_cg_systemd_props(const struct oci_resources *r, struct hk_unit_props *props,
+			struct hk_err **err);
 /* The driver for the host's mode (NULL: none). */
 const struct hk_cgroup_driver *hk_cg_driver_for(enum hk_cg_mode mode);
 

@@ -16,6 +16,7 @@
 
 #include "log.h"
 #include "rootless.h"
+#include "systemd_dbus.h"
 
 void hk_cg_sleep_ms(long ms)
 {
@@ -175,18 +176,53 @@ static bool delegated(const struct hk_cgroup *cg)
 	return false;
 }
 
-int hk_cg_create(struct hk_cgroup *cg, const struct oci_linux *l, const char *id,
+/* --systemd-cgroup: the scope's names and its one directory on cgroup v2. */
+static int resolve_systemd(struct hk_cgroup *cg, const struct oci_linux *l, const char *id,
+			   struct hk_err **err)
+{
+	char dir[4096];
+
+	if (hk_rootless())
+		return hk_fail(err, 0,
+			       "--systemd-cgroup: a rootless husk does not talk to systemd --user; "
+			       "use the cgroupfs manager");
+	if (hk_cg_mode() != HK_CG_V2)
+		return hk_fail(err, 0,
+			       "--systemd-cgroup: husk's systemd driver needs cgroup v2 (this host "
+			       "has cgroup %s); use the cgroupfs manager",
+			       hk_cg_mode_name(hk_cg_mode()));
+	if (hk_cg_systemd_names(l ? l->cgroups_path : NULL, id, cg->unit, sizeof(cg->unit), dir,
+				sizeof(dir), err) < 0)
+		return -1;
+	cg->mode = HK_CG_V2;
+	cg->driver = &hk_cg_driver_systemd;
+	return hk_cg_from_key(cg, "unified", dir, err);
+}
+
+static int resolve(struct hk_cgroup *cg, const struct oci_linux *l, const char *id, bool systemd,
+		   struct hk_err **err)
+{
+	if (systemd)
+		return resolve_systemd(cg, l, id, err);
+	return hk_cg_resolve(cg, l ? l->cgroups_path : NULL, id, err);
+}
+
+int hk_cg_create(struct hk_cgroup *cg, const struct oci_linux *l, const char *id, bool systemd,
 		 struct hk_err **err)
 {
 	const struct oci_resources *r = l ? l->resources : NULL;
 	size_t i;
 
 	memset(cg, 0, sizeof(*cg));
+	if (systemd && !hk_systemd_booted())
+		return hk_fail(err, 0,
+			       "--systemd-cgroup: systemd is not running on this host (no "
+			       "/run/systemd/system); use the cgroupfs manager");
 	if (hk_cg_mode() == HK_CG_NONE)
 		return without_cgroup(r, "no cgroup hierarchy is mounted on this host", false, err);
-	if (hk_rootless() && hk_cg_mode() != HK_CG_V2)
+	if (!systemd && hk_rootless() && hk_cg_mode() != HK_CG_V2)
 		return without_cgroup(r, "husk manages cgroups only when run as root", true, err);
-	if (hk_cg_resolve(cg, l ? l->cgroups_path : NULL, id, err) < 0)
+	if (resolve(cg, l, id, systemd, err) < 0)
 		return -1;
 	if (hk_rootless() && !delegated(cg)) {
 		cg->n = 0;
@@ -195,7 +231,8 @@ int hk_cg_create(struct hk_cgroup *cg, const struct oci_linux *l, const char *id
 	}
 	if (cg->driver->make_dirs(cg, r, err) < 0)
 		goto fail;
-	for (i = 0; i < cg->n; i++)
+	/* a scope is new by construction: systemd refuses a unit that exists */
+	for (i = 0; !systemd && i < cg->n; i++)
 		if (check_unused(&cg->dirs[i], err) < 0)
 			goto fail;
 	/* rootless: no device node works in its user namespace, and no BPF program may be loaded */
@@ -205,9 +242,18 @@ int hk_cg_create(struct hk_cgroup *cg, const struct oci_linux *l, const char *id
 		goto fail;
 	return 0;
 fail:
-	unmake_dirs(cg);
+	if (systemd && cg->holder > 0) /* the scope was made: systemd removes its cgroup */
+		hk_cg_destroy(cg, NULL);
+	else
+		unmake_dirs(cg);
 	cg->n = 0;
 	return -1;
+}
+
+void hk_cg_settled(struct hk_cgroup *cg)
+{
+	if (cg->n > 0 && cg->driver->settled != NULL)
+		cg->driver->settled(cg);
 }
 
 int hk_cg_apply(struct hk_cgroup *cg, const struct oci_resources *r, bool update,
@@ -218,16 +264,21 @@ int hk_cg_apply(struct hk_cgroup *cg, const struct oci_resources *r, bool update
 	return hk_cg_apply_unified(cg, r, err);
 }
 
-int hk_cg_load(struct hk_cgroup *cg, const struct oci_strmap *paths, struct hk_err **err)
+int hk_cg_load(struct hk_cgroup *cg, const struct oci_strmap *paths, bool systemd,
+	       struct hk_err **err)
 {
+	const char *unit;
 	size_t i;
 
 	memset(cg, 0, sizeof(*cg));
 	cg->mode = hk_cg_mode();
-	cg->driver = hk_cg_driver_for(cg->mode);
+	cg->driver = systemd ? &hk_cg_driver_systemd : hk_cg_driver_for(cg->mode);
 	for (i = 0; i < paths->len; i++)
 		if (hk_cg_from_key(cg, paths->keys[i], paths->values[i], err) < 0)
 			return -1;
+	/* the scope is the last component of its cgroup */
+	if (systemd && cg->n == 1 && (unit = strrchr(cg->dirs[0].rel, '/')) != NULL)
+		snprintf(cg->unit, sizeof(cg->unit), "%s", unit + 1);
 	return 0;
 }
 
