@@ -23,6 +23,7 @@
 #include "hooks.h"
 #include "log.h"
 #include "netdev.h"
+#include "notify.h"
 #include "rdt.h"
 #include "rootfs.h"
 #include "spawn.h"
@@ -289,6 +290,7 @@ static int create_steps(struct creating *cr, const char *bundle, const char *roo
 	int ret;
 
 	if (HK_CHECKED(store_container(cr, bundle, rootfs, err), err) < 0 ||
+	    HK_CHECKED(hk_notify_make(cr->c.path, err), err) < 0 ||
 	    HK_CHECKED(exec_fifo(&cr->c, &plan->exec_fifo, err), err) < 0 ||
 	    HK_CHECKED(start_fifo(&cr->c, cr->cfg, &plan->start_result, err), err) < 0)
 		return -1;
@@ -393,6 +395,17 @@ static void set_listen_env(struct oci_config_doc *doc, int listen_fds)
 	env->set = true;
 }
 
+/* NOTIFY_SOCKET: the mount of <root>/<id>/notify (an absolute path) and the env. */
+static void notify_configure(const struct hk_create_opts *o, struct oci_config_doc *doc)
+{
+	char cwd[PATH_MAX] = "", dir[PATH_MAX * 2];
+
+	if (o->root[0] != '/' && getcwd(cwd, sizeof(cwd)) == NULL)
+		cwd[0] = '\0';
+	snprintf(dir, sizeof(dir), "%s%s%s/%s", cwd, cwd[0] ? "/" : "", o->root, o->id);
+	hk_notify_configure(doc->arena, doc->config, dir);
+}
+
 int hk_container_create(const struct hk_create_opts *o, pid_t *pid, int *master,
 			struct hk_err **err)
 {
@@ -409,6 +422,8 @@ int hk_container_create(const struct hk_create_opts *o, pid_t *pid, int *master,
 	ret = hk_spawn_check(doc.config, o->console_socket != NULL || o->keep_terminal, err);
 	if (ret == 0 && o->listen_fds > 0)
 		set_listen_env(&doc, o->listen_fds);
+	if (ret == 0)
+		notify_configure(o, &doc);
 	if (ret == 0)
 		ret = resolve_paths(o, doc.config, bundle, rootfs, &rootfs_fd, err);
 	if (ret == 0)
@@ -504,7 +519,10 @@ static int poststart(struct hk_container *c, struct hk_err **err)
 	return ret;
 }
 
-int hk_container_start(const char *root, const char *id, struct hk_err **err)
+/* start, under the container's lock: pid 1 released, the record saved, poststart run. With
+ * NOTIFY_SOCKET, *notify_fd is the socket bound afresh before the release, and *pidfd pid 1's. */
+static int start_locked(const char *root, const char *id, int *notify_fd, int *pidfd, pid_t *pid,
+			struct hk_err **err)
 {
 	hk_cleanup_container struct hk_container c = {.dirfd = -1};
 	char fifo[PATH_MAX + 16];
@@ -517,6 +535,10 @@ int hk_container_start(const char *root, const char *id, struct hk_err **err)
 	if (status != OCI_STATUS_CREATED)
 		return hk_fail(err, 0, "cannot start container \"%s\": it is %s, not created", id,
 			       oci_name_of(&oci_statuses, (int)status));
+	if (hk_notify_listen(c.path, notify_fd, err) < 0 ||
+	    (*notify_fd >= 0 && (*pidfd = hk_container_pidfd(c.record, err)) < 0))
+		return -1;
+	*pid = c.record->pid.value;
 	snprintf(fifo, sizeof(fifo), "%s/" EXEC_FIFO, c.path);
 	fd = open(fifo, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
 	if (fd < 0)
@@ -534,6 +556,17 @@ int hk_container_start(const char *root, const char *id, struct hk_err **err)
 	if (hk_store_save(&c, err) < 0)
 		return -1;
 	return poststart(&c, err);
+}
+
+int hk_container_start(const char *root, const char *id, struct hk_err **err)
+{
+	hk_cleanup_close int notify_fd = -1, pidfd = -1;
+	pid_t pid = 0;
+
+	if (start_locked(root, id, &notify_fd, &pidfd, &pid, err) < 0)
+		return -1;
+	/* relayed with the lock released: other commands may act on the container meanwhile */
+	return notify_fd >= 0 ? hk_notify_relay(notify_fd, pidfd, pid, err) : 0;
 }
 
 /* Every process in the init's pid namespace, when it has one of its own. */

@@ -234,6 +234,25 @@ int hk_store_save(struct hk_container *c, struct hk_err **err)
 	return write_record(c->dirfd, c->record, err);
 }
 
+/* A directory of the state dir's own (notify/, with the notify socket): its files, then it. */
+static void remove_subdir(int parent, const char *name)
+{
+	int fd = openat(parent, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	DIR *dir = fd >= 0 ? fdopendir(fd) : NULL;
+	struct dirent *entry;
+
+	if (dir == NULL) {
+		if (fd >= 0)
+			close(fd);
+		return;
+	}
+	while ((entry = readdir(dir)) != NULL)
+		if (strcmp(entry->d_name, ".") && strcmp(entry->d_name, ".."))
+			unlinkat(fd, entry->d_name, 0);
+	closedir(dir);
+	unlinkat(parent, name, AT_REMOVEDIR);
+}
+
 int hk_store_remove(struct hk_container *c, struct hk_err **err)
 {
 	struct dirent *entry;
@@ -247,8 +266,9 @@ int hk_store_remove(struct hk_container *c, struct hk_err **err)
 	if (dir == NULL)
 		return hk_fail(err, errno, "remove state of %s", c->record->id);
 	while ((entry = readdir(dir)) != NULL)
-		if (strcmp(entry->d_name, ".") && strcmp(entry->d_name, ".."))
-			unlinkat(c->dirfd, entry->d_name, 0);
+		if (strcmp(entry->d_name, ".") && strcmp(entry->d_name, "..") &&
+		    unlinkat(c->dirfd, entry->d_name, 0) < 0 && errno == EISDIR)
+			remove_subdir(c->dirfd, entry->d_name);
 	closedir(dir);
 	if (rmdir(c->path) < 0)
 		return hk_fail(err, errno, "remove %s", c->path);

@@ -176,3 +176,27 @@ def test_state_and_the_record_say_systemd(bundle):
     detach(bundle)
     with open(os.path.join(bundle.root, "c", "state.json")) as f:
         assert json.load(f)["systemdCgroup"] is True
+
+
+def test_husk_run_as_a_type_notify_service(bundle):
+    """systemd-run of a Type=notify unit running `husk run` returns once the service inside said
+    READY=1: the unit is active, its status text is the container's, its main pid pid 1."""
+    bundle.config["process"]["args"] = [
+        "sh", "-c", "/probe notify STATUS=warming >/dev/null; sleep 0.5; "
+        "/probe notify READY=1 >/dev/null; exec sleep 100"]
+    bundle.write()
+    unit = "husk-notify-test.service"
+    r = subprocess.run(["systemd-run", f"--unit={unit}", "--property=Type=notify",
+                        f"--working-directory={bundle.path}", HUSK, "--root", bundle.root,
+                        "--systemd-cgroup", "run", "c"], capture_output=True, text=True,
+                       timeout=60)
+    try:
+        assert r.returncode == 0, r.stderr
+        props = show(unit, "ActiveState", "StatusText", "MainPID")
+        assert props["ActiveState"] == "active" and props["StatusText"] == "warming", props
+        assert props["MainPID"] == str(bundle.state("c")["pid"]), props
+    finally:
+        subprocess.run(["systemctl", "stop", unit], capture_output=True)
+        subprocess.run(["systemctl", "reset-failed", unit], capture_output=True)
+        bundle.husk("delete", "--force", "c")
+    assert units("husk-c.scope") == []

@@ -11,7 +11,9 @@
 #include <string.h>
 #include <sched.h>
 #include <sys/personality.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
+#include <sys/un.h>
 #include <sys/prctl.h>
 #include <sys/ptrace.h>
 #include <sys/resource.h>
@@ -348,6 +350,19 @@ static int limit_action(const char *what, const char *arg, const char *name, int
 			kill(kids[i], SIGKILL);
 			waitpid(kids[i], NULL, 0);
 		}
+	} else if (strcmp(what, "notify") == 0) { /* notify TEXT: a datagram to $NOTIFY_SOCKET */
+		const char *to = getenv("NOTIFY_SOCKET");
+		struct sockaddr_un sa = {.sun_family = AF_UNIX};
+		int fd = socket(AF_UNIX, SOCK_DGRAM, 0);
+
+		snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", to ? to : "");
+		key(name, first);
+		json_string(fd >= 0 && sendto(fd, arg, strlen(arg), 0, (struct sockaddr *)&sa,
+					      sizeof(sa)) >= 0
+				? "ok"
+				: strerror(errno));
+		if (fd >= 0)
+			close(fd);
 	} else if (strcmp(what, "spin") == 0) {
 		long long end = ms_of(CLOCK_MONOTONIC) + n;
 		volatile unsigned long spins = 0;

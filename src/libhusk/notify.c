@@ -1,0 +1,156 @@
+#include "notify.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "fdio.h"
+
+/* An AF_UNIX address: a path, or with '@' first an abstract name (systemd's own form). */
+static int address(const char *path, struct sockaddr_un *sa, socklen_t *len)
+{
+	size_t n = strlen(path);
+
+	memset(sa, 0, sizeof(*sa));
+	sa->sun_family = AF_UNIX;
+	if (n == 0 || n >= sizeof(sa->sun_path))
+		return -1;
+	memcpy(sa->sun_path, path, n);
+	if (path[0] == '@')
+		sa->sun_path[0] = '\0';
+	*len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + n + (path[0] == '@' ? 0 : 1));
+	return 0;
+}
+
+static int bind_socket(const char *path, struct hk_err **err)
+{
+	hk_cleanup_close int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	struct sockaddr_un sa;
+	socklen_t len;
+
+	if (fd < 0 || address(path, &sa, &len) < 0)
+		return hk_fail(err, fd < 0 ? errno : ENAMETOOLONG, "notify socket %s", path);
+	unlink(path);
+	if (bind(fd, (struct sockaddr *)&sa, len) < 0 || chmod(path, 0777) < 0)
+		return hk_fail(err, errno, "notify socket %s: bind", path);
+	return hk_take_fd(&fd);
+}
+
+static void add_env(struct oci_arena *arena, struct oci_process *p)
+{
+	char **items = oci_arena_array(arena, p->env.len + 2, sizeof(char *));
+	size_t i, n = 0;
+
+	for (i = 0; i < p->env.len; i++)
+		if (strncmp(p->env.items[i], "NOTIFY_SOCKET=", 14) != 0)
+			items[n++] = p->env.items[i];
+	items[n++] = "NOTIFY_SOCKET=" HK_NOTIFY_IN_CONTAINER;
+	items[n] = NULL;
+	p->env = (struct oci_strv){.items = items, .len = n, .set = true};
+}
+
+static void add_mount(struct oci_arena *arena, struct oci_config *c, const char *dir)
+{
+	static char *options[] = {"bind", "nosuid", "nodev", "noexec", "ro", NULL};
+	struct oci_mount *m = oci_arena_array(arena, c->mounts.len + 1, sizeof(*m));
+
+	if (c->mounts.len)
+		memcpy(m, c->mounts.items, c->mounts.len * sizeof(*m));
+	m[c->mounts.len] = (struct oci_mount){.destination = "/run/notify",
+					      .source = oci_arena_strdup(arena, dir),
+					      .type = "bind",
+					      .options = {.items = options, .len = 5, .set = true}};
+	c->mounts.items = m;
+	c->mounts.len++;
+}
+
+void hk_notify_configure(struct oci_arena *arena, struct oci_config *c, const char *state_dir)
+{
+	char dir[4096];
+
+	if (getenv("NOTIFY_SOCKET") == NULL || c->process == NULL)
+		return;
+	snprintf(dir, sizeof(dir), "%s/" HK_NOTIFY_DIR, state_dir);
+	add_mount(arena, c, dir);
+	add_env(arena, c->process);
+}
+
+int hk_notify_make(const char *state_dir, struct hk_err **err)
+{
+	char dir[4096], sock[4200];
+	int fd;
+
+	if (getenv("NOTIFY_SOCKET") == NULL)
+		return 0;
+	snprintf(dir, sizeof(dir), "%s/" HK_NOTIFY_DIR, state_dir);
+	snprintf(sock, sizeof(sock), "%s/notify.sock", dir);
+	if (mkdir(dir, 0755) < 0 && errno != EEXIST)
+		return hk_fail(err, errno, "notify socket: mkdir %s", dir);
+	if ((fd = bind_socket(sock, err)) < 0)
+		return -1;
+	close(fd);
+	return 0;
+}
+
+int hk_notify_listen(const char *state_dir, int *fd, struct hk_err **err)
+{
+	char sock[4200];
+
+	*fd = -1;
+	snprintf(sock, sizeof(sock), "%s/" HK_NOTIFY_DIR "/notify.sock", state_dir);
+	if (getenv("NOTIFY_SOCKET") == NULL || access(sock, F_OK) < 0)
+		return 0;
+	*fd = bind_socket(sock, err);
+	return *fd < 0 ? -1 : 0;
+}
+
+static bool says_ready(const char *msg)
+{
+	const char *p;
+
+	for (p = msg; (p = strstr(p, "READY=1")) != NULL; p += 7)
+		if ((p == msg || p[-1] == '\n') && (p[7] == '\0' || p[7] == '\n'))
+			return true;
+	return false;
+}
+
+int hk_notify_relay(int fd, int pidfd, pid_t pid, struct hk_err **err)
+{
+	const char *to = getenv("NOTIFY_SOCKET");
+	hk_cleanup_close int out = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	struct sockaddr_un sa;
+	socklen_t len;
+	char msg[4096 + 32];
+
+	if (to == NULL || out < 0 || address(to, &sa, &len) < 0)
+		return hk_fail(err, out < 0 ? errno : EINVAL, "NOTIFY_SOCKET %s", to ? to : "");
+	for (;;) {
+		struct pollfd p[2] = {{fd, POLLIN, 0}, {pidfd, POLLIN, 0}};
+		ssize_t n;
+		bool ready;
+
+		if (poll(p, pidfd >= 0 ? 2 : 1, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			return hk_fail(err, errno, "notify socket: poll");
+		}
+		if (!(p[0].revents & POLLIN))
+			return 0; /* pid 1 ended without READY=1 */
+		n = recv(fd, msg, 4096, 0);
+		if (n <= 0)
+			continue;
+		msg[n] = '\0';
+		if ((ready = says_ready(msg)))
+			n += snprintf(msg + n, sizeof(msg) - (size_t)n, "\nMAINPID=%d", (int)pid);
+		if (sendto(out, msg, (size_t)n, 0, (struct sockaddr *)&sa, len) < 0)
+			return hk_fail(err, errno, "NOTIFY_SOCKET %s: send", to);
+		if (ready)
+			return 0;
+	}
+}

@@ -1,0 +1,110 @@
+"""Clients with systemd managing cgroups, in the systemd tier (tests/vm/run --systemd): ctr's
+runc-v2 shim with the options SystemdCgroup = true and BinaryName = husk (ctr's --runc-binary and
+--runc-systemd-cgroup), and podman with --cgroup-manager systemd. Limits are read back from the
+scope (systemctl show) and its cgroup; an OOM kill reaches the client."""
+import os
+import shutil
+import subprocess
+import tempfile
+import threading
+
+import pytest
+
+from clients_support import HUSK
+from test_containerd import IMAGE, containerd  # noqa: F401  (the fixture)
+from test_podman import IMAGE as PODMAN_IMAGE, Podman, podman_with_image, write_containers_conf
+
+if os.environ.get("HUSK_SYSTEMD_CGROUP") != "1":
+    pytest.skip("the systemd tier runs this (tests/vm/run --systemd)", allow_module_level=True)
+
+MIB = 1 << 20
+
+
+def show(unit, prop):
+    r = subprocess.run(["systemctl", "show", unit, f"--property={prop}", "--value"],
+                       capture_output=True, text=True, check=True)
+    return r.stdout.strip()
+
+
+def unit_listed(unit):
+    r = subprocess.run(["systemctl", "list-units", "--all", "--no-legend", "--plain", unit],
+                       capture_output=True, text=True, check=True)
+    return r.stdout.strip() != ""
+
+
+def ctr_run(c, cid, *args, opts=(), detach=False):
+    return c.ctr("run", "--runc-binary", HUSK, "--runc-systemd-cgroup", "--snapshotter",
+                 "native", "--cgroup", f"system.slice:husk-ctr:{cid}", *opts,
+                 "-d" if detach else "--rm", IMAGE, cid, *args)
+
+
+def test_ctr_memory_limit_is_the_scopes(containerd):  # noqa: F811
+    r = ctr_run(containerd, "m1", "sleep", "100", opts=["--memory-limit", str(64 * MIB)],
+                detach=True)
+    assert r.returncode == 0, r.stderr
+    try:
+        pid = containerd.task_pid("m1")
+        with open(f"/proc/{pid}/cgroup") as f:
+            assert f.read().strip() == "0::/system.slice/husk-ctr-m1.scope"
+        assert show("husk-ctr-m1.scope", "MemoryMax") == str(64 * MIB)
+        with open("/sys/fs/cgroup/system.slice/husk-ctr-m1.scope/memory.max") as f:
+            assert f.read().strip() == str(64 * MIB)
+        # exec joins the scope (ctr's spec has no cgroup namespace: the whole path shows)
+        r = containerd.ctr("task", "exec", "--exec-id", "e1", "m1", "cat", "/proc/self/cgroup")
+        assert (r.returncode, r.stdout) == (0, "0::/system.slice/husk-ctr-m1.scope\n"), r.stderr
+    finally:
+        containerd.remove("m1")
+    assert not unit_listed("husk-ctr-m1.scope")
+
+
+def test_ctr_run_rm_and_exit_code(containerd):  # noqa: F811
+    r = ctr_run(containerd, "r1", "sh", "-c", "echo hi; exit 3")
+    assert (r.returncode, r.stdout) == (3, "hi\n"), r.stderr
+    assert not unit_listed("husk-ctr-r1.scope")
+
+
+def test_ctr_sees_the_oom_kill(containerd):  # noqa: F811
+    events = subprocess.Popen(["ctr", "-a", containerd.sock, "-n", containerd.ns, "events"],
+                              stdout=subprocess.PIPE, text=True)
+    lines = []
+    reader = threading.Thread(target=lambda: lines.extend(events.stdout), daemon=True)
+    reader.start()
+    try:
+        r = ctr_run(containerd, "oom", "/probe", "alloc", "64",
+                    opts=["--memory-limit", str(16 * MIB)])
+        assert r.returncode == 137, (r.returncode, r.stderr)
+    finally:
+        events.terminate()
+        reader.join(timeout=10)
+    assert any("/tasks/oom" in line for line in lines), lines
+
+
+@pytest.fixture(scope="module")
+def podman_systemd():
+    tmp = tempfile.mkdtemp(prefix="husk-pds-")  # podman wants a runroot under 50 characters
+    p = Podman(tmp)
+    p.base[p.base.index("cgroupfs")] = "systemd"
+    write_containers_conf(p.conf, ulimits=["nofile=1024:1024", "nproc=4096:4096"])
+    try:
+        with podman_with_image(p, tmp, PODMAN_IMAGE):
+            yield p
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def test_podman_with_the_systemd_cgroup_manager(podman_systemd):
+    p = podman_systemd
+    pid = p.detach("s1", "sleep", "100", opts=["--memory", "64m", "--pids-limit", "30"])
+    try:
+        full = p("inspect", "--format", "{{.Id}}", "s1").stdout.strip()
+        unit = f"libpod-{full}.scope"
+        with open(f"/proc/{pid}/cgroup") as f:
+            assert f.read().strip() == f"0::/machine.slice/{unit}"
+        assert (show(unit, "MemoryMax"), show(unit, "TasksMax")) == (str(64 * MIB), "30")
+        r = p("exec", "s1", "cat", "/sys/fs/cgroup/memory.max")
+        assert (r.returncode, r.stdout.strip()) == (0, str(64 * MIB)), r.stderr
+    finally:
+        p.remove("s1")
+    assert not unit_listed(unit)
+    r = p.run("sh", "-c", "echo ok; exit 4")
+    assert (r.returncode, r.stdout) == (4, "ok\n"), r.stderr
