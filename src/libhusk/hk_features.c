@@ -86,9 +86,10 @@ void hk_features(struct oci_arena *arena, struct oci_features *out)
 	l->namespaces = oci_names_list(arena, &oci_namespace_types);
 	l->capabilities = oci_names_list(arena, &oci_capabilities);
 	l->cgroup = oci_arena_alloc(arena, sizeof(*l->cgroup));
-	/* cgroup/: v1 (and hybrid) and v2 through cgroupfs, rdma.max on both; no systemd driver. */
+	/* cgroup/: v1 (and hybrid) and v2 through cgroupfs, rdma.max on both; the systemd driver
+	 * (scopes of systemd as PID 1, cgroup v2) when built with sd-bus; no systemd --user. */
 	*l->cgroup = (struct oci_features_cgroup){
-	    {true, true}, {true, true}, {false, true}, {false, true}, {true, true}};
+	    {true, true}, {true, true}, {HUSK_HAVE_SD_BUS, true}, {false, true}, {true, true}};
 	l->seccomp = s;
 	l->apparmor = enabled(arena, true); /* lsm.c: applied when the host has them on */
 	l->selinux = enabled(arena, true);

@@ -149,7 +149,7 @@ def test_features(husk):
     assert set(sc["supportedFlags"]) <= set(sc["knownFlags"])
     assert "SECCOMP_FILTER_FLAG_TSYNC" in sc["supportedFlags"]
     assert re.match(r"^\d+\.\d+\.\d+$", f["annotations"]["io.github.seccomp.libseccomp.version"])
-    assert f["linux"]["cgroup"] == {"v1": True, "v2": True, "systemd": False,
+    assert f["linux"]["cgroup"] == {"v1": True, "v2": True, "systemd": True,
                                     "systemdUser": False, "rdma": True}
     assert f["linux"]["apparmor"] == {"enabled": True} and f["linux"]["selinux"] == {"enabled": True}
 

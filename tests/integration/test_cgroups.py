@@ -533,3 +533,26 @@ def test_rdma(bundle):
         fails(bundle, "linux.resources.rdma", "no rdma cgroup controller")
     else:  # the controller is there, the device is not: the kernel's answer, named
         fails(bundle, 'cgroup rdma.max: write "mlx4_0 hca_handle=2 hca_object=2000"')
+
+
+def test_libsystemd_is_mapped_only_for_the_systemd_driver(bundle):
+    """sd-bus is dlopen'ed when --systemd-cgroup asks for it: a husk run on cgroupfs maps no
+    libsystemd (nor what it links); one with the systemd driver (the systemd tier) does."""
+    bundle.config["process"]["args"] = ["sleep", "100"]
+    bundle.write()
+    driver = ["--systemd-cgroup"] if SYSTEMD else []
+    proc = subprocess.Popen([HUSK, "--root", bundle.root, *driver, "run", "c"],
+                            cwd=bundle.path, stdin=subprocess.DEVNULL,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        for _ in range(500):
+            if os.path.exists(os.path.join(bundle.root, "c", "state.json")) and \
+                    bundle.state("c")["status"] == "running":
+                break
+            time.sleep(0.01)
+        with open(f"/proc/{proc.pid}/maps") as f:
+            mapped = "libsystemd" in f.read()
+        assert mapped == SYSTEMD
+    finally:
+        bundle.husk("kill", "c", "KILL")
+        proc.wait(timeout=30)

@@ -54,7 +54,7 @@ static int load_sd_bus(struct hk_err **err)
 
 	if (lib != NULL)
 		return 0;
-	lib = dlopen("libsystemd.so.0", RTLD_NOW | RTLD_LOCAL);
+	lib = dlopen("libsystemd.so.0", RTLD_LAZY | RTLD_LOCAL); /* bound on use, as if linked */
 	if (lib == NULL)
 		return hk_fail(err, ENOENT, "--systemd-cgroup: cannot load libsystemd.so.0: %s",
 			       dlerror());
