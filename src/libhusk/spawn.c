@@ -53,7 +53,8 @@ struct stage {
 	pid_t husk;	     /* the parent, to notice it dying */
 	char *state_created; /* what startContainer hooks get */
 	char **env;	     /* process.env, with HOME added when missing */
-	bool in_cgroup; /* born in the container's cgroup (clone3); else stage 1 moves itself */
+	bool in_cgroup; /* born in the cgroup2 directory of the container (clone3); stage 1 joins
+			   the rest */
 };
 
 int hk_spawn_check_process(const struct oci_process *p, struct hk_err **err)
@@ -183,7 +184,7 @@ static int stage1_namespaces(struct stage *st, struct hk_err **err)
 	int flags = hk_ns_new_flags(plan->ns) & ~CLONE_NEWUSER;
 	const char *failed = NULL;
 
-	if (!st->in_cgroup && hk_cg_enter_self(plan->cgroup, &failed) < 0 &&
+	if (hk_cg_enter_self(plan->cgroup, st->in_cgroup, &failed) < 0 &&
 	    !(plan->cgroup_best_effort && (errno == EACCES || errno == EPERM)))
 		return hk_fail(err, errno, "join cgroup %s", failed);
 	/* unshare(CLONE_NEWNS) moves the working directory to its copy in the new tree: stage 2

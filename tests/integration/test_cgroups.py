@@ -55,9 +55,13 @@ def resources(bundle):
 def test_cgroup_exists_before_start_and_is_the_containers_root(bundle):
     bundle.config["process"]["args"] = ["/probe", "read", "/proc/self/cgroup"]
     pid = create(bundle)
+    leaf = "/husk-c.scope" if SYSTEMD else "/c"
     for ctl in ("memory", "pids", "cpu"):
-        leaf = "/husk-c.scope" if SYSTEMD else "/c"
         assert cgroup_dir(pid, ctl).endswith(leaf), cgroup_dir(pid, ctl)
+    # every hierarchy: v1's through their tasks files, a hybrid host's cgroup2 one by clone3
+    with open(f"/proc/{pid}/cgroup") as f:
+        lines = f.read().splitlines()
+    assert all(line.endswith(leaf) for line in lines), lines
     r = bundle.husk("start", "c")
     assert r.rc == 0, r.err
     # a cgroup namespace of its own: the container's cgroup is its "/"

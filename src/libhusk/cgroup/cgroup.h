@@ -69,9 +69,11 @@ struct hk_cg_view {
 };
 size_t hk_cg_view(const struct hk_cgroup *cg, struct hk_cg_view *out, size_t max);
 
-/* Moves the calling process in (every hierarchy); on failure *failed names the directory. */
-int hk_cg_enter_self(const struct hk_cgroup *cg, const char **failed);
-/* An O_PATH fd for clone3(CLONE_INTO_CGROUP) (pure v2's one directory); -1 when there is none. */
+/* Moves the calling process, single-threaded, in (every hierarchy; born_in: clone3 placed it in
+ * hk_cg_clone_fd's directory); on failure *failed names the directory. */
+int hk_cg_enter_self(const struct hk_cgroup *cg, bool born_in, const char **failed);
+/* An O_PATH fd for clone3(CLONE_INTO_CGROUP): the cgroup's cgroup2 directory (pure v2's one, a
+ * hybrid host's unified one); -1 when there is none. */
 int hk_cg_clone_fd(const struct hk_cgroup *cg);
 /* Removes the directories, retrying while the kernel still drains dying processes. */
 int hk_cg_destroy(struct hk_cgroup *cg, struct hk_err **err);

@@ -4,6 +4,7 @@
 #include "cgroup_internal.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -97,10 +98,35 @@ static int v1_freeze(const struct hk_cgroup *cg, bool frozen, struct hk_err **er
 	return hk_cg_set_frozen(cg, d, &freezer, frozen, err);
 }
 
-static int no_clone_fd(const struct hk_cgroup *cg)
+/* A hybrid host's cgroup2 directory: clone3 places stage 1 there at birth (the v1 hierarchies
+ * it then joins through their tasks files). */
+static int v1_clone_fd(const struct hk_cgroup *cg)
 {
-	(void)cg;
-	return -1; /* clone3 places a child in one cgroup2 directory, not in every hierarchy */
+	const struct hk_cg_dir *u = hk_cg_unified(cg);
+
+	return u != NULL ? open(u->path, O_PATH | O_DIRECTORY | O_CLOEXEC) : -1;
+}
+
+/* v1: "0" into each hierarchy's tasks file moves just the calling thread, which for stage 1 (a
+ * fresh fork: one thread) is the whole process. cgroup.procs would move the thread group, and
+ * for that the kernel takes cgroup_threadgroup_rwsem for writing (cgroup_procs_write_start ->
+ * cgroup_attach_lock(true)), a percpu rwsem whose writer waits for an RCU grace period once it
+ * has been idle: 6 to 15 ms per create here. Moving current alone skips that lock (the thread
+ * cannot exit or exec under the kernel's hands, and cgroup_mutex orders it against other
+ * writers). The cgroup2 directory of a hybrid host has no tasks file: clone3 put the process
+ * there (born_in), else cgroup.procs. */
+static int v1_enter(const struct hk_cgroup *cg, bool born_in, const char **failed)
+{
+	size_t i;
+
+	for (i = 0; i < cg->n; i++) {
+		const struct hk_cg_dir *d = &cg->dirs[i];
+
+		if (d->v2 ? !born_in && hk_cg_enter_file(d, "cgroup.procs", failed) < 0
+			  : hk_cg_enter_file(d, "tasks", failed) < 0)
+			return -1;
+	}
+	return 0;
 }
 
 const struct hk_cgroup_driver hk_cg_driver_v1 = {
@@ -108,8 +134,8 @@ const struct hk_cgroup_driver hk_cg_driver_v1 = {
     .make_dirs = v1_make_dirs,
     .apply = hk_cg_v1_apply,
     .devices = v1_devices,
-    .enter = hk_cg_enter_procs,
-    .clone_fd = no_clone_fd,
+    .enter = v1_enter,
+    .clone_fd = v1_clone_fd,
     .freeze = v1_freeze,
     .is_frozen = v1_is_frozen,
     .signal_all = hk_cg_signal_listed,

@@ -296,27 +296,32 @@ void hk_cg_record(const struct hk_cgroup *cg, struct oci_arena *arena, struct oc
 	}
 }
 
-int hk_cg_enter_procs(const struct hk_cgroup *cg, const char **failed)
+int hk_cg_enter_file(const struct hk_cg_dir *d, const char *file, const char **failed)
+{
+	char path[sizeof(d->path) + 16];
+	int fd, e;
+
+	snprintf(path, sizeof(path), "%s/%s", d->path, file);
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd >= 0 && write(fd, "0", 1) == 1) {
+		close(fd);
+		return 0;
+	}
+	e = errno;
+	if (fd >= 0)
+		close(fd);
+	*failed = d->path;
+	errno = e;
+	return -1;
+}
+
+int hk_cg_enter_procs(const struct hk_cgroup *cg, bool born_in, const char **failed)
 {
 	size_t i;
 
-	for (i = 0; cg != NULL && i < cg->n; i++) {
-		char path[sizeof(cg->dirs[i].path) + 16];
-		int fd;
-
-		snprintf(path, sizeof(path), "%s/cgroup.procs", cg->dirs[i].path);
-		fd = open(path, O_WRONLY | O_CLOEXEC);
-		if (fd < 0 || write(fd, "0", 1) != 1) {
-			int e = errno;
-
-			if (fd >= 0)
-				close(fd);
-			*failed = cg->dirs[i].path;
-			errno = e;
+	for (i = 0; !born_in && cg != NULL && i < cg->n; i++)
+		if (hk_cg_enter_file(&cg->dirs[i], "cgroup.procs", failed) < 0)
 			return -1;
-		}
-		close(fd);
-	}
 	return 0;
 }
 
@@ -369,9 +374,9 @@ bool hk_cg_empty(const struct hk_cgroup *cg)
 	return true;
 }
 
-int hk_cg_enter_self(const struct hk_cgroup *cg, const char **failed)
+int hk_cg_enter_self(const struct hk_cgroup *cg, bool born_in, const char **failed)
 {
-	return cg == NULL || cg->n == 0 ? 0 : cg->driver->enter(cg, failed);
+	return cg == NULL || cg->n == 0 ? 0 : cg->driver->enter(cg, born_in, failed);
 }
 
 int hk_cg_clone_fd(const struct hk_cgroup *cg)
