@@ -110,14 +110,48 @@ int hk_notify_listen(const char *state_dir, int *fd, struct hk_err **err)
 	return *fd < 0 ? -1 : 0;
 }
 
-static bool says_ready(const char *msg)
-{
-	const char *p;
+/* What a container may tell the caller's manager. Not MAINPID (the first one systemd reads
+ * wins, and from root it may name any host process: `systemctl stop` would then signal it), nor
+ * FDSTORE, NOTIFYACCESS, WATCHDOG_USEC or BARRIER, which act on the unit itself. */
+static const struct {
+	const char *word;
+	bool exact;
+} relayed[] = {
+    {"READY=1", true},	  {"RELOADING=1", true},
+    {"STOPPING=1", true}, {"WATCHDOG=1", true},
+    {"STATUS=", false},	  {"ERRNO=", false},
+    {"BUSERROR=", false}, {"EXTEND_TIMEOUT_USEC=", false},
+};
 
-	for (p = msg; (p = strstr(p, "READY=1")) != NULL; p += 7)
-		if ((p == msg || p[-1] == '\n') && (p[7] == '\0' || p[7] == '\n'))
+static bool relayable(const char *line, size_t len)
+{
+	size_t i, n;
+
+	for (i = 0; i < sizeof(relayed) / sizeof(relayed[0]); i++) {
+		n = strlen(relayed[i].word);
+		if (len >= n && strncmp(line, relayed[i].word, n) == 0 &&
+		    (!relayed[i].exact || len == n))
 			return true;
+	}
 	return false;
+}
+
+/* The lines of msg that may pass, into out; *ready when READY=1 is among them. */
+static size_t filter(const char *msg, char *out, size_t size, bool *ready)
+{
+	size_t used = 0, len;
+	const char *line;
+
+	*ready = false;
+	for (line = msg; *line; line += len + (line[len] == '\n')) {
+		len = strcspn(line, "\n");
+		if (!relayable(line, len) || used + len + 2 > size)
+			continue;
+		*ready = *ready || (len == 7 && strncmp(line, "READY=1", 7) == 0);
+		used += (size_t)snprintf(out + used, size - used, "%s%.*s", used ? "\n" : "",
+					 (int)len, line);
+	}
+	return used;
 }
 
 int hk_notify_relay(int fd, int pidfd, pid_t pid, struct hk_err **err)
@@ -126,7 +160,7 @@ int hk_notify_relay(int fd, int pidfd, pid_t pid, struct hk_err **err)
 	hk_cleanup_close int out = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	struct sockaddr_un sa;
 	socklen_t len;
-	char msg[4096 + 32];
+	char msg[4096 + 1], out_msg[4096 + 32];
 
 	if (to == NULL || out < 0 || address(to, &sa, &len) < 0)
 		return hk_fail(err, out < 0 ? errno : EINVAL, "NOTIFY_SOCKET %s", to ? to : "");
@@ -146,9 +180,11 @@ int hk_notify_relay(int fd, int pidfd, pid_t pid, struct hk_err **err)
 		if (n <= 0)
 			continue;
 		msg[n] = '\0';
-		if ((ready = says_ready(msg)))
-			n += snprintf(msg + n, sizeof(msg) - (size_t)n, "\nMAINPID=%d", (int)pid);
-		if (sendto(out, msg, (size_t)n, 0, (struct sockaddr *)&sa, len) < 0)
+		n = (ssize_t)filter(msg, out_msg, 4096, &ready);
+		if (ready)
+			n += snprintf(out_msg + n, sizeof(out_msg) - (size_t)n, "\nMAINPID=%d",
+				      (int)pid);
+		if (n > 0 && sendto(out, out_msg, (size_t)n, 0, (struct sockaddr *)&sa, len) < 0)
 			return hk_fail(err, errno, "NOTIFY_SOCKET %s: send", to);
 		if (ready)
 			return 0;

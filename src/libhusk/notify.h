@@ -23,7 +23,9 @@ int hk_notify_make(const char *state_dir, struct hk_err **err);
 /* start, before pid 1 is released: the socket bound afresh (a datagram socket nobody holds
  * refuses senders). -1 with err on failure; *fd -1 when there is nothing to relay. */
 int hk_notify_listen(const char *state_dir, int *fd, struct hk_err **err);
-/* Relays datagrams from fd to $NOTIFY_SOCKET until READY=1 or pid 1 (pidfd) exits. */
+/* Relays datagrams from fd to $NOTIFY_SOCKET until READY=1 or pid 1 (pidfd) exits: of each,
+ * only the lines that speak of the service's state (READY, STATUS, ...), never MAINPID or the
+ * fd store, which would let a container act on the caller's unit. */
 int hk_notify_relay(int fd, int pidfd, pid_t pid, struct hk_err **err);
 
 #endif

@@ -91,3 +91,20 @@ def test_without_notify_socket_nothing_is_added(bundle):
     p = json.loads(r.stdout)
     assert not any(e.startswith("NOTIFY_SOCKET=") for e in p["env"])
     assert not any(m["point"] == "/run/notify" for m in p["mounts"])
+
+
+def test_a_container_cannot_name_the_main_pid_or_use_the_fd_store(bundle, host_socket):
+    """Attack: the container sends MAINPID of a host process (systemd reads the first MAINPID,
+    and from root accepts any pid: `systemctl stop` would then signal that process) and fd
+    store requests. Only the state lines pass, and MAINPID is pid 1's."""
+    path, s = host_socket
+    bundle.config["process"]["args"] = [
+        "sh", "-c", '/probe notify "$(printf "MAINPID=1\\nFDSTORE=1\\nNOTIFYACCESS=all\\n'
+        'STATUS=x\\nREADY=1\\nBARRIER=1")" >/dev/null; exec sleep 100']
+    bundle.write()
+    r = husk(bundle, path, "run", "-d", "c")
+    assert r.returncode == 0, r.stderr
+    pid = bundle.state("c")["pid"]
+    s.setblocking(False)
+    assert s.recv(4096) == f"STATUS=x\nREADY=1\nMAINPID={pid}".encode()
+    assert bundle.husk("delete", "--force", "c").rc == 0
