@@ -179,14 +179,20 @@ static int wait_job(sd_bus *bus, struct job_wait *w, const char *what, const cha
 	return 0;
 }
 
-/* Sends m (consumed), and with w waits for the job its reply names. */
-static int call(sd_bus *bus, sd_bus_message *m, struct job_wait *w, const char *what,
+/* Sends m (consumed; built < 0: building it failed, and nothing is sent), and with w waits
+ * for the job its reply names. */
+static int call(sd_bus *bus, sd_bus_message *m, int built, struct job_wait *w, const char *what,
 		const char *unit, struct hk_err **err)
 {
 	sd_bus_error error = SD_BUS_ERROR_NULL;
 	sd_bus_message *reply = NULL;
-	int r = sd.sd_bus_call(bus, m, JOB_TIMEOUT_USEC, &error, &reply);
+	int r;
 
+	if (built < 0) {
+		sd.sd_bus_message_unref(m);
+		return hk_fail(err, -built, "systemd: %s %s: build the call", what, unit);
+	}
+	r = sd.sd_bus_call(bus, m, JOB_TIMEOUT_USEC, &error, &reply);
 	sd.sd_bus_message_unref(m);
 	if (r < 0) {
 		bool gone = sd.sd_bus_error_has_name(&error, "org.freedesktop.systemd1.NoSuchUnit");
@@ -252,12 +258,7 @@ int hk_systemd_start_unit(const char *unit, const struct hk_unit_props *props, s
 		r = append_props(m, props);
 	if (r >= 0)
 		r = sd.sd_bus_message_append(m, "a(sa(sv))", 0);
-	if (r < 0) {
-		sd.sd_bus_message_unref(m);
-		r = hk_fail(err, -r, "systemd: start %s: build the call", unit);
-	} else {
-		r = call(bus, m, &w, "start", unit, err);
-	}
+	r = call(bus, m, r, &w, "start", unit, err);
 	sd.sd_bus_flush_close_unref(bus);
 	return r;
 }
@@ -276,12 +277,7 @@ int hk_systemd_set_properties(const char *unit, const struct hk_unit_props *prop
 		r = sd.sd_bus_message_append(m, "sb", unit, 1);
 	if (r >= 0)
 		r = append_props(m, props);
-	if (r < 0) {
-		sd.sd_bus_message_unref(m);
-		r = hk_fail(err, -r, "systemd: set properties of %s: build the call", unit);
-	} else {
-		r = call(bus, m, NULL, "set properties of", unit, err);
-	}
+	r = call(bus, m, r, NULL, "set properties of", unit, err);
 	sd.sd_bus_flush_close_unref(bus);
 	return r;
 }
@@ -299,16 +295,12 @@ int hk_systemd_stop_unit(const char *unit, struct hk_err **err)
 	r = method(bus, "StopUnit", &m);
 	if (r >= 0)
 		r = sd.sd_bus_message_append(m, "ss", unit, "replace");
-	if (r < 0) {
-		sd.sd_bus_message_unref(m);
-		r = hk_fail(err, -r, "systemd: stop %s: build the call", unit);
-	} else if ((r = call(bus, m, &w, "stop", unit, &e)) < 0 && e->errnum == ENOENT) {
+	r = call(bus, m, r, &w, "stop", unit, &e);
+	if (r < 0 && e->errnum == ENOENT)
 		r = 0; /* stopped already */
-		hk_err_free(e);
-	} else if (r < 0) {
-		r = hk_cg_pass(err, &e);
-		hk_err_free(e);
-	}
+	else if (r < 0)
+		hk_cg_pass(err, &e);
+	hk_err_free(e);
 	sd.sd_bus_flush_close_unref(bus);
 	return r;
 }
