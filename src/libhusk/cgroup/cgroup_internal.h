@@ -32,6 +32,14 @@ struct hk_cgroup_driver {
 };
 extern const struct hk_cgroup_driver hk_cg_driver_v1, hk_cg_driver_v2, hk_cg_driver_systemd;
 
+/* driver_v2.c's operations on a cgroup2 directory, which the systemd driver's scopes share. */
+int hk_cg_v2_devices(const struct hk_cgroup *cg, const struct hk_cg_device_rule *rules, size_t n,
+		     struct hk_err **err);
+int hk_cg_v2_clone_fd(const struct hk_cgroup *cg);
+int hk_cg_v2_freeze(const struct hk_cgroup *cg, bool frozen, struct hk_err **err);
+int hk_cg_v2_is_frozen(const struct hk_cgroup *cg);
+int hk_cg_v2_signal_all(const struct hk_cgroup *cg, int sig, struct hk_err **err);
+
 /* driver_systemd.c, pure: the unit ("prefix-name.scope") and its cgroup below the cgroup2 root
  * ("/system.slice/prefix-name.scope") for a "slice:prefix:name" cgroupsPath (empty: runc's
  * default, "system.slice:husk:ID"); and the resources systemd has properties for. */

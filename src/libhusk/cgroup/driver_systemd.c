@@ -288,42 +288,16 @@ static void sd_settled(struct hk_cgroup *cg)
 	stop_holder(cg);
 }
 
-static int sd_devices(const struct hk_cgroup *cg, const struct hk_cg_device_rule *rules, size_t n,
-		      struct hk_err **err)
-{
-	return hk_cg_driver_v2.devices(cg, rules, n, err);
-}
-
-static int sd_clone_fd(const struct hk_cgroup *cg)
-{
-	return hk_cg_driver_v2.clone_fd(cg);
-}
-
-static int sd_freeze(const struct hk_cgroup *cg, bool frozen, struct hk_err **err)
-{
-	return hk_cg_driver_v2.freeze(cg, frozen, err);
-}
-
-static int sd_is_frozen(const struct hk_cgroup *cg)
-{
-	return hk_cg_driver_v2.is_frozen(cg);
-}
-
-static int sd_signal_all(const struct hk_cgroup *cg, int sig, struct hk_err **err)
-{
-	return hk_cg_driver_v2.signal_all(cg, sig, err);
-}
-
 const struct hk_cgroup_driver hk_cg_driver_systemd = {
     .name = "systemd",
     .make_dirs = sd_make_dirs,
     .apply = sd_apply,
-    .devices = sd_devices,
+    .devices = hk_cg_v2_devices,
     .enter = hk_cg_enter_procs,
-    .clone_fd = sd_clone_fd,
-    .freeze = sd_freeze,
-    .is_frozen = sd_is_frozen,
-    .signal_all = sd_signal_all,
+    .clone_fd = hk_cg_v2_clone_fd,
+    .freeze = hk_cg_v2_freeze,
+    .is_frozen = hk_cg_v2_is_frozen,
+    .signal_all = hk_cg_v2_signal_all,
     .destroy = sd_destroy,
     .settled = sd_settled,
 };

@@ -50,13 +50,13 @@ static int v2_make_dirs(struct hk_cgroup *cg, const struct oci_resources *r, str
 	return hk_cg_make_dirs(cg, NULL, err);
 }
 
-static int v2_devices(const struct hk_cgroup *cg, const struct hk_cg_device_rule *rules, size_t n,
-		      struct hk_err **err)
+int hk_cg_v2_devices(const struct hk_cgroup *cg, const struct hk_cg_device_rule *rules, size_t n,
+		     struct hk_err **err)
 {
 	return hk_cg_bpf_devices(hk_cg_unified(cg), rules, n, err);
 }
 
-static int v2_is_frozen(const struct hk_cgroup *cg)
+int hk_cg_v2_is_frozen(const struct hk_cgroup *cg)
 {
 	char text[256];
 
@@ -66,14 +66,14 @@ static int v2_is_frozen(const struct hk_cgroup *cg)
 }
 
 /* cgroup.events says "frozen 1" once every process is stopped. */
-static int v2_freeze(const struct hk_cgroup *cg, bool frozen, struct hk_err **err)
+int hk_cg_v2_freeze(const struct hk_cgroup *cg, bool frozen, struct hk_err **err)
 {
 	static const struct hk_cg_freezer freezer = {"cgroup.freeze", "1", "0", false};
 
 	return hk_cg_set_frozen(cg, hk_cg_unified(cg), &freezer, frozen, err);
 }
 
-static int v2_signal_all(const struct hk_cgroup *cg, int sig, struct hk_err **err)
+int hk_cg_v2_signal_all(const struct hk_cgroup *cg, int sig, struct hk_err **err)
 {
 	const struct hk_cg_dir *d = hk_cg_unified(cg);
 
@@ -83,7 +83,7 @@ static int v2_signal_all(const struct hk_cgroup *cg, int sig, struct hk_err **er
 }
 
 /* For clone3(CLONE_INTO_CGROUP). */
-static int v2_clone_fd(const struct hk_cgroup *cg)
+int hk_cg_v2_clone_fd(const struct hk_cgroup *cg)
 {
 	return open(cg->dirs[0].path, O_PATH | O_DIRECTORY | O_CLOEXEC);
 }
@@ -92,11 +92,11 @@ const struct hk_cgroup_driver hk_cg_driver_v2 = {
     .name = "cgroupfs (v2)",
     .make_dirs = v2_make_dirs,
     .apply = hk_cg_v2_apply,
-    .devices = v2_devices,
+    .devices = hk_cg_v2_devices,
     .enter = hk_cg_enter_procs,
-    .clone_fd = v2_clone_fd,
-    .freeze = v2_freeze,
-    .is_frozen = v2_is_frozen,
-    .signal_all = v2_signal_all,
+    .clone_fd = hk_cg_v2_clone_fd,
+    .freeze = hk_cg_v2_freeze,
+    .is_frozen = hk_cg_v2_is_frozen,
+    .signal_all = hk_cg_v2_signal_all,
     .destroy = hk_cg_remove_dirs,
 };
