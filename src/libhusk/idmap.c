@@ -14,17 +14,8 @@
 
 #include "fdio.h"
 #include "idmap_write.h"
+#include "mount_plan.h"
 #include "namespaces.h"
-
-static bool option(const struct oci_mount *m, const char *name)
-{
-	size_t i;
-
-	for (i = 0; i < m->options.len; i++)
-		if (strcmp(m->options.items[i], name) == 0)
-			return true;
-	return false;
-}
 
 /* The mount's own mappings, else the container's. */
 static int mapping_of(const struct oci_config *c, const struct oci_mount *m, struct oci_linux *maps,
@@ -131,12 +122,9 @@ int hk_idmap_prepare(const struct oci_config *c, const char *bundle, int **fds, 
 	*fds = NULL;
 	for (i = 0; i < c->mounts.len; i++) {
 		const struct oci_mount *m = &c->mounts.items[i];
-		bool ridmap = option(m, "ridmap");
+		bool ridmap;
 
-		/* mappings with neither option are an idmap too, as runc reads them: the spec only
-		 * asks clients to name the option (SHOULD), so that no runtime ignores the maps */
-		if (!ridmap && !option(m, "idmap") && m->uid_mappings.len == 0 &&
-		    m->gid_mappings.len == 0)
+		if (!hk_mount_idmapped(m, &ridmap))
 			continue;
 		if (*fds == NULL) {
 			size_t j;

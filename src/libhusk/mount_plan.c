@@ -31,9 +31,7 @@ static int plan_extension(const struct oci_mount *m, const char *name, struct hk
 		p->copy_up = true;
 	} else if (strcmp(name, "src-nofollow") == 0) {
 		p->src_nofollow = true;
-	} else { /* idmap, ridmap: hk_idmap_prepare made the tree */
-		p->idmap = true;
-	}
+	} /* idmap, ridmap: hk_mount_idmapped reads them; hk_idmap_prepare made the tree */
 	return 0;
 }
 
@@ -102,9 +100,22 @@ int hk_mount_plan(const struct oci_mount *m, const char *label, struct hk_mount_
 		if (plan_option(m, name, o, p, err) < 0)
 			return -1;
 	}
-	if (m->uid_mappings.len > 0 || m->gid_mappings.len > 0)
-		p->idmap = true; /* as idmap.c reads them */
+	p->idmap = hk_mount_idmapped(m, NULL);
 	return 0;
+}
+
+bool hk_mount_idmapped(const struct oci_mount *m, bool *recursive)
+{
+	bool named = false, rec = false;
+	size_t i;
+
+	for (i = 0; i < m->options.len; i++) {
+		rec = rec || strcmp(m->options.items[i], "ridmap") == 0;
+		named = named || rec || strcmp(m->options.items[i], "idmap") == 0;
+	}
+	if (recursive != NULL)
+		*recursive = rec;
+	return named || m->uid_mappings.len > 0 || m->gid_mappings.len > 0;
 }
 
 bool hk_mount_plan_is_bind(const struct oci_mount *m, const struct hk_mount_plan *p)

@@ -25,6 +25,10 @@ struct hk_mount_plan {
  * for tmpfs, mqueue and devpts when label is given. */
 int hk_mount_plan(const struct oci_mount *m, const char *label, struct hk_mount_plan *p,
 		  struct hk_err **err);
+/* An idmapped mount: idmap or ridmap among its options (*recursive: ridmap), or mappings of its
+ * own with neither, as runc reads them (the spec only asks clients to name the option, SHOULD,
+ * so that no runtime ignores the maps). */
+bool hk_mount_idmapped(const struct oci_mount *m, bool *recursive);
 /* A bind mount: the "bind" option or type "bind". */
 bool hk_mount_plan_is_bind(const struct oci_mount *m, const struct hk_mount_plan *p);
 
