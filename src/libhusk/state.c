@@ -234,42 +234,41 @@ int hk_store_save(struct hk_container *c, struct hk_err **err)
 	return write_record(c->dirfd, c->record, err);
 }
 
-/* A directory of the state dir's own (notify/, with the notify socket): its files, then it. */
-static void remove_subdir(int parent, const char *name)
+/* Unlinks what fd's directory holds (fd is consumed); with descend, a subdirectory (notify/, with
+ * the notify socket) is emptied the same way and removed. 0, or -1 with errno. */
+static int empty_dir(int fd, bool descend)
 {
-	int fd = openat(parent, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	DIR *dir = fd >= 0 ? fdopendir(fd) : NULL;
+	DIR *dir = fdopendir(fd);
 	struct dirent *entry;
+	int sub;
 
 	if (dir == NULL) {
-		if (fd >= 0)
-			close(fd);
-		return;
+		hk_closep(&fd);
+		return -1;
 	}
-	while ((entry = readdir(dir)) != NULL)
-		if (strcmp(entry->d_name, ".") && strcmp(entry->d_name, ".."))
-			unlinkat(fd, entry->d_name, 0);
+	while ((entry = readdir(dir)) != NULL) {
+		if (!strcmp(entry->d_name, ".") || !strcmp(entry->d_name, "..") ||
+		    unlinkat(dirfd(dir), entry->d_name, 0) == 0 || errno != EISDIR || !descend)
+			continue;
+		sub = openat(dirfd(dir), entry->d_name,
+			     O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (sub >= 0 && empty_dir(sub, false) == 0)
+			unlinkat(dirfd(dir), entry->d_name, AT_REMOVEDIR);
+	}
 	closedir(dir);
-	unlinkat(parent, name, AT_REMOVEDIR);
+	return 0;
 }
 
 int hk_store_remove(struct hk_container *c, struct hk_err **err)
 {
-	struct dirent *entry;
-	int fd = dup(c->dirfd);
-	DIR *dir;
+	int fd;
 
 	/* state.json goes first: from then on the container "does not exist" for everyone. */
 	if (unlinkat(c->dirfd, STATE_FILE, 0) < 0 && errno != ENOENT)
 		return hk_fail(err, errno, "remove state of %s", c->record->id);
-	dir = fd >= 0 ? fdopendir(fd) : NULL;
-	if (dir == NULL)
+	fd = dup(c->dirfd);
+	if (fd < 0 || empty_dir(fd, true) < 0)
 		return hk_fail(err, errno, "remove state of %s", c->record->id);
-	while ((entry = readdir(dir)) != NULL)
-		if (strcmp(entry->d_name, ".") && strcmp(entry->d_name, "..") &&
-		    unlinkat(c->dirfd, entry->d_name, 0) < 0 && errno == EISDIR)
-			remove_subdir(c->dirfd, entry->d_name);
-	closedir(dir);
 	if (rmdir(c->path) < 0)
 		return hk_fail(err, errno, "remove %s", c->path);
 	return 0;
