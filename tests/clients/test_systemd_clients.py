@@ -5,12 +5,16 @@ scope (systemctl show) and its cgroup; an OOM kill reaches the client."""
 import os
 import shutil
 import subprocess
+import sys
 import tempfile
 import threading
 
 import pytest
 
 from clients_support import HUSK
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "integration"))
+from husk_support import systemctl_show, systemd_units  # noqa: E402
 from test_containerd import IMAGE, containerd  # noqa: F401  (the fixture)
 from test_podman import IMAGE as PODMAN_IMAGE, Podman, podman_with_image, write_containers_conf
 
@@ -21,15 +25,11 @@ MIB = 1 << 20
 
 
 def show(unit, prop):
-    r = subprocess.run(["systemctl", "show", unit, f"--property={prop}", "--value"],
-                       capture_output=True, text=True, check=True)
-    return r.stdout.strip()
+    return systemctl_show(unit, prop)[prop]
 
 
 def unit_listed(unit):
-    r = subprocess.run(["systemctl", "list-units", "--all", "--no-legend", "--plain", unit],
-                       capture_output=True, text=True, check=True)
-    return r.stdout.strip() != ""
+    return systemd_units(unit) != []
 
 
 def ctr_run(c, cid, *args, opts=(), detach=False):

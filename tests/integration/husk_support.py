@@ -118,6 +118,20 @@ CGROUP2 = os.path.exists("/sys/fs/cgroup/cgroup.controllers")
 SYSTEMD = os.environ.get("HUSK_SYSTEMD_CGROUP") == "1"
 
 
+def systemctl_show(unit, *props):
+    """Properties of a unit, as `systemctl show` prints them."""
+    r = subprocess.run(["systemctl", "show", unit, *[f"--property={p}" for p in props]],
+                       capture_output=True, text=True, check=True)
+    return dict(line.split("=", 1) for line in r.stdout.splitlines() if "=" in line)
+
+
+def systemd_units(pattern):
+    """The loaded units matching pattern, whatever their state."""
+    r = subprocess.run(["systemctl", "list-units", "--all", "--no-legend", "--plain", pattern],
+                       capture_output=True, text=True, check=True)
+    return [line.split()[0] for line in r.stdout.splitlines() if line.strip()]
+
+
 def cgroup_hierarchies():
     """{controller, "name=..." or "unified": (mount point, root)} for the hierarchies under
     /sys/fs/cgroup."""

@@ -10,24 +10,13 @@ import time
 
 import pytest
 
-from husk_support import HUSK, SYSTEMD, assert_nothing_left, cgroup_dir
+from husk_support import (HUSK, SYSTEMD, assert_nothing_left, cgroup_dir, systemctl_show as show,
+                          systemd_units as units)
 
 if not SYSTEMD:
     pytest.skip("the systemd tier runs this (tests/vm/run --systemd)", allow_module_level=True)
 
 MIB = 1 << 20
-
-
-def show(unit, *props):
-    r = subprocess.run(["systemctl", "show", unit, *[f"--property={p}" for p in props]],
-                       capture_output=True, text=True, check=True)
-    return dict(line.split("=", 1) for line in r.stdout.splitlines() if "=" in line)
-
-
-def units(pattern):
-    r = subprocess.run(["systemctl", "list-units", "--all", "--no-legend", "--plain", pattern],
-                       capture_output=True, text=True, check=True)
-    return [line.split()[0] for line in r.stdout.splitlines() if line.strip()]
 
 
 def detach(bundle, cid="c", args=("sleep", "100")):
