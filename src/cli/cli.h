@@ -72,7 +72,8 @@ int cli_run_on_id(const struct cli_command *cmd, const struct cli_globals *g, in
 int cli_print_document(char *json, struct hk_err **err);
 
 extern const struct cli_command cmd_spec, cmd_features, cmd_state, cmd_list, cmd_create, cmd_start,
-    cmd_run, cmd_kill, cmd_delete, cmd_pause, cmd_resume, cmd_ps, cmd_update, cmd_events, cmd_exec;
+    cmd_run, cmd_kill, cmd_delete, cmd_pause, cmd_resume, cmd_ps, cmd_update, cmd_events, cmd_exec,
+    cmd_checkpoint, cmd_restore;
 extern const struct cli_command *const cli_commands[];
 
 #endif

@@ -26,6 +26,7 @@
 #include "notify.h"
 #include "rdt.h"
 #include "rootfs.h"
+#include "container_steps.h"
 #include "spawn.h"
 #include "state.h"
 
@@ -42,7 +43,7 @@ int hk_write_pid_file(const char *path, pid_t pid, struct hk_err **err)
 	return 0;
 }
 
-static char *owner_name(uid_t uid, struct oci_arena *arena)
+char *hk_owner_name(uid_t uid, struct oci_arena *arena)
 {
 	struct passwd *pw = getpwuid(uid);
 	char num[16];
@@ -123,14 +124,14 @@ static int record_pid(pid_t pid, void *data, struct hk_err **err)
 /* The rootfs is opened once, here, its last component no symlink (runc refuses a symlinked
  * root): a link swapped in during create cannot lead the rootfs's dev, proc and sys elsewhere.
  * Its path for the record is the fd's, and stage 2 checks it finds that same directory. */
-static int resolve_paths(const struct hk_create_opts *o, const struct oci_config *cfg, char *bundle,
-			 char *rootfs, int *rootfs_fd, struct hk_err **err)
+int hk_resolve_rootfs(const char *bundle_arg, const struct oci_config *cfg, char *bundle,
+		      char *rootfs, int *rootfs_fd, struct hk_err **err)
 {
 	char joined[PATH_MAX * 2], link[64];
 	ssize_t n;
 
-	if (realpath(o->bundle ? o->bundle : ".", bundle) == NULL)
-		return hk_fail(err, errno, "bundle %s", o->bundle ? o->bundle : ".");
+	if (realpath(bundle_arg ? bundle_arg : ".", bundle) == NULL)
+		return hk_fail(err, errno, "bundle %s", bundle_arg ? bundle_arg : ".");
 	if (cfg->root->path[0] == '/')
 		snprintf(joined, sizeof(joined), "%s", cfg->root->path);
 	else
@@ -174,8 +175,8 @@ static int start_fifo(const struct hk_container *c, const struct oci_config *cfg
 /* The cgroup exists, with its limits, before any process of the container: its directories go
  * into the record first, so that a create interrupted from here on leaves nothing `delete`
  * cannot find. */
-static int make_cgroup(struct hk_container *c, const struct oci_config *cfg, bool systemd,
-		       struct hk_cgroup *cg, struct hk_err **err)
+int hk_container_make_cgroup(struct hk_container *c, const struct oci_config *cfg, bool systemd,
+			     struct hk_cgroup *cg, struct hk_err **err)
 {
 	const struct oci_scheduler *sched = cfg->process ? cfg->process->scheduler : NULL;
 	const struct oci_cpu *cpu =
@@ -238,7 +239,7 @@ static int store_container(struct creating *cr, const char *bundle, const char *
 	    .bundle = (char *)bundle,
 	    .rootfs = (char *)rootfs,
 	    .annotations = cfg->annotations,
-	    .owner = owner_name(geteuid(), cr->arena),
+	    .owner = hk_owner_name(geteuid(), cr->arena),
 	    .created = cr->created,
 	    .late_hooks = {h != NULL && (h->poststart.len || h->poststop.len), true},
 	    .net_devices = {net_devices, net_devices}};
@@ -298,7 +299,9 @@ static int create_steps(struct creating *cr, const char *bundle, const char *roo
 					  &cr->filter, err),
 		       err) < 0)
 		return -1;
-	if (HK_CHECKED(make_cgroup(&cr->c, cr->cfg, o->systemd_cgroup, &cr->cgroup, err), err) < 0)
+	if (HK_CHECKED(
+		hk_container_make_cgroup(&cr->c, cr->cfg, o->systemd_cgroup, &cr->cgroup, err),
+		err) < 0)
 		return -1;
 	cr->in_cgroup = true;
 	if (HK_CHECKED(make_rdt_group(cr, err), err) < 0)
@@ -425,7 +428,7 @@ int hk_container_create(const struct hk_create_opts *o, pid_t *pid, int *master,
 	if (ret == 0)
 		notify_configure(o, &doc);
 	if (ret == 0)
-		ret = resolve_paths(o, doc.config, bundle, rootfs, &rootfs_fd, err);
+		ret = hk_resolve_rootfs(o->bundle, doc.config, bundle, rootfs, &rootfs_fd, err);
 	if (ret == 0)
 		ret = create_in_store(o, doc.config, bundle, rootfs, rootfs_fd, pid, master, err);
 	if (rootfs_fd >= 0)

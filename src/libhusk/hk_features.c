@@ -1,5 +1,7 @@
 #include "hk_features.h"
 
+#include "criu.h"
+
 #include <seccomp.h>
 #include <stdio.h>
 
@@ -116,9 +118,9 @@ void hk_features(struct oci_arena *arena, struct oci_features *out)
 	out->annotations.values = oci_arena_array(arena, 2, sizeof(char *));
 	out->annotations.keys[0] = "io.github.seccomp.libseccomp.version";
 	out->annotations.values[0] = oci_arena_strdup(arena, version);
-	/* what CRI-O and podman read to offer checkpointing: not in this husk */
+	/* what CRI-O and podman read to offer checkpointing: CRIU's own verdict on this host */
 	out->annotations.keys[1] = "org.opencontainers.runc.checkpoint.enabled";
-	out->annotations.values[1] = "false";
+	out->annotations.values[1] = hk_criu_usable() ? "true" : "false";
 	/* husk reads no annotation that weakens a container: the list is empty, not unknown */
 	out->potentially_unsafe_config_annotations = (struct oci_strv){NULL, 0, true};
 }

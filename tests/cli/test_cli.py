@@ -54,11 +54,23 @@ def test_usage_errors(husk, root, args, message):
     assert r.err.splitlines()[-1] == message
 
 
-def test_checkpoint_fails_while_not_implemented(husk):
-    # containerd probes `checkpoint --help` to learn whether checkpointing works
-    r = husk("checkpoint", "--help")
-    assert r.rc == 1
-    assert r.err.strip() == "husk: checkpoint: not implemented yet"
+CHECKPOINT_FLAGS = ["--image-path", "--work-path", "--parent-path", "--leave-running",
+                    "--tcp-established", "--ext-unix-sk", "--shell-job", "--lazy-pages",
+                    "--status-fd", "--page-server", "--file-locks", "--pre-dump",
+                    "--manage-cgroups-mode", "--empty-ns", "--auto-dedup"]
+RESTORE_FLAGS = ["--image-path", "--work-path", "--bundle", "--detach", "--pid-file",
+                 "--console-socket", "--no-pivot", "--tcp-established", "--ext-unix-sk",
+                 "--shell-job", "--file-locks", "--manage-cgroups-mode", "--lsm-profile",
+                 "--lsm-mount-context"]
+
+
+def test_checkpoint_and_restore_help_name_runcs_flags(husk):
+    # CRI-O and containerd probe `checkpoint --help`: it succeeds, as runc's does
+    for cmd, flags in (("checkpoint", CHECKPOINT_FLAGS), ("restore", RESTORE_FLAGS)):
+        r = husk(cmd, "--help")
+        assert r.rc == 0, r.err
+        for flag in flags:
+            assert flag in r.out, f"{cmd} --help lacks {flag}"
 
 
 def load(path):
