@@ -9,6 +9,7 @@
 
 #include "fdio.h"
 #include "inroot.h"
+#include "mount_plan.h"
 #include "names.h"
 
 int hk_criu_open_dirs(const struct hk_criu_flags *f, bool make, int *image_fd, int *work_fd,
@@ -54,18 +55,6 @@ int hk_criu_flags_check(const struct hk_criu_flags *f, const char *what, struct 
 }
 
 #if HUSK_HAVE_CRIU
-static bool is_bind(const struct oci_mount *m)
-{
-	size_t i;
-
-	if (m->type != NULL && strcmp(m->type, "bind") == 0)
-		return true;
-	for (i = 0; i < m->options.len; i++)
-		if (!strcmp(m->options.items[i], "bind") || !strcmp(m->options.items[i], "rbind"))
-			return true;
-	return false;
-}
-
 static int ext(criu_opts *opts, const char *key, const char *val, struct hk_err **err)
 {
 	if (hk_criu.criu_local_add_ext_mount(opts, key, val) < 0)
@@ -134,7 +123,7 @@ int hk_criu_ext_mounts(criu_opts *opts, const struct oci_config *cfg, const stru
 	for (i = 0; i < cfg->mounts.len; i++) {
 		const struct oci_mount *m = &cfg->mounts.items[i];
 
-		if (is_bind(m) && m->source != NULL &&
+		if (hk_mount_is_bind(m) && m->source != NULL &&
 		    ext(opts, m->destination, restoring ? m->source : m->destination, err) < 0)
 			return -1;
 		if (m->type != NULL && strcmp(m->type, "cgroup") == 0 && cg != NULL &&

@@ -1,9 +1,11 @@
 #include "identity.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <grp.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -50,6 +52,30 @@ int hk_identity_new_keyring(struct hk_err **err)
 	if (syscall(SYS_keyctl, 1 /* KEYCTL_JOIN_SESSION_KEYRING */, NULL) < 0 && errno != ENOSYS)
 		return hk_fail(err, errno, "create a session keyring");
 	return 0;
+}
+
+static bool is_null_device(int fd)
+{
+	struct stat st;
+
+	return fstat(fd, &st) == 0 && S_ISCHR(st.st_mode) && st.st_rdev == makedev(1, 3);
+}
+
+void hk_identity_reopen_null_stdio(void)
+{
+	int fd, null = -1;
+
+	for (fd = 0; fd < 3; fd++) {
+		if (!is_null_device(fd))
+			continue;
+		if (null < 0)
+			null = open("/dev/null", O_RDWR | O_NOFOLLOW | O_CLOEXEC);
+		if (null < 0 || !is_null_device(null))
+			break; /* not the null device: stdio stays the caller's */
+		(void)dup3(null, fd, 0);
+	}
+	if (null >= 0)
+		close(null);
 }
 
 void hk_identity_chown_stdio(const struct oci_process *p)

@@ -15,5 +15,9 @@ int hk_identity_new_keyring(struct hk_err **err);
 /* stdio belongs to the caller; files and pipes become the process user's where the kernel
  * allows, terminals and devices stay as they are (CONTRACT.md). */
 void hk_identity_chown_stdio(const struct oci_process *p);
+/* stdio that is the null device (the caller's /dev/null, a host mount) becomes the container's
+ * own /dev/null, opened read-write, as runc does: CRIU can only dump files of the container's
+ * mounts, and the process keeps no handle on a mount of the host's. */
+void hk_identity_reopen_null_stdio(void);
 
 #endif

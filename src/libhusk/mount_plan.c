@@ -122,3 +122,13 @@ bool hk_mount_plan_is_bind(const struct oci_mount *m, const struct hk_mount_plan
 {
 	return (p->flags & MS_BIND) || (m->type != NULL && strcmp(m->type, "bind") == 0);
 }
+
+bool hk_mount_is_bind(const struct oci_mount *m)
+{
+	size_t i;
+
+	for (i = 0; i < m->options.len; i++)
+		if (!strcmp(m->options.items[i], "bind") || !strcmp(m->options.items[i], "rbind"))
+			return true;
+	return m->type != NULL && strcmp(m->type, "bind") == 0;
+}

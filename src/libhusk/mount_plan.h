@@ -31,5 +31,7 @@ int hk_mount_plan(const struct oci_mount *m, const char *label, struct hk_mount_
 bool hk_mount_idmapped(const struct oci_mount *m, bool *recursive);
 /* A bind mount: the "bind" option or type "bind". */
 bool hk_mount_plan_is_bind(const struct oci_mount *m, const struct hk_mount_plan *p);
+/* The same from the entry alone, before any plan: for checkpoint and restore. */
+bool hk_mount_is_bind(const struct oci_mount *m);
 
 #endif

@@ -26,6 +26,8 @@
 #include "criu.h"
 #include "criu_mounts.h"
 #include "fdio.h"
+#include "inroot.h"
+#include "mount_plan.h"
 #include "jsontree.h"
 #include "log.h"
 #include "spawn.h"
@@ -308,11 +310,52 @@ static int store_record(struct restoring *rs, struct hk_err **err)
 	return 0;
 }
 
-static int restore_steps(struct restoring *rs, struct hk_err **err)
+/* Whether dest lies beneath a tmpfs of the config's, whose content CRIU restores itself. */
+static bool under_tmpfs(const struct oci_config *cfg, const char *dest)
+{
+	size_t i, n;
+
+	for (i = 0; i < cfg->mounts.len; i++) {
+		const struct oci_mount *m = &cfg->mounts.items[i];
+
+		n = strlen(m->destination);
+		if (m->type != NULL && strcmp(m->type, "tmpfs") == 0 &&
+		    strncmp(dest, m->destination, n) == 0 && dest[n] == '/')
+			return true;
+	}
+	return false;
+}
+
+/* The mount points of a rootfs that never ran this container (podman's restore --import makes
+ * a new one): CRIU mounts on them but does not make them. Made inside the rootfs, as create
+ * makes them (a symlink on the way cannot lead out); a bind of a file gets a file. */
+static int prepare_mountpoints(const struct restoring *rs, int rootfs_fd, struct hk_err **err)
+{
+	const struct oci_config *cfg = rs->cfg;
+	size_t i;
+
+	for (i = 0; i < cfg->mounts.len; i++) {
+		const struct oci_mount *m = &cfg->mounts.items[i];
+		hk_cleanup_close int fd = -1;
+		struct stat st;
+		bool file = m->source != NULL && hk_mount_is_bind(m) && stat(m->source, &st) == 0 &&
+			    !S_ISDIR(st.st_mode);
+
+		if (under_tmpfs(cfg, m->destination))
+			continue;
+		if (hk_root_open(rootfs_fd, m->destination, file ? HK_CREATE_FILE : HK_CREATE_DIR,
+				 0, &fd, err) < 0)
+			return hk_prefix(err, "restore: mounts[%zu]", i);
+	}
+	return 0;
+}
+
+static int restore_steps(struct restoring *rs, int rootfs_fd, struct hk_err **err)
 {
 	const struct hk_restore_opts *o = rs->o;
 
-	if (read_descriptors(rs, err) < 0 || store_record(rs, err) < 0 ||
+	if (read_descriptors(rs, err) < 0 || prepare_mountpoints(rs, rootfs_fd, err) < 0 ||
+	    store_record(rs, err) < 0 ||
 	    hk_container_make_cgroup(&rs->c, rs->cfg, o->systemd_cgroup, &rs->cg, err) < 0)
 		return -1;
 	rs->in_cgroup = true;
@@ -376,7 +419,7 @@ static int restore_bundle(struct restoring *rs, struct hk_err **err)
 	    hk_criu_open_dirs(&o->criu, false, &rs->image_fd, &rs->work_fd, &rs->work_path,
 			      "restore", err) < 0)
 		return -1;
-	ret = restore_steps(rs, err);
+	ret = restore_steps(rs, rootfs_fd, err);
 	if (ret < 0)
 		undo_restore(rs);
 	remove_criu_root(rs);

@@ -427,8 +427,10 @@ static int stage2_process(struct stage *st, int slave, char *exe, size_t size, s
 	if (hk_rlimits_set(p, err) < 0 || hk_personality_set(plan->config->linux, err) < 0 ||
 	    hk_scheduler_set(p, err) < 0)
 		return -1;
-	if (slave < 0)
+	if (slave < 0) {
+		hk_identity_reopen_null_stdio();
 		hk_identity_chown_stdio(p);
+	}
 	st->env = hk_process_env(p);
 	if (hk_identity_set(p, plan->ns[OCI_NS_USER].action != HK_NS_INHERIT, err) < 0)
 		return -1;

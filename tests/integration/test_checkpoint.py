@@ -334,3 +334,25 @@ def test_failed_restore_leaves_nothing(bundle, tmp_path):
     out.close()
     assert not os.path.exists(os.path.join(bundle.root, "c"))
     # the bundle fixture then checks that no process, cgroup or mount is left
+
+
+def test_a_callers_dev_null_becomes_the_containers_own(bundle):
+    # as runc does: stdio that is the host's /dev/null is reopened from the container's /dev,
+    # read-write, so that the process holds nothing of a host mount (and CRIU can dump it)
+    bundle.config["process"]["args"] = ["sleep", "100"]
+    bundle.write()
+    with open("/dev/null") as null:
+        host_mnt = [l for l in open(f"/proc/self/fdinfo/{null.fileno()}")
+                    if l.startswith("mnt_id:")][0]
+        r = subprocess.run([HUSK, "--root", bundle.root, "run", "-d", "n"], stdin=null,
+                           stdout=null, stderr=null, cwd=bundle.path)
+    assert r.returncode == 0
+    pid = bundle.state("n")["pid"]
+    for fd in (0, 1, 2):
+        with open(f"/proc/{pid}/fdinfo/{fd}") as f:
+            info = f.read()
+        assert host_mnt not in info.splitlines(keepends=True)
+        flags = int([l for l in info.splitlines() if l.startswith("flags:")][0].split()[1], 8)
+        assert flags & os.O_ACCMODE == os.O_RDWR
+        assert os.readlink(f"/proc/{pid}/fd/{fd}") == "/dev/null"
+    assert bundle.husk("delete", "--force", "n").rc == 0
