@@ -183,22 +183,34 @@ static int unsupported(const struct hk_checkpoint_opts *o, struct hk_err **err)
 	return 0;
 }
 
-static int dump(const struct hk_checkpoint_opts *o, struct hk_container *c, struct hk_err **err)
+/* CRIU 3.17 dumps a container's pty but fails to restore it ("Don't have tty to inherit
+ * session from"): a checkpoint that ends such a container would lose it. */
+static int restorable(const struct hk_checkpoint_opts *o, const struct oci_config *cfg,
+		      struct hk_err **err)
+{
+	if (cfg->process == NULL || !cfg->process->terminal.value || o->leave_running ||
+	    o->pre_dump)
+		return 0;
+	return hk_fail(err, ENOTSUP,
+		       "checkpoint: a container with process.terminal cannot be restored by this "
+		       "husk and CRIU; use --leave-running to dump it and keep it running");
+}
+
+static int dump(const struct hk_checkpoint_opts *o, struct hk_container *c,
+		const struct oci_config *cfg, struct hk_err **err)
 {
 	hk_cleanup_close int image_fd = -1, work_fd = -1;
-	struct oci_config_doc doc = {0};
 	const char *work_path;
 	criu_opts *opts = NULL;
 	int ret;
 
 	if (hk_criu_open_dirs(&o->criu, true, &image_fd, &work_fd, &work_path, "checkpoint", err) <
-		0 ||
-	    hk_store_load_config(c, &doc, err) < 0)
+	    0)
 		return -1;
 	ret = hk_criu_open(&opts, work_fd, o->pre_dump ? "pre-dump.log" : "dump.log", "checkpoint",
 			   err);
 	if (ret == 0)
-		ret = describe(opts, o, c->record, doc.config, image_fd, err);
+		ret = describe(opts, o, c->record, cfg, image_fd, err);
 	if (ret == 0) {
 		ret =
 		    o->pre_dump ? hk_criu.criu_local_pre_dump(opts) : hk_criu.criu_local_dump(opts);
@@ -208,8 +220,22 @@ static int dump(const struct hk_checkpoint_opts *o, struct hk_container *c, stru
 	}
 	if (opts != NULL)
 		hk_criu.criu_local_free_opts(opts);
-	oci_config_doc_free(&doc);
 	return ret < 0 ? -1 : 0;
+}
+
+/* Every refusal first (flags, a container it could not restore, a host where CRIU cannot
+ * work), then the dump. */
+static int checked_dump(const struct hk_checkpoint_opts *o, struct hk_container *c,
+			struct hk_err **err)
+{
+	struct oci_config_doc doc = {0};
+	int ret = -1;
+
+	if (unsupported(o, err) == 0 && hk_store_load_config(c, &doc, err) == 0 &&
+	    restorable(o, doc.config, err) == 0 && hk_criu_check("checkpoint", err) == 0)
+		ret = dump(o, c, doc.config, err);
+	oci_config_doc_free(&doc);
+	return ret;
 }
 #endif
 
@@ -225,7 +251,7 @@ int hk_container_checkpoint(const struct hk_checkpoint_opts *o, struct hk_err **
 		return hk_fail(err, 0, "container \"%s\" is %s: checkpoint needs it running", o->id,
 			       oci_name_of(&oci_statuses, (int)status));
 #if HUSK_HAVE_CRIU
-	if (unsupported(o, err) < 0 || hk_criu_check("checkpoint", err) < 0 || dump(o, &c, err) < 0)
+	if (checked_dump(o, &c, err) < 0)
 		return -1;
 	if (o->leave_running || o->pre_dump)
 		return 0;

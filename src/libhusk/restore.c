@@ -28,7 +28,7 @@
 #include "fdio.h"
 #include "inroot.h"
 #include "mount_plan.h"
-#include "jsontree.h"
+#include "descriptors.h"
 #include "log.h"
 #include "spawn.h"
 #include "state.h"
@@ -43,7 +43,7 @@ struct restoring {
 	struct hk_container c;
 	struct hk_cgroup cg;
 	char bundle[PATH_MAX], rootfs[PATH_MAX], created[48];
-	char descriptors[3][4096]; /* descriptors.json: what pid 1's stdio was */
+	char descriptors[3][OCI_DESCRIPTOR_MAX]; /* descriptors.json: what pid 1's stdio was */
 	int image_fd, work_fd;
 	const char *work_path;
 	bool stored, in_cgroup, made_root;
@@ -62,22 +62,13 @@ static int read_descriptors(struct restoring *rs, struct hk_err **err)
 	hk_cleanup_close int fd =
 	    openat(rs->image_fd, "descriptors.json", O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 	char text[3 * 8192 + 8];
-	struct jnode *root, *item;
 	ssize_t n;
-	int i = 0;
 
 	if (fd < 0 || (n = read(fd, text, sizeof(text) - 1)) < 0)
 		return hk_fail(err, errno, "restore: %s/descriptors.json",
 			       rs->o->criu.image_path ? rs->o->criu.image_path : "checkpoint");
-	if (json_tree_parse(text, (size_t)n, "descriptors.json", rs->arena, &root, err) < 0)
+	if (oci_descriptors_parse(text, (size_t)n, rs->arena, rs->descriptors, err) < 0)
 		return hk_prefix(err, "restore");
-	if (root->type != J_ARRAY)
-		return hk_fail(err, 0, "restore: descriptors.json: expected an array of strings");
-	for (item = root->first; item != NULL && i < 3; item = item->next, i++) {
-		if (item->type != J_STRING || item->text_len >= sizeof(rs->descriptors[i]))
-			return hk_fail(err, 0, "restore: descriptors.json[%d]: expected a path", i);
-		memcpy(rs->descriptors[i], item->text, item->text_len);
-	}
 	return 0;
 }
 

@@ -3,6 +3,7 @@ import contextlib
 import os
 import pty
 import select
+import shutil
 import signal
 import subprocess
 import time
@@ -78,3 +79,9 @@ def kill_processes(program, marker):
             continue
         if argv and argv[0].endswith(program.encode()) and any(marker.encode() in a for a in argv):
             os.kill(int(pid), signal.SIGKILL)
+
+
+def criu_works():
+    """Whether `criu check` passes here (it fails on the host's 6.18 kernel, passes in the VM)."""
+    criu = shutil.which("criu")
+    return bool(criu) and subprocess.run([criu, "check"], capture_output=True).returncode == 0

@@ -2,16 +2,14 @@
 `criu check` passes): `ctr task checkpoint` to a directory, and `ctr container checkpoint --task`
 to an image that `ctr container restore --live` makes a running container from again."""
 import os
-import shutil
-import subprocess
 import time
 
 import pytest
 
+from clients_support import criu_works
 from test_containerd import containerd, husk_state  # noqa: F401  (fixture)
 
-CRIU = shutil.which("criu")
-if not CRIU or subprocess.run([CRIU, "check"], capture_output=True).returncode != 0:
+if not criu_works():
     pytest.skip("`criu check` fails on this kernel: ctr checkpoint runs in the VM tier",
                 allow_module_level=True)
 

@@ -2,16 +2,14 @@
 `criu check` passes): the container's count goes on after a restore, in place and from an
 exported tarball under a new name."""
 import re
-import shutil
-import subprocess
 import time
 
 import pytest
 
+from clients_support import criu_works
 from test_podman import IMAGE, podman  # noqa: F401  (fixture)
 
-CRIU = shutil.which("criu")
-if not CRIU or subprocess.run([CRIU, "check"], capture_output=True).returncode != 0:
+if not criu_works():
     pytest.skip("`criu check` fails on this kernel: podman checkpoint runs in the VM tier",
                 allow_module_level=True)
 

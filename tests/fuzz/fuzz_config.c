@@ -1,10 +1,12 @@
-/* libFuzzer target for every document parser: config.json, process.json and husk's state record.
+/* libFuzzer target for every document parser: config.json, process.json, husk's state record and
+ * checkpoint's descriptors.json.
  * A document that parses must serialise and parse again to the same serialisation. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "config.h"
+#include "descriptors.h"
 #include "namespaces.h"
 #include "state.h"
 
@@ -43,6 +45,24 @@ static void stage_texts(const struct oci_config *c)
 				sizeof(text));
 }
 
+/* checkpoint's descriptors.json, which restore reads from an image directory. */
+static void descriptors(const uint8_t *data, size_t size)
+{
+	static char out[3][OCI_DESCRIPTOR_MAX];
+	struct oci_arena *arena = oci_arena_new();
+	struct hk_err *err = NULL;
+	int i;
+
+	if (oci_descriptors_parse((const char *)data, size, arena, out, &err) == 0) {
+		for (i = 0; i < 3; i++)
+			if (strlen(out[i]) >= OCI_DESCRIPTOR_MAX)
+				abort();
+	} else if (err == NULL || err->msg == NULL || err->msg[0] == '\0')
+		abort();
+	hk_err_free(err);
+	oci_arena_free(arena);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static const struct oci_type *const types[] = {&oci_config_type, &oci_process_type,
@@ -64,5 +84,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		hk_err_free(err);
 		oci_arena_free(arena);
 	}
+	descriptors(data, size);
 	return 0;
 }

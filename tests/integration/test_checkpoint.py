@@ -356,3 +356,75 @@ def test_a_callers_dev_null_becomes_the_containers_own(bundle):
         assert flags & os.O_ACCMODE == os.O_RDWR
         assert os.readlink(f"/proc/{pid}/fd/{fd}") == "/dev/null"
     assert bundle.husk("delete", "--force", "n").rc == 0
+
+
+def test_terminal_container_is_not_lost_to_a_checkpoint_it_cannot_come_back_from(bundle,
+                                                                               tmp_path):
+    """process.terminal: CRIU 3.17 dumps the pty but cannot restore it here ("Don't have tty
+    to inherit session from"), so a checkpoint that would end the container is refused before
+    anything happens; --leave-running still dumps it (in the VM)."""
+    from test_process import ConsoleSocket
+
+    bundle.config["process"]["terminal"] = True
+    bundle.config["process"]["args"] = ["sh", "-c", COUNTER]
+    bundle.write()
+    console = ConsoleSocket(tmp_path / "c1.sock")
+    r = bundle.husk("run", "-d", "--console-socket", console.path, "c")
+    assert r.rc == 0, r.err
+    tty = Lines(console.wait()["fd"])
+    tty.next()
+    before = bundle.state("c")
+    r = checkpoint(bundle, "c", tmp_path / "img")
+    assert r.rc == 1 and len(r.err.splitlines()) == 1, r.err
+    assert "process.terminal" in r.err and "--leave-running" in r.err
+    assert not os.path.exists(tmp_path / "img")
+    assert bundle.state("c") == before
+    tty.next()  # still counting on its terminal
+    if CRIU_WORKS:
+        r = checkpoint(bundle, "c", tmp_path / "img", "--leave-running")
+        assert r.rc == 0, r.err
+        assert bundle.state("c") == before
+    os.close(tty.fd)
+
+
+@needs_criu
+def test_damaged_descriptors_refused_in_one_line_and_nothing_left(bundle, tmp_path):
+    out, stdin = counting(bundle)
+    out.next()
+    assert checkpoint(bundle, "c", tmp_path / "img").rc == 0
+    out.last_before_eof()
+    os.close(stdin)
+    out.close()
+    for text in (b'{"a": 1}', b'["pipe:[1]", 7]', b'["x", "y", "z", "w"]', b"[\"a\\u0000b\"]",
+                 b"[" * 100):
+        (tmp_path / "img" / "descriptors.json").write_bytes(text)
+        r = bundle.husk("restore", "-d", "--image-path", str(tmp_path / "img"), "c")
+        assert r.rc == 1 and len(r.err.splitlines()) == 1, r.err
+        assert r.err.startswith("husk: restore: descriptors.json"), r.err
+        assert not os.path.exists(os.path.join(bundle.root, "c"))
+
+
+@needs_criu
+def test_restore_in_the_foreground_waits_exits_with_its_status_and_deletes(bundle, tmp_path):
+    out, stdin = counting(bundle)
+    out.next()
+    assert checkpoint(bundle, "c", tmp_path / "img").rc == 0
+    last = int(out.last_before_eof())
+    os.close(stdin)
+    out.close()
+    in_r, in_w = os.pipe()
+    out_r, out_w = os.pipe()
+    p = subprocess.Popen([HUSK, "--root", bundle.root, "restore", "--pid-file",
+                          str(tmp_path / "pid"), "--image-path", str(tmp_path / "img"), "c"],
+                         stdin=in_r, stdout=out_w, stderr=out_w, cwd=bundle.path)
+    os.close(in_r)
+    os.close(out_w)
+    out = Lines(out_r)
+    assert int(out.next()) == last + 1
+    with open(tmp_path / "pid") as f:
+        assert int(f.read()) == bundle.state("c")["pid"]
+    assert bundle.husk("kill", "c", "KILL").rc == 0
+    assert p.wait(timeout=60) == 128 + 9
+    assert not os.path.exists(os.path.join(bundle.root, "c"))
+    os.close(in_w)
+    out.close()
