@@ -93,6 +93,18 @@ def checkpoint(b, cid, image, *args):
     return b.husk("checkpoint", "--image-path", str(image), *args, cid, timeout=120)
 
 
+def checkpointed(b, image):
+    """A counting container, checkpointed (which ends it): its last count."""
+    out, stdin = counting(b)
+    out.next()
+    r = checkpoint(b, "c", image)
+    assert r.rc == 0, r.err
+    last = int(out.last_before_eof())
+    os.close(stdin)
+    out.close()
+    return last
+
+
 def assert_limits(pid):
     if CGROUP2:
         assert cgroup_read(pid, "memory", "memory.max") == str(64 << 20)
@@ -318,12 +330,7 @@ def test_failed_checkpoint_leaves_the_container_running(bundle, tmp_path):
 
 @needs_criu
 def test_failed_restore_leaves_nothing(bundle, tmp_path):
-    out, stdin = counting(bundle)
-    out.next()
-    assert checkpoint(bundle, "c", tmp_path / "img").rc == 0
-    out.last_before_eof()
-    os.close(stdin)
-    out.close()
+    checkpointed(bundle, tmp_path / "img")
     # the image's pid 1 runs busybox: a rootfs without it cannot take the process back
     os.unlink(os.path.join(bundle.rootfs, "bin", "busybox"))
     out, stdin = detached(bundle, "restore", "c", "--image-path", str(tmp_path / "img"),
@@ -389,12 +396,7 @@ def test_terminal_container_is_not_lost_to_a_checkpoint_it_cannot_come_back_from
 
 @needs_criu
 def test_damaged_descriptors_refused_in_one_line_and_nothing_left(bundle, tmp_path):
-    out, stdin = counting(bundle)
-    out.next()
-    assert checkpoint(bundle, "c", tmp_path / "img").rc == 0
-    out.last_before_eof()
-    os.close(stdin)
-    out.close()
+    checkpointed(bundle, tmp_path / "img")
     for text in (b'{"a": 1}', b'["pipe:[1]", 7]', b'["x", "y", "z", "w"]', b"[\"a\\u0000b\"]",
                  b"[" * 100):
         (tmp_path / "img" / "descriptors.json").write_bytes(text)
@@ -406,12 +408,7 @@ def test_damaged_descriptors_refused_in_one_line_and_nothing_left(bundle, tmp_pa
 
 @needs_criu
 def test_restore_in_the_foreground_waits_exits_with_its_status_and_deletes(bundle, tmp_path):
-    out, stdin = counting(bundle)
-    out.next()
-    assert checkpoint(bundle, "c", tmp_path / "img").rc == 0
-    last = int(out.last_before_eof())
-    os.close(stdin)
-    out.close()
+    last = checkpointed(bundle, tmp_path / "img")
     in_r, in_w = os.pipe()
     out_r, out_w = os.pipe()
     p = subprocess.Popen([HUSK, "--root", bundle.root, "restore", "--pid-file",
