@@ -2,8 +2,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
+#include "fdio.h"
 #include "state.h"
 
 static const struct cli_flag flags[] = {
@@ -21,6 +23,25 @@ struct listing {
 	size_t count;
 };
 
+/* A directory without a readable record: listed as unknown, with the reason on stderr, so that
+ * what `delete --force` can remove is seen; one deleted meanwhile is not listed. */
+static int list_lost(struct listing *l, const char *id, const struct hk_err *err)
+{
+	char path[4096 + 1100];
+	hk_cleanup_free char *quoted = oci_json_quote(id);
+
+	snprintf(path, sizeof(path), "%s/%s", l->root, id);
+	if (access(path, F_OK) < 0)
+		return 0;
+	fprintf(stderr, "husk: list: %s\n", err && err->msg ? err->msg : id);
+	if (l->format == AS_JSON)
+		fprintf(l->out, "%s{\"id\":%s,\"pid\":0,\"status\":\"unknown\"}",
+			l->count++ ? "," : "", quoted ? quoted : "\"\"");
+	else
+		fprintf(l->out, "%s\t0\tunknown\t\t\t\n", id);
+	return 0;
+}
+
 static int list_one(const char *id, void *data)
 {
 	hk_cleanup_err struct hk_err *err = NULL;
@@ -34,7 +55,7 @@ static int list_one(const char *id, void *data)
 		return 0;
 	}
 	if (hk_store_open(l->root, id, false, &c, &err) < 0)
-		return 0; /* deleted meanwhile, or not a container of ours: not listed */
+		return list_lost(l, id, err);
 	hk_container_state(c.record, &s);
 	if (l->format == AS_JSON) {
 		if (oci_generate(&oci_state_type, &s, false, &json, NULL, &err) == 0)

@@ -26,6 +26,7 @@
 #include "notify.h"
 #include "rdt.h"
 #include "rootfs.h"
+#include "container_lost.h"
 #include "container_steps.h"
 #include "spawn.h"
 #include "state.h"
@@ -691,10 +692,11 @@ int hk_container_delete(const char *root, const char *id, bool force, struct hk_
 	enum oci_status status;
 
 	if (hk_store_open(root, id, true, &c, err) < 0) {
-		if (!force || *err == NULL || (*err)->errnum != ENOENT)
+		if (!force)
 			return -1;
+		/* a missing or damaged record: what can be found goes, then the directory */
 		hk_err_freep(err);
-		return 0;
+		return hk_container_delete_lost(root, id, err);
 	}
 	status = hk_container_status(c.record);
 	if ((status == OCI_STATUS_RUNNING || status == OCI_STATUS_PAUSED) && !force)

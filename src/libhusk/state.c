@@ -190,6 +190,34 @@ int hk_store_open(const char *root, const char *id, bool lock, struct hk_contain
 	return 0;
 }
 
+int hk_store_open_lost(const char *root, const char *id, struct hk_container *c,
+		       struct hk_err **err)
+{
+	char path[4096 + 1100];
+	struct hk_record *stub;
+
+	*c = (struct hk_container){.dirfd = -1};
+	if (hk_id_check(id, err) < 0)
+		return -1;
+	snprintf(path, sizeof(path), "%s/%s", root, id);
+	c->path = strdup(path);
+	c->dirfd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (c->dirfd < 0 || flock(c->dirfd, LOCK_EX) < 0) {
+		if (errno == ENOENT || errno == ENOTDIR)
+			hk_fail_as(err, ENOENT, "container \"%s\" does not exist", id);
+		else
+			hk_fail(err, errno, "open state of %s", id);
+		hk_container_close(c);
+		return -1;
+	}
+	c->locked = true;
+	c->arena = oci_arena_new();
+	stub = oci_arena_alloc(c->arena, sizeof(*stub));
+	stub->id = oci_arena_strdup(c->arena, id);
+	c->record = stub;
+	return 0;
+}
+
 int hk_store_create(const char *root, const struct hk_record *record, struct hk_container *c,
 		    struct hk_err **err)
 {

@@ -55,6 +55,10 @@ int hk_store_create(const char *root, const struct hk_record *record, struct hk_
 int hk_store_open(const char *root, const char *id, bool lock, struct hk_container *c,
 		  struct hk_err **err);
 int hk_store_save(struct hk_container *c, struct hk_err **err);
+/* The state directory of a container whose record is missing or damaged, locked, with a record
+ * that holds only its id: for `delete --force` to remove what it can find of it. */
+int hk_store_open_lost(const char *root, const char *id, struct hk_container *c,
+		       struct hk_err **err);
 /* The config as create read it, kept as <root>/<id>/config.json for exec and the late hooks (so
  * that edits of the bundle's file change nothing); the load names the container on failure. */
 int hk_store_save_config(struct hk_container *c, const struct oci_config *config,

@@ -50,6 +50,10 @@ const char *hk_cg_mode_name(enum hk_cg_mode mode);
  * transient scope (driver_systemd.c; cgroup v2 only). On failure nothing is left. */
 int hk_cg_create(struct hk_cgroup *cg, const struct oci_linux *l, const char *id, bool systemd,
 		 struct hk_err **err);
+/* The cgroupfs directories hk_cg_create would make for this config and id, those of them that
+ * exist (none: cg->n == 0): for `delete --force` of a container whose record is lost. */
+int hk_cg_find_existing(struct hk_cgroup *cg, const struct oci_linux *l, const char *id,
+			struct hk_err **err);
 /* After the spawn of the container's first process, whether it worked or not. */
 void hk_cg_settled(struct hk_cgroup *cg);
 /* The cgroup of an existing container, from the paths hk_cg_record stored (and whether systemd

@@ -250,6 +250,29 @@ fail:
 	return -1;
 }
 
+int hk_cg_find_existing(struct hk_cgroup *cg, const struct oci_linux *l, const char *id,
+			struct hk_err **err)
+{
+	size_t i, n = 0;
+
+	memset(cg, 0, sizeof(*cg));
+	if (hk_cg_mode() == HK_CG_NONE)
+		return 0;
+	if (hk_cg_resolve(cg, l ? l->cgroups_path : NULL, id, err) < 0)
+		return -1;
+	for (i = 0; i < cg->n; i++)
+		if (access(cg->dirs[i].path, F_OK) == 0) {
+			if (n != i) {
+				cg->dirs[n] = cg->dirs[i];
+				cg->dirs[n].rel =
+				    cg->dirs[n].path + (cg->dirs[i].rel - cg->dirs[i].path);
+			}
+			n++;
+		}
+	cg->n = n;
+	return 0;
+}
+
 void hk_cg_settled(struct hk_cgroup *cg)
 {
 	if (cg->n > 0 && cg->driver->settled != NULL)
