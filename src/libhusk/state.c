@@ -155,8 +155,9 @@ static int read_record(struct hk_container *c, const char *id, struct hk_err **e
 	return 0;
 }
 
-int hk_store_open(const char *root, const char *id, bool lock, struct hk_container *c,
-		  struct hk_err **err)
+/* <root>/<id> opened (no symlink) and, with lock, flock'ed; c is closed on failure. */
+static int open_dir(const char *root, const char *id, bool lock, struct hk_container *c,
+		    struct hk_err **err)
 {
 	char path[4096 + 1100];
 
@@ -174,14 +175,20 @@ int hk_store_open(const char *root, const char *id, bool lock, struct hk_contain
 		hk_container_close(c);
 		return -1;
 	}
-	if (lock) {
-		if (flock(c->dirfd, LOCK_EX) < 0) {
-			hk_fail(err, errno, "lock state of %s", id);
-			hk_container_close(c);
-			return -1;
-		}
-		c->locked = true;
+	if (lock && flock(c->dirfd, LOCK_EX) < 0) {
+		hk_fail(err, errno, "lock state of %s", id);
+		hk_container_close(c);
+		return -1;
 	}
+	c->locked = lock;
+	return 0;
+}
+
+int hk_store_open(const char *root, const char *id, bool lock, struct hk_container *c,
+		  struct hk_err **err)
+{
+	if (open_dir(root, id, lock, c, err) < 0)
+		return -1;
 	/* A container deleted while we waited for its lock has no state file any more. */
 	if (read_record(c, id, err) < 0) {
 		hk_container_close(c);
@@ -193,24 +200,10 @@ int hk_store_open(const char *root, const char *id, bool lock, struct hk_contain
 int hk_store_open_lost(const char *root, const char *id, struct hk_container *c,
 		       struct hk_err **err)
 {
-	char path[4096 + 1100];
 	struct hk_record *stub;
 
-	*c = (struct hk_container){.dirfd = -1};
-	if (hk_id_check(id, err) < 0)
+	if (open_dir(root, id, true, c, err) < 0)
 		return -1;
-	snprintf(path, sizeof(path), "%s/%s", root, id);
-	c->path = strdup(path);
-	c->dirfd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (c->dirfd < 0 || flock(c->dirfd, LOCK_EX) < 0) {
-		if (errno == ENOENT || errno == ENOTDIR)
-			hk_fail_as(err, ENOENT, "container \"%s\" does not exist", id);
-		else
-			hk_fail(err, errno, "open state of %s", id);
-		hk_container_close(c);
-		return -1;
-	}
-	c->locked = true;
 	c->arena = oci_arena_new();
 	stub = oci_arena_alloc(c->arena, sizeof(*stub));
 	stub->id = oci_arena_strdup(c->arena, id);
