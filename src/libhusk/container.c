@@ -176,6 +176,18 @@ static int start_fifo(const struct hk_container *c, const struct oci_config *cfg
 /* The cgroup exists, with its limits, before any process of the container: its directories go
  * into the record first, so that a create interrupted from here on leaves nothing `delete`
  * cannot find. */
+/* The directories the cgroup will have, saved before any is made: a create killed between the
+ * mkdir and the next save leaves nothing `delete` does not know of. */
+static int record_intent(struct hk_container *c, const struct oci_config *cfg, struct hk_err **err)
+{
+	struct hk_cgroup planned;
+
+	if (hk_cg_plan(&planned, cfg->linux, c->record->id, NULL) < 0 || planned.n == 0)
+		return 0; /* hk_cg_create says why */
+	hk_cg_record(&planned, c->arena, &c->record->cgroup_intent);
+	return hk_store_save(c, err);
+}
+
 int hk_container_make_cgroup(struct hk_container *c, const struct oci_config *cfg, bool systemd,
 			     struct hk_cgroup *cg, struct hk_err **err)
 {
@@ -183,6 +195,8 @@ int hk_container_make_cgroup(struct hk_container *c, const struct oci_config *cf
 	const struct oci_cpu *cpu =
 	    cfg->linux && cfg->linux->resources ? cfg->linux->resources->cpu : NULL;
 
+	if (!systemd && record_intent(c, cfg, err) < 0)
+		return -1;
 	if (hk_cg_create(cg, cfg->linux, c->record->id, systemd, err) < 0)
 		return -1;
 	c->record->systemd_cgroup = (struct oci_opt_bool){systemd, systemd};
@@ -656,6 +670,9 @@ static int remove_cgroup(const struct hk_record *r, struct hk_err **err)
 {
 	struct hk_cgroup cg;
 
+	if (!r->cgroup_paths.len && r->cgroup_intent.len &&
+	    hk_cg_load(&cg, &r->cgroup_intent, false, NULL) == 0)
+		hk_cg_remove_empty(&cg); /* never populated: another's would stay, untouched */
 	if (!r->cgroup_paths.len)
 		return 0;
 	if (hk_cg_load(&cg, &r->cgroup_paths, r->systemd_cgroup.value, err) < 0)
@@ -696,6 +713,7 @@ int hk_container_delete(const char *root, const char *id, bool force, struct hk_
 			return -1;
 		/* a missing or damaged record: what can be found goes, then the directory */
 		hk_err_freep(err);
+		hk_store_sweep(root);
 		return hk_container_delete_lost(root, id, err);
 	}
 	status = hk_container_status(c.record);

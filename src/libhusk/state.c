@@ -38,6 +38,7 @@ static const struct oci_field record_fields[] = {
     F("netDevices", OCI_BOOL, net_devices, 0),
     F("cgroupPath", OCI_STRING, cgroup_path, 0),
     F("cgroupPaths", OCI_STRMAP, cgroup_paths, 0),
+    F("cgroupIntent", OCI_STRMAP, cgroup_intent, 0),
     F("annotations", OCI_STRMAP, annotations, 0),
     F("rootfsMountId", OCI_U64, rootfs_mount_id, 0),
     F("rootfsMountNs", OCI_STRING, rootfs_mount_ns, 0),
@@ -293,6 +294,32 @@ int hk_store_remove(struct hk_container *c, struct hk_err **err)
 	if (rmdir(c->path) < 0)
 		return hk_fail(err, errno, "remove %s", c->path);
 	return 0;
+}
+
+void hk_store_sweep(const char *root)
+{
+	DIR *dir = opendir(root);
+	struct dirent *entry;
+
+	if (dir == NULL)
+		return;
+	while ((entry = readdir(dir)) != NULL) {
+		int fd;
+
+		if (strncmp(entry->d_name, ".new-", 5) != 0)
+			continue;
+		fd = openat(dirfd(dir), entry->d_name,
+			    O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		/* a live creator holds the lock until its rename */
+		if (fd < 0 || flock(fd, LOCK_EX | LOCK_NB) < 0) {
+			hk_closep(&fd);
+			continue;
+		}
+		if (empty_dir(dup(fd), true) == 0)
+			unlinkat(dirfd(dir), entry->d_name, AT_REMOVEDIR);
+		close(fd);
+	}
+	closedir(dir);
 }
 
 void hk_container_close(struct hk_container *c)

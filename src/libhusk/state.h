@@ -23,6 +23,9 @@ struct hk_record {
 	struct oci_opt_bool net_devices; /* linux.netDevices: delete moves them back first */
 	char *cgroup_path;		 /* linux.cgroupsPath as the config gave it */
 	struct oci_strmap cgroup_paths;	 /* hierarchy -> the cgroup husk made there (cgroup.h) */
+	/* the same, written before the directories are made: what a create killed before
+	 * cgroup_paths was saved may have left (empty directories, removed but never emptied) */
+	struct oci_strmap cgroup_intent;
 	struct oci_strmap annotations;
 	/* no mount namespace of the container's own: the bind of the rootfs delete detaches, and
 	 * the namespace it is in (NULL: husk's) */
@@ -65,6 +68,9 @@ int hk_store_save_config(struct hk_container *c, const struct oci_config *config
 			 struct hk_err **err);
 int hk_store_load_config(const struct hk_container *c, struct oci_config_doc *doc,
 			 struct hk_err **err);
+/* Removes the `.new-*` directories of creations whose creator died before the rename (their
+ * lock is free): what `delete --force` also clears. */
+void hk_store_sweep(const char *root);
 /* Removes the state directory; the container stays open (and locked) until hk_container_close. */
 int hk_store_remove(struct hk_container *c, struct hk_err **err);
 void hk_container_close(struct hk_container *c);

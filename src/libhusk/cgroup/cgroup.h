@@ -50,6 +50,13 @@ const char *hk_cg_mode_name(enum hk_cg_mode mode);
  * transient scope (driver_systemd.c; cgroup v2 only). On failure nothing is left. */
 int hk_cg_create(struct hk_cgroup *cg, const struct oci_linux *l, const char *id, bool systemd,
 		 struct hk_err **err);
+/* The cgroupfs directories hk_cg_create would make for this config and id, made or not (none
+ * rootless or without cgroups): what create records before it makes them. */
+int hk_cg_plan(struct hk_cgroup *cg, const struct oci_linux *l, const char *id,
+	       struct hk_err **err);
+/* rmdir of each directory, nothing killed: one that holds processes or children stays
+ * (-1, errno EBUSY or ENOTEMPTY); a missing one is fine. */
+int hk_cg_remove_empty(const struct hk_cgroup *cg);
 /* The cgroupfs directories hk_cg_create would make for this config and id, those of them that
  * exist (none: cg->n == 0): for `delete --force` of a container whose record is lost. */
 int hk_cg_find_existing(struct hk_cgroup *cg, const struct oci_linux *l, const char *id,

@@ -250,6 +250,24 @@ fail:
 	return -1;
 }
 
+int hk_cg_plan(struct hk_cgroup *cg, const struct oci_linux *l, const char *id, struct hk_err **err)
+{
+	memset(cg, 0, sizeof(*cg));
+	if (hk_cg_mode() == HK_CG_NONE || hk_rootless())
+		return 0;
+	return hk_cg_resolve(cg, l ? l->cgroups_path : NULL, id, err);
+}
+
+int hk_cg_remove_empty(const struct hk_cgroup *cg)
+{
+	size_t i;
+
+	for (i = 0; i < cg->n; i++)
+		if (rmdir(cg->dirs[i].path) < 0 && errno != ENOENT)
+			return -1;
+	return 0;
+}
+
 int hk_cg_find_existing(struct hk_cgroup *cg, const struct oci_linux *l, const char *id,
 			struct hk_err **err)
 {
