@@ -207,6 +207,20 @@ static int resolve(struct hk_cgroup *cg, const struct oci_linux *l, const char *
 	return hk_cg_resolve(cg, l ? l->cgroups_path : NULL, id, err);
 }
 
+/* An empty cgroup that existed before (left by another runtime, or paused by a `pause` that
+ * raced a delete) may be frozen: a first process born into it would stop before it ran. */
+static int thaw_reused(struct hk_cgroup *cg, struct hk_err **err)
+{
+	size_t i;
+
+	for (i = 0; i < cg->n; i++)
+		if (cg->dirs[i].created_top == 0)
+			break;
+	if (i == cg->n || cg->driver->is_frozen(cg) != 1)
+		return 0;
+	return hk_cg_freeze(cg, false, err);
+}
+
 int hk_cg_create(struct hk_cgroup *cg, const struct oci_linux *l, const char *id, bool systemd,
 		 struct hk_err **err)
 {
@@ -235,6 +249,8 @@ int hk_cg_create(struct hk_cgroup *cg, const struct oci_linux *l, const char *id
 	for (i = 0; !systemd && i < cg->n; i++)
 		if (check_unused(&cg->dirs[i], err) < 0)
 			goto fail;
+	if (!systemd && thaw_reused(cg, err) < 0)
+		goto fail;
 	/* rootless: no device node works in its user namespace, and no BPF program may be loaded */
 	if (l != NULL && !hk_rootless() && apply_devices(cg, l, err) < 0)
 		goto fail;
