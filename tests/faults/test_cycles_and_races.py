@@ -30,11 +30,16 @@ def assert_nothing_left(b, mounts, cgroups, before_fds):
     assert fds() == before_fds
 
 
+def sleeping(b):
+    """The bundle runs `sleep 1000`; what the host has before the cycles."""
+    b.config["process"]["args"] = ["sleep", "1000"]
+    b.write()
+    os.makedirs(b.root, exist_ok=True)
+    return host_mounts(), cgroup_children(), fds()
+
+
 def test_lifecycle_cycles_leave_nothing(bundle):
-    bundle.config["process"]["args"] = ["sleep", "1000"]
-    bundle.write()
-    os.makedirs(bundle.root, exist_ok=True)
-    mounts, cgroups, before = host_mounts(), cgroup_children(), fds()
+    mounts, cgroups, before = sleeping(bundle)
     for i in range(CYCLES):
         assert husk_quiet(bundle, "create", "c") == 0, i
         assert husk_quiet(bundle, "start", "c") == 0, i
@@ -44,10 +49,7 @@ def test_lifecycle_cycles_leave_nothing(bundle):
 
 
 def test_run_exec_delete_cycles_leave_nothing(bundle):
-    bundle.config["process"]["args"] = ["sleep", "1000"]
-    bundle.write()
-    os.makedirs(bundle.root, exist_ok=True)
-    mounts, cgroups, before = host_mounts(), cgroup_children(), fds()
+    mounts, cgroups, before = sleeping(bundle)
     for i in range(max(CYCLES * 3 // 10, 10)):
         assert husk_quiet(bundle, "run", "-d", "c") == 0, i
         assert husk_quiet(bundle, "exec", "c", "true") == 0, i
@@ -56,10 +58,7 @@ def test_run_exec_delete_cycles_leave_nothing(bundle):
 
 
 def test_fifty_commands_at_once_on_one_id(bundle):
-    bundle.config["process"]["args"] = ["sleep", "1000"]
-    bundle.write()
-    os.makedirs(bundle.root, exist_ok=True)
-    mounts, cgroups = host_mounts(), cgroup_children()
+    mounts, cgroups, _ = sleeping(bundle)
     kinds = [["run", "-d", "c"], ["create", "c"], ["start", "c"], ["kill", "c", "KILL"],
              ["delete", "--force", "c"], ["state", "c"], ["exec", "c", "true"], ["pause", "c"],
              ["resume", "c"], ["list"]]
