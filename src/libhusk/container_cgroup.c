@@ -22,7 +22,7 @@ static int open_cgroup(const char *root, const char *id, unsigned allowed, struc
 	if (!(allowed & (1u << status)))
 		ret = hk_fail(err, 0, "container \"%s\" is %s: %s", id,
 			      oci_name_of(&oci_statuses, (int)status),
-			      status == OCI_STATUS_STOPPED || status == OCI_STATUS_CREATING
+			      status != OCI_STATUS_RUNNING && status != OCI_STATUS_PAUSED
 				  ? "container not running"
 			      : allowed == 1u << OCI_STATUS_PAUSED ? "container not paused"
 								   : "container already paused");
@@ -43,8 +43,9 @@ int hk_container_pause(const char *root, const char *id, struct hk_err **err)
 {
 	struct hk_cgroup cg;
 
-	if (open_cgroup(root, id, (1u << OCI_STATUS_CREATED) | (1u << OCI_STATUS_RUNNING), &cg,
-			NULL, err) < 0)
+	/* running only, as runc: a created container frozen between create and start (run's two
+	 * halves) would hold start's pid 1 and any create racing its delete */
+	if (open_cgroup(root, id, 1u << OCI_STATUS_RUNNING, &cg, NULL, err) < 0)
 		return -1;
 	return hk_cg_freeze(&cg, true, err);
 }

@@ -108,3 +108,15 @@ def test_a_leftover_frozen_cgroup_does_not_stop_the_next_container(bundle):
     finally:
         subprocess.run(["sh", "-c", "for d in /sys/fs/cgroup/husk-frozen-test "
                         "/sys/fs/cgroup/*/husk-frozen-test; do [ -d $d ] && rmdir $d; done"])
+
+
+def test_a_created_container_cannot_be_paused(bundle):
+    """As runc: only a running container pauses. A created one frozen between run's create and
+    its start held its pid 1 frozen and the commands racing it (the fifty above)."""
+    sleeping(bundle)
+    assert husk_quiet(bundle, "create", "c") == 0
+    r = bundle.husk("pause", "c")
+    assert r.rc == 1 and 'container "c" is created: container not running' in r.err, r.err
+    assert bundle.husk("start", "c").rc == 0
+    assert bundle.husk("pause", "c").rc == 0
+    assert bundle.husk("resume", "c").rc == 0
