@@ -24,6 +24,8 @@ struct cli_flag {
 	enum cli_arg arg;	/* CLI_FLAG: boolean; CLI_VALUE: takes a value */
 	const char *value_name; /* for --help: "FILE" */
 	const char *help;
+	const char *values; /* the words a value may be, space-separated ("text json"), for
+			       completion; NULL: any */
 };
 
 struct cli_command {
@@ -54,6 +56,7 @@ int cli_parse(const struct cli_command *cmd, int argc, char **argv, struct cli_p
 /* The value of the flag with that long name, or NULL. */
 const char *cli_value(const struct cli_command *cmd, const struct cli_parsed *p, const char *name);
 bool cli_bool(const struct cli_command *cmd, const struct cli_parsed *p, const char *name);
+/* cmd NULL: husk's own help (its options; the caller lists the commands). */
 void cli_print_help(const struct cli_command *cmd);
 
 /* "--help" or "-h" among the command's flags: prints help and returns true. */
@@ -75,5 +78,11 @@ extern const struct cli_command cmd_spec, cmd_features, cmd_state, cmd_list, cmd
     cmd_run, cmd_kill, cmd_delete, cmd_pause, cmd_resume, cmd_ps, cmd_update, cmd_events, cmd_exec,
     cmd_checkpoint, cmd_restore;
 extern const struct cli_command *const cli_commands[];
+/* husk's own options (main.c), as a command named "husk". */
+extern const struct cli_command cli_global_command;
+
+/* husk --generate WHAT: a man page ("man" for husk(8), "man-COMMAND") or a shell completion
+ * ("bash", "zsh", "fish"), written to stdout from the tables above (docs.c). */
+int cli_generate(const char *what, struct hk_err **err);
 
 #endif

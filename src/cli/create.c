@@ -8,14 +8,14 @@
 #include "container.h"
 
 const struct cli_flag cli_create_flags[] = {
-    {"bundle", 'b', CLI_VALUE, "DIR", "the bundle (default: .)"},
-    {"pid-file", 0, CLI_VALUE, "FILE", "write the container's host pid there"},
-    {"console-socket", 0, CLI_VALUE, "PATH", "unix socket that receives the pty master"},
-    {"no-pivot", 0, CLI_FLAG, NULL, "MS_MOVE and chroot instead of pivot_root"},
-    {"no-new-keyring", 0, CLI_FLAG, NULL, "keep the caller's session keyring"},
-    {"preserve-fds", 0, CLI_VALUE, "N", "pass fds 3 to 3+N-1 to the process"},
-    {"detach", 'd', CLI_FLAG, NULL, "(run) do not wait for the container"},
-    {"keep", 0, CLI_FLAG, NULL, "(run) keep the container after it exits"},
+    {"bundle", 'b', CLI_VALUE, "DIR", "the bundle (default: .)", NULL},
+    {"pid-file", 0, CLI_VALUE, "FILE", "write the container's host pid there", NULL},
+    {"console-socket", 0, CLI_VALUE, "PATH", "unix socket that receives the pty master", NULL},
+    {"no-pivot", 0, CLI_FLAG, NULL, "MS_MOVE and chroot instead of pivot_root", NULL},
+    {"no-new-keyring", 0, CLI_FLAG, NULL, "keep the caller's session keyring", NULL},
+    {"preserve-fds", 0, CLI_VALUE, "N", "pass fds 3 to 3+N-1 to the process", NULL},
+    {"detach", 'd', CLI_FLAG, NULL, "(run) do not wait for the container", NULL},
+    {"keep", 0, CLI_FLAG, NULL, "(run) keep the container after it exits", NULL},
     {0},
 };
 

@@ -5,7 +5,7 @@
 #include "container.h"
 
 static const struct cli_flag flags[] = {
-    {"force", 'f', CLI_FLAG, NULL, "kill a running container first; a missing one is fine"},
+    {"force", 'f', CLI_FLAG, NULL, "kill a running container first; a missing one is fine", NULL},
     {0},
 };
 

@@ -13,8 +13,8 @@
 #include "units.h"
 
 static const struct cli_flag flags[] = {
-    {"stats", 0, CLI_FLAG, NULL, "print the container's statistics once and exit"},
-    {"interval", 0, CLI_VALUE, "D", "time between stats events (default 5s; ms, s, m, h)"},
+    {"stats", 0, CLI_FLAG, NULL, "print the container's statistics once and exit", NULL},
+    {"interval", 0, CLI_VALUE, "D", "time between stats events (default 5s; ms, s, m, h)", NULL},
     {0},
 };
 

@@ -6,7 +6,7 @@
 #include "signals.h"
 
 static const struct cli_flag flags[] = {
-    {"all", 'a', CLI_FLAG, NULL, "signal every process of the container"},
+    {"all", 'a', CLI_FLAG, NULL, "signal every process of the container", NULL},
     {0},
 };
 

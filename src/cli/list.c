@@ -9,8 +9,8 @@
 #include "state.h"
 
 static const struct cli_flag flags[] = {
-    {"format", 'f', CLI_VALUE, "FORMAT", "table or json"},
-    {"quiet", 'q', CLI_FLAG, NULL, "print only the ids"},
+    {"format", 'f', CLI_VALUE, "FORMAT", "table or json", "table json"},
+    {"quiet", 'q', CLI_FLAG, NULL, "print only the ids", NULL},
     {0},
 };
 

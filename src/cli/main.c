@@ -12,25 +12,25 @@
 #include "version.h"
 
 static const struct cli_flag global_flags[] = {
-    {"root", 0, CLI_VALUE, "DIR", "state directory (default /run/husk)"},
-    {"log", 0, CLI_VALUE, "FILE", "log file (default: stderr)"},
-    {"log-format", 0, CLI_VALUE, "FORMAT", "text or json"},
-    {"debug", 0, CLI_FLAG, NULL, "log debug lines"},
-    {"systemd-cgroup", 0, CLI_FLAG, NULL, "manage cgroups through systemd"},
-    {"rootless", 0, CLI_VALUE, "WHEN", "true, false or auto"},
-    {"version", 'v', CLI_FLAG, NULL, "print the version"},
-    {"help", 'h', CLI_FLAG, NULL, "print this help"},
+    {"root", 0, CLI_VALUE, "DIR", "state directory (default /run/husk)", NULL},
+    {"log", 0, CLI_VALUE, "FILE", "log file (default: stderr)", NULL},
+    {"log-format", 0, CLI_VALUE, "FORMAT", "text or json", "text json"},
+    {"debug", 0, CLI_FLAG, NULL, "log debug lines", NULL},
+    {"systemd-cgroup", 0, CLI_FLAG, NULL, "manage cgroups through systemd", NULL},
+    {"rootless", 0, CLI_VALUE, "WHEN", "true, false or auto", "true false auto"},
+    {"version", 'v', CLI_FLAG, NULL, "print the version", NULL},
+    {"help", 'h', CLI_FLAG, NULL, "print this help", NULL},
     {0},
 };
 
-static const struct cli_command global_cmd = {
+const struct cli_command cli_global_command = {
     "husk", "COMMAND [ARGS...]", "An OCI container runtime.", global_flags, NULL, false, false};
 
 static void print_usage(void)
 {
 	size_t i;
 
-	cli_print_help(&global_cmd);
+	cli_print_help(NULL);
 	printf("\nCommands:\n");
 	for (i = 0; cli_commands[i] != NULL; i++)
 		printf("  %-12s %s%s\n", cli_commands[i]->name, cli_commands[i]->summary,
@@ -59,15 +59,15 @@ static int parse_globals(int argc, char **argv, struct cli_globals *g, int *next
 	struct cli_parsed p;
 	const char *v;
 
-	if (cli_parse(&global_cmd, argc, argv, &p, err) < 0)
+	if (cli_parse(&cli_global_command, argc, argv, &p, err) < 0)
 		return -1;
 	*g = (struct cli_globals){
-	    .root = cli_value(&global_cmd, &p, "root"),
-	    .log_path = cli_value(&global_cmd, &p, "log"),
-	    .log_format = cli_value(&global_cmd, &p, "log-format"),
-	    .debug = cli_bool(&global_cmd, &p, "debug"),
-	    .systemd_cgroup = cli_bool(&global_cmd, &p, "systemd-cgroup"),
-	    .rootless = cli_value(&global_cmd, &p, "rootless"),
+	    .root = cli_value(&cli_global_command, &p, "root"),
+	    .log_path = cli_value(&cli_global_command, &p, "log"),
+	    .log_format = cli_value(&cli_global_command, &p, "log-format"),
+	    .debug = cli_bool(&cli_global_command, &p, "debug"),
+	    .systemd_cgroup = cli_bool(&cli_global_command, &p, "systemd-cgroup"),
+	    .rootless = cli_value(&cli_global_command, &p, "rootless"),
 	};
 	v = g->rootless;
 	if (v != NULL && strcmp(v, "true") && strcmp(v, "false") && strcmp(v, "auto"))
@@ -82,9 +82,9 @@ static int parse_globals(int argc, char **argv, struct cli_globals *g, int *next
 	if (strcmp(g->log_format, "text") != 0 && strcmp(g->log_format, "json") != 0)
 		return hk_fail(err, 0, "--log-format: expected text or json, got \"%s\"",
 			       g->log_format);
-	if (cli_bool(&global_cmd, &p, "help"))
+	if (cli_bool(&cli_global_command, &p, "help"))
 		*next = -1;
-	else if (cli_bool(&global_cmd, &p, "version"))
+	else if (cli_bool(&cli_global_command, &p, "version"))
 		*next = -2;
 	else
 		*next = argc - p.argc;
@@ -97,6 +97,8 @@ static int run(int argc, char **argv, struct hk_err **err)
 	struct cli_globals g;
 	int next = 0;
 
+	if (argc == 3 && strcmp(argv[1], "--generate") == 0)
+		return cli_generate(argv[2], err); /* the build's man pages and completions */
 	if (parse_globals(argc, argv, &g, &next, err) < 0)
 		return -1;
 	if (next == -1 || next >= argc) {

@@ -12,7 +12,7 @@
 #include "container_cgroup.h"
 
 static const struct cli_flag flags[] = {
-    {"format", 'f', CLI_VALUE, "table|json", "output format (default table)"},
+    {"format", 'f', CLI_VALUE, "FORMAT", "table or json (default table)", "table json"},
     {0},
 };
 

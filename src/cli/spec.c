@@ -11,8 +11,8 @@
 #include "spec.h"
 
 static const struct cli_flag flags[] = {
-    {"bundle", 'b', CLI_VALUE, "DIR", "where to write config.json (default: .)"},
-    {"rootless", 0, CLI_FLAG, NULL, "a configuration for an unprivileged user"},
+    {"bundle", 'b', CLI_VALUE, "DIR", "where to write config.json (default: .)", NULL},
+    {"rootless", 0, CLI_FLAG, NULL, "a configuration for an unprivileged user", NULL},
     {0},
 };
 

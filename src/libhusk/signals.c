@@ -51,3 +51,8 @@ int hk_signal_parse(const char *text, int *sig, struct hk_err **err)
 	}
 	return hk_fail(err, 0, "unknown signal \"%s\"", text);
 }
+
+const char *hk_signal_name_at(size_t i)
+{
+	return i < sizeof(signals) / sizeof(signals[0]) ? signals[i].name : NULL;
+}
