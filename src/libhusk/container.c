@@ -30,6 +30,7 @@
 #include "container_steps.h"
 #include "spawn.h"
 #include "state.h"
+#include "timeline.h"
 
 #define EXEC_FIFO  "exec.fifo"
 #define START_FIFO "start.fifo"
@@ -310,10 +311,12 @@ static int create_steps(struct creating *cr, const char *bundle, const char *roo
 	    HK_CHECKED(exec_fifo(&cr->c, &plan->exec_fifo, err), err) < 0 ||
 	    HK_CHECKED(start_fifo(&cr->c, cr->cfg, &plan->start_result, err), err) < 0)
 		return -1;
+	hk_timeline("state (record, saved config, fifos)");
 	if (HK_CHECKED(hk_seccomp_prepare(cr->cfg->linux ? cr->cfg->linux->seccomp : NULL, o->root,
 					  &cr->filter, err),
 		       err) < 0)
 		return -1;
+	hk_timeline("seccomp filter (compiled or from the cache)");
 	if (HK_CHECKED(
 		hk_container_make_cgroup(&cr->c, cr->cfg, o->systemd_cgroup, &cr->cgroup, err),
 		err) < 0)
@@ -321,6 +324,7 @@ static int create_steps(struct creating *cr, const char *bundle, const char *roo
 	cr->in_cgroup = true;
 	if (HK_CHECKED(make_rdt_group(cr, err), err) < 0)
 		return -1;
+	hk_timeline("cgroup");
 	plan->bundle = bundle;
 	plan->rootfs = rootfs;
 	plan->console_socket = o->console_socket;
@@ -331,6 +335,7 @@ static int create_steps(struct creating *cr, const char *bundle, const char *roo
 	hk_cg_settled(&cr->cgroup);
 	if (ret < 0)
 		return -1;
+	hk_timeline("ready: pid 1 waits for start");
 	return o->pid_file != NULL ? hk_write_pid_file(o->pid_file, cr->made.pid, err) : 0;
 }
 
@@ -378,8 +383,10 @@ static int create_in_store(const struct hk_create_opts *o, const struct oci_conf
 	cr.plan.rootfs_fd = rootfs_fd;
 	cr.made.master = -1;
 	ret = create_steps(&cr, bundle, rootfs, err);
-	if (ret < 0)
+	if (ret < 0) {
+		hk_timeline_failed("create");
 		undo_create(&cr);
+	}
 	if (cr.plan.exec_fifo >= 0)
 		close(cr.plan.exec_fifo);
 	if (cr.plan.start_result >= 0)
@@ -435,9 +442,11 @@ int hk_container_create(const struct hk_create_opts *o, pid_t *pid, int *master,
 	if (hk_id_check(o->id, err) < 0)
 		return -1;
 	snprintf(config, sizeof(config), "%s/config.json", o->bundle ? o->bundle : ".");
+	hk_timeline("begin (husk started, re-executed from its sealed copy)");
 	if (oci_config_load(config, "config.json", &doc, err) < 0)
 		return -1;
 	ret = hk_spawn_check(doc.config, o->console_socket != NULL || o->keep_terminal, err);
+	hk_timeline("parse and check config.json");
 	if (ret == 0 && o->listen_fds > 0)
 		set_listen_env(&doc, o->listen_fds);
 	if (ret == 0)
@@ -724,14 +733,20 @@ int hk_container_delete(const char *root, const char *id, bool force, struct hk_
 	if (status != OCI_STATUS_STOPPED && c.record->net_devices.value &&
 	    return_net_devices(&c, err) < 0)
 		return -1;
+	hk_timeline("delete: record read and locked");
 	if (status != OCI_STATUS_STOPPED && c.record->pid.set && kill_and_wait(c.record, err) < 0)
 		return -1;
+	hk_timeline("delete: processes killed and gone");
 	if (remove_cgroup(c.record, err) < 0 || remove_rdt_group(c.record, err) < 0)
 		return -1;
+	hk_timeline("delete: cgroup removed");
 	if (c.record->rootfs_mount_id.set &&
 	    hk_rootfs_release(c.record->rootfs_mount_id.value, c.record->rootfs,
 			      c.record->rootfs_mount_ns, err) < 0)
 		return -1;
 	poststop(&c);
-	return hk_store_remove(&c, err);
+	if (hk_store_remove(&c, err) < 0)
+		return -1;
+	hk_timeline("delete: state removed");
+	return 0;
 }

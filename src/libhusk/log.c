@@ -18,6 +18,11 @@ static struct {
 	bool debug;
 } sink = {-1, HK_LOG_TEXT, false};
 
+bool hk_log_debugging(void)
+{
+	return sink.debug;
+}
+
 static const char *const level_names[] = {"error", "warning", "info", "debug"};
 
 int hk_log_init(const char *path, enum hk_log_format format, bool debug, struct hk_err **err)

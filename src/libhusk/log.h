@@ -11,6 +11,8 @@ enum hk_log_format { HK_LOG_TEXT, HK_LOG_JSON };
 
 /* path NULL keeps stderr as the sink. The file is opened for appending, close-on-exec. */
 int hk_log_init(const char *path, enum hk_log_format format, bool debug, struct hk_err **err);
+/* --debug was given. */
+bool hk_log_debugging(void);
 void hk_log(enum hk_log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 #define hk_debug(...) hk_log(HK_LOG_DEBUG, __VA_ARGS__)
 #define hk_warn(...)  hk_log(HK_LOG_WARNING, __VA_ARGS__)

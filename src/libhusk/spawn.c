@@ -40,6 +40,7 @@
 #include "rootfs.h"
 #include "scheduler.h"
 #include "sync.h"
+#include "timeline.h"
 #include "sysctl.h"
 #include "terminal.h"
 #include "uts.h"
@@ -618,6 +619,7 @@ static int on_message(struct parent *pa, const struct hk_sync_msg *msg, int fd, 
 	case SYNC_MAP_IDS:
 		return on_map_ids(pa, err);
 	case SYNC_INIT_PID:
+		hk_timeline("stage 1: namespaces, cgroup joined, pid 1 cloned");
 		pa->out->pid = msg->value;
 		if (ops->init_pid != NULL && ops->init_pid(msg->value, pa->data, err) < 0)
 			return -1;
@@ -628,6 +630,7 @@ static int on_message(struct parent *pa, const struct hk_sync_msg *msg, int fd, 
 			   ? ops->rootfs_mount(pa->out->rootfs_mount, pa->data, err)
 			   : 0;
 	case SYNC_HOOKS:
+		hk_timeline("stage 2: rootfs and mounts");
 		pa->hooks_asked = true;
 		return 0;
 	case SYNC_CONSOLE:
@@ -638,6 +641,7 @@ static int on_message(struct parent *pa, const struct hk_sync_msg *msg, int fd, 
 		pa->listener = fd;
 		return 0;
 	case SYNC_READY:
+		hk_timeline("stage 2: pivot_root, masks, process, capabilities, seccomp");
 		pa->ready = true;
 		return 0;
 	case SYNC_ERROR: /* the stage's text already names the reason; keep its errno */
