@@ -177,18 +177,6 @@ static int start_fifo(const struct hk_container *c, const struct oci_config *cfg
 /* The cgroup exists, with its limits, before any process of the container: its directories go
  * into the record first, so that a create interrupted from here on leaves nothing `delete`
  * cannot find. */
-/* The directories the cgroup will have, saved before any is made: a create killed between the
- * mkdir and the next save leaves nothing `delete` does not know of. */
-static int record_intent(struct hk_container *c, const struct oci_config *cfg, struct hk_err **err)
-{
-	struct hk_cgroup planned;
-
-	if (hk_cg_plan(&planned, cfg->linux, c->record->id, NULL) < 0 || planned.n == 0)
-		return 0; /* hk_cg_create says why */
-	hk_cg_record(&planned, c->arena, &c->record->cgroup_intent);
-	return hk_store_save(c, err);
-}
-
 int hk_container_make_cgroup(struct hk_container *c, const struct oci_config *cfg, bool systemd,
 			     struct hk_cgroup *cg, struct hk_err **err)
 {
@@ -196,8 +184,6 @@ int hk_container_make_cgroup(struct hk_container *c, const struct oci_config *cf
 	const struct oci_cpu *cpu =
 	    cfg->linux && cfg->linux->resources ? cfg->linux->resources->cpu : NULL;
 
-	if (!systemd && record_intent(c, cfg, err) < 0)
-		return -1;
 	if (hk_cg_create(cg, cfg->linux, c->record->id, systemd, err) < 0)
 		return -1;
 	c->record->systemd_cgroup = (struct oci_opt_bool){systemd, systemd};
@@ -243,6 +229,17 @@ static const struct hk_spawn_ops create_ops = {
     .listener = pass_listener_creating,
 };
 
+/* The directories the cgroup will have, in the first record, before any is made: a create
+ * killed between their mkdir and the save of cgroupPaths leaves nothing `delete` cannot find. */
+static void record_intent(struct creating *cr, struct hk_record *rec)
+{
+	struct hk_cgroup planned;
+
+	if (!cr->o->systemd_cgroup && hk_cg_plan(&planned, cr->cfg->linux, cr->o->id, NULL) == 0 &&
+	    planned.n > 0)
+		hk_cg_record(&planned, cr->arena, &rec->cgroup_intent);
+}
+
 static int store_container(struct creating *cr, const char *bundle, const char *rootfs,
 			   struct hk_err **err)
 {
@@ -261,6 +258,7 @@ static int store_container(struct creating *cr, const char *bundle, const char *
 	    .net_devices = {net_devices, net_devices}};
 
 	hk_rfc3339_now(cr->created, sizeof(cr->created));
+	record_intent(cr, &rec);
 	if (hk_store_create(cr->o->root, &rec, &cr->c, err) < 0)
 		return -1;
 	cr->stored = true;
