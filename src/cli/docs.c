@@ -255,6 +255,15 @@ static void zsh(void)
 	printf("\t\tesac ;;\n\tesac\n}\n_husk \"$@\"\n");
 }
 
+/* 'text' with its quotes escaped, as fish reads a single-quoted word */
+static void fish_quoted(const char *text)
+{
+	putchar('\'');
+	for (; *text; text++)
+		printf(*text == '\'' ? "\\'" : "%c", *text);
+	putchar('\'');
+}
+
 static void fish_flags(const char *cond, const struct cli_flag *f)
 {
 	for (; f != NULL && f->name != NULL; f++) {
@@ -264,10 +273,9 @@ static void fish_flags(const char *cond, const struct cli_flag *f)
 		if (f->arg == CLI_VALUE)
 			printf(" -r%s%s%s", f->values ? " -f -a '" : "", value_words(f),
 			       f->values ? "'" : "");
-		printf(" -d '");
-		for (const char *s = f->help; *s; s++)
-			printf(*s == '\'' ? "\\'" : "%c", *s);
-		printf("'\n");
+		printf(" -d ");
+		fish_quoted(f->help);
+		printf("\n");
 	}
 }
 
@@ -282,10 +290,9 @@ static void fish(void)
 	for (i = 0; cli_commands[i] != NULL; i++) {
 		const struct cli_command *c = cli_commands[i];
 
-		printf("complete -c husk -n '__fish_use_subcommand' -a %s -d '", c->name);
-		for (const char *s = c->summary; *s; s++)
-			printf(*s == '\'' ? "\\'" : "%c", *s);
-		printf("'\n");
+		printf("complete -c husk -n '__fish_use_subcommand' -a %s -d ", c->name);
+		fish_quoted(c->summary);
+		printf("\n");
 		snprintf(cond, sizeof(cond), "__fish_seen_subcommand_from %s", c->name);
 		fish_flags(cond, c->flags);
 		if (takes_id(c))

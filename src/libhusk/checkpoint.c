@@ -91,23 +91,20 @@ static int freeze_cgroup(criu_opts *opts, const struct hk_cgroup *cg, struct hk_
 /* A namespace the container joined by path stays outside the image: restore joins it again. */
 static int external_namespaces(criu_opts *opts, const struct oci_config *cfg, struct hk_err **err)
 {
-	static const struct {
-		int type;
-		const char *name, *key;
-	} ext[] = {{OCI_NS_NETWORK, "net", "extRootNetNS"}, {OCI_NS_PID, "pid", "extRootPidNS"}};
 	char text[128];
 	size_t i;
 
-	for (i = 0; i < sizeof(ext) / sizeof(ext[0]); i++) {
-		const struct oci_namespace *ns = oci_config_namespace(cfg, ext[i].type);
+	for (i = 0; i < sizeof(hk_criu_namespaces) / sizeof(hk_criu_namespaces[0]); i++) {
+		const struct hk_criu_ns *n = &hk_criu_namespaces[i];
+		const struct oci_namespace *ns = oci_config_namespace(cfg, n->type);
 		struct stat st;
 
-		if (ns == NULL || ns->path == NULL)
+		if (n->ext_key == NULL || ns == NULL || ns->path == NULL)
 			continue;
 		if (stat(ns->path, &st) < 0)
 			return hk_fail(err, errno, "checkpoint: namespace %s", ns->path);
-		snprintf(text, sizeof(text), "%s[%llu]:%s", ext[i].name,
-			 (unsigned long long)st.st_ino, ext[i].key);
+		snprintf(text, sizeof(text), "%s[%llu]:%s", n->name, (unsigned long long)st.st_ino,
+			 n->ext_key);
 		if (hk_criu.criu_local_add_external(opts, text) < 0)
 			return hk_fail(err, ENOMEM, "checkpoint: external %s", text);
 	}

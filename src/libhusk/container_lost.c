@@ -73,8 +73,7 @@ static int remove_found_cgroup(const struct hk_container *c, struct hk_err **err
 	oci_config_doc_free(&doc);
 	if (ret < 0 || cg.n == 0)
 		return ret;
-	hk_cg_signal_all(&cg, SIGKILL, NULL);
-	return hk_cg_destroy(&cg, err);
+	return hk_cg_destroy(&cg, err); /* kills every process in it first */
 }
 
 int hk_container_delete_lost(const char *root, const char *id, struct hk_err **err)

@@ -31,6 +31,14 @@ int hk_criu_open_dirs(const struct hk_criu_flags *f, bool make, int *image_fd, i
 	return 0;
 }
 
+const struct hk_criu_ns hk_criu_namespaces[5] = {
+    {OCI_NS_NETWORK, "net", "extRootNetNS"},
+    {OCI_NS_PID, "pid", "extRootPidNS"},
+    {OCI_NS_IPC, "ipc", NULL},
+    {OCI_NS_UTS, "uts", NULL},
+    {OCI_NS_USER, "user", NULL},
+};
+
 /* --manage-cgroups-mode, by CRIU's names; the value indexes cg_modes */
 static const struct oci_name cg_mode_names[] = {
     {"soft", 0},

@@ -21,6 +21,14 @@ int hk_criu_ext_mounts(criu_opts *opts, const struct oci_config *cfg, const stru
 void hk_criu_apply_flags(criu_opts *opts, const struct hk_criu_flags *f);
 #endif
 
+/* How CRIU names the namespaces a config may join by path, and for net and pid the key under
+ * which checkpoint marks one external and restore hands it back (NULL: restore joins it). */
+struct hk_criu_ns {
+	int type; /* OCI_NS_* */
+	const char *name, *ext_key;
+};
+extern const struct hk_criu_ns hk_criu_namespaces[5];
+
 /* soft, full, strict, ignore: --manage-cgroups-mode */
 extern const struct oci_names hk_criu_cg_modes;
 /* The flags both commands take, checked before anything happens. */

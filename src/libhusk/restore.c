@@ -96,6 +96,16 @@ static int inherit_stdio(criu_opts *opts, const struct restoring *rs, struct hk_
 
 /* Namespaces the config names by path: net and pid are the image's external ones, handed to
  * CRIU as fds under the keys checkpoint gave them; ipc, uts and user are joined. */
+static const struct hk_criu_ns *criu_ns(int type)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(hk_criu_namespaces) / sizeof(hk_criu_namespaces[0]); i++)
+		if (hk_criu_namespaces[i].type == type)
+			return &hk_criu_namespaces[i];
+	return NULL;
+}
+
 static int joined_namespaces(criu_opts *opts, const struct oci_config *cfg, struct hk_err **err)
 {
 	const struct oci_linux *l = cfg->linux;
@@ -103,34 +113,27 @@ static int joined_namespaces(criu_opts *opts, const struct oci_config *cfg, stru
 
 	for (i = 0; l != NULL && i < l->namespaces.len; i++) {
 		const struct oci_namespace *ns = &l->namespaces.items[i];
+		const struct hk_criu_ns *n = criu_ns(ns->type.value);
 		const char *name = oci_name_of(&oci_namespace_types, ns->type.value);
 		int fd;
 
 		if (ns->path == NULL)
 			continue;
-		if (ns->type.value == OCI_NS_NETWORK || ns->type.value == OCI_NS_PID) {
-			fd = open(ns->path, O_RDONLY); /* CRIU, a child, inherits it */
-			if (fd < 0)
-				return hk_fail(err, errno, "restore: namespace %s", ns->path);
-			if (hk_criu.criu_local_add_inherit_fd(opts, fd,
-							      ns->type.value == OCI_NS_NETWORK
-								  ? "extRootNetNS"
-								  : "extRootPidNS") < 0)
-				return hk_fail(err, ENOMEM, "restore: namespace %s", ns->path);
-		} else if (ns->type.value == OCI_NS_IPC || ns->type.value == OCI_NS_UTS ||
-			   ns->type.value == OCI_NS_USER) {
-			if (hk_criu.criu_local_join_ns_add(opts,
-							   ns->type.value == OCI_NS_IPC	  ? "ipc"
-							   : ns->type.value == OCI_NS_UTS ? "uts"
-											  : "user",
-							   ns->path, NULL) < 0)
-				return hk_fail(err, ENOMEM, "restore: namespace %s", ns->path);
-		} else {
+		if (n == NULL)
 			return hk_fail(err, ENOTSUP,
 				       "restore: linux.namespaces[%zu]: CRIU cannot join a %s "
 				       "namespace by path",
 				       i, name ? name : "?");
+		if (n->ext_key == NULL) {
+			if (hk_criu.criu_local_join_ns_add(opts, n->name, ns->path, NULL) < 0)
+				return hk_fail(err, ENOMEM, "restore: namespace %s", ns->path);
+			continue;
 		}
+		fd = open(ns->path, O_RDONLY); /* CRIU, a child, inherits it */
+		if (fd < 0)
+			return hk_fail(err, errno, "restore: namespace %s", ns->path);
+		if (hk_criu.criu_local_add_inherit_fd(opts, fd, n->ext_key) < 0)
+			return hk_fail(err, ENOMEM, "restore: namespace %s", ns->path);
 	}
 	return 0;
 }
@@ -388,10 +391,8 @@ static void undo_restore(struct restoring *rs)
 		kill(rs->pid, SIGKILL);
 		waitpid(rs->pid, NULL, 0);
 	}
-	if (rs->in_cgroup) {
-		hk_cg_signal_all(&rs->cg, SIGKILL, &ignored);
+	if (rs->in_cgroup) /* kills whatever of the tree is left in it first */
 		hk_cg_destroy(&rs->cg, &ignored);
-	}
 	remove_criu_root(rs);
 	if (rs->stored)
 		hk_store_remove(&rs->c, &ignored);
