@@ -85,3 +85,34 @@ def criu_works():
     """Whether `criu check` passes here (it fails on the host's 6.18 kernel, passes in the VM)."""
     criu = shutil.which("criu")
     return bool(criu) and subprocess.run([criu, "check"], capture_output=True).returncode == 0
+
+
+def cgroups_named(name):
+    """The directories called name right under each cgroup hierarchy's root."""
+    found = []
+    for point in os.listdir("/sys/fs/cgroup"):
+        path = os.path.join("/sys/fs/cgroup", point, name)
+        if os.path.isdir(path):
+            found.append(path)
+    if os.path.isdir(os.path.join("/sys/fs/cgroup", name)):
+        found.append(os.path.join("/sys/fs/cgroup", name))
+    return found
+
+
+def remove_tree(path):
+    """rmdir of a cgroup tree, leaves first (cgroup directories cannot be removed recursively)."""
+    for top, _, _ in sorted(os.walk(path), key=lambda t: -len(t[0])):
+        try:
+            os.rmdir(top)
+        except OSError:
+            pass
+
+
+def stop_daemon(daemon, timeout):
+    """SIGTERM to a daemon the tests started (a Popen), SIGKILL if it is not gone in time."""
+    daemon.send_signal(signal.SIGTERM)
+    try:
+        daemon.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        daemon.kill()
+        daemon.wait()

@@ -49,7 +49,9 @@ def main(out, name, busybox="/bin/busybox", probe=None):
         config = json.dumps({
             "architecture": "amd64", "os": "linux",
             "config": {"Env": ["PATH=/bin"], "Cmd": ["sh"], "WorkingDir": "/"},
-            "rootfs": {"type": "layers", "diff_ids": [lay["digest"]]}}).encode()
+            "rootfs": {"type": "layers", "diff_ids": [lay["digest"]]},
+            # buildah counts layers against history entries when it commits on top of the image
+            "history": [{"created_by": "tests/clients/make_image.py"}]}).encode()
         cfg = blob(t, config)
         manifest = json.dumps({
             "schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
@@ -68,5 +70,14 @@ def main(out, name, busybox="/bin/busybox", probe=None):
             t.addfile(info, io.BytesIO(text))
 
 
+def rootfs_tar(out, probe, busybox="/bin/busybox"):
+    """The layer alone, for `docker import`."""
+    with open(out, "wb") as f:
+        f.write(layer(busybox, probe))
+
+
 if __name__ == "__main__":
-    main(sys.argv[1], sys.argv[2], probe=sys.argv[3])
+    if sys.argv[1] == "--rootfs":
+        rootfs_tar(sys.argv[2], probe=sys.argv[3])
+    else:
+        main(sys.argv[1], sys.argv[2], probe=sys.argv[3])

@@ -4,7 +4,6 @@ shim told to use husk with --runc-binary. Everything started is stopped by its p
 import json
 import os
 import shutil
-import signal
 import sys
 import subprocess
 import tempfile
@@ -13,7 +12,7 @@ import uuid
 
 import pytest
 
-from clients_support import HUSK, kill_processes, make_image, on_a_terminal
+from clients_support import HUSK, kill_processes, make_image, on_a_terminal, stop_daemon
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "integration"))
 from husk_support import fs_type  # noqa: E402
@@ -94,12 +93,7 @@ def containerd():
         for line in c.ctr("container", "ls", "-q").stdout.split():
             c.remove(line)
         kill_processes("containerd-shim-runc-v2", c.ns)
-        daemon.send_signal(signal.SIGTERM)
-        try:
-            daemon.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            daemon.kill()
-            daemon.wait()
+        stop_daemon(daemon, 20)
         log.close()
         remove_cgroups(c.ns)
         shutil.rmtree(f"/run/containerd/runc/{c.ns}", ignore_errors=True)

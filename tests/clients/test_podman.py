@@ -9,8 +9,8 @@ import uuid
 
 import pytest
 
-from clients_support import (HUSK, on_a_terminal, podman_with_image,
-                             write_containers_conf)
+from clients_support import (HUSK, cgroups_named, on_a_terminal, podman_with_image,
+                             remove_tree, write_containers_conf)
 
 IMAGE = "localhost/husk/busybox:latest"
 CGROUP2 = os.path.exists("/sys/fs/cgroup/cgroup.controllers")
@@ -46,23 +46,6 @@ class Podman:
 
     def remove(self, name):
         self("rm", "-f", "-t", "0", name)
-
-
-def cgroups_named(name):
-    found = []
-    for point in os.listdir("/sys/fs/cgroup"):
-        path = os.path.join("/sys/fs/cgroup", point, name)
-        if os.path.isdir(path):
-            found.append(path)
-    return found
-
-
-def remove_tree(path):
-    for top, dirs, _ in sorted(os.walk(path), key=lambda t: -len(t[0])):
-        try:
-            os.rmdir(top)
-        except OSError:
-            pass
 
 
 @pytest.fixture(scope="module")
