@@ -51,18 +51,18 @@ int hk_mount_cgroup(int rootfd, const struct oci_mount *m, unsigned long mount_f
 {
 	unsigned long flags =
 	    mount_flags & (MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_RELATIME | MS_RDONLY);
-	struct hk_cg_view views[HK_CG_MAX_DIRS + 4];
-	size_t n = hk_cg_view(cg, views, sizeof(views) / sizeof(views[0])), i;
+	struct hk_cg_view view;
+	size_t i;
 
-	if (n == 1 && views[0].name[0] == '\0') /* pure v2 */
-		return bind_hierarchy(rootfd, m->destination, &views[0], flags, err);
+	if (hk_cg_view(cg, 0, &view) && view.name[0] == '\0') /* pure v2: the one entry */
+		return bind_hierarchy(rootfd, m->destination, &view, flags, err);
 	if (hk_mount_in_root(rootfd, m->destination, RESOLVE_NO_SYMLINKS, "tmpfs", "tmpfs",
 			     flags & ~(unsigned long)MS_RDONLY, "mode=755",
 			     "mount tmpfs for the cgroup hierarchies", err) < 0)
 		return -1;
-	for (i = 0; i < n; i++)
-		if (bind_hierarchy(rootfd, m->destination, &views[i], flags, err) < 0 ||
-		    link_comounted(rootfd, m->destination, views[i].name, err) < 0)
+	for (i = 0; hk_cg_view(cg, i, &view); i++)
+		if (bind_hierarchy(rootfd, m->destination, &view, flags, err) < 0 ||
+		    link_comounted(rootfd, m->destination, view.name, err) < 0)
 			return -1;
 	return flags & MS_RDONLY ? hk_remount_in_root(rootfd, m->destination, 0, flags, err) : 0;
 }

@@ -429,6 +429,25 @@ static void notify_configure(const struct hk_create_opts *o, struct oci_config_d
 	hk_notify_configure(doc->arena, doc->config, dir);
 }
 
+/* The bundle's config.json; a missing bundle or file is named as such, with what fixes it. */
+static int load_config(const char *bundle, const char *config, struct oci_config_doc *doc,
+		       struct hk_err **err)
+{
+	struct stat st;
+
+	if (oci_config_load(config, "config.json", doc, err) == 0)
+		return 0;
+	if ((*err)->errnum != ENOENT)
+		return -1;
+	hk_err_freep(err);
+	if (bundle != NULL && stat(bundle, &st) < 0)
+		return hk_fail(err, errno, "bundle %s", bundle);
+	return hk_fail_as(err, ENOENT,
+			  "%s: no such file or directory (a bundle holds a config.json: `husk spec "
+			  "--bundle %s` writes one)",
+			  config, bundle ? bundle : ".");
+}
+
 int hk_container_create(const struct hk_create_opts *o, pid_t *pid, int *master,
 			struct hk_err **err)
 {
@@ -441,7 +460,7 @@ int hk_container_create(const struct hk_create_opts *o, pid_t *pid, int *master,
 		return -1;
 	snprintf(config, sizeof(config), "%s/config.json", o->bundle ? o->bundle : ".");
 	hk_timeline("begin (husk started, re-executed from its sealed copy)");
-	if (oci_config_load(config, "config.json", &doc, err) < 0)
+	if (load_config(o->bundle, config, &doc, err) < 0)
 		return -1;
 	ret = hk_spawn_check(doc.config, o->console_socket != NULL || o->keep_terminal, err);
 	hk_timeline("parse and check config.json");
@@ -459,8 +478,6 @@ int hk_container_create(const struct hk_create_opts *o, pid_t *pid, int *master,
 	return ret;
 }
 
-/* poststop (status stopped), from the config create saved; a failure is a warning, and the other
- * hooks still run. */
 /* poststop (status stopped); a failure is a warning, and the other hooks still run. */
 static void run_poststop(const struct hk_record *r, const struct oci_config *cfg)
 {
@@ -554,8 +571,10 @@ static int start_locked(const char *root, const char *id, int *notify_fd, int *p
 	enum oci_status status;
 	int fd;
 
+	hk_timeline("start: begin");
 	if (hk_store_open(root, id, true, &c, err) < 0)
 		return -1;
+	hk_timeline("start: record read and locked");
 	status = hk_container_status(c.record);
 	if (status != OCI_STATUS_CREATED)
 		return hk_fail(err, 0, "cannot start container \"%s\": it is %s, not created", id,
@@ -577,10 +596,15 @@ static int start_locked(const char *root, const char *id, int *notify_fd, int *p
 	unlink(fifo);
 	if (start_outcome(&c, err) < 0)
 		return -1;
+	hk_timeline("start: pid 1 released (exec.fifo), its outcome read");
 	c.record->started = (struct oci_opt_bool){true, true};
 	if (hk_store_save(&c, err) < 0)
 		return -1;
-	return poststart(&c, err);
+	hk_timeline("start: record saved");
+	if (poststart(&c, err) < 0)
+		return -1;
+	hk_timeline("start: poststart hooks");
+	return 0;
 }
 
 int hk_container_start(const char *root, const char *id, struct hk_err **err)

@@ -76,16 +76,16 @@ static int ext(criu_opts *opts, const char *key, const char *val, struct hk_err 
 static int ext_cgroup(criu_opts *opts, const struct oci_mount *m, const struct hk_cgroup *cg,
 		      bool restoring, struct hk_err **err)
 {
-	struct hk_cg_view views[HK_CG_MAX_DIRS + 4];
-	size_t n = hk_cg_view(cg, views, sizeof(views) / sizeof(views[0])), i;
+	struct hk_cg_view view;
 	char key[4096 + 256];
+	size_t i;
 
-	for (i = 0; i < n; i++) {
+	for (i = 0; hk_cg_view(cg, i, &view); i++) {
 		if (snprintf(key, sizeof(key), "%.4000s%s%.250s", m->destination,
-			     views[i].name[0] ? "/" : "", views[i].name) >= (int)sizeof(key))
+			     view.name[0] ? "/" : "", view.name) >= (int)sizeof(key))
 			return hk_fail(err, ENAMETOOLONG, "criu: external mount %s",
 				       m->destination);
-		if (ext(opts, key, restoring ? views[i].source : key, err) < 0)
+		if (ext(opts, key, restoring ? view.source : key, err) < 0)
 			return -1;
 	}
 	return 0;

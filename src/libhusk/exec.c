@@ -19,6 +19,7 @@
 #include "rdt.h"
 #include "spawn.h"
 #include "state.h"
+#include "timeline.h"
 
 struct exec_ctx {
 	const struct hk_exec_opts *o;
@@ -292,6 +293,7 @@ static int spawn_in(struct exec_ctx *x, const struct oci_process *p, pid_t *pid,
 	if (join_cgroup(x, &cg, err) < 0 ||
 	    hk_seccomp_prepare(cfg->linux ? cfg->linux->seccomp : NULL, o->root, &filter, err) < 0)
 		return -1;
+	hk_timeline("exec: cgroup and seccomp filter");
 	if (hk_plan_has(&plan, HK_STEP_INIT_ROOT) &&
 	    (init_root = open_init_root(x->c.record->pid.value, err)) < 0) {
 		hk_seccomp_free(&filter);
@@ -325,8 +327,14 @@ int hk_container_exec(const struct hk_exec_opts *o, pid_t *pid, int *master, str
 	*pid = 0;
 	*master = -1;
 	x.c.dirfd = -1;
-	if (load_container(&x, err) == 0 && build_process(&x, &p, err) == 0)
-		ret = spawn_in(&x, p, pid, master, err);
+	hk_timeline("exec: begin (husk started, re-executed from its sealed copy)");
+	if (load_container(&x, err) == 0) {
+		hk_timeline("exec: record and saved config read");
+		if (build_process(&x, &p, err) == 0) {
+			hk_timeline("exec: the process (process.json or the command line)");
+			ret = spawn_in(&x, p, pid, master, err);
+		}
+	}
 	if (ret == 0 && !init_alive(&x)) { /* it may have joined a stranger's namespaces */
 		kill(*pid, SIGKILL);
 		waitpid(*pid, NULL, 0);

@@ -7,7 +7,7 @@
 const char *const hk_spawn_step_names[] = {
     "idmap-mounts", "id-maps",	   "time-offsets",   "loopback",    "uts",	 "oom-score",
     "sysctl",	    "rootfs",	   "creation-hooks", "make-cwd",    "init-root", "keyring",
-    "wait-start",   "start-hooks", "memory-policy",  "net-devices", "rdt",
+    "wait-start",   "start-hooks", "memory-policy",  "net-devices", "rdt",	 "namespaces-first",
 };
 const unsigned hk_spawn_step_count = sizeof(hk_spawn_step_names) / sizeof(hk_spawn_step_names[0]);
 
@@ -56,6 +56,11 @@ static unsigned create_steps(const struct hk_spawn_plan *plan, const struct oci_
 		steps |= HK_STEP_START_HOOKS;
 	if (!o->no_new_keyring)
 		steps |= HK_STEP_SESSION_KEYRING;
+	/* A new user ns needs the cgroup joined first, with the host credentials its files ask
+	 * for; in a joined mount ns the cgroup paths would resolve in the container's tree. */
+	if (plan->ns[OCI_NS_USER].action != HK_NS_NEW &&
+	    plan->ns[OCI_NS_MOUNT].action != HK_NS_JOIN)
+		steps |= HK_STEP_NAMESPACES_FIRST;
 	return steps;
 }
 

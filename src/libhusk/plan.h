@@ -34,6 +34,9 @@ enum hk_spawn_step {
 	HK_STEP_MEMORY_POLICY = 1u << 14,   /* linux.memoryPolicy, create and exec */
 	HK_STEP_NET_DEVICES = 1u << 15,	    /* parent: linux.netDevices into pid 1's network ns */
 	HK_STEP_RDT = 1u << 16,		    /* parent: the process into its resctrl groups */
+	/* stage 1 makes the namespaces outside the cgroup, pid 1 is born or moves into it (their
+	 * kernel memory is not the container's): no new user ns, no joined mount ns */
+	HK_STEP_NAMESPACES_FIRST = 1u << 17,
 };
 
 /* One name per step, for tests and debug lines; indexed by bit number. */

@@ -54,8 +54,8 @@ struct stage {
 	pid_t husk;	     /* the parent, to notice it dying */
 	char *state_created; /* what startContainer hooks get */
 	char **env;	     /* process.env, with HOME added when missing */
-	bool in_cgroup; /* born in the cgroup2 directory of the container (clone3); stage 1 joins
-			   the rest */
+	bool in_cgroup;	     /* born in the cgroup2 directory of the container (clone3): stage 1, or
+				pid 1 with HK_STEP_NAMESPACES_FIRST; it joins the rest */
 };
 
 int hk_spawn_check_process(const struct oci_process *p, struct hk_err **err)
@@ -179,22 +179,37 @@ static int stage1_userns(struct stage *st, struct hk_err **err)
 	return 0;
 }
 
-static int stage1_namespaces(struct stage *st, struct hk_err **err)
+/* Stage 1 (the cgroup joined first) or pid 1 (namespaces first) moves into the container's
+ * cgroup, where it was not born. */
+static int enter_cgroup(struct stage *st, struct hk_err **err)
 {
 	const struct hk_spawn_plan *plan = st->plan;
-	int flags = hk_ns_new_flags(plan->ns) & ~CLONE_NEWUSER;
 	const char *failed = NULL;
 
 	if (hk_cg_enter_self(plan->cgroup, st->in_cgroup, &failed) < 0 &&
 	    !(plan->cgroup_best_effort && (errno == EACCES || errno == EPERM)))
 		return hk_fail(err, errno, "join cgroup %s", failed);
+	/* after the join: a cpuset cgroup's cpus replace the affinity */
+	return hk_cpu_affinity_final(plan->process, err);
+}
+
+/* HK_STEP_NAMESPACES_FIRST: stage 1 makes the namespaces outside the container's cgroup, so
+ * that their kernel memory (a network namespace's is about 100 KiB) is charged to the caller's
+ * cgroup, as when runc or crun clone them, and not counted against a small container limit.
+ * Pid 1 then makes the cgroup namespace, once it is in the cgroup the namespace is rooted at. */
+static int stage1_namespaces(struct stage *st, struct hk_err **err)
+{
+	const struct hk_spawn_plan *plan = st->plan;
+	bool first = hk_plan_has(plan, HK_STEP_NAMESPACES_FIRST);
+	int flags = hk_ns_new_flags(plan->ns) & ~CLONE_NEWUSER & (first ? ~CLONE_NEWCGROUP : ~0);
+
+	if (!first && enter_cgroup(st, err) < 0)
+		return -1;
 	/* unshare(CLONE_NEWNS) moves the working directory to its copy in the new tree: stage 2
 	 * finds the rootfs there without walking its path (rootfs.c, reopen_rootfs). A failure
 	 * leaves that to the path. */
 	if (plan->ns[OCI_NS_MOUNT].action == HK_NS_NEW && plan->rootfs_fd >= 0)
 		(void)!fchdir(plan->rootfs_fd);
-	if (hk_cpu_affinity_final(plan->process, err) < 0)
-		return -1;
 	if (hk_ns_join(st->ns_fds, err) < 0)
 		return -1;
 	hk_ns_close_paths(st->ns_fds);
@@ -214,6 +229,41 @@ static int stage1_namespaces(struct stage *st, struct hk_err **err)
 	return 0;
 }
 
+/* clone3 into the cgroup2 directory dirfd (closed here). *fall_back: the kernel has no clone3
+ * or CLONE_INTO_CGROUP, or a seccomp filter hides it, or it denies the move (a user outside its
+ * delegated subtree): the caller clones without it and the child moves itself in, or says why
+ * not. */
+static pid_t clone3_into_cgroup(int dirfd, unsigned long flags, bool *born_in, bool *fall_back)
+{
+	struct clone_args args = {
+	    .flags = flags | CLONE_INTO_CGROUP, .exit_signal = SIGCHLD, .cgroup = (unsigned)dirfd};
+	pid_t pid = (pid_t)syscall(SYS_clone3, &args, sizeof(args));
+	int e = errno;
+
+	close(dirfd);
+	if (pid == 0)
+		*born_in = true; /* the child's copy of the flag */
+	*fall_back =
+	    pid < 0 && (e == ENOSYS || e == E2BIG || e == EINVAL || e == EPERM || e == EACCES);
+	errno = e;
+	return pid;
+}
+
+/* CLONE_PARENT: pid 1 is husk's child, so `run` waits for it and create's caller inherits it
+ * when husk exits. Namespaces first, it is born in the cgroup2 directory where there is one. */
+static pid_t clone_init(struct stage *st)
+{
+	int dirfd =
+	    hk_plan_has(st->plan, HK_STEP_NAMESPACES_FIRST) ? hk_cg_clone_fd(st->plan->cgroup) : -1;
+	bool fall_back = true;
+	pid_t pid = -1;
+
+	if (dirfd >= 0)
+		pid = clone3_into_cgroup(dirfd, CLONE_PARENT, &st->in_cgroup, &fall_back);
+	return fall_back ? (pid_t)syscall(SYS_clone, CLONE_PARENT | SIGCHLD, 0, NULL, NULL, 0)
+			 : pid;
+}
+
 static __attribute__((noreturn)) void stage1(struct stage *st)
 {
 	struct hk_err *err = NULL;
@@ -225,9 +275,7 @@ static __attribute__((noreturn)) void stage1(struct stage *st)
 	close_inherited(st);
 	if (HK_CHECKED(stage1_namespaces(st, &err), &err) < 0)
 		stage_fail(st, err);
-	/* CLONE_PARENT: pid 1 is husk's child, so `run` waits for it and create's caller inherits
-	 * it when husk exits. */
-	pid = (pid_t)syscall(SYS_clone, CLONE_PARENT | SIGCHLD, 0, NULL, NULL, 0);
+	pid = clone_init(st);
 	if (pid < 0) {
 		hk_fail(&err, errno, "clone the container's init");
 		stage_fail(st, err);
@@ -479,6 +527,19 @@ static void wait_for_start(const struct hk_spawn_plan *plan)
 	close(plan->exec_fifo);
 }
 
+/* Namespaces first: pid 1, before anything of the container is charged, moves into the
+ * cgroups it was not born in, then makes the cgroup namespace, rooted there. */
+static int init_enter_cgroup(struct stage *st, struct hk_err **err)
+{
+	if (!hk_plan_has(st->plan, HK_STEP_NAMESPACES_FIRST))
+		return 0;
+	if (enter_cgroup(st, err) < 0)
+		return -1;
+	if (st->plan->ns[OCI_NS_CGROUP].action == HK_NS_NEW && unshare(CLONE_NEWCGROUP) < 0)
+		return hk_fail(err, errno, "create the cgroup namespace");
+	return 0;
+}
+
 static __attribute__((noreturn)) void stage2(struct stage *st)
 {
 	const struct hk_spawn_plan *plan = st->plan;
@@ -488,7 +549,8 @@ static __attribute__((noreturn)) void stage2(struct stage *st)
 
 	/* getppid() is 0 across the pid namespace: a dead husk shows as a failed send instead. */
 	prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
-	if (HK_CHECKED(stage2_before_root(st, &err), &err) < 0 ||
+	if (HK_CHECKED(init_enter_cgroup(st, &err), &err) < 0 ||
+	    HK_CHECKED(stage2_before_root(st, &err), &err) < 0 ||
 	    HK_CHECKED(stage2_root(st, &slave, &err), &err) < 0 ||
 	    HK_CHECKED(stage2_process(st, slave, exe, sizeof(exe), &err), &err) < 0)
 		stage_fail(st, err);
@@ -513,32 +575,20 @@ static __attribute__((noreturn)) void stage2(struct stage *st)
 
 /* ---- the parent ---- */
 
-/* Stage 1 is born in the container's cgroup (clone3 with CLONE_INTO_CGROUP on cgroup v2) or
- * moves itself in before anything else (v1): its children, pid 1 among them, start there, and the
- * cgroup namespace pid 1 makes is rooted at it. */
-static pid_t fork_into_cgroup(const struct hk_cgroup *cg, bool *born_in)
+/* The cgroup joined first: stage 1 is born in the container's cgroup (clone3 with
+ * CLONE_INTO_CGROUP on cgroup v2) or moves itself in before anything else (v1), so that its
+ * children, pid 1 among them, start there and the cgroup namespace it makes is rooted at it.
+ * Namespaces first: stage 1 stays in husk's cgroup and pid 1 goes in (clone_init). */
+static pid_t fork_into_cgroup(const struct hk_spawn_plan *plan, bool *born_in)
 {
-	int dirfd = hk_cg_clone_fd(cg);
-	pid_t pid;
+	int dirfd = hk_plan_has(plan, HK_STEP_NAMESPACES_FIRST) ? -1 : hk_cg_clone_fd(plan->cgroup);
+	bool fall_back = true;
+	pid_t pid = -1;
 
 	*born_in = false;
-	if (dirfd >= 0) {
-		struct clone_args args = {
-		    .flags = CLONE_INTO_CGROUP, .exit_signal = SIGCHLD, .cgroup = (unsigned)dirfd};
-
-		pid = (pid_t)syscall(SYS_clone3, &args, sizeof(args));
-		if (pid == 0) {
-			*born_in = true; /* the child's copy of the flag */
-			return 0;
-		}
-		close(dirfd);
-		/* a kernel or a seccomp filter without clone3, or a move the kernel denies (a user
-		 * outside its delegated subtree): stage 1 moves itself in, or says why not */
-		if (pid > 0 || (errno != ENOSYS && errno != E2BIG && errno != EINVAL &&
-				errno != EPERM && errno != EACCES))
-			return pid;
-	}
-	return fork();
+	if (dirfd >= 0)
+		pid = clone3_into_cgroup(dirfd, 0, born_in, &fall_back);
+	return fall_back ? fork() : pid;
 }
 
 /* execCPUAffinity.initial holds for husk itself while it forks: stage 1 starts on those CPUs,
@@ -554,7 +604,7 @@ static pid_t fork_stage1(const struct hk_spawn_plan *plan, bool *born_in, struct
 	if (changed)
 		hk_debug("process.execCPUAffinity.initial: stage 1 forked on CPUs %s",
 			 plan->process->exec_cpu_affinity->initial);
-	pid = fork_into_cgroup(plan->cgroup, born_in);
+	pid = fork_into_cgroup(plan, born_in);
 	if (pid < 0)
 		hk_fail(err, errno, "fork");
 	if (pid != 0 && changed)
@@ -619,7 +669,7 @@ static int on_message(struct parent *pa, const struct hk_sync_msg *msg, int fd, 
 	case SYNC_MAP_IDS:
 		return on_map_ids(pa, err);
 	case SYNC_INIT_PID:
-		hk_timeline("stage 1: namespaces, cgroup joined, pid 1 cloned");
+		hk_timeline("stage 1: namespaces, cgroup, pid 1 cloned");
 		pa->out->pid = msg->value;
 		if (ops->init_pid != NULL && ops->init_pid(msg->value, pa->data, err) < 0)
 			return -1;
@@ -641,7 +691,9 @@ static int on_message(struct parent *pa, const struct hk_sync_msg *msg, int fd, 
 		pa->listener = fd;
 		return 0;
 	case SYNC_READY:
-		hk_timeline("stage 2: pivot_root, masks, process, capabilities, seccomp");
+		hk_timeline(hk_plan_has(pa->plan, HK_STEP_ROOTFS)
+				? "stage 2: pivot_root, masks, process, capabilities, seccomp"
+				: "stage 2: process, capabilities, seccomp");
 		pa->ready = true;
 		return 0;
 	case SYNC_ERROR: /* the stage's text already names the reason; keep its errno */

@@ -88,7 +88,12 @@ def test_invalid_json(bundle):
 def test_missing_config(bundle):
     r = bundle.husk("create", "--bundle", "/nonexistent-bundle", "c")
     assert r.rc == 1
-    assert r.err.strip() == "husk: open /nonexistent-bundle/config.json: no such file or directory"
+    assert r.err.strip() == "husk: bundle /nonexistent-bundle: no such file or directory"
+    r = bundle.husk("create", "--bundle", bundle.path, "c")
+    assert r.rc == 1
+    assert r.err.strip() == (f"husk: {bundle.path}/config.json: no such file or directory (a "
+                             f"bundle holds a config.json: `husk spec --bundle {bundle.path}` "
+                             "writes one)")
 
 
 def test_invalid_id(bundle):

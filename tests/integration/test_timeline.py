@@ -59,3 +59,27 @@ def test_json_log_lines(bundle, tmp_path):
     entries = [json.loads(l) for l in log.read_text().splitlines()]
     timeline = [e for e in entries if e.get("msg", "").startswith("timeline: ")]
     assert len(timeline) >= len(CREATE) and all(e["level"] == "debug" for e in timeline)
+
+
+def test_start_and_exec_print_their_timelines(bundle):
+    bundle.config["process"]["args"] = ["sleep", "100"]
+    bundle.write()
+    assert bundle.husk("create", "c").rc == 0
+    try:
+        r = bundle.husk("--debug", "start", "c")
+        assert r.rc == 0, r.err
+        assert [n for n, _, _ in stages(r.err)] == [
+            "start: begin", "start: record read and locked",
+            "start: pid 1 released (exec.fifo), its outcome read", "start: record saved",
+            "start: poststart hooks"]
+        r = bundle.husk("--debug", "exec", "c", "true")
+        assert r.rc == 0, r.err
+        names = [n for n, _, _ in stages(r.err)]
+        assert names == ["exec: begin (husk started, re-executed from its sealed copy)",
+                         "exec: record and saved config read",
+                         "exec: the process (process.json or the command line)",
+                         "exec: cgroup and seccomp filter",
+                         "stage 1: namespaces, cgroup, pid 1 cloned",
+                         "stage 2: process, capabilities, seccomp"], names
+    finally:
+        bundle.husk("delete", "--force", "c")

@@ -11,11 +11,11 @@
 #include "tap.h"
 
 /* Every step create builds the container with: none may be in an exec plan. */
-static const unsigned create_only = HK_STEP_IDMAP_MOUNTS | HK_STEP_ID_MAPS | HK_STEP_TIME_OFFSETS |
-				    HK_STEP_LOOPBACK | HK_STEP_UTS | HK_STEP_OOM_SCORE |
-				    HK_STEP_SYSCTL | HK_STEP_ROOTFS | HK_STEP_CREATION_HOOKS |
-				    HK_STEP_MAKE_CWD | HK_STEP_SESSION_KEYRING |
-				    HK_STEP_WAIT_START | HK_STEP_START_HOOKS | HK_STEP_NET_DEVICES;
+static const unsigned create_only =
+    HK_STEP_IDMAP_MOUNTS | HK_STEP_ID_MAPS | HK_STEP_TIME_OFFSETS | HK_STEP_LOOPBACK | HK_STEP_UTS |
+    HK_STEP_OOM_SCORE | HK_STEP_SYSCTL | HK_STEP_ROOTFS | HK_STEP_CREATION_HOOKS |
+    HK_STEP_MAKE_CWD | HK_STEP_SESSION_KEYRING | HK_STEP_WAIT_START | HK_STEP_START_HOOKS |
+    HK_STEP_NET_DEVICES | HK_STEP_NAMESPACES_FIRST;
 
 static int load(const char *dir, const char *name, struct oci_config_doc *doc)
 {
@@ -36,7 +36,7 @@ static void test_step_names(void)
 
 	for (i = 0; i < hk_spawn_step_count; i++)
 		all |= 1u << i;
-	tap_ok(hk_spawn_step_count == 17 &&
+	tap_ok(hk_spawn_step_count == 18 &&
 		   all == (create_only | HK_STEP_INIT_ROOT | HK_STEP_MEMORY_POLICY | HK_STEP_RDT),
 	       "every step has a name, and every name a step");
 }
@@ -51,8 +51,11 @@ static void test_create_every_field(const struct oci_config *c)
 	int new = 0;
 
 	hk_plan_create(&plan, c, &o);
-	tap_ok(plan.steps == (create_only | HK_STEP_MEMORY_POLICY | HK_STEP_RDT),
+	tap_ok(plan.steps == ((create_only & ~HK_STEP_NAMESPACES_FIRST) | HK_STEP_MEMORY_POLICY |
+			      HK_STEP_RDT),
 	       "create takes every step every-field.json asks for");
+	tap_ok(!hk_plan_has(&plan, HK_STEP_NAMESPACES_FIRST),
+	       "a new user namespace: the cgroup is joined before the namespaces are made");
 	for (i = 0; i < OCI_NS_COUNT; i++)
 		new += plan.ns[i].action == HK_NS_NEW;
 	tap_ok(new == 8, "create makes every namespace of every-field.json");
@@ -125,6 +128,18 @@ static void test_create_joined(const struct oci_config *c)
 	tap_ok(plan.ns[OCI_NS_TIME].action == HK_NS_INHERIT &&
 		   !hk_plan_has(&plan, HK_STEP_TIME_OFFSETS),
 	       "a namespace the config does not list stays husk's");
+	tap_ok(hk_plan_has(&plan, HK_STEP_NAMESPACES_FIRST),
+	       "a CRI-O pod container (its own mount ns): namespaces before the cgroup");
+}
+
+static void test_create_in_joined_mount_ns(const struct oci_config *c)
+{
+	struct hk_plan_create_opts o = {0};
+	struct hk_spawn_plan plan;
+
+	hk_plan_create(&plan, c, &o);
+	tap_ok(!hk_plan_has(&plan, HK_STEP_NAMESPACES_FIRST),
+	       "a joined mount namespace: the cgroup is joined first, from husk's tree");
 }
 
 static void test_create_plain(const struct oci_config *c)
@@ -138,8 +153,9 @@ static void test_create_plain(const struct oci_config *c)
 		   !hk_plan_has(&plan, HK_STEP_START_HOOKS),
 	       "runc's default spec: no hooks, sysctl or oom step");
 	tap_ok(hk_plan_has(&plan, HK_STEP_LOOPBACK) && hk_plan_has(&plan, HK_STEP_ROOTFS) &&
-		   hk_plan_has(&plan, HK_STEP_WAIT_START),
-	       "runc's default spec: loopback, rootfs, wait for start");
+		   hk_plan_has(&plan, HK_STEP_WAIT_START) &&
+		   hk_plan_has(&plan, HK_STEP_NAMESPACES_FIRST),
+	       "runc's default spec: loopback, rootfs, wait for start, namespaces first");
 }
 
 static struct oci_mount mount_of(const char *type, const char *const *options, size_t n)
@@ -223,6 +239,7 @@ int main(int argc, char **argv)
 		test_exec_root(runc.config, joined.config);
 		test_create_joined(pod.config);
 		test_create_plain(runc.config);
+		test_create_in_joined_mount_ns(joined.config);
 	} else {
 		tap_ok(0, "the configs load");
 	}

@@ -247,15 +247,14 @@ static void view_entry(const struct hierarchy *h, const struct hk_cgroup *cg, st
 	snprintf(v->source, sizeof(v->source), "%s%s", h->mount, strcmp(own, "/") ? own : "");
 }
 
-size_t hk_cg_view(const struct hk_cgroup *cg, struct hk_cg_view *out, size_t max)
+bool hk_cg_view(const struct hk_cgroup *cg, size_t i, struct hk_cg_view *out)
 {
-	size_t n = 0, i;
-
 	if (!host.read)
 		read_host();
-	for (i = 0; i < host.n && n < max; i++)
-		view_entry(&host.h[i], cg, &out[n++]);
-	return n;
+	if (i >= host.n)
+		return false;
+	view_entry(&host.h[i], cg, out);
+	return true;
 }
 
 /* base + "/" + path with empty components dropped; "." and ".." refused (the bundle names the

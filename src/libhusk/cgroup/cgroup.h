@@ -78,7 +78,9 @@ struct hk_cg_view {
 	char source[8192]; /* e.g. /sys/fs/cgroup/memory/a/c */
 	bool v2;
 };
-size_t hk_cg_view(const struct hk_cgroup *cg, struct hk_cg_view *out, size_t max);
+/* The i-th entry in *out; false past the last. One at a time: an array of them would be 170 KiB
+ * of stack, pages charged to the container's small memory limit when stage 2 writes them. */
+bool hk_cg_view(const struct hk_cgroup *cg, size_t i, struct hk_cg_view *out);
 
 /* Moves the calling process, single-threaded, in (every hierarchy; born_in: clone3 placed it in
  * hk_cg_clone_fd's directory); on failure *failed names the directory. */

@@ -14,8 +14,10 @@ const struct hk_cg_dir *hk_cg_need(const struct hk_cgroup *cg, const char *contr
 	const struct hk_cg_dir *d = hk_cg_find(cg, controller);
 
 	if (d == NULL)
-		hk_fail(err, 0, "linux.resources.%s: this host has no %s cgroup controller", field,
-			controller);
+		hk_fail(err, 0,
+			"linux.resources.%s: this host has no %s cgroup controller; remove "
+			"linux.resources.%s or enable the controller",
+			field, controller, field);
 	return d;
 }
 
