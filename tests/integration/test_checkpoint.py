@@ -11,6 +11,7 @@ import pty
 import select
 import shutil
 import subprocess
+import time
 
 import pytest
 
@@ -418,6 +419,11 @@ def test_restore_in_the_foreground_waits_exits_with_its_status_and_deletes(bundl
     os.close(out_w)
     out = Lines(out_r)
     assert int(out.next()) == last + 1
+    # the restored process runs once CRIU resumes it, before husk has written the pid file
+    for _ in range(500):
+        if (tmp_path / "pid").exists() and (tmp_path / "pid").read_text():
+            break
+        time.sleep(0.02)
     with open(tmp_path / "pid") as f:
         assert int(f.read()) == bundle.state("c")["pid"]
     assert bundle.husk("kill", "c", "KILL").rc == 0
