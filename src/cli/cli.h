@@ -56,7 +56,7 @@ int cli_parse(const struct cli_command *cmd, int argc, char **argv, struct cli_p
 /* The value of the flag with that long name, or NULL. */
 const char *cli_value(const struct cli_command *cmd, const struct cli_parsed *p, const char *name);
 bool cli_bool(const struct cli_command *cmd, const struct cli_parsed *p, const char *name);
-/* cmd NULL: husk's own help (its options; the caller lists the commands). */
+/* &cli_global_command: husk's own help (its options; the caller lists the commands). */
 void cli_print_help(const struct cli_command *cmd);
 
 /* "--help" or "-h" among the command's flags: prints help and returns true. */

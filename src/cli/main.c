@@ -30,7 +30,7 @@ static void print_usage(void)
 {
 	size_t i;
 
-	cli_print_help(NULL);
+	cli_print_help(&cli_global_command);
 	printf("\nCommands:\n");
 	for (i = 0; cli_commands[i] != NULL; i++)
 		printf("  %-12s %s%s\n", cli_commands[i]->name, cli_commands[i]->summary,

@@ -128,14 +128,11 @@ bool cli_bool(const struct cli_command *cmd, const struct cli_parsed *p, const c
 
 void cli_print_help(const struct cli_command *cmd)
 {
-	size_t i, n;
+	size_t i, n = count_flags(cmd->flags);
 
-	if (cmd == NULL) { /* husk's own: one usage line, then its options */
-		cmd = &cli_global_command;
+	if (cmd == &cli_global_command) /* husk's own usage line names no command */
 		printf("Usage: husk [global options] %s\n\n%s\n", cmd->args, cmd->summary);
-	}
-	n = count_flags(cmd->flags);
-	if (cmd != &cli_global_command)
+	else
 		printf("Usage: husk [global options] %s%s%s%s\n\n%s\n", cmd->name,
 		       n ? " [options]" : "", cmd->args[0] ? " " : "", cmd->args, cmd->summary);
 	if (n)

@@ -94,8 +94,7 @@ static int inherit_stdio(criu_opts *opts, const struct restoring *rs, struct hk_
 	return 0;
 }
 
-/* Namespaces the config names by path: net and pid are the image's external ones, handed to
- * CRIU as fds under the keys checkpoint gave them; ipc, uts and user are joined. */
+/* The table's entry for an OCI namespace type; NULL: one CRIU cannot join by path. */
 static const struct hk_criu_ns *criu_ns(int type)
 {
 	size_t i;
@@ -106,6 +105,8 @@ static const struct hk_criu_ns *criu_ns(int type)
 	return NULL;
 }
 
+/* Namespaces the config names by path: net and pid are the image's external ones, handed to
+ * CRIU as fds under the keys checkpoint gave them; ipc, uts and user are joined. */
 static int joined_namespaces(criu_opts *opts, const struct oci_config *cfg, struct hk_err **err)
 {
 	const struct oci_linux *l = cfg->linux;

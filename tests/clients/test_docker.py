@@ -53,9 +53,13 @@ class Docker:
     def inspect(self, cid, field):
         return self("inspect", "--format", "{{" + field + "}}", cid).stdout.strip()
 
+    def husk_roots(self):
+        """The state roots the shim gives husk (under dockerd's exec root)."""
+        return glob.glob(os.path.join(self.tmp, "exec", "runtime-*", "moby"))
+
     def husk_state(self, cid):
         """husk's own record of the container, from the root the shim gave it."""
-        for root in glob.glob(os.path.join(self.tmp, "exec", "runtime-*", "moby")):
+        for root in self.husk_roots():
             r = subprocess.run([HUSK, "--root", root, "state", cid], capture_output=True,
                                text=True)
             if r.returncode == 0:
@@ -64,8 +68,7 @@ class Docker:
 
     def husk_ids(self):
         """Container ids in husk's root (not its .seccomp~ filter cache)."""
-        roots = glob.glob(os.path.join(self.tmp, "exec", "runtime-*", "moby"))
-        return [d for root in roots for d in os.listdir(root) if not d.startswith(".")]
+        return [d for root in self.husk_roots() for d in os.listdir(root) if not d.startswith(".")]
 
 
 def start_dockerd(d, log):
