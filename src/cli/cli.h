@@ -81,6 +81,12 @@ extern const struct cli_command *const cli_commands[];
 /* husk's own options (main.c), as a command named "husk". */
 extern const struct cli_command cli_global_command;
 
+/* The CRIU flags checkpoint and restore share, read from either command's table
+ * (checkpoint.c). */
+struct hk_criu_flags;
+void cli_criu_flags(const struct cli_command *cmd, const struct cli_parsed *p,
+		    struct hk_criu_flags *f);
+
 /* husk --generate WHAT: a man page ("man" for husk(8), "man-COMMAND") or a shell completion
  * ("bash", "zsh", "fish"), written to stdout from the tables above (docs.c). */
 int cli_generate(const char *what, struct hk_err **err);

@@ -30,9 +30,6 @@ static const struct cli_flag flags[] = {
     {0},
 };
 
-void cli_criu_flags(const struct cli_command *cmd, const struct cli_parsed *p,
-		    struct hk_criu_flags *f);
-
 static int run_restore(const struct cli_globals *g, int argc, char **argv, struct hk_err **err)
 {
 	hk_cleanup_err struct hk_err *ignored = NULL;
