@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "fdio.h"
 #include "log.h"
 #include "rootless.h"
 
@@ -198,34 +199,58 @@ static bool list_has(const char *list, const char *name)
 	return false;
 }
 
+/* /proc/self/cgroup, read once: a command asks once per hierarchy and twice over, and the
+ * answers it needs are those of where husk started (pid 1 asks only about the hierarchies it
+ * never joins). NULL when it cannot be read. */
+static const char *own_cgroups(void)
+{
+	static char text[65536];
+	static int state; /* 0 unread, 1 read, -1 failed */
+	hk_cleanup_close int fd = -1;
+	size_t len = 0;
+	ssize_t n = 0;
+
+	if (state != 0)
+		return state > 0 ? text : NULL;
+	fd = open("/proc/self/cgroup", O_RDONLY | O_CLOEXEC);
+	while (fd >= 0 && len < sizeof(text) - 1 &&
+	       (n = read(fd, text + len, sizeof(text) - 1 - len)) > 0)
+		len += (size_t)n;
+	state = fd < 0 || n < 0 || len == sizeof(text) - 1 ? -1 : 1;
+	text[state > 0 ? len : 0] = '\0';
+	return state > 0 ? text : NULL;
+}
+
 /* The caller's cgroup in hierarchy h from /proc/self/cgroup ("hid:controllers:path"), relative to
  * what the mount shows. */
 static int own_cgroup(const struct hierarchy *h, char *out, size_t size)
 {
 	char line[PATH_MAX + 256], first[32];
 	size_t rootlen = strcmp(h->root, "/") == 0 ? 0 : strlen(h->root);
-	int found = -1;
-	FILE *f = fopen("/proc/self/cgroup", "re");
+	const char *next = own_cgroups();
 
-	if (f == NULL)
+	if (next == NULL)
 		return -1;
 	snprintf(first, sizeof(first), "%.*s", (int)strcspn(h->key, ","), h->key);
-	while (found < 0 && fgets(line, sizeof(line), f)) {
-		char *ctl = strchr(line, ':'), *path = ctl ? strchr(ctl + 1, ':') : NULL;
+	while (*next != '\0') {
+		size_t len = strcspn(next, "\n");
+		char *ctl, *path;
 
+		snprintf(line, sizeof(line), "%.*s", (int)len, next);
+		next += len + (next[len] == '\n');
+		ctl = strchr(line, ':');
+		path = ctl ? strchr(ctl + 1, ':') : NULL;
 		if (path == NULL)
 			continue;
 		*path++ = '\0';
-		path[strcspn(path, "\n")] = '\0';
 		if (h->v2 ? ctl[1] != '\0' : !list_has(ctl + 1, first))
 			continue;
 		if (rootlen && strncmp(path, h->root, rootlen) == 0)
 			path += rootlen;
 		snprintf(out, size, "%s", path[0] ? path : "/");
-		found = 0;
+		return 0;
 	}
-	fclose(f);
-	return found;
+	return -1;
 }
 
 static void view_entry(const struct hierarchy *h, const struct hk_cgroup *cg, struct hk_cg_view *v)
