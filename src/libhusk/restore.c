@@ -199,7 +199,7 @@ static pid_t restore_in_child(struct restoring *rs, struct hk_err **err)
 	pid_t pid;
 
 	snprintf(root, sizeof(root), "%s/" CRIU_ROOT, rs->c.path);
-	if (hk_cg_enter_self(&rs->cg, false, &failed) < 0)
+	if (hk_cg_enter_self(&rs->cg, false, NULL, &failed) < 0)
 		return hk_fail(err, errno, "restore: join cgroup %s", failed ? failed : "");
 	if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
 		return hk_fail(err, errno, "restore: a private mount namespace for criu");

@@ -56,6 +56,8 @@ struct stage {
 	char **env;	     /* process.env, with HOME added when missing */
 	bool in_cgroup;	     /* born in the cgroup2 directory of the container (clone3): stage 1, or
 				pid 1 with HK_STEP_NAMESPACES_FIRST; it joins the rest */
+	int memory_tasks;    /* pid 1, HK_STEP_NAMESPACES_FIRST on v1: the memory hierarchy's tasks
+				file, written once the root is built (init_enter_memory) */
 };
 
 int hk_spawn_check_process(const struct oci_process *p, struct hk_err **err)
@@ -180,13 +182,14 @@ static int stage1_userns(struct stage *st, struct hk_err **err)
 }
 
 /* Stage 1 (the cgroup joined first) or pid 1 (namespaces first) moves into the container's
- * cgroup, where it was not born. */
-static int enter_cgroup(struct stage *st, struct hk_err **err)
+ * cgroup, where it was not born; memory_tasks not NULL: a v1 memory hierarchy is left for
+ * init_enter_memory. */
+static int enter_cgroup(struct stage *st, int *memory_tasks, struct hk_err **err)
 {
 	const struct hk_spawn_plan *plan = st->plan;
 	const char *failed = NULL;
 
-	if (hk_cg_enter_self(plan->cgroup, st->in_cgroup, &failed) < 0 &&
+	if (hk_cg_enter_self(plan->cgroup, st->in_cgroup, memory_tasks, &failed) < 0 &&
 	    !(plan->cgroup_best_effort && (errno == EACCES || errno == EPERM)))
 		return hk_fail(err, errno, "join cgroup %s", failed);
 	/* after the join: a cpuset cgroup's cpus replace the affinity */
@@ -203,7 +206,7 @@ static int stage1_namespaces(struct stage *st, struct hk_err **err)
 	bool first = hk_plan_has(plan, HK_STEP_NAMESPACES_FIRST);
 	int flags = hk_ns_new_flags(plan->ns) & ~CLONE_NEWUSER & (first ? ~CLONE_NEWCGROUP : ~0);
 
-	if (!first && enter_cgroup(st, err) < 0)
+	if (!first && enter_cgroup(st, NULL, err) < 0)
 		return -1;
 	/* unshare(CLONE_NEWNS) moves the working directory to its copy in the new tree: stage 2
 	 * finds the rootfs there without walking its path (rootfs.c, reopen_rootfs). A failure
@@ -375,6 +378,57 @@ static int enter_init_root(const struct hk_spawn_plan *plan, struct hk_err **err
 }
 
 /* The steps that need the host's view (the bundle, /proc of the host): before the root. */
+/* Pid 1's stack pages are stage 1's until its first write to each copies them: written before
+ * pid 1 joins a v1 memory cgroup, the copies are charged to husk's cgroup and not to the
+ * container's (they were 20 to 24 KiB, all of pid 1's own pages charged there). The depth
+ * covers what pid 1 uses below this frame until its execve. */
+#define PID1_STACK_PREFAULT (32 << 10)
+
+static __attribute__((noinline)) void prefault_stack(void)
+{
+	volatile char pages[PID1_STACK_PREFAULT];
+	size_t i;
+
+	for (i = 0; i < sizeof(pages); i += 4096)
+		pages[i] = 0;
+}
+
+/* The cgroup namespace is rooted where pid 1 is when it makes it: after the last join. */
+static int init_cgroup_ns(struct stage *st, struct hk_err **err)
+{
+	if (st->plan->ns[OCI_NS_CGROUP].action == HK_NS_NEW && unshare(CLONE_NEWCGROUP) < 0)
+		return hk_fail(err, errno, "create the cgroup namespace");
+	return 0;
+}
+
+/* Namespaces first: pid 1, before anything of the container is charged, moves into the
+ * cgroups it was not born in, then makes the cgroup namespace, rooted there. On v1 the memory
+ * hierarchy waits until the root is built (init_enter_memory), so that the kernel memory of
+ * pid 1's own mounts (the cgroup mount alone is a tmpfs and a bind per hierarchy) is charged to
+ * husk's cgroup, as the namespaces' is, and not to a small container limit. Until then pid 1
+ * runs only husk's code: no hook and nothing of the container's runs outside it. */
+static int init_enter_cgroup(struct stage *st, struct hk_err **err)
+{
+	if (!hk_plan_has(st->plan, HK_STEP_NAMESPACES_FIRST))
+		return 0;
+	if (enter_cgroup(st, &st->memory_tasks, err) < 0)
+		return -1;
+	if (st->memory_tasks < 0) /* born in its memory cgroup (v2), or none */
+		return init_cgroup_ns(st, err);
+	prefault_stack();
+	return 0;
+}
+
+static int init_enter_memory(struct stage *st, struct hk_err **err)
+{
+	if (st->memory_tasks < 0)
+		return 0;
+	if (hk_cg_enter_memory(&st->memory_tasks) < 0 &&
+	    !(st->plan->cgroup_best_effort && (errno == EACCES || errno == EPERM)))
+		return hk_fail(err, errno, "join the memory cgroup");
+	return init_cgroup_ns(st, err);
+}
+
 static int stage2_before_root(struct stage *st, struct hk_err **err)
 {
 	const struct hk_spawn_plan *plan = st->plan;
@@ -407,7 +461,9 @@ static int stage2_root(struct stage *st, int *slave, struct hk_err **err)
 		return -1;
 	if (!build && (rootfd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0)
 		return hk_fail(err, errno, "open the container's root");
-	if (hk_plan_has(plan, HK_STEP_CREATION_HOOKS) && container_hooks(st, err) < 0)
+	/* createContainer hooks run in all the container's cgroups and its cgroup namespace */
+	if (hk_plan_has(plan, HK_STEP_CREATION_HOOKS) &&
+	    (init_enter_memory(st, err) < 0 || container_hooks(st, err) < 0))
 		return -1;
 	if (hk_plan_has(plan, HK_STEP_MAKE_CWD) &&
 	    hk_process_make_cwd(rootfd, plan->process, err) < 0)
@@ -527,19 +583,6 @@ static void wait_for_start(const struct hk_spawn_plan *plan)
 	close(plan->exec_fifo);
 }
 
-/* Namespaces first: pid 1, before anything of the container is charged, moves into the
- * cgroups it was not born in, then makes the cgroup namespace, rooted there. */
-static int init_enter_cgroup(struct stage *st, struct hk_err **err)
-{
-	if (!hk_plan_has(st->plan, HK_STEP_NAMESPACES_FIRST))
-		return 0;
-	if (enter_cgroup(st, err) < 0)
-		return -1;
-	if (st->plan->ns[OCI_NS_CGROUP].action == HK_NS_NEW && unshare(CLONE_NEWCGROUP) < 0)
-		return hk_fail(err, errno, "create the cgroup namespace");
-	return 0;
-}
-
 static __attribute__((noreturn)) void stage2(struct stage *st)
 {
 	const struct hk_spawn_plan *plan = st->plan;
@@ -552,6 +595,7 @@ static __attribute__((noreturn)) void stage2(struct stage *st)
 	if (HK_CHECKED(init_enter_cgroup(st, &err), &err) < 0 ||
 	    HK_CHECKED(stage2_before_root(st, &err), &err) < 0 ||
 	    HK_CHECKED(stage2_root(st, &slave, &err), &err) < 0 ||
+	    HK_CHECKED(init_enter_memory(st, &err), &err) < 0 ||
 	    HK_CHECKED(stage2_process(st, slave, exe, sizeof(exe), &err), &err) < 0)
 		stage_fail(st, err);
 	/* From here on the container outlives husk: `create` returns once it has the pid. */
@@ -774,7 +818,7 @@ static void undo_spawn(const struct hk_spawn_plan *plan, struct hk_spawn_result 
 int hk_spawn(const struct hk_spawn_plan *plan, const struct hk_spawn_ops *ops, void *data,
 	     struct hk_spawn_result *out, struct hk_err **err)
 {
-	struct stage st = {.plan = plan, .husk = getpid()};
+	struct stage st = {.plan = plan, .husk = getpid(), .memory_tasks = -1};
 	struct parent pa = {.plan = plan, .ops = ops, .data = data, .out = out, .listener = -1};
 	int socks[2], ret;
 

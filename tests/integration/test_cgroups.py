@@ -74,6 +74,23 @@ def test_cgroup_exists_before_start_and_is_the_containers_root(bundle):
     assert_nothing_left(bundle, "c")
 
 
+def test_program_and_creation_hook_see_every_cgroup_as_their_namespace_root(bundle, tmp_path):
+    """On v1 pid 1 joins the memory hierarchy only once the root is built (so that its own mounts
+    are charged to husk's cgroup, docs/design.md "Namespaces first") and makes the cgroup
+    namespace after that join: every hierarchy, memory too, is "/" to the program and to a
+    createContainer hook, which runs in the container's cgroups."""
+    log = tmp_path / "hook-cgroup"
+    bundle.config["hooks"] = {"createContainer": [
+        {"path": "/bin/sh", "args": ["sh", "-c", f"cat /proc/self/cgroup > {log}"]}]}
+    bundle.config["process"]["args"] = ["cat", "/proc/self/cgroup"]
+    r = bundle.run("c")
+    assert r.rc == 0, r.err
+    for seen in (r.out, log.read_text()):
+        lines = seen.splitlines()
+        assert lines and all(line.endswith(":/") for line in lines), seen
+        assert any(":memory:" in line for line in lines) or CGROUP2, seen
+
+
 @cgroupfs_only
 def test_relative_path_lies_under_husks_own_cgroup(bundle):
     name = "husk-rel-" + uuid.uuid4().hex[:8]

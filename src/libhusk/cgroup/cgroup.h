@@ -83,8 +83,12 @@ struct hk_cg_view {
 bool hk_cg_view(const struct hk_cgroup *cg, size_t i, struct hk_cg_view *out);
 
 /* Moves the calling process, single-threaded, in (every hierarchy; born_in: clone3 placed it in
- * hk_cg_clone_fd's directory); on failure *failed names the directory. */
-int hk_cg_enter_self(const struct hk_cgroup *cg, bool born_in, const char **failed);
+ * hk_cg_clone_fd's directory); on failure *failed names the directory. memory_fd not NULL: a
+ * v1 memory hierarchy is left for hk_cg_enter_memory, its tasks file opened into *memory_fd
+ * (-1 when there is none), so that what the caller does meanwhile is charged to its own. */
+int hk_cg_enter_self(const struct hk_cgroup *cg, bool born_in, int *memory_fd, const char **failed);
+/* Joins the memory hierarchy hk_cg_enter_self left out and closes *memory_fd (-1 after). */
+int hk_cg_enter_memory(int *memory_fd);
 /* An O_PATH fd for clone3(CLONE_INTO_CGROUP): the cgroup's cgroup2 directory (pure v2's one, a
  * hybrid host's unified one); -1 when there is none. */
 int hk_cg_clone_fd(const struct hk_cgroup *cg);

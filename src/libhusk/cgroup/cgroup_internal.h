@@ -20,8 +20,9 @@ struct hk_cgroup_driver {
 	int (*devices)(const struct hk_cgroup *cg, const struct hk_cg_device_rule *rules, size_t n,
 		       struct hk_err **err);
 	/* the calling process moves in (born_in: clone3 put it in clone_fd's directory already);
-	 * *failed names the directory that refused */
-	int (*enter)(const struct hk_cgroup *cg, bool born_in, const char **failed);
+	 * memory_fd not NULL: a v1 memory hierarchy is left out, its tasks file opened there
+	 * (-1: none); *failed names the directory that refused */
+	int (*enter)(const struct hk_cgroup *cg, bool born_in, int *memory_fd, const char **failed);
 	int (*clone_fd)(const struct hk_cgroup *cg);
 	int (*freeze)(const struct hk_cgroup *cg, bool frozen, struct hk_err **err);
 	int (*is_frozen)(const struct hk_cgroup *cg); /* 1, 0, -1 unknown */
@@ -55,10 +56,12 @@ const struct hk_cgroup_driver *hk_cg_driver_for(enum hk_cg_mode mode);
 /* mkdir -p of each directory, cpuset v1 filled from its parent; on cgroup2, the controllers in
  * want (a space list; NULL: every one the parent has) enabled in each parent on the way. */
 int hk_cg_make_dirs(struct hk_cgroup *cg, const char *want, struct hk_err **err);
-/* "0" into each directory's cgroup.procs (none when born in the one cgroup2 directory). */
-int hk_cg_enter_procs(const struct hk_cgroup *cg, bool born_in, const char **failed);
 /* "0" into one file of d: the calling process (cgroup.procs) or thread (tasks) moves in. */
 int hk_cg_enter_file(const struct hk_cg_dir *d, const char *file, const char **failed);
+/* "0" into each directory's cgroup.procs (none when born in the one cgroup2 directory): the
+ * v2 and systemd drivers' enter, with no v1 memory hierarchy to leave out. */
+int hk_cg_enter_procs(const struct hk_cgroup *cg, bool born_in, int *memory_fd,
+		      const char **failed);
 /* sig to every listed pid, frozen meanwhile when SIGKILL. */
 int hk_cg_signal_listed(const struct hk_cgroup *cg, int sig, struct hk_err **err);
 /* rmdir of the directories and what the container made below, retrying while the kernel

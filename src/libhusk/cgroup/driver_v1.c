@@ -115,16 +115,44 @@ static int v1_clone_fd(const struct hk_cgroup *cg)
  * cannot exit or exec under the kernel's hands, and cgroup_mutex orders it against other
  * writers). The cgroup2 directory of a hybrid host has no tasks file: clone3 put the process
  * there (born_in), else cgroup.procs. */
-static int v1_enter(const struct hk_cgroup *cg, bool born_in, const char **failed)
+static bool is_memory(const struct hk_cg_dir *d)
+{
+	char copy[sizeof(d->key)], *save = NULL, *part;
+
+	if (d->v2)
+		return false;
+	memcpy(copy, d->key, sizeof(copy));
+	for (part = strtok_r(copy, ",", &save); part; part = strtok_r(NULL, ",", &save))
+		if (strcmp(part, "memory") == 0)
+			return true;
+	return false;
+}
+
+static int open_tasks(const struct hk_cg_dir *d, int *fd, const char **failed)
+{
+	char path[sizeof(d->path) + 8];
+
+	snprintf(path, sizeof(path), "%s/tasks", d->path);
+	*fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (*fd < 0)
+		*failed = d->path;
+	return *fd < 0 ? -1 : 0;
+}
+
+static int v1_enter(const struct hk_cgroup *cg, bool born_in, int *memory_fd, const char **failed)
 {
 	size_t i;
 
 	for (i = 0; i < cg->n; i++) {
 		const struct hk_cg_dir *d = &cg->dirs[i];
 
-		if (d->v2 ? !born_in && hk_cg_enter_file(d, "cgroup.procs", failed) < 0
-			  : hk_cg_enter_file(d, "tasks", failed) < 0)
+		if (memory_fd != NULL && *memory_fd < 0 && is_memory(d)) {
+			if (open_tasks(d, memory_fd, failed) < 0)
+				return -1;
+		} else if (d->v2 ? !born_in && hk_cg_enter_file(d, "cgroup.procs", failed) < 0
+				 : hk_cg_enter_file(d, "tasks", failed) < 0) {
 			return -1;
+		}
 	}
 	return 0;
 }

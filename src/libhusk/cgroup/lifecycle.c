@@ -372,10 +372,12 @@ int hk_cg_enter_file(const struct hk_cg_dir *d, const char *file, const char **f
 	return -1;
 }
 
-int hk_cg_enter_procs(const struct hk_cgroup *cg, bool born_in, const char **failed)
+int hk_cg_enter_procs(const struct hk_cgroup *cg, bool born_in, int *memory_fd, const char **failed)
 {
 	size_t i;
 
+	if (memory_fd != NULL)
+		*memory_fd = -1;
 	for (i = 0; !born_in && cg != NULL && i < cg->n; i++)
 		if (hk_cg_enter_file(&cg->dirs[i], "cgroup.procs", failed) < 0)
 			return -1;
@@ -431,9 +433,25 @@ bool hk_cg_empty(const struct hk_cgroup *cg)
 	return true;
 }
 
-int hk_cg_enter_self(const struct hk_cgroup *cg, bool born_in, const char **failed)
+int hk_cg_enter_self(const struct hk_cgroup *cg, bool born_in, int *memory_fd, const char **failed)
 {
-	return cg == NULL || cg->n == 0 ? 0 : cg->driver->enter(cg, born_in, failed);
+	if (memory_fd != NULL)
+		*memory_fd = -1;
+	return cg == NULL || cg->n == 0 ? 0 : cg->driver->enter(cg, born_in, memory_fd, failed);
+}
+
+int hk_cg_enter_memory(int *memory_fd)
+{
+	int e = 0;
+
+	if (*memory_fd < 0)
+		return 0;
+	if (write(*memory_fd, "0", 1) != 1)
+		e = errno ? errno : EIO;
+	close(*memory_fd);
+	*memory_fd = -1;
+	errno = e;
+	return e ? -1 : 0;
 }
 
 int hk_cg_clone_fd(const struct hk_cgroup *cg)
