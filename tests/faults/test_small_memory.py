@@ -1,6 +1,6 @@
 """Small container memory limits: what husk charges to the container's cgroup before the program
 runs leaves room for `run /bin/true` under 192 KiB on a v1 host (issue 17's goal; the floor is
-about 144 KiB: pid 1 joins the memory hierarchy after its mounts) and 224 KiB on v2 (about 176,
+about 144 KiB: pid 1 joins the memory hierarchy after its mounts) and 224 KiB on v2 (about 160,
 pid 1 born in the cgroup). husk needed 448 KiB while stage 1 made the namespaces inside the
 cgroup (docs/design.md "Namespaces first"); crun 1.8 needs 224. Seen from outside: pid 1 waits
 in a cgroup with that limit, the program exits 0, and the kernel killed nothing there.
