@@ -377,7 +377,6 @@ static int enter_init_root(const struct hk_spawn_plan *plan, struct hk_err **err
 	return 0;
 }
 
-/* The steps that need the host's view (the bundle, /proc of the host): before the root. */
 /* Pid 1's stack pages are stage 1's until its first write to each copies them: written before
  * pid 1 joins a v1 memory cgroup, the copies are charged to husk's cgroup and not to the
  * container's (they were 20 to 24 KiB, all of pid 1's own pages charged there). The depth
@@ -429,6 +428,7 @@ static int init_enter_memory(struct stage *st, struct hk_err **err)
 	return init_cgroup_ns(st, err);
 }
 
+/* The steps that need the host's view (the bundle, /proc of the host): before the root. */
 static int stage2_before_root(struct stage *st, struct hk_err **err)
 {
 	const struct hk_spawn_plan *plan = st->plan;
