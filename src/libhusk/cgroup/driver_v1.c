@@ -132,14 +132,15 @@ static int open_tasks(const struct hk_cg_dir *d, int *fd, const char **failed)
 	return *fd < 0 ? -1 : 0;
 }
 
-/* v1: "0" into each hierarchy's tasks file moves just the calling thread, which for stage 1 (a
- * fresh fork: one thread) is the whole process. cgroup.procs would move the thread group, and
- * for that the kernel takes cgroup_threadgroup_rwsem for writing (cgroup_procs_write_start ->
+/* v1: "0" into each hierarchy's tasks file moves just the calling thread, which for stage 1 or
+ * pid 1 (fresh forks: one thread) is the whole process. cgroup.procs would move the thread group,
+ * and for that the kernel takes cgroup_threadgroup_rwsem for writing (cgroup_procs_write_start ->
  * cgroup_attach_lock(true)), a percpu rwsem whose writer waits for an RCU grace period once it
  * has been idle: 6 to 15 ms per create here. Moving current alone skips that lock (the thread
  * cannot exit or exec under the kernel's hands, and cgroup_mutex orders it against other
  * writers). The cgroup2 directory of a hybrid host has no tasks file: clone3 put the process
- * there (born_in), else cgroup.procs. */
+ * there (born_in), else cgroup.procs. With memory_fd, the memory hierarchy's tasks file is only
+ * opened, for pid 1 to write once its mounts are made (spawn.c, init_enter_memory). */
 static int v1_enter(const struct hk_cgroup *cg, bool born_in, int *memory_fd, const char **failed)
 {
 	size_t i;
