@@ -661,7 +661,9 @@ int hk_container_kill(const char *root, const char *id, int sig, bool all, struc
 	hk_cleanup_container struct hk_container c = {.dirfd = -1};
 	hk_cleanup_close int fd = -1;
 
-	if (hk_store_open(root, id, false, &c, err) < 0)
+	/* --all signals the cgroup's processes: under the lock, so that no delete and create of
+	 * the same id come between the record read and the signal (pid 1 alone goes by pidfd) */
+	if (hk_store_open(root, id, all, &c, err) < 0)
 		return -1;
 	if (hk_container_status(c.record) == OCI_STATUS_STOPPED)
 		return all ? 0 : hk_fail(err, 0, "container \"%s\": container not running", id);

@@ -8,9 +8,12 @@
 #include "state.h"
 
 /* The container's cgroup, when its status is one of `allowed` (a bit per enum oci_status); else
- * the failure ends in the words clients match (CONTRACT.md). With pidfd, also a pidfd of pid 1. */
+ * the failure ends in the words clients match (CONTRACT.md). With pidfd, also a pidfd of pid 1.
+ * With held, the record stays open and locked on success, for the caller to close once it has
+ * acted on the cgroup: unlocked, a delete and a create of the same id could come between the
+ * status read and the act, and a pause would freeze the new container's pid 1 in its create. */
 static int open_cgroup(const char *root, const char *id, unsigned allowed, struct hk_cgroup *cg,
-		       int *pidfd, struct hk_err **err)
+		       int *pidfd, struct hk_container *held, struct hk_err **err)
 {
 	struct hk_container c;
 	enum oci_status status;
@@ -33,7 +36,10 @@ static int open_cgroup(const char *root, const char *id, unsigned allowed, struc
 		ret = hk_cg_load(cg, &c.record->cgroup_paths, c.record->systemd_cgroup.value, err);
 	if (ret == 0 && pidfd != NULL && (*pidfd = hk_container_pidfd(c.record, err)) < 0)
 		ret = -1;
-	hk_container_close(&c);
+	if (ret == 0 && held != NULL)
+		*held = c;
+	else
+		hk_container_close(&c);
 	return ret;
 }
 
@@ -41,48 +47,65 @@ static int open_cgroup(const char *root, const char *id, unsigned allowed, struc
 
 int hk_container_pause(const char *root, const char *id, struct hk_err **err)
 {
+	struct hk_container c;
 	struct hk_cgroup cg;
+	int ret;
 
 	/* running only, as runc: a created container frozen between create and start (run's two
 	 * halves) would hold start's pid 1 and any create racing its delete */
-	if (open_cgroup(root, id, 1u << OCI_STATUS_RUNNING, &cg, NULL, err) < 0)
+	if (open_cgroup(root, id, 1u << OCI_STATUS_RUNNING, &cg, NULL, &c, err) < 0)
 		return -1;
-	return hk_cg_freeze(&cg, true, err);
+	ret = hk_cg_freeze(&cg, true, err);
+	hk_container_close(&c);
+	return ret;
 }
 
 int hk_container_resume(const char *root, const char *id, struct hk_err **err)
 {
+	struct hk_container c;
 	struct hk_cgroup cg;
+	int ret;
 
-	if (open_cgroup(root, id, 1u << OCI_STATUS_PAUSED, &cg, NULL, err) < 0)
+	if (open_cgroup(root, id, 1u << OCI_STATUS_PAUSED, &cg, NULL, &c, err) < 0)
 		return -1;
-	return hk_cg_freeze(&cg, false, err);
+	ret = hk_cg_freeze(&cg, false, err);
+	hk_container_close(&c);
+	return ret;
 }
 
 int hk_container_pids(const char *root, const char *id, pid_t **pids, size_t *n,
 		      struct hk_err **err)
 {
+	struct hk_container c;
 	struct hk_cgroup cg;
+	int ret;
 
 	*pids = NULL;
 	*n = 0;
-	if (open_cgroup(root, id, LIVE, &cg, NULL, err) < 0)
+	if (open_cgroup(root, id, LIVE, &cg, NULL, &c, err) < 0)
 		return -1;
-	return hk_cg_pids(&cg, pids, n, err);
+	ret = hk_cg_pids(&cg, pids, n, err);
+	hk_container_close(&c);
+	return ret;
 }
 
 int hk_container_update(const char *root, const char *id, const struct oci_resources *r,
 			struct hk_err **err)
 {
+	struct hk_container c;
 	struct hk_cgroup cg;
+	int ret;
 
-	if (open_cgroup(root, id, LIVE, &cg, NULL, err) < 0)
+	if (open_cgroup(root, id, LIVE, &cg, NULL, &c, err) < 0)
 		return -1;
-	return hk_cg_apply(&cg, r, true, err);
+	ret = hk_cg_apply(&cg, r, true, err);
+	hk_container_close(&c);
+	return ret;
 }
 
 int hk_container_watch(const char *root, const char *id, struct hk_cgroup *cg, int *pidfd,
 		       struct hk_err **err)
 {
-	return open_cgroup(root, id, LIVE, cg, pidfd, err);
+	/* events watches for as long as it runs: no lock held; the pidfd pins pid 1 */
+	return open_cgroup(root, id, LIVE, cg, pidfd, NULL, err);
 }

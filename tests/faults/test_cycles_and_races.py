@@ -77,6 +77,34 @@ def test_fifty_commands_at_once_on_one_id(bundle):
     assert cgroup_children() - cgroups == set()
 
 
+def test_pause_freezes_before_it_lets_a_delete_and_create_through(bundle):
+    """pause reads the status and freezes under the record's lock. It let go in between, and a
+    delete and a create of the same id could come there: the freeze then landed on the new
+    container's cgroup, whose pid 1 froze in its create (the 50-commands test hung in CI). Here
+    pause's write of the freezer file is held back a second (strace) while delete and create
+    run: the new container must come up created, not paused."""
+    sleeping(bundle)
+    assert husk_quiet(bundle, "run", "-d", "c") == 0
+    pause = subprocess.Popen(["strace", "-o", "/dev/null", "-e", "trace=write",
+                              "-e", "inject=write:delay_enter=1000000",
+                              HUSK, "--root", bundle.root, "pause", "c"], cwd=bundle.path,
+                             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                             stderr=subprocess.DEVNULL)
+    try:
+        time.sleep(0.4)  # pause is in its held-back write by now
+        assert husk_quiet(bundle, "delete", "--force", "c") == 0
+        assert husk_quiet(bundle, "create", "c") == 0
+        assert pause.wait(timeout=30) == 0
+        assert bundle.state("c")["status"] == "created"
+        assert husk_quiet(bundle, "start", "c") == 0
+        assert bundle.state("c")["status"] == "running"
+    finally:
+        pause.kill()
+        pause.wait()
+        husk_quiet(bundle, "resume", "c")
+        husk_quiet(bundle, "delete", "--force", "c")
+
+
 def test_delete_force_of_a_frozen_container_is_bounded(bundle):
     bundle.config["process"]["args"] = ["sleep", "1000"]
     bundle.write()
