@@ -47,60 +47,48 @@ static int open_cgroup(const char *root, const char *id, unsigned allowed, struc
 
 int hk_container_pause(const char *root, const char *id, struct hk_err **err)
 {
-	struct hk_container c;
+	hk_cleanup_container struct hk_container c = {.dirfd = -1};
 	struct hk_cgroup cg;
-	int ret;
 
 	/* running only, as runc: a created container frozen between create and start (run's two
 	 * halves) would hold start's pid 1 and any create racing its delete */
 	if (open_cgroup(root, id, 1u << OCI_STATUS_RUNNING, &cg, NULL, &c, err) < 0)
 		return -1;
-	ret = hk_cg_freeze(&cg, true, err);
-	hk_container_close(&c);
-	return ret;
+	return hk_cg_freeze(&cg, true, err);
 }
 
 int hk_container_resume(const char *root, const char *id, struct hk_err **err)
 {
-	struct hk_container c;
+	hk_cleanup_container struct hk_container c = {.dirfd = -1};
 	struct hk_cgroup cg;
-	int ret;
 
 	if (open_cgroup(root, id, 1u << OCI_STATUS_PAUSED, &cg, NULL, &c, err) < 0)
 		return -1;
-	ret = hk_cg_freeze(&cg, false, err);
-	hk_container_close(&c);
-	return ret;
+	return hk_cg_freeze(&cg, false, err);
 }
 
 int hk_container_pids(const char *root, const char *id, pid_t **pids, size_t *n,
 		      struct hk_err **err)
 {
-	struct hk_container c;
+	hk_cleanup_container struct hk_container c = {.dirfd = -1};
 	struct hk_cgroup cg;
-	int ret;
 
 	*pids = NULL;
 	*n = 0;
 	if (open_cgroup(root, id, LIVE, &cg, NULL, &c, err) < 0)
 		return -1;
-	ret = hk_cg_pids(&cg, pids, n, err);
-	hk_container_close(&c);
-	return ret;
+	return hk_cg_pids(&cg, pids, n, err);
 }
 
 int hk_container_update(const char *root, const char *id, const struct oci_resources *r,
 			struct hk_err **err)
 {
-	struct hk_container c;
+	hk_cleanup_container struct hk_container c = {.dirfd = -1};
 	struct hk_cgroup cg;
-	int ret;
 
 	if (open_cgroup(root, id, LIVE, &cg, NULL, &c, err) < 0)
 		return -1;
-	ret = hk_cg_apply(&cg, r, true, err);
-	hk_container_close(&c);
-	return ret;
+	return hk_cg_apply(&cg, r, true, err);
 }
 
 int hk_container_watch(const char *root, const char *id, struct hk_cgroup *cg, int *pidfd,
