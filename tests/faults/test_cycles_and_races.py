@@ -77,12 +77,28 @@ def test_fifty_commands_at_once_on_one_id(bundle):
     assert cgroup_children() - cgroups == set()
 
 
+def wait_in_write(strace_pid):
+    """Until strace's child, husk, is stopped in a write(2) (syscall 1 on x86_64)."""
+    for _ in range(3000):
+        try:
+            with open(f"/proc/{strace_pid}/task/{strace_pid}/children") as f:
+                child = f.read().split()
+            if child:
+                with open(f"/proc/{child[0]}/syscall") as f:
+                    if f.read().split()[0] == "1":
+                        return
+        except (OSError, IndexError):
+            pass
+        time.sleep(0.01)
+    raise AssertionError("pause never reached its write")
+
+
 def test_pause_freezes_before_it_lets_a_delete_and_create_through(bundle):
     """pause reads the status and freezes under the record's lock. It let go in between, and a
     delete and a create of the same id could come there: the freeze then landed on the new
     container's cgroup, whose pid 1 froze in its create (the 50-commands test hung in CI). Here
-    pause's write of the freezer file is held back a second (strace) while delete and create
-    run: the new container must come up created, not paused."""
+    pause's write of the freezer file is held back a second (strace) and, once pause is stopped
+    in it, delete and create run: the new container must come up created, not paused."""
     sleeping(bundle)
     assert husk_quiet(bundle, "run", "-d", "c") == 0
     pause = subprocess.Popen(["strace", "-o", "/dev/null", "-e", "trace=write",
@@ -91,7 +107,7 @@ def test_pause_freezes_before_it_lets_a_delete_and_create_through(bundle):
                              stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                              stderr=subprocess.DEVNULL)
     try:
-        time.sleep(0.4)  # pause is in its held-back write by now
+        wait_in_write(pause.pid)
         assert husk_quiet(bundle, "delete", "--force", "c") == 0
         assert husk_quiet(bundle, "create", "c") == 0
         assert pause.wait(timeout=30) == 0
