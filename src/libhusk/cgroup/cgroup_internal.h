@@ -58,6 +58,8 @@ const struct hk_cgroup_driver *hk_cg_driver_for(enum hk_cg_mode mode);
 int hk_cg_make_dirs(struct hk_cgroup *cg, const char *want, struct hk_err **err);
 /* "0" into one file of d: the calling process (cgroup.procs) or thread (tasks) moves in. */
 int hk_cg_enter_file(const struct hk_cg_dir *d, const char *file, const char **failed);
+/* That file opened for writing, to move in later (hk_cg_enter_memory); -1 with *failed set. */
+int hk_cg_open_entry(const struct hk_cg_dir *d, const char *file, const char **failed);
 /* "0" into each directory's cgroup.procs (none when born in the one cgroup2 directory): the
  * v2 and systemd drivers' enter, with no v1 memory hierarchy to leave out. */
 int hk_cg_enter_procs(const struct hk_cgroup *cg, bool born_in, int *memory_fd,

@@ -107,31 +107,6 @@ static int v1_clone_fd(const struct hk_cgroup *cg)
 	return u != NULL ? open(u->path, O_PATH | O_DIRECTORY | O_CLOEXEC) : -1;
 }
 
-/* A v1 hierarchy that has the memory controller (alone or comounted). */
-static bool is_memory(const struct hk_cg_dir *d)
-{
-	char copy[sizeof(d->key)], *save = NULL, *part;
-
-	if (d->v2)
-		return false;
-	memcpy(copy, d->key, sizeof(copy));
-	for (part = strtok_r(copy, ",", &save); part; part = strtok_r(NULL, ",", &save))
-		if (strcmp(part, "memory") == 0)
-			return true;
-	return false;
-}
-
-static int open_tasks(const struct hk_cg_dir *d, int *fd, const char **failed)
-{
-	char path[sizeof(d->path) + 8];
-
-	snprintf(path, sizeof(path), "%s/tasks", d->path);
-	*fd = open(path, O_WRONLY | O_CLOEXEC);
-	if (*fd < 0)
-		*failed = d->path;
-	return *fd < 0 ? -1 : 0;
-}
-
 /* v1: "0" into each hierarchy's tasks file moves just the calling thread, which for stage 1 or
  * pid 1 (fresh forks: one thread) is the whole process. cgroup.procs would move the thread group,
  * and for that the kernel takes cgroup_threadgroup_rwsem for writing (cgroup_procs_write_start ->
@@ -143,13 +118,14 @@ static int open_tasks(const struct hk_cg_dir *d, int *fd, const char **failed)
  * opened, for pid 1 to write once its mounts are made (spawn.c, init_enter_memory). */
 static int v1_enter(const struct hk_cgroup *cg, bool born_in, int *memory_fd, const char **failed)
 {
+	const struct hk_cg_dir *memory = memory_fd != NULL ? hk_cg_find(cg, "memory") : NULL;
 	size_t i;
 
 	for (i = 0; i < cg->n; i++) {
 		const struct hk_cg_dir *d = &cg->dirs[i];
 
-		if (memory_fd != NULL && *memory_fd < 0 && is_memory(d)) {
-			if (open_tasks(d, memory_fd, failed) < 0)
+		if (d == memory && !d->v2) {
+			if ((*memory_fd = hk_cg_open_entry(d, "tasks", failed)) < 0)
 				return -1;
 		} else if (d->v2 ? !born_in && hk_cg_enter_file(d, "cgroup.procs", failed) < 0
 				 : hk_cg_enter_file(d, "tasks", failed) < 0) {

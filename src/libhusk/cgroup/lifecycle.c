@@ -353,31 +353,46 @@ void hk_cg_record(const struct hk_cgroup *cg, struct oci_arena *arena, struct oc
 	}
 }
 
-int hk_cg_enter_file(const struct hk_cg_dir *d, const char *file, const char **failed)
+int hk_cg_open_entry(const struct hk_cg_dir *d, const char *file, const char **failed)
 {
 	char path[sizeof(d->path) + 16];
-	int fd, e;
+	int fd;
 
 	snprintf(path, sizeof(path), "%s/%s", d->path, file);
 	fd = open(path, O_WRONLY | O_CLOEXEC);
-	if (fd >= 0 && write(fd, "0", 1) == 1) {
-		close(fd);
-		return 0;
-	}
-	e = errno;
-	if (fd >= 0)
-		close(fd);
-	*failed = d->path;
+	if (fd < 0)
+		*failed = d->path;
+	return fd;
+}
+
+/* "0" into an entry file hk_cg_open_entry opened, which is closed; errno kept on failure. */
+static int enter_by_fd(int fd)
+{
+	int e = write(fd, "0", 1) == 1 ? 0 : errno ? errno : EIO;
+
+	close(fd);
 	errno = e;
-	return -1;
+	return e ? -1 : 0;
+}
+
+int hk_cg_enter_file(const struct hk_cg_dir *d, const char *file, const char **failed)
+{
+	int fd = hk_cg_open_entry(d, file, failed);
+
+	if (fd < 0)
+		return -1;
+	if (enter_by_fd(fd) < 0) {
+		*failed = d->path;
+		return -1;
+	}
+	return 0;
 }
 
 int hk_cg_enter_procs(const struct hk_cgroup *cg, bool born_in, int *memory_fd, const char **failed)
 {
 	size_t i;
 
-	if (memory_fd != NULL)
-		*memory_fd = -1;
+	(void)memory_fd; /* no v1 memory hierarchy: hk_cg_enter_self left it -1 */
 	for (i = 0; !born_in && cg != NULL && i < cg->n; i++)
 		if (hk_cg_enter_file(&cg->dirs[i], "cgroup.procs", failed) < 0)
 			return -1;
@@ -442,16 +457,10 @@ int hk_cg_enter_self(const struct hk_cgroup *cg, bool born_in, int *memory_fd, c
 
 int hk_cg_enter_memory(int *memory_fd)
 {
-	int e = 0;
+	int fd = *memory_fd;
 
-	if (*memory_fd < 0)
-		return 0;
-	if (write(*memory_fd, "0", 1) != 1)
-		e = errno ? errno : EIO;
-	close(*memory_fd);
 	*memory_fd = -1;
-	errno = e;
-	return e ? -1 : 0;
+	return fd < 0 ? 0 : enter_by_fd(fd);
 }
 
 int hk_cg_clone_fd(const struct hk_cgroup *cg)
