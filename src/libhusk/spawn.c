@@ -181,6 +181,12 @@ static int stage1_userns(struct stage *st, struct hk_err **err)
 	return 0;
 }
 
+/* A refused join is no failure where the cgroup is best effort (rootless without delegation). */
+static bool join_refusal_allowed(const struct hk_spawn_plan *plan)
+{
+	return plan->cgroup_best_effort && (errno == EACCES || errno == EPERM);
+}
+
 /* Stage 1 (the cgroup joined first) or pid 1 (namespaces first) moves into the container's
  * cgroup, where it was not born; memory_tasks not NULL: a v1 memory hierarchy is left for
  * init_enter_memory. */
@@ -190,7 +196,7 @@ static int enter_cgroup(struct stage *st, int *memory_tasks, struct hk_err **err
 	const char *failed = NULL;
 
 	if (hk_cg_enter_self(plan->cgroup, st->in_cgroup, memory_tasks, &failed) < 0 &&
-	    !(plan->cgroup_best_effort && (errno == EACCES || errno == EPERM)))
+	    !join_refusal_allowed(plan))
 		return hk_fail(err, errno, "join cgroup %s", failed);
 	/* after the join: a cpuset cgroup's cpus replace the affinity */
 	return hk_cpu_affinity_final(plan->process, err);
@@ -422,8 +428,7 @@ static int init_enter_memory(struct stage *st, struct hk_err **err)
 {
 	if (st->memory_tasks < 0)
 		return 0;
-	if (hk_cg_enter_memory(&st->memory_tasks) < 0 &&
-	    !(st->plan->cgroup_best_effort && (errno == EACCES || errno == EPERM)))
+	if (hk_cg_enter_memory(&st->memory_tasks) < 0 && !join_refusal_allowed(st->plan))
 		return hk_fail(err, errno, "join the memory cgroup");
 	return init_cgroup_ns(st, err);
 }
