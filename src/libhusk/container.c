@@ -296,12 +296,35 @@ static int make_rdt_group(struct creating *cr, struct hk_err **err)
 	return hk_store_save(&cr->c, err);
 }
 
+static const struct oci_memory *memory_of(const struct oci_config *cfg)
+{
+	return cfg->linux && cfg->linux->resources ? cfg->linux->resources->memory : NULL;
+}
+
+/* Under a memory limit too low for the setup itself, the kernel kills pid 1 (or refuses it a
+ * charge) before it is ready, and the stages could only say that it went: say why instead. */
+static void explain_oom(const struct creating *cr, unsigned long long ooms_before,
+			struct hk_err **err)
+{
+	const struct oci_memory *m = memory_of(cr->cfg);
+
+	if (m == NULL || !m->limit.set || *err == NULL ||
+	    (hk_cg_oom_count(&cr->cgroup) <= ooms_before && (*err)->errnum != ENOMEM))
+		return;
+	hk_err_freep(err);
+	hk_fail_as(err, ENOMEM,
+		   "linux.resources.memory.limit: %lld bytes is too low to set the container up: "
+		   "the kernel's OOM killer killed its init before it was ready",
+		   (long long)m->limit.value);
+}
+
 /* Each step adds one thing that undo_create removes. */
 static int create_steps(struct creating *cr, const char *bundle, const char *rootfs,
 			struct hk_err **err)
 {
 	const struct hk_create_opts *o = cr->o;
 	struct hk_spawn_plan *plan = &cr->plan;
+	unsigned long long ooms;
 	int ret;
 
 	if (HK_CHECKED(store_container(cr, bundle, rootfs, err), err) < 0 ||
@@ -329,10 +352,13 @@ static int create_steps(struct creating *cr, const char *bundle, const char *roo
 	plan->cgroup = &cr->cgroup;
 	plan->seccomp = &cr->filter;
 	plan->record = cr->c.record;
+	ooms = memory_of(cr->cfg) ? hk_cg_oom_count(&cr->cgroup) : 0;
 	ret = HK_CHECKED(hk_spawn(plan, &create_ops, cr, &cr->made, err), err);
 	hk_cg_settled(&cr->cgroup);
-	if (ret < 0)
+	if (ret < 0) {
+		explain_oom(cr, ooms, err);
 		return -1;
+	}
 	hk_timeline("ready: pid 1 waits for start");
 	return o->pid_file != NULL ? hk_write_pid_file(o->pid_file, cr->made.pid, err) : 0;
 }
@@ -462,7 +488,7 @@ int hk_container_create(const struct hk_create_opts *o, pid_t *pid, int *master,
 	hk_timeline("begin (husk started, re-executed from its sealed copy)");
 	if (load_config(o->bundle, config, &doc, err) < 0)
 		return -1;
-	ret = hk_spawn_check(doc.config, o->console_socket != NULL || o->keep_terminal, err);
+	ret = hk_spawn_check(doc.config, o->console_socket, o->keep_terminal, err);
 	hk_timeline("parse and check config.json");
 	if (ret == 0 && o->listen_fds > 0)
 		set_listen_env(&doc, o->listen_fds);
@@ -666,7 +692,9 @@ int hk_container_kill(const char *root, const char *id, int sig, bool all, struc
 	if (hk_store_open(root, id, all, &c, err) < 0)
 		return -1;
 	if (hk_container_status(c.record) == OCI_STATUS_STOPPED)
-		return all ? 0 : hk_fail(err, 0, "container \"%s\": container not running", id);
+		return all ? 0
+			   : hk_fail(err, 0, "container \"%s\" is stopped: container not running",
+				     id);
 	fd = hk_container_pidfd(c.record, err);
 	if (fd < 0)
 		return all ? (hk_err_freep(err), 0) : -1;

@@ -7,6 +7,16 @@
 
 #include "state.h"
 
+/* runc's words, which callers match: resume wants a paused container, the others a live one. */
+static const char *refusal(enum oci_status status, unsigned allowed)
+{
+	if (allowed == 1u << OCI_STATUS_PAUSED)
+		return "container not paused";
+	if (status != OCI_STATUS_RUNNING && status != OCI_STATUS_PAUSED)
+		return "container not running";
+	return "container already paused";
+}
+
 /* The container's cgroup, when its status is one of `allowed` (a bit per enum oci_status); else
  * the failure ends in the words clients match (CONTRACT.md). With pidfd, also a pidfd of pid 1.
  * With held, the record stays open and locked on success, for the caller to close once it has
@@ -24,11 +34,7 @@ static int open_cgroup(const char *root, const char *id, unsigned allowed, struc
 	status = hk_container_status(c.record);
 	if (!(allowed & (1u << status)))
 		ret = hk_fail(err, 0, "container \"%s\" is %s: %s", id,
-			      oci_name_of(&oci_statuses, (int)status),
-			      status != OCI_STATUS_RUNNING && status != OCI_STATUS_PAUSED
-				  ? "container not running"
-			      : allowed == 1u << OCI_STATUS_PAUSED ? "container not paused"
-								   : "container already paused");
+			      oci_name_of(&oci_statuses, (int)status), refusal(status, allowed));
 	else if (!c.record->cgroup_paths.len)
 		ret = hk_fail(err, 0, "container \"%s\" has no cgroup (it was created without one)",
 			      id);

@@ -217,7 +217,7 @@ static int build_process(struct exec_ctx *x, struct oci_process **out, struct hk
 	if (o->process_label != NULL)
 		p->selinux_label = (char *)o->process_label;
 	if (set_user(x, p, err) < 0 || add_caps(x, p, err) < 0 ||
-	    hk_spawn_check_process(p, err) < 0)
+	    hk_spawn_check_process(p, o->console_socket, err) < 0)
 		return -1;
 	*out = p;
 	return 0;

@@ -20,6 +20,7 @@ extern char **environ;
 static __attribute__((noreturn)) void child(const struct oci_hook *h, int in, int out)
 {
 	char *no_args[2] = {h->path, NULL};
+	char reason[64];
 
 	dup2(in, 0);
 	dup2(out, 1);
@@ -28,7 +29,7 @@ static __attribute__((noreturn)) void child(const struct oci_hook *h, int in, in
 	setsid();
 	/* without env the hook gets husk's own environment, as with runc and crun */
 	execve(h->path, h->args.len ? h->args.items : no_args, h->env.len ? h->env.items : environ);
-	dprintf(2, "exec %s: %s", h->path, strerror(errno));
+	dprintf(2, "exec %s: %s", h->path, hk_strerror(errno, reason, sizeof(reason)));
 	_exit(127);
 }
 

@@ -30,7 +30,7 @@ static int check_exec(const char *path, const char *arg0, struct hk_err **err)
 	if (stat(path, &st) < 0)
 		return hk_fail(err, errno, "exec: \"%s\"", arg0);
 	if (S_ISDIR(st.st_mode))
-		return hk_fail(err, EACCES, "exec: \"%s\": is a directory, so", arg0);
+		return hk_fail(err, EACCES, "exec: \"%s\" is a directory", arg0);
 	if (access(path, X_OK) < 0)
 		return hk_fail(err, errno, "exec: \"%s\"", arg0);
 	return 0;

@@ -405,7 +405,7 @@ static int restore_bundle(struct restoring *rs, struct hk_err **err)
 	hk_cleanup_close int rootfs_fd = -1;
 	int ret;
 
-	if (hk_spawn_check(rs->cfg, o->console_socket != NULL, err) < 0 ||
+	if (hk_spawn_check(rs->cfg, o->console_socket, false, err) < 0 ||
 	    hk_criu_flags_check(&o->criu, "restore", err) < 0 ||
 	    hk_criu_check("restore", err) < 0 ||
 	    hk_resolve_rootfs(o->bundle, rs->cfg, rs->bundle, rs->rootfs, &rootfs_fd, err) < 0 ||

@@ -60,18 +60,29 @@ struct stage {
 				file, written once the root is built (init_enter_memory) */
 };
 
-int hk_spawn_check_process(const struct oci_process *p, struct hk_err **err)
+/* A caller that gives a console socket waits on it for the pty master (conmon, the shim): with
+ * no terminal none would come, so it is refused, as runc does, rather than ignored. */
+int hk_spawn_check_process(const struct oci_process *p, const char *console_socket,
+			   struct hk_err **err)
 {
+	if (console_socket != NULL && !p->terminal.value)
+		return hk_fail(err, 0,
+			       "--console-socket %s: the process has no terminal to send "
+			       "(process.terminal is false; exec: no --tty): set it, or leave "
+			       "--console-socket out",
+			       console_socket);
 	return hk_cpu_affinity_check(p, err);
 }
 
-int hk_spawn_check(const struct oci_config *c, bool have_console, struct hk_err **err)
+int hk_spawn_check(const struct oci_config *c, const char *console_socket, bool keep_terminal,
+		   struct hk_err **err)
 {
 	if (c->process == NULL)
 		return hk_fail(err, 0, "config.json: process: required to create a container");
-	if (hk_spawn_check_process(c->process, err) < 0 || hk_mempolicy_check(c->linux, err) < 0)
+	if (hk_spawn_check_process(c->process, console_socket, err) < 0 ||
+	    hk_mempolicy_check(c->linux, err) < 0)
 		return -1;
-	if (c->process->terminal.value && !have_console)
+	if (c->process->terminal.value && console_socket == NULL && !keep_terminal)
 		return hk_fail(err, 0, "config.json: process.terminal needs --console-socket");
 	if (hk_lsm_check(c, err) < 0 || hk_netdev_check(c, err) < 0)
 		return -1;

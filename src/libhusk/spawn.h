@@ -35,9 +35,12 @@ struct hk_spawn_result {
 };
 
 /* Checks what the runtime needs beyond a valid document (a process, a mount namespace...). */
-int hk_spawn_check(const struct oci_config *c, bool have_console, struct hk_err **err);
-/* What the process asks that the document cannot check (exec's process.json too). */
-int hk_spawn_check_process(const struct oci_process *p, struct hk_err **err);
+int hk_spawn_check(const struct oci_config *c, const char *console_socket, bool keep_terminal,
+		   struct hk_err **err);
+/* What the process asks that the document cannot check (exec's process.json too), and a
+ * console socket given for a process without a terminal. */
+int hk_spawn_check_process(const struct oci_process *p, const char *console_socket,
+			   struct hk_err **err);
 /* On failure nothing of the spawn is left: its processes are killed and reaped, the rootfs bind
  * is detached, the pty closed. */
 int hk_spawn(const struct hk_spawn_plan *plan, const struct hk_spawn_ops *ops, void *data,

@@ -46,6 +46,18 @@ CASES = {
                                  'husk: config.json: linux.resources.memory.limit: expected an '
                                  'integer, got "1G"'),
     "missing rootfs": (lambda c: c["root"].update(path="nope"), None),
+    # the kernel kills pid 1 (or refuses it a charge) while it is set up; the stages alone
+    # could only say "container init exited before it was set up"
+    "memory limit too low to set up": (
+        lambda c: c["linux"].update(resources={"memory": {"limit": 4096}}),
+        "husk: linux.resources.memory.limit: 4096 bytes is too low to set the container up: "
+        "the kernel's OOM killer killed its init before it was ready"),
+    "a failure under an ample memory limit keeps its words": (
+        lambda c: (c["linux"].update(resources={"memory": {"limit": 64 << 20}}),
+                   c["mounts"].append({"destination": "/x", "type": "bind",
+                                       "source": "/nonexistent/dir", "options": ["bind"]})),
+        'husk: mounts[7]: mount "/nonexistent/dir" on "/x": bind source /nonexistent/dir: '
+        'no such file or directory'),
     "apparmor profile": (
         lambda c: c["process"].update(apparmorProfile="husk-test"),
         'husk: config.json: process.apparmorProfile: AppArmor has no profile "husk-test" loaded'

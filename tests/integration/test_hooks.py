@@ -184,7 +184,7 @@ def test_hook_with_a_missing_program(bundle, tmp_path):
     bundle.config["process"]["args"] = ["true"]
     r = bundle.run()
     assert r.rc == 1 and "hooks.prestart[0]" in r.err and "exited with status 127" in r.err
-    assert "No such file" in r.err
+    assert f"exec {tmp_path}/nope: no such file or directory" in r.err
     assert_nothing_left(bundle, "c")
 
 

@@ -116,7 +116,7 @@ def test_personality(bundle):
 @pytest.mark.parametrize("args,message", [
     (["nope"], 'exec: "nope": executable file not found in $PATH'),
     (["/bin/nope"], 'exec: "/bin/nope": no such file or directory'),
-    (["/etc"], 'exec: "/etc": is a directory, so: permission denied'),
+    (["/etc"], 'exec: "/etc" is a directory: permission denied'),
 ])
 def test_missing_executable_fails_create(bundle, args, message):
     bundle.config["process"]["args"] = args
