@@ -252,11 +252,13 @@ static int stage1_namespaces(struct stage *st, struct hk_err **err)
 /* clone3 into the cgroup2 directory dirfd (closed here). *fall_back: the kernel has no clone3
  * or CLONE_INTO_CGROUP, or a seccomp filter hides it, or it denies the move (a user outside its
  * delegated subtree): the caller clones without it and the child moves itself in, or says why
- * not. */
+ * not. With CLONE_PARENT the exit signal must be 0 (the kernel refuses any other with EINVAL:
+ * the child takes the caller's own, SIGCHLD for a stage husk forked). */
 static pid_t clone3_into_cgroup(int dirfd, unsigned long flags, bool *born_in, bool *fall_back)
 {
-	struct clone_args args = {
-	    .flags = flags | CLONE_INTO_CGROUP, .exit_signal = SIGCHLD, .cgroup = (unsigned)dirfd};
+	struct clone_args args = {.flags = flags | CLONE_INTO_CGROUP,
+				  .exit_signal = flags & CLONE_PARENT ? 0 : SIGCHLD,
+				  .cgroup = (unsigned)dirfd};
 	pid_t pid = (pid_t)syscall(SYS_clone3, &args, sizeof(args));
 	int e = errno;
 

@@ -74,6 +74,32 @@ def test_cgroup_exists_before_start_and_is_the_containers_root(bundle):
     assert_nothing_left(bundle, "c")
 
 
+HAS_CGROUP2_DIR = CGROUP2 or os.path.exists("/sys/fs/cgroup/unified/cgroup.controllers")
+
+
+@pytest.mark.skipif(not HAS_CGROUP2_DIR, reason="no cgroup2 hierarchy on this host")
+def test_pid_1_is_born_in_its_cgroup2_directory(bundle, tmp_path):
+    """clone3(CLONE_INTO_CGROUP) puts pid 1 in the container's cgroup2 directory (v2's one, or a
+    hybrid host's) at birth. Moved afterwards, it writes cgroup.procs, which makes the kernel
+    wait for an RCU grace period: 6 to 15 ms a create after a quiet spell (issue 17). The kernel
+    refuses CLONE_PARENT with an exit signal (EINVAL), and husk fell back to the move on every
+    create (spaced run on this hybrid host: 24 ms with the move, 10 without)."""
+    trace = tmp_path / "strace"
+    bundle.config["process"]["args"] = ["true"]
+    bundle.write()
+    driver = ["--systemd-cgroup"] if SYSTEMD else []
+    r = subprocess.run(["strace", "-f", "-y", "-o", str(trace), "-e", "trace=clone3,write",
+                        HUSK, "--root", bundle.root, *driver, "run", "c"],
+                       cwd=bundle.path, capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+    lines = trace.read_text().splitlines()
+    births = [line for line in lines if "CLONE_PARENT|CLONE_INTO_CGROUP" in line]
+    assert births, "pid 1 is cloned into its cgroup"
+    assert not [line for line in births if "= -1" in line], births
+    assert not [line for line in lines if "cgroup.procs>" in line and "write(" in line]
+    assert_nothing_left(bundle, "c")
+
+
 def test_program_and_creation_hook_see_every_cgroup_as_their_namespace_root(bundle, tmp_path):
     """On v1 pid 1 joins the memory hierarchy only once the root is built (so that its own mounts
     are charged to husk's cgroup, docs/design.md "Namespaces first") and makes the cgroup
