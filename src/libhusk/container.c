@@ -296,9 +296,13 @@ static int make_rdt_group(struct creating *cr, struct hk_err **err)
 	return hk_store_save(&cr->c, err);
 }
 
-static const struct oci_memory *memory_of(const struct oci_config *cfg)
+/* The config's memory limit, or NULL: what a setup can run out of. */
+static const struct oci_memory *memory_limit_of(const struct oci_config *cfg)
 {
-	return cfg->linux && cfg->linux->resources ? cfg->linux->resources->memory : NULL;
+	const struct oci_memory *m =
+	    cfg->linux && cfg->linux->resources ? cfg->linux->resources->memory : NULL;
+
+	return m != NULL && m->limit.set ? m : NULL;
 }
 
 /* Under a memory limit too low for the setup itself, the kernel kills pid 1 (or refuses it a
@@ -306,9 +310,9 @@ static const struct oci_memory *memory_of(const struct oci_config *cfg)
 static void explain_oom(const struct creating *cr, unsigned long long ooms_before,
 			struct hk_err **err)
 {
-	const struct oci_memory *m = memory_of(cr->cfg);
+	const struct oci_memory *m = memory_limit_of(cr->cfg);
 
-	if (m == NULL || !m->limit.set || *err == NULL ||
+	if (m == NULL || *err == NULL ||
 	    (hk_cg_oom_count(&cr->cgroup) <= ooms_before && (*err)->errnum != ENOMEM))
 		return;
 	hk_err_freep(err);
@@ -352,7 +356,7 @@ static int create_steps(struct creating *cr, const char *bundle, const char *roo
 	plan->cgroup = &cr->cgroup;
 	plan->seccomp = &cr->filter;
 	plan->record = cr->c.record;
-	ooms = memory_of(cr->cfg) ? hk_cg_oom_count(&cr->cgroup) : 0;
+	ooms = memory_limit_of(cr->cfg) ? hk_cg_oom_count(&cr->cgroup) : 0;
 	ret = HK_CHECKED(hk_spawn(plan, &create_ops, cr, &cr->made, err), err);
 	hk_cg_settled(&cr->cgroup);
 	if (ret < 0) {
