@@ -70,7 +70,11 @@ def test_ctr_sees_the_oom_kill(containerd):  # noqa: F811
     reader = threading.Thread(target=lambda: lines.extend(events.stdout), daemon=True)
     reader.start()
     try:
-        r = ctr_run(containerd, "oom", "/probe", "alloc", "64",
+        # The shim watches memory.events only after `start` returns (runc's shim does the same
+        # for runc): an allocation in the first milliseconds can be killed before the watch
+        # exists and the event is lost for any runtime. A second of sleep first lets the OOM
+        # happen, as in real use, to a container the shim already watches.
+        r = ctr_run(containerd, "oom", "sh", "-c", "sleep 1; exec /probe alloc 64",
                     opts=["--memory-limit", str(16 * MIB)])
         assert r.returncode == 137, (r.returncode, r.stderr)
     finally:
