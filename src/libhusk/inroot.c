@@ -200,18 +200,24 @@ static int create_link_target(int rootfd, int parent, const char *dir, const cha
 
 /* One missing component, copy's last, made in its parent (resolved in the root again): a file
  * or a directory, or where a dangling symlink stands, what it points to. */
-static int create_component(int rootfd, char *copy, bool last, enum hk_create create,
-			    unsigned long long resolve, int depth, struct hk_err **err)
+static int open_parent(int rootfd, char *copy, unsigned long long resolve)
 {
 	char *name = strrchr(copy, '/');
-	hk_cleanup_close int parent = -1, file = -1;
-	int made;
+	int parent;
 
 	*name = '\0';
 	parent = hk_inroot_open(rootfd, copy[0] ? copy : "/", O_PATH | O_DIRECTORY, resolve);
 	*name = '/';
-	if (parent < 0)
-		return hk_fail(err, errno, "open the parent of \"%s\" in the rootfs", copy);
+	return parent;
+}
+
+static int create_in_parent(int rootfd, int parent, char *copy, bool last, enum hk_create create,
+			    unsigned long long resolve, int depth, struct hk_err **err)
+{
+	char *name = strrchr(copy, '/');
+	hk_cleanup_close int file = -1;
+	int made;
+
 	if (last && create == HK_CREATE_FILE)
 		made = file = openat(parent, name + 1,
 				     O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0644);
@@ -226,6 +232,16 @@ static int create_component(int rootfd, char *copy, bool last, enum hk_create cr
 				  resolve, depth, err);
 	*name = '/';
 	return made;
+}
+
+static int create_component(int rootfd, char *copy, bool last, enum hk_create create,
+			    unsigned long long resolve, int depth, struct hk_err **err)
+{
+	hk_cleanup_close int parent = open_parent(rootfd, copy, resolve);
+
+	if (parent < 0)
+		return hk_fail(err, errno, "open the parent of \"%s\" in the rootfs", copy);
+	return create_in_parent(rootfd, parent, copy, last, create, resolve, depth, err);
 }
 
 /* Creates the missing components of path, one at a time, each resolved in the root again. */
@@ -260,13 +276,34 @@ static int create_missing(int rootfd, const char *path, enum hk_create create,
 	return 0;
 }
 
+/* Most often only the last component is missing (a mount point under /dev, /sys/fs/cgroup):
+ * it is made in its parent, opened once; else every missing component, from the top. */
+static int create_path(int rootfd, const char *path, enum hk_create create,
+		       unsigned long long resolve, struct hk_err **err)
+{
+	hk_cleanup_free char *copy = strdup(path);
+	hk_cleanup_close int parent = -1;
+	size_t len;
+
+	if (copy == NULL)
+		abort();
+	len = strlen(copy);
+	while (len > 1 && copy[len - 1] == '/')
+		copy[--len] = '\0';
+	if (copy[0] == '/' && len > 1)
+		parent = open_parent(rootfd, copy, resolve);
+	if (parent >= 0)
+		return create_in_parent(rootfd, parent, copy, true, create, resolve, 0, err);
+	return create_missing(rootfd, path, create, resolve, 0, err);
+}
+
 int hk_root_open(int rootfd, const char *path, enum hk_create create,
 		 unsigned long long extra_resolve, int *out, struct hk_err **err)
 {
 	int fd = hk_inroot_open(rootfd, path, O_PATH, extra_resolve);
 
 	if (fd < 0 && errno == ENOENT && create != HK_NO_CREATE) {
-		if (create_missing(rootfd, path, create, extra_resolve, 0, err) < 0)
+		if (create_path(rootfd, path, create, extra_resolve, err) < 0)
 			return -1;
 		fd = hk_inroot_open(rootfd, path, O_PATH, extra_resolve);
 	}

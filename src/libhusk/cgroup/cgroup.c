@@ -409,24 +409,34 @@ const struct hk_cg_dir *hk_cg_find(const struct hk_cgroup *cg, const char *contr
 	return NULL;
 }
 
-int hk_cg_write(const struct hk_cg_dir *d, const char *file, const char *value, struct hk_err **err)
+int hk_cg_open_file(const struct hk_cg_dir *d, const char *file)
 {
 	char path[PATH_MAX + 64];
-	size_t len = strlen(value);
-	int fd, saved;
 
 	snprintf(path, sizeof(path), "%s/%s", d->path, file);
-	fd = open(path, O_WRONLY | O_CLOEXEC);
+	return open(path, O_WRONLY | O_CLOEXEC);
+}
+
+int hk_cg_write_fd(int fd, const char *file, const char *value, struct hk_err **err)
+{
+	size_t len = strlen(value);
+	int saved;
+
 	if (fd >= 0 && write(fd, value, len) == (ssize_t)len)
-		return close(fd);
+		return 0;
 	saved = errno;
-	if (fd >= 0)
-		close(fd);
 	/* The kernel's "not supported" (ENOTSUPP, 524) has no strerror of its own. */
 	if (saved == 524)
 		saved = EOPNOTSUPP;
 	errno = saved;
 	return hk_fail(err, saved, "cgroup %s: write \"%s\"", file, value);
+}
+
+int hk_cg_write(const struct hk_cg_dir *d, const char *file, const char *value, struct hk_err **err)
+{
+	hk_cleanup_close int fd = hk_cg_open_file(d, file);
+
+	return hk_cg_write_fd(fd, file, value, err);
 }
 
 int hk_cg_writef(const struct hk_cg_dir *d, const char *file, struct hk_err **err, const char *fmt,

@@ -95,6 +95,10 @@ int hk_cg_from_key(struct hk_cgroup *cg, const char *key, const char *rel, struc
 const struct hk_cg_dir *hk_cg_find(const struct hk_cgroup *cg, const char *controller);
 const struct hk_cg_dir *hk_cg_unified(const struct hk_cgroup *cg);
 
+/* A cgroup file opened for writing (-1 and errno on failure), and a write to it whose error
+ * names the file: for several writes to one file without reopening it. */
+int hk_cg_open_file(const struct hk_cg_dir *d, const char *file);
+int hk_cg_write_fd(int fd, const char *file, const char *value, struct hk_err **err);
 /* Writes one value; the message names the file and the value:
  * `cgroup memory.max: write "1k": device or resource busy`. */
 int hk_cg_write(const struct hk_cg_dir *d, const char *file, const char *value,

@@ -3,6 +3,8 @@
  */
 #include "cgroup_internal.h"
 
+#include "../fdio.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -58,21 +60,28 @@ static int v1_make_dirs(struct hk_cgroup *cg, const struct oci_resources *r, str
 static int v1_devices(const struct hk_cgroup *cg, const struct hk_cg_device_rule *rules, size_t n,
 		      struct hk_err **err)
 {
+	static const char *const files[] = {"devices.deny", "devices.allow"};
 	const struct hk_cg_dir *d = hk_cg_find(cg, "devices");
+	hk_cleanup_close int deny = -1;
+	hk_cleanup_close int allow = -1;
 	size_t i;
 
 	if (d == NULL)
 		return hk_fail(err, 0, "cgroup: no devices controller on this host");
-
+	/* The kernel takes one rule per write, so each file is opened once for all its rules. */
 	for (i = 0; i < n; i++) {
-		char majs[24] = "*", mins[24] = "*";
+		int *fd = rules[i].allow ? &allow : &deny;
+		char majs[24] = "*", mins[24] = "*", rule[96];
 
 		if (rules[i].major >= 0)
 			snprintf(majs, sizeof(majs), "%lld", rules[i].major);
 		if (rules[i].minor >= 0)
 			snprintf(mins, sizeof(mins), "%lld", rules[i].minor);
-		if (hk_cg_writef(d, rules[i].allow ? "devices.allow" : "devices.deny", err,
-				 "%c %s:%s %s", rules[i].type, majs, mins, rules[i].access) < 0)
+		snprintf(rule, sizeof(rule), "%c %s:%s %s", rules[i].type, majs, mins,
+			 rules[i].access);
+		if (*fd < 0)
+			*fd = hk_cg_open_file(d, files[rules[i].allow]);
+		if (hk_cg_write_fd(*fd, files[rules[i].allow], rule, err) < 0)
 			return -1;
 	}
 	return 0;

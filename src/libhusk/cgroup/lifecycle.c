@@ -87,11 +87,13 @@ static int check_unused(const struct hk_cg_dir *d, struct hk_err **err)
 	bool inner = false;
 	DIR *dir;
 
+	if (d->created_top) /* made by this create: nothing can be in it yet worth refusing */
+		return 0;
 	if (hk_cg_read(d, "cgroup.procs", procs, sizeof(procs)) > 0)
 		return hk_fail(err, 0,
 			       "config.json: linux.cgroupsPath: cgroup %s already holds processes",
 			       d->path);
-	if (d->created_top || (dir = opendir(d->path)) == NULL)
+	if ((dir = opendir(d->path)) == NULL)
 		return 0;
 	while (!inner && (e = readdir(dir)) != NULL)
 		inner = e->d_type == DT_DIR && strcmp(e->d_name, ".") && strcmp(e->d_name, "..");
@@ -552,6 +554,11 @@ int hk_cg_remove_dirs(struct hk_cgroup *cg, struct hk_err **err)
 	size_t i;
 	int tries;
 
+	/* The common case, an empty leaf in every hierarchy: one rmdir each, nothing read. The
+	 * kernel refuses (EBUSY) a cgroup with processes or children, and those take the way
+	 * below, which kills and removes what is left. */
+	if (hk_cg_remove_empty(cg) == 0)
+		return 0;
 	if (!hk_cg_empty(cg))
 		hk_cg_signal_all(cg, SIGKILL, NULL);
 	for (i = 0; i < cg->n; i++) {
