@@ -36,6 +36,11 @@ def test_cgroup_hierarchies_are_mounted(bundle):
             if line.split()[4].startswith("/sys/fs/cgroup/")]
     for h in host:
         assert h in points
+    # every hierarchy takes the mount's options (ro, nosuid, nodev, noexec), not only the tmpfs
+    for m in p["mounts"]:
+        if m["point"].startswith("/sys/fs/cgroup/"):
+            opts = m["options"].split(",")
+            assert {"ro", "nosuid", "nodev", "noexec"} <= set(opts), m
 
 
 def test_readonly_root(bundle):
