@@ -70,6 +70,7 @@ struct creating {
 	char created[48];		/* the record's strings stay ours until the end */
 	bool stored, in_cgroup, in_rdt; /* the state directory, the cgroup, the resctrl group */
 	bool born;			/* pid 1 existed (a failure then runs poststop) */
+	unsigned long long ooms_before; /* the cgroup's OOM kills before pid 1 (memory limit) */
 };
 
 /* The notify listener goes to the agent with the state as it is now: creating, with the pid. */
@@ -177,14 +178,15 @@ static int start_fifo(const struct hk_container *c, const struct oci_config *cfg
 /* The cgroup exists, with its limits, before any process of the container: its directories go
  * into the record first, so that a create interrupted from here on leaves nothing `delete`
  * cannot find. */
-int hk_container_make_cgroup(struct hk_container *c, const struct oci_config *cfg, bool systemd,
-			     struct hk_cgroup *cg, struct hk_err **err)
+/* The second half of hk_container_make_cgroup, on a cgroup hk_cg_prepare resolved. */
+static int make_prepared_cgroup(struct hk_container *c, const struct oci_config *cfg, bool systemd,
+				struct hk_cgroup *cg, struct hk_err **err)
 {
 	const struct oci_scheduler *sched = cfg->process ? cfg->process->scheduler : NULL;
 	const struct oci_cpu *cpu =
 	    cfg->linux && cfg->linux->resources ? cfg->linux->resources->cpu : NULL;
 
-	if (hk_cg_create(cg, cfg->linux, c->record->id, systemd, err) < 0)
+	if (hk_cg_make(cg, cfg->linux, systemd, err) < 0)
 		return -1;
 	c->record->systemd_cgroup = (struct oci_opt_bool){systemd, systemd};
 	if (sched != NULL &&
@@ -201,6 +203,14 @@ int hk_container_make_cgroup(struct hk_container *c, const struct oci_config *cf
 		return 0;
 	hk_cg_destroy(cg, NULL);
 	return -1;
+}
+
+int hk_container_make_cgroup(struct hk_container *c, const struct oci_config *cfg, bool systemd,
+			     struct hk_cgroup *cg, struct hk_err **err)
+{
+	if (hk_cg_prepare(cg, cfg->linux, c->record->id, systemd, err) < 0)
+		return -1;
+	return make_prepared_cgroup(c, cfg, systemd, cg, err);
 }
 
 /* Without a mount namespace of its own the container's mounts live in a namespace that outlives
@@ -222,7 +232,10 @@ static int record_rootfs_mount(unsigned long long id, void *data, struct hk_err 
 	return hk_store_save(&cr->c, err); /* on failure, the spawn's undo detaches it */
 }
 
+static int make_cgroup_step(void *data, struct hk_err **err);
+
 static const struct hk_spawn_ops create_ops = {
+    .cgroup = make_cgroup_step,
     .init_pid = record_pid,
     .rootfs_mount = record_rootfs_mount,
     .hooks = runtime_hooks,
@@ -312,7 +325,7 @@ static void explain_oom(const struct creating *cr, unsigned long long ooms_befor
 {
 	const struct oci_memory *m = memory_limit_of(cr->cfg);
 
-	if (m == NULL || *err == NULL ||
+	if (m == NULL || *err == NULL || !cr->in_cgroup ||
 	    (hk_cg_oom_count(&cr->cgroup) <= ooms_before && (*err)->errnum != ENOMEM))
 		return;
 	hk_err_freep(err);
@@ -322,13 +335,32 @@ static void explain_oom(const struct creating *cr, unsigned long long ooms_befor
 		   (long long)m->limit.value);
 }
 
+/* The container's cgroup and resctrl group, and the OOM count before anything runs there:
+ * before the spawn, or from within it while stage 1 makes the namespaces (CGROUP_ALONGSIDE). */
+static int make_cgroup_step(void *data, struct hk_err **err)
+{
+	struct creating *cr = data;
+
+	if (HK_CHECKED(
+		make_prepared_cgroup(&cr->c, cr->cfg, cr->o->systemd_cgroup, &cr->cgroup, err),
+		err) < 0)
+		return -1;
+	cr->in_cgroup = true;
+	if (HK_CHECKED(make_rdt_group(cr, err), err) < 0)
+		return -1;
+	cr->ooms_before = memory_limit_of(cr->cfg) ? hk_cg_oom_count(&cr->cgroup) : 0;
+	hk_timeline(hk_plan_has(&cr->plan, HK_STEP_CGROUP_ALONGSIDE)
+			? "cgroup (while stage 1 makes the namespaces)"
+			: "cgroup");
+	return 0;
+}
+
 /* Each step adds one thing that undo_create removes. */
 static int create_steps(struct creating *cr, const char *bundle, const char *rootfs,
 			struct hk_err **err)
 {
 	const struct hk_create_opts *o = cr->o;
 	struct hk_spawn_plan *plan = &cr->plan;
-	unsigned long long ooms;
 	int ret;
 
 	if (HK_CHECKED(store_container(cr, bundle, rootfs, err), err) < 0 ||
@@ -342,25 +374,20 @@ static int create_steps(struct creating *cr, const char *bundle, const char *roo
 		       err) < 0)
 		return -1;
 	hk_timeline("seccomp filter (compiled or from the cache)");
-	if (HK_CHECKED(
-		hk_container_make_cgroup(&cr->c, cr->cfg, o->systemd_cgroup, &cr->cgroup, err),
-		err) < 0)
+	if (HK_CHECKED(hk_cg_prepare(&cr->cgroup, cr->cfg->linux, o->id, o->systemd_cgroup, err),
+		       err) < 0 ||
+	    (!hk_plan_has(plan, HK_STEP_CGROUP_ALONGSIDE) && make_cgroup_step(cr, err) < 0))
 		return -1;
-	cr->in_cgroup = true;
-	if (HK_CHECKED(make_rdt_group(cr, err), err) < 0)
-		return -1;
-	hk_timeline("cgroup");
 	plan->bundle = bundle;
 	plan->rootfs = rootfs;
 	plan->console_socket = o->console_socket;
 	plan->cgroup = &cr->cgroup;
 	plan->seccomp = &cr->filter;
 	plan->record = cr->c.record;
-	ooms = memory_limit_of(cr->cfg) ? hk_cg_oom_count(&cr->cgroup) : 0;
 	ret = HK_CHECKED(hk_spawn(plan, &create_ops, cr, &cr->made, err), err);
 	hk_cg_settled(&cr->cgroup);
 	if (ret < 0) {
-		explain_oom(cr, ooms, err);
+		explain_oom(cr, cr->ooms_before, err);
 		return -1;
 	}
 	hk_timeline("ready: pid 1 waits for start");
@@ -404,7 +431,8 @@ static int create_in_store(const struct hk_create_opts *o, const struct oci_conf
 	struct creating cr = {.o = o, .cfg = cfg, .arena = oci_arena_new(), .c = {.dirfd = -1}};
 	struct hk_plan_create_opts po = {.preserve_fds = o->listen_fds + o->preserve_fds,
 					 .no_pivot = o->no_pivot,
-					 .no_new_keyring = o->no_new_keyring};
+					 .no_new_keyring = o->no_new_keyring,
+					 .cgroup_in_spawn = !o->systemd_cgroup};
 	int ret;
 
 	hk_plan_create(&cr.plan, cfg, &po);

@@ -5,9 +5,10 @@
 #include <string.h>
 
 const char *const hk_spawn_step_names[] = {
-    "idmap-mounts", "id-maps",	   "time-offsets",   "loopback",    "uts",	 "oom-score",
-    "sysctl",	    "rootfs",	   "creation-hooks", "make-cwd",    "init-root", "keyring",
-    "wait-start",   "start-hooks", "memory-policy",  "net-devices", "rdt",	 "namespaces-first",
+    "idmap-mounts", "id-maps", "time-offsets",	   "loopback",	       "uts",
+    "oom-score",    "sysctl",  "rootfs",	   "creation-hooks",   "make-cwd",
+    "init-root",    "keyring", "wait-start",	   "start-hooks",      "memory-policy",
+    "net-devices",  "rdt",     "namespaces-first", "cgroup-alongside",
 };
 const unsigned hk_spawn_step_count = sizeof(hk_spawn_step_names) / sizeof(hk_spawn_step_names[0]);
 
@@ -61,6 +62,10 @@ static unsigned create_steps(const struct hk_spawn_plan *plan, const struct oci_
 	if (plan->ns[OCI_NS_USER].action != HK_NS_NEW &&
 	    plan->ns[OCI_NS_MOUNT].action != HK_NS_JOIN)
 		steps |= HK_STEP_NAMESPACES_FIRST;
+	/* Nothing of the cgroup is needed before pid 1's clone then: its creation overlaps the
+	 * namespaces' (the network namespace's is the longest). */
+	if ((steps & HK_STEP_NAMESPACES_FIRST) && o->cgroup_in_spawn)
+		steps |= HK_STEP_CGROUP_ALONGSIDE;
 	return steps;
 }
 

@@ -37,6 +37,9 @@ enum hk_spawn_step {
 	/* stage 1 makes the namespaces outside the cgroup, pid 1 is born or moves into it (their
 	 * kernel memory is not the container's): no new user ns, no joined mount ns */
 	HK_STEP_NAMESPACES_FIRST = 1u << 17,
+	/* parent: makes the cgroup (cgroupfs driver) while stage 1 makes the namespaces on the
+	 * other CPU; stage 1 clones pid 1 once it exists (with NAMESPACES_FIRST only) */
+	HK_STEP_CGROUP_ALONGSIDE = 1u << 18,
 };
 
 /* One name per step, for tests and debug lines; indexed by bit number. */
@@ -70,6 +73,7 @@ struct hk_spawn_plan {
 struct hk_plan_create_opts {
 	int preserve_fds;
 	bool no_pivot, no_new_keyring;
+	bool cgroup_in_spawn; /* the caller makes the cgroup through hk_spawn_ops.cgroup */
 };
 
 /* create: the config's namespaces made or joined by their paths, and every step it asks for. */

@@ -297,6 +297,12 @@ static __attribute__((noreturn)) void stage1(struct stage *st)
 	close_inherited(st);
 	if (HK_CHECKED(stage1_namespaces(st, &err), &err) < 0)
 		stage_fail(st, err);
+	if (hk_plan_has(st->plan, HK_STEP_CGROUP_ALONGSIDE)) {
+		struct hk_sync_msg msg;
+
+		if (hk_sync_expect(st->sock, SYNC_CGROUP_MADE, &msg, &err) < 0)
+			stage_fail(st, err); /* the parent failed: it reports its own error */
+	}
 	pid = clone_init(st);
 	if (pid < 0) {
 		hk_fail(&err, errno, "clone the container's init");
@@ -793,6 +799,21 @@ static int parent_loop(struct parent *pa, struct hk_err **err)
 	return HK_CHECKED(pa->ops->listener(pa->listener, pa->out->pid, pa->data, err), err);
 }
 
+/* CGROUP_ALONGSIDE: the cgroup is made while stage 1 makes the namespaces. On a failure stage 1
+ * is killed (it waits for SYNC_CGROUP_MADE and has made nothing but namespaces); a stage 1 that
+ * failed first finds no reader for the message, and parent_loop reads its error. */
+static int cgroup_alongside(struct parent *pa, struct hk_err **err)
+{
+	if (!hk_plan_has(pa->plan, HK_STEP_CGROUP_ALONGSIDE))
+		return 0;
+	if (pa->ops->cgroup(pa->data, err) < 0) {
+		kill(pa->stage1, SIGKILL);
+		return -1;
+	}
+	hk_sync_send(pa->sock, SYNC_CGROUP_MADE, 0, NULL, -1, NULL);
+	return 0;
+}
+
 /* The fds stage 1 needs, opened before the fork so that errors come early. */
 static int open_for_stages(struct stage *st, int socks[2], struct hk_err **err)
 {
@@ -856,7 +877,9 @@ int hk_spawn(const struct hk_spawn_plan *plan, const struct hk_spawn_ops *ops, v
 		return -1;
 	}
 	pa.sock = socks[0];
-	ret = parent_loop(&pa, err);
+	ret = cgroup_alongside(&pa, err);
+	if (ret == 0)
+		ret = parent_loop(&pa, err);
 	close(socks[0]);
 	if (pa.listener >= 0)
 		close(pa.listener);

@@ -17,6 +17,8 @@
  * gidMappings, SYNC_CONSOLE passes the pty to the console socket (or keeps it in the result),
  * SYNC_SECCOMP without a callback fails. */
 struct hk_spawn_ops {
+	/* CGROUP_ALONGSIDE: makes the container's cgroup, stage 1 already forked */
+	int (*cgroup)(void *data, struct hk_err **err);
 	int (*map_ids)(pid_t stage1, const struct hk_spawn_plan *plan, void *data,
 		       struct hk_err **err);					     /* MAP_IDS */
 	int (*init_pid)(pid_t pid, void *data, struct hk_err **err);		     /* INIT_PID */

@@ -6,6 +6,8 @@
  *   ◀── SYNC_MAP_IDS ───────────  (waits)
  *   write uid_map/gid_map
  *   ─── SYNC_IDS_MAPPED ────────▶ unshare the other namespaces
+ *   (cgroup alongside: make it)
+ *   ─── SYNC_CGROUP_MADE ───────▶ (waits for it before the clone)
  *                                 clone(CLONE_PARENT) ─────────▶ (a child of husk, in the new
  *   ◀── SYNC_INIT_PID ──────────  exit                            pid namespace)
  *   record the pid                                                mounts, devices, pivot_root,
@@ -45,6 +47,7 @@ enum hk_sync_type {
 	SYNC_SECCOMP,	   /* stage 2 -> parent: the seccomp notify listener, with SCM_RIGHTS */
 	SYNC_READY,	   /* stage 2 -> parent: set up, waiting for `start` */
 	SYNC_ERROR,	   /* any stage -> parent: text = the failure, errnum in value */
+	SYNC_CGROUP_MADE,  /* parent -> stage 1: the cgroup exists (HK_STEP_CGROUP_ALONGSIDE) */
 };
 
 struct hk_sync_msg {

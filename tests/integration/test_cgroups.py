@@ -132,6 +132,18 @@ def test_relative_path_lies_under_husks_own_cgroup(bundle):
     assert not os.path.exists(cgroup_dir(os.getpid(), "pids") + "/" + name)
 
 
+def sealed_husks():
+    """Processes running husk's sealed copy (stages not yet at their execve)."""
+    found = set()
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            if os.readlink(f"/proc/{pid}/exe").startswith("/memfd:husk"):
+                found.add(int(pid))
+        except OSError:
+            pass
+    return found
+
+
 @cgroupfs_only
 def test_absolute_path_and_a_busy_one_is_refused(bundle):
     top = "/husk-abs-" + uuid.uuid4().hex[:8]
@@ -144,6 +156,8 @@ def test_absolute_path_and_a_busy_one_is_refused(bundle):
         assert "linux.cgroupsPath" in r.err and "already holds processes" in r.err, r.err
         assert top + "/one" in r.err
         assert not os.path.exists(os.path.join(bundle.root, "d"))
+        # the cgroup is made while stage 1 makes the namespaces: refused, stage 1 is gone too
+        assert sealed_husks() == {pid}
         assert bundle.state("c")["status"] == "created"
     finally:
         assert bundle.husk("delete", "c").rc == 0

@@ -15,7 +15,7 @@ static const unsigned create_only =
     HK_STEP_IDMAP_MOUNTS | HK_STEP_ID_MAPS | HK_STEP_TIME_OFFSETS | HK_STEP_LOOPBACK | HK_STEP_UTS |
     HK_STEP_OOM_SCORE | HK_STEP_SYSCTL | HK_STEP_ROOTFS | HK_STEP_CREATION_HOOKS |
     HK_STEP_MAKE_CWD | HK_STEP_SESSION_KEYRING | HK_STEP_WAIT_START | HK_STEP_START_HOOKS |
-    HK_STEP_NET_DEVICES | HK_STEP_NAMESPACES_FIRST;
+    HK_STEP_NET_DEVICES | HK_STEP_NAMESPACES_FIRST | HK_STEP_CGROUP_ALONGSIDE;
 
 static int load(const char *dir, const char *name, struct oci_config_doc *doc)
 {
@@ -36,7 +36,7 @@ static void test_step_names(void)
 
 	for (i = 0; i < hk_spawn_step_count; i++)
 		all |= 1u << i;
-	tap_ok(hk_spawn_step_count == 18 &&
+	tap_ok(hk_spawn_step_count == 19 &&
 		   all == (create_only | HK_STEP_INIT_ROOT | HK_STEP_MEMORY_POLICY | HK_STEP_RDT),
 	       "every step has a name, and every name a step");
 }
@@ -51,8 +51,9 @@ static void test_create_every_field(const struct oci_config *c)
 	int new = 0;
 
 	hk_plan_create(&plan, c, &o);
-	tap_ok(plan.steps == ((create_only & ~HK_STEP_NAMESPACES_FIRST) | HK_STEP_MEMORY_POLICY |
-			      HK_STEP_RDT),
+	tap_ok(plan.steps ==
+		   ((create_only & ~HK_STEP_NAMESPACES_FIRST & ~HK_STEP_CGROUP_ALONGSIDE) |
+		    HK_STEP_MEMORY_POLICY | HK_STEP_RDT),
 	       "create takes every step every-field.json asks for");
 	tap_ok(!hk_plan_has(&plan, HK_STEP_NAMESPACES_FIRST),
 	       "a new user namespace: the cgroup is joined before the namespaces are made");
@@ -140,6 +141,10 @@ static void test_create_in_joined_mount_ns(const struct oci_config *c)
 	hk_plan_create(&plan, c, &o);
 	tap_ok(!hk_plan_has(&plan, HK_STEP_NAMESPACES_FIRST),
 	       "a joined mount namespace: the cgroup is joined first, from husk's tree");
+	o.cgroup_in_spawn = true;
+	hk_plan_create(&plan, c, &o);
+	tap_ok(!hk_plan_has(&plan, HK_STEP_CGROUP_ALONGSIDE),
+	       "the cgroup joined first: it is made before stage 1");
 }
 
 static void test_create_plain(const struct oci_config *c)
@@ -156,6 +161,12 @@ static void test_create_plain(const struct oci_config *c)
 		   hk_plan_has(&plan, HK_STEP_WAIT_START) &&
 		   hk_plan_has(&plan, HK_STEP_NAMESPACES_FIRST),
 	       "runc's default spec: loopback, rootfs, wait for start, namespaces first");
+	tap_ok(!hk_plan_has(&plan, HK_STEP_CGROUP_ALONGSIDE),
+	       "a caller that makes the cgroup itself (systemd): not alongside stage 1");
+	o.cgroup_in_spawn = true;
+	hk_plan_create(&plan, c, &o);
+	tap_ok(hk_plan_has(&plan, HK_STEP_CGROUP_ALONGSIDE),
+	       "namespaces first, the cgroupfs driver: the cgroup is made alongside stage 1");
 }
 
 static struct oci_mount mount_of(const char *type, const char *const *options, size_t n)

@@ -50,6 +50,11 @@ const char *hk_cg_mode_name(enum hk_cg_mode mode);
  * transient scope (driver_systemd.c; cgroup v2 only). On failure nothing is left. */
 int hk_cg_create(struct hk_cgroup *cg, const struct oci_linux *l, const char *id, bool systemd,
 		 struct hk_err **err);
+/* hk_cg_create in two halves: the directories resolved and the host's refusals checked (no
+ * file touched), then everything made; a caller may fork between them, the paths fixed. */
+int hk_cg_prepare(struct hk_cgroup *cg, const struct oci_linux *l, const char *id, bool systemd,
+		  struct hk_err **err);
+int hk_cg_make(struct hk_cgroup *cg, const struct oci_linux *l, bool systemd, struct hk_err **err);
 /* The cgroupfs directories hk_cg_create would make for this config and id, made or not (none
  * rootless or without cgroups): what create records before it makes them. */
 int hk_cg_plan(struct hk_cgroup *cg, const struct oci_linux *l, const char *id,

@@ -223,11 +223,10 @@ static int thaw_reused(struct hk_cgroup *cg, struct hk_err **err)
 	return hk_cg_freeze(cg, false, err);
 }
 
-int hk_cg_create(struct hk_cgroup *cg, const struct oci_linux *l, const char *id, bool systemd,
-		 struct hk_err **err)
+int hk_cg_prepare(struct hk_cgroup *cg, const struct oci_linux *l, const char *id, bool systemd,
+		  struct hk_err **err)
 {
 	const struct oci_resources *r = l ? l->resources : NULL;
-	size_t i;
 
 	memset(cg, 0, sizeof(*cg));
 	if (systemd && !hk_systemd_booted())
@@ -245,6 +244,16 @@ int hk_cg_create(struct hk_cgroup *cg, const struct oci_linux *l, const char *id
 		return without_cgroup(r, "no cgroup v2 subtree is delegated to this user", true,
 				      err);
 	}
+	return 0;
+}
+
+int hk_cg_make(struct hk_cgroup *cg, const struct oci_linux *l, bool systemd, struct hk_err **err)
+{
+	const struct oci_resources *r = l ? l->resources : NULL;
+	size_t i;
+
+	if (cg->driver == NULL || cg->n == 0)
+		return 0; /* none, as hk_cg_prepare decided */
 	if (cg->driver->make_dirs(cg, r, err) < 0)
 		goto fail;
 	/* a scope is new by construction: systemd refuses a unit that exists */
@@ -266,6 +275,14 @@ fail:
 		unmake_dirs(cg);
 	cg->n = 0;
 	return -1;
+}
+
+int hk_cg_create(struct hk_cgroup *cg, const struct oci_linux *l, const char *id, bool systemd,
+		 struct hk_err **err)
+{
+	if (hk_cg_prepare(cg, l, id, systemd, err) < 0)
+		return -1;
+	return hk_cg_make(cg, l, systemd, err);
 }
 
 int hk_cg_plan(struct hk_cgroup *cg, const struct oci_linux *l, const char *id, struct hk_err **err)
