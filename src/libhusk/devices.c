@@ -35,8 +35,16 @@ static const struct {
     {"/dev/ptmx", "pts/ptmx"},
 };
 
-/* Opens the directory that will hold path, inside the root; *name points at the last part. */
-static int open_parent(int rootfd, const char *path, int *dirfd, const char **name,
+/* The directory the last node or link went into, kept open: the default ones all go into
+ * /dev, opened once for the eleven. Nothing else runs in the container while they are made. */
+struct parent_dir {
+	char path[4096];
+	int fd;
+};
+
+/* The directory that will hold path, inside the root (dir's fd, borrowed); *name points at the
+ * last part. */
+static int open_parent(int rootfd, const char *path, struct parent_dir *dir, const char **name,
 		       struct hk_err **err)
 {
 	char parent[4096];
@@ -47,9 +55,17 @@ static int open_parent(int rootfd, const char *path, int *dirfd, const char **na
 	memcpy(parent, path, (size_t)(slash - path));
 	parent[slash - path] = '\0';
 	*name = slash + 1;
+	if (dir->fd >= 0 && strcmp(dir->path, parent) == 0)
+		return 0;
+	if (dir->fd >= 0)
+		close(dir->fd);
+	dir->fd = -1;
 	/* no symlink on the way: a device node goes exactly where the config says */
-	return hk_root_open(rootfd, parent[0] ? parent : "/", HK_CREATE_DIR, RESOLVE_NO_SYMLINKS,
-			    dirfd, err);
+	if (hk_root_open(rootfd, parent[0] ? parent : "/", HK_CREATE_DIR, RESOLVE_NO_SYMLINKS,
+			 &dir->fd, err) < 0)
+		return -1;
+	memcpy(dir->path, parent, strlen(parent) + 1);
+	return 0;
 }
 
 static int bind_host_device(int dirfd, const char *name, const char *host, struct hk_err **err)
@@ -95,14 +111,16 @@ static int make_node(int dirfd, const char *name, const struct device *d, mode_t
 	return 0;
 }
 
-static int make_device(int rootfd, const struct device *d, bool in_userns, struct hk_err **err)
+static int make_device(int rootfd, struct parent_dir *dir, const struct device *d, bool in_userns,
+		       struct hk_err **err)
 {
 	mode_t type = d->type == 'b' ? S_IFBLK : d->type == 'p' ? S_IFIFO : S_IFCHR;
-	hk_cleanup_close int dirfd = -1;
 	const char *name;
+	int dirfd;
 
-	if (open_parent(rootfd, d->path, &dirfd, &name, err) < 0)
+	if (open_parent(rootfd, d->path, dir, &name, err) < 0)
 		return -1;
+	dirfd = dir->fd;
 	if (unlinkat(dirfd, name, 0) < 0 && errno != ENOENT && errno != EISDIR)
 		return hk_fail(err, errno, "replace %s", d->path);
 	if (in_userns && type != S_IFIFO)
@@ -120,17 +138,16 @@ static bool configured(const struct oci_linux *l, const char *path)
 	return false;
 }
 
-static int make_links(int rootfd, struct hk_err **err)
+static int make_links(int rootfd, struct parent_dir *dir, struct hk_err **err)
 {
 	size_t i;
 
 	for (i = 0; i < sizeof(default_links) / sizeof(default_links[0]); i++) {
-		hk_cleanup_close int dirfd = -1;
 		const char *name;
 
-		if (open_parent(rootfd, default_links[i].path, &dirfd, &name, err) < 0)
+		if (open_parent(rootfd, default_links[i].path, dir, &name, err) < 0)
 			return -1;
-		if (symlinkat(default_links[i].target, dirfd, name) < 0 && errno != EEXIST)
+		if (symlinkat(default_links[i].target, dir->fd, name) < 0 && errno != EEXIST)
 			return hk_fail(err, errno, "symlink %s", default_links[i].path);
 	}
 	return 0;
@@ -149,15 +166,22 @@ static void clean_path(const char *path, char *out, size_t size)
 	out[n] = '\0';
 }
 
+static void close_parent_dir(struct parent_dir *dir)
+{
+	if (dir->fd >= 0)
+		close(dir->fd);
+}
+
 int hk_devices_create(int rootfd, const struct oci_config *c, bool in_userns, bool defaults,
 		      struct hk_err **err)
 {
 	const struct oci_linux *l = c->linux;
+	__attribute__((cleanup(close_parent_dir))) struct parent_dir dir = {.fd = -1};
 	size_t i;
 
 	for (i = 0; defaults && i < sizeof(default_devices) / sizeof(default_devices[0]); i++)
 		if (!configured(l, default_devices[i].path) &&
-		    make_device(rootfd, &default_devices[i], in_userns, err) < 0)
+		    make_device(rootfd, &dir, &default_devices[i], in_userns, err) < 0)
 			return hk_prefix(err, "default device");
 	for (i = 0; l != NULL && i < l->devices.len; i++) {
 		const struct oci_device *od = &l->devices.items[i];
@@ -171,8 +195,8 @@ int hk_devices_create(int rootfd, const struct oci_config *c, bool in_userns, bo
 				   od->gid.value};
 
 		clean_path(od->path, path, sizeof(path));
-		if (make_device(rootfd, &d, in_userns, err) < 0)
+		if (make_device(rootfd, &dir, &d, in_userns, err) < 0)
 			return hk_prefix(err, "linux.devices[%zu]", i);
 	}
-	return defaults ? make_links(rootfd, err) : 0;
+	return defaults ? make_links(rootfd, &dir, err) : 0;
 }
