@@ -37,16 +37,28 @@ int hk_log_init(const char *path, enum hk_log_format format, bool debug, struct 
 	return 0;
 }
 
+void hk_rfc3339(const struct timespec *ts, char *buf, unsigned size)
+{
+	long long days = ts->tv_sec / 86400 + 719468, secs = ts->tv_sec % 86400;
+	long long era = days / 146097, doe = days - era * 146097;
+	long long yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+	long long doy = doe - (365 * yoe + yoe / 4 - yoe / 100), mp = (5 * doy + 2) / 153;
+
+	/* By hand: glibc's gmtime_r and strftime load the time zone (/etc/localtime) on first use,
+	 * for a stamp that is UTC anyway. Days to a civil date in 400-year eras from 0000-03-01
+	 * (months counted from March, so that February's leap day comes last). */
+	snprintf(buf, size, "%04lld-%02lld-%02lldT%02lld:%02lld:%02lld.%09ldZ",
+		 yoe + era * 400 + (mp >= 10), mp < 10 ? mp + 3 : mp - 9,
+		 doy - (153 * mp + 2) / 5 + 1, secs / 3600, secs / 60 % 60, secs % 60,
+		 (long)ts->tv_nsec);
+}
+
 void hk_rfc3339_now(char *buf, unsigned size)
 {
 	struct timespec ts;
-	struct tm tm;
-	char date[32];
 
 	clock_gettime(CLOCK_REALTIME, &ts);
-	gmtime_r(&ts.tv_sec, &tm);
-	strftime(date, sizeof(date), "%Y-%m-%dT%H:%M:%S", &tm);
-	snprintf(buf, size, "%s.%09ldZ", date, ts.tv_nsec);
+	hk_rfc3339(&ts, buf, size);
 }
 
 /* The whole line is built first and written with one write(2), so that lines of concurrent

@@ -3,6 +3,7 @@
 #define HUSK_LOG_H
 
 #include <stdbool.h>
+#include <time.h>
 
 #include "hk_error.h"
 
@@ -21,7 +22,8 @@ void hk_log(enum hk_log_level level, const char *fmt, ...) __attribute__((format
  * chosen format (containerd reads the last error line of that file, podman parses it as JSON). */
 void hk_log_failure(const char *msg);
 
-/* RFC 3339 UTC with nanoseconds, e.g. 2026-11-22T08:00:00.123456789Z */
+/* RFC 3339 UTC with nanoseconds, e.g. 2026-11-22T08:00:00.123456789Z (a time since 1970) */
+void hk_rfc3339(const struct timespec *ts, char *buf, unsigned size);
 void hk_rfc3339_now(char *buf, unsigned size);
 
 #endif

@@ -6,8 +6,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
+#include "log.h"
 #include "mount_options.h"
 #include "names.h"
 #include "state.h"
@@ -131,6 +133,43 @@ static void test_err_check(void)
 	tap_ok(aborts(-1, false), "a step returning -1 without an error aborts");
 }
 
+/* The record's creation stamp, by hand, against glibc's gmtime_r and strftime: leap days,
+ * century years, year ends, now and far ahead. */
+static void test_rfc3339(void)
+{
+	static const time_t when[] = {0,	  951782400,  951868800,  978307199,  1709164800,
+				      1735689599, 4107542400, 4102444800, 1798761599, 253402300799};
+	int bad = 0;
+	size_t i;
+
+	for (i = 0; i < sizeof(when) / sizeof(when[0]); i++) {
+		struct timespec ts = {when[i], 123456789};
+		char got[64], want[64], date[32];
+		struct tm tm;
+
+		hk_rfc3339(&ts, got, sizeof(got));
+		gmtime_r(&when[i], &tm);
+		strftime(date, sizeof(date), "%Y-%m-%dT%H:%M:%S", &tm);
+		snprintf(want, sizeof(want), "%s.123456789Z", date);
+		if (strcmp(got, want) != 0) {
+			tap_diag("%lld: %s, want %s", (long long)when[i], got, want);
+			bad++;
+		}
+	}
+	for (i = 0; i < 20000; i++) { /* one every 1.4 days over 80 years, and odd seconds */
+		struct timespec ts = {(time_t)i * 123457 + 86399 * (i % 3), 0};
+		char got[64], want[64], date[32];
+		struct tm tm;
+
+		hk_rfc3339(&ts, got, sizeof(got));
+		gmtime_r(&ts.tv_sec, &tm);
+		strftime(date, sizeof(date), "%Y-%m-%dT%H:%M:%S", &tm);
+		snprintf(want, sizeof(want), "%s.000000000Z", date);
+		bad += strcmp(got, want) != 0;
+	}
+	tap_ok(bad == 0, "RFC 3339 stamps by hand match gmtime_r's");
+}
+
 int main(void)
 {
 	char root[] = "/tmp/husk-store-XXXXXX";
@@ -144,6 +183,7 @@ int main(void)
 	test_status();
 	test_tables();
 	test_err_check();
+	test_rfc3339();
 	tap_ok(rmdir(root) == 0, "nothing is left in the state root");
 	return tap_done();
 }
