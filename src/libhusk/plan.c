@@ -8,7 +8,7 @@ const char *const hk_spawn_step_names[] = {
     "idmap-mounts", "id-maps", "time-offsets",	   "loopback",	       "uts",
     "oom-score",    "sysctl",  "rootfs",	   "creation-hooks",   "make-cwd",
     "init-root",    "keyring", "wait-start",	   "start-hooks",      "memory-policy",
-    "net-devices",  "rdt",     "namespaces-first", "cgroup-alongside",
+    "net-devices",  "rdt",     "namespaces-first", "cgroup-alongside", "one-fork",
 };
 const unsigned hk_spawn_step_count = sizeof(hk_spawn_step_names) / sizeof(hk_spawn_step_names[0]);
 
@@ -109,6 +109,10 @@ void hk_plan_exec(struct hk_spawn_plan *plan, const struct oci_config *c,
 		plan->ns[type] = (struct hk_ns_step){HK_NS_JOIN, plan->join_paths[type]};
 	}
 	plan->steps = common_steps(c);
+	/* Without a user namespace the parent may enter the container's pid namespace for its
+	 * children with its host credentials; with one, stage 1 joins it first (user, then pid). */
+	if (plan->ns[OCI_NS_USER].action != HK_NS_JOIN)
+		plan->steps |= HK_STEP_ONE_FORK;
 	/* a mount namespace that is not the container's own does not put exec at its root */
 	if (!oci_config_new_namespace(c, OCI_NS_MOUNT))
 		plan->steps |= HK_STEP_INIT_ROOT;

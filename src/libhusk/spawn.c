@@ -292,7 +292,8 @@ static __attribute__((noreturn)) void stage1(struct stage *st)
 	pid_t pid;
 
 	prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
-	if (getppid() != st->husk)
+	/* ONE_FORK: born in the container's pid namespace, where husk has no pid (0) */
+	if (getppid() != st->husk && !(hk_plan_has(st->plan, HK_STEP_ONE_FORK) && getppid() == 0))
 		_exit(1);
 	close_inherited(st);
 	if (HK_CHECKED(stage1_namespaces(st, &err), &err) < 0)
@@ -302,6 +303,12 @@ static __attribute__((noreturn)) void stage1(struct stage *st)
 
 		if (hk_sync_expect(st->sock, SYNC_CGROUP_MADE, &msg, &err) < 0)
 			stage_fail(st, err); /* the parent failed: it reports its own error */
+	}
+	if (hk_plan_has(st->plan,
+			HK_STEP_ONE_FORK)) { /* the process itself: the parent forked it */
+		if (hk_sync_send(st->sock, SYNC_INIT_PID, 0, NULL, -1, NULL) < 0)
+			_exit(1);
+		stage2(st);
 	}
 	pid = clone_init(st);
 	if (pid < 0) {
@@ -659,24 +666,75 @@ static pid_t fork_into_cgroup(const struct hk_spawn_plan *plan, bool *born_in)
 	return fall_back ? fork() : pid;
 }
 
+/* ONE_FORK: husk's children are born in the container's pid namespace until pid_ns_back, and
+ * not dumpable (no process of the container may ptrace or open /proc/PID/{mem,exe} of husk's
+ * code running among them, from its first instruction). *host: husk's own pid namespace. */
+static int pid_ns_for_children(struct stage *st, int *host, int *dumpable, struct hk_err **err)
+{
+	int *ns = &st->ns_fds[OCI_NS_PID];
+
+	*host = -1;
+	*dumpable = prctl(PR_GET_DUMPABLE, 0, 0, 0, 0);
+	if (*ns >= 0) {
+		*host = open("/proc/self/ns/pid", O_RDONLY | O_CLOEXEC);
+		if (*host < 0 || setns(*ns, CLONE_NEWPID) < 0)
+			return hk_fail(err, errno, "join pid namespace");
+		close(*ns);
+		*ns = -1;
+	}
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
+		return hk_fail(err, errno, "prctl(PR_SET_DUMPABLE)");
+	return 0;
+}
+
+/* Back to husk's own: a failure here would leave husk forking into the container. */
+static int pid_ns_back(int host, int dumpable, struct hk_err **err)
+{
+	int ret = 0;
+
+	if (host >= 0 && setns(host, CLONE_NEWPID) < 0)
+		ret = hk_fail(err, errno, "return to husk's pid namespace");
+	if (host >= 0)
+		close(host);
+	if (dumpable > 0)
+		prctl(PR_SET_DUMPABLE, dumpable, 0, 0, 0);
+	return ret;
+}
+
 /* execCPUAffinity.initial holds for husk itself while it forks: stage 1 starts on those CPUs,
  * before the cgroup (clone3 places it there at birth). */
-static pid_t fork_stage1(const struct hk_spawn_plan *plan, bool *born_in, struct hk_err **err)
+static pid_t fork_stage1(struct stage *st, struct hk_err **err)
 {
+	const struct hk_spawn_plan *plan = st->plan;
+	bool one_fork = hk_plan_has(plan, HK_STEP_ONE_FORK);
+	int host = -1, dumpable = -1, changed;
 	cpu_set_t saved;
-	int changed = hk_cpu_affinity_initial(plan->process, &saved, err);
 	pid_t pid;
 
-	if (changed < 0)
+	if (one_fork && pid_ns_for_children(st, &host, &dumpable, err) < 0) {
+		pid_ns_back(host, dumpable, NULL);
 		return -1;
+	}
+	changed = hk_cpu_affinity_initial(plan->process, &saved, err);
+	if (changed < 0) {
+		pid_ns_back(host, dumpable, NULL);
+		return -1;
+	}
 	if (changed)
 		hk_debug("process.execCPUAffinity.initial: stage 1 forked on CPUs %s",
 			 plan->process->exec_cpu_affinity->initial);
-	pid = fork_into_cgroup(plan, born_in);
+	pid = fork_into_cgroup(plan, &st->in_cgroup);
 	if (pid < 0)
 		hk_fail(err, errno, "fork");
-	if (pid != 0 && changed)
+	if (pid == 0)
+		return 0;
+	if (changed)
 		hk_cpu_affinity_restore(&saved);
+	if (one_fork && pid_ns_back(host, dumpable, pid > 0 ? err : NULL) < 0 && pid > 0) {
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+		return -1;
+	}
 	return pid;
 }
 
@@ -738,8 +796,8 @@ static int on_message(struct parent *pa, const struct hk_sync_msg *msg, int fd, 
 		return on_map_ids(pa, err);
 	case SYNC_INIT_PID:
 		hk_timeline("stage 1: namespaces, cgroup, pid 1 cloned");
-		pa->out->pid = msg->value;
-		if (ops->init_pid != NULL && ops->init_pid(msg->value, pa->data, err) < 0)
+		pa->out->pid = hk_plan_has(pa->plan, HK_STEP_ONE_FORK) ? pa->stage1 : msg->value;
+		if (ops->init_pid != NULL && ops->init_pid(pa->out->pid, pa->data, err) < 0)
 			return -1;
 		return on_init_pid(pa, err);
 	case SYNC_ROOTFS_MOUNT:
@@ -864,7 +922,7 @@ int hk_spawn(const struct hk_spawn_plan *plan, const struct hk_spawn_ops *ops, v
 	*out = (struct hk_spawn_result){.pid = 0, .master = -1};
 	if (open_for_stages(&st, socks, err) < 0)
 		return -1;
-	pa.stage1 = fork_stage1(plan, &st.in_cgroup, err);
+	pa.stage1 = fork_stage1(&st, err);
 	if (pa.stage1 == 0) {
 		close(socks[0]);
 		stage1(&st);
@@ -883,7 +941,10 @@ int hk_spawn(const struct hk_spawn_plan *plan, const struct hk_spawn_ops *ops, v
 	close(socks[0]);
 	if (pa.listener >= 0)
 		close(pa.listener);
-	waitpid(pa.stage1, NULL, 0);
+	if (!hk_plan_has(plan, HK_STEP_ONE_FORK))
+		waitpid(pa.stage1, NULL, 0);
+	else if (ret < 0)
+		out->pid = pa.stage1; /* it is the process: undo_spawn kills and reaps it once */
 	if (ret < 0)
 		undo_spawn(plan, out);
 	return ret;

@@ -26,6 +26,10 @@
  *                                                                 startContainer hooks,
  *                                                                 (the filter, if not yet), execve
  *
+ * exec without a user namespace (HK_STEP_ONE_FORK): husk forks stage 1 already in the container's
+ * pid namespace, and stage 1 goes on as stage 2 itself after SYNC_INIT_PID (whose pid the parent
+ * has from the fork).
+ *
  * Any stage may send SYNC_ERROR with the text of its failure instead and exit; the parent prints it
  * once and undoes everything. All messages travel over one SOCK_SEQPACKET socketpair. */
 #ifndef HUSK_SYNC_H

@@ -36,8 +36,9 @@ static void test_step_names(void)
 
 	for (i = 0; i < hk_spawn_step_count; i++)
 		all |= 1u << i;
-	tap_ok(hk_spawn_step_count == 19 &&
-		   all == (create_only | HK_STEP_INIT_ROOT | HK_STEP_MEMORY_POLICY | HK_STEP_RDT),
+	tap_ok(hk_spawn_step_count == 20 &&
+		   all == (create_only | HK_STEP_INIT_ROOT | HK_STEP_MEMORY_POLICY | HK_STEP_RDT |
+			   HK_STEP_ONE_FORK),
 	       "every step has a name, and every name a step");
 }
 
@@ -91,6 +92,8 @@ static void test_exec(const struct oci_config *c, const char *what)
 	       "exec into %s joins each namespace through pid 1 and makes none", what);
 	tap_ok(plan.process == &p && plan.preserve_fds == 1, "exec into %s runs its own process",
 	       what);
+	tap_ok(hk_plan_has(&plan, HK_STEP_ONE_FORK) == (plan.ns[OCI_NS_USER].action != HK_NS_JOIN),
+	       "exec into %s: one fork unless a user namespace is joined first", what);
 }
 
 /* What every process of the container gets, exec's too. */
