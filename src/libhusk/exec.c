@@ -290,6 +290,10 @@ static int spawn_in(struct exec_ctx *x, const struct oci_process *p, pid_t *pid,
 		return hk_fail(err, 0, "exec: a terminal needs --console-socket when detached");
 	hk_plan_exec(&plan, cfg, p, x->c.record->pid.value, o->preserve_fds);
 	plan.cgroup_best_effort = hk_rootless();
+	/* ONE_FORK's way back to husk's own pid namespace needs CAP_SYS_ADMIN over it, which a
+	 * husk inside a user namespace (rootless podman runs it in its own) does not have */
+	if (!hk_host_root())
+		plan.steps &= ~(unsigned)HK_STEP_ONE_FORK;
 	if (join_cgroup(x, &cg, err) < 0 ||
 	    hk_seccomp_prepare(cfg->linux ? cfg->linux->seccomp : NULL, o->root, &filter, err) < 0)
 		return -1;

@@ -40,8 +40,9 @@ enum hk_spawn_step {
 	/* parent: makes the cgroup (cgroupfs driver) while stage 1 makes the namespaces on the
 	 * other CPU; stage 1 clones pid 1 once it exists (with NAMESPACES_FIRST only) */
 	HK_STEP_CGROUP_ALONGSIDE = 1u << 18,
-	/* exec without a user namespace: the parent enters the pid namespace for its children, so
-	 * stage 1 is born in it and becomes the process itself (one fork, not two) */
+	/* exec without a user namespace, by root of the initial one (exec.c): the parent enters the
+	 * pid namespace for its children, so stage 1 is born in it and becomes the process itself
+	 * (one fork, not two) */
 	HK_STEP_ONE_FORK = 1u << 19,
 };
 

@@ -36,3 +36,12 @@ bool hk_rootless(void)
 		detected = geteuid() != 0 || in_user_namespace();
 	return detected == 1;
 }
+
+bool hk_host_root(void)
+{
+	static int detected = -1;
+
+	if (detected < 0)
+		detected = geteuid() == 0 && !in_user_namespace();
+	return detected == 1;
+}

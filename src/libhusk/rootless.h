@@ -12,5 +12,8 @@ enum hk_rootless { HK_ROOTLESS_AUTO, HK_ROOTLESS_TRUE, HK_ROOTLESS_FALSE };
 /* --rootless, once, before anything asks (default auto). */
 void hk_rootless_set(enum hk_rootless mode);
 bool hk_rootless(void);
+/* Root of the initial user namespace, whatever --rootless says: what may enter and leave any
+ * pid namespace. */
+bool hk_host_root(void);
 
 #endif
