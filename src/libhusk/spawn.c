@@ -304,8 +304,8 @@ static __attribute__((noreturn)) void stage1(struct stage *st)
 		if (hk_sync_expect(st->sock, SYNC_CGROUP_MADE, &msg, &err) < 0)
 			stage_fail(st, err); /* the parent failed: it reports its own error */
 	}
-	if (hk_plan_has(st->plan,
-			HK_STEP_ONE_FORK)) { /* the process itself: the parent forked it */
+	/* ONE_FORK: stage 1 is the process itself, and the parent has its pid from the fork */
+	if (hk_plan_has(st->plan, HK_STEP_ONE_FORK)) {
 		if (hk_sync_send(st->sock, SYNC_INIT_PID, 0, NULL, -1, NULL) < 0)
 			_exit(1);
 		stage2(st);
