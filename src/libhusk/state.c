@@ -216,16 +216,26 @@ int hk_store_create(const char *root, const struct hk_record *record, struct hk_
 		    struct hk_err **err)
 {
 	char tmp[4096 + 64], path[4096 + 1100];
+	hk_cleanup_close int rootfd = -1;
 
 	*c = (struct hk_container){.dirfd = -1};
 	if (hk_id_check(record->id, err) < 0 || ensure_root(root, err) < 0)
 		return -1;
 	snprintf(tmp, sizeof(tmp), "%s/.new-XXXXXX", root);
 	snprintf(path, sizeof(path), "%s/%s", root, record->id);
+	/* The root's lock, shared, from before the directory exists until it is locked itself: a
+	 * sweep (hk_store_sweep) takes it exclusively, so the new directory never looks like a
+	 * dead creator's. */
+	rootfd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (rootfd < 0 || flock(rootfd, LOCK_SH) < 0)
+		return hk_fail(err, errno, "lock the state root %s", root);
 	if (mkdtemp(tmp) == NULL)
 		return hk_fail(err, errno, "create state in %s", root);
 	c->dirfd = open(tmp, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (c->dirfd < 0 || flock(c->dirfd, LOCK_EX) < 0 || write_record(c->dirfd, record, err) < 0)
+	if (c->dirfd < 0 || flock(c->dirfd, LOCK_EX) < 0)
+		goto fail;
+	hk_closep(&rootfd);
+	if (write_record(c->dirfd, record, err) < 0)
 		goto fail;
 	c->locked = true;
 	c->path = strdup(path);
@@ -301,8 +311,12 @@ void hk_store_sweep(const char *root)
 	DIR *dir = opendir(root);
 	struct dirent *entry;
 
-	if (dir == NULL)
+	/* exclusive: no creator is between its mkdtemp and the lock of its directory */
+	if (dir == NULL || flock(dirfd(dir), LOCK_EX) < 0) {
+		if (dir != NULL)
+			closedir(dir);
 		return;
+	}
 	while ((entry = readdir(dir)) != NULL) {
 		int fd;
 

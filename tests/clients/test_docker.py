@@ -259,7 +259,8 @@ def test_twenty_in_parallel_leave_nothing(docker):
     with concurrent.futures.ThreadPoolExecutor(20) as pool:
         results = list(pool.map(lambda i: docker.run("sh", "-c", f"echo {i}", timeout=600),
                                 range(20)))
-    assert [(r.returncode, r.stdout) for r in results] == [(0, f"{i}\n") for i in range(20)]
+    assert [(r.returncode, r.stdout) for r in results] == [(0, f"{i}\n") for i in range(20)], \
+        [r.stderr for r in results if r.returncode != 0]
     assert docker("ps", "-aq").stdout.split() == []
     assert docker.husk_ids() == []
     for path in cgroups_named(docker.parent):
