@@ -39,10 +39,7 @@ static bool restrict_at_once(int rootfd, const char *dest, unsigned long flags)
 	struct mount_attr attr = {0};
 	hk_cleanup_close int fd = -1;
 
-	attr.attr_set = (flags & MS_RDONLY ? MOUNT_ATTR_RDONLY : 0) |
-			(flags & MS_NOSUID ? MOUNT_ATTR_NOSUID : 0) |
-			(flags & MS_NODEV ? MOUNT_ATTR_NODEV : 0) |
-			(flags & MS_NOEXEC ? MOUNT_ATTR_NOEXEC : 0);
+	attr.attr_set = hk_mount_attrs_of(flags);
 	attr.attr_clr = (flags & MS_RDONLY ? 0 : MOUNT_ATTR_RDONLY) |
 			(flags & MS_RELATIME ? MOUNT_ATTR__ATIME : 0); /* relatime is 0 */
 	return hk_root_open(rootfd, dest, HK_NO_CREATE, RESOLVE_NO_SYMLINKS, &fd, NULL) == 0 &&

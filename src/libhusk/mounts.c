@@ -86,6 +86,14 @@ int hk_mount_in_root(int rootfd, const char *path, unsigned long long resolve, c
 	return 0;
 }
 
+unsigned long long hk_mount_attrs_of(unsigned long flags)
+{
+	return (flags & MS_RDONLY ? MOUNT_ATTR_RDONLY : 0) |
+	       (flags & MS_NOSUID ? MOUNT_ATTR_NOSUID : 0) |
+	       (flags & MS_NODEV ? MOUNT_ATTR_NODEV : 0) |
+	       (flags & MS_NOEXEC ? MOUNT_ATTR_NOEXEC : 0);
+}
+
 int hk_remount_in_root(int rootfd, const char *path, unsigned long long resolve,
 		       unsigned long flags, struct hk_err **err)
 {
@@ -162,10 +170,7 @@ static int bind_host_sysfs(int fd, const struct hk_mount_plan *p, struct hk_err 
 	struct mount_attr attr = {0};
 	hk_cleanup_close int tree = -1;
 
-	attr.attr_set = (p->flags & MS_RDONLY ? MOUNT_ATTR_RDONLY : 0) |
-			(p->flags & MS_NOSUID ? MOUNT_ATTR_NOSUID : 0) |
-			(p->flags & MS_NODEV ? MOUNT_ATTR_NODEV : 0) |
-			(p->flags & MS_NOEXEC ? MOUNT_ATTR_NOEXEC : 0);
+	attr.attr_set = hk_mount_attrs_of(p->flags);
 	tree = (int)syscall(SYS_open_tree, AT_FDCWD, "/sys",
 			    OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
 	if (tree < 0 ||
