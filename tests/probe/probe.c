@@ -2,7 +2,8 @@
  * the process can observe of itself: ids, capabilities, rlimits, mounts, fds, namespaces, limits.
  * Arguments add checks: `read PATH`, `write PATH`, `open PATH` (read-write), `mknod PATH MAJOR
  * MINOR`, `stat PATH`, and for limits `alloc MIB` (touches that much memory), `forks N` (how many
- * children could be made, all alive at once), `spin MS` (cpu time got in MS of wall time). */
+ * children could be made, all alive at once), `spin MS` (cpu time got in MS of wall time),
+ * `burn MS` (wall time taken to get MS of cpu time). */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -371,6 +372,15 @@ static int limit_action(const char *what, const char *arg, const char *name, int
 			spins++;
 		key(name, first);
 		printf("%lld", ms_of(CLOCK_PROCESS_CPUTIME_ID));
+	} else if (strcmp(what, "burn") == 0) {
+		long long start = ms_of(CLOCK_MONOTONIC);
+		long long until = ms_of(CLOCK_PROCESS_CPUTIME_ID) + n;
+		volatile unsigned long spins = 0;
+
+		while (ms_of(CLOCK_PROCESS_CPUTIME_ID) < until)
+			spins++;
+		key(name, first);
+		printf("%lld", ms_of(CLOCK_MONOTONIC) - start);
 	} else {
 		return 0;
 	}
