@@ -23,10 +23,10 @@ int hk_mount_entry(int rootfd, const char *bundle, const struct oci_mount *m, si
 int hk_mount_in_root(int rootfd, const char *path, unsigned long long resolve, const char *source,
 		     const char *fstype, unsigned long flags, const char *data, const char *what,
 		     struct hk_err **err);
-/* The mount now on path (not the directory beneath it) remounted with flags; in a user
- * namespace the flags the kernel locks are kept. */
 /* The mount_setattr attributes of a mount(2) flag set: ro, nosuid, nodev, noexec. */
 unsigned long long hk_mount_attrs_of(unsigned long flags);
+/* The mount now on path (not the directory beneath it) remounted with flags; in a user
+ * namespace the flags the kernel locks are kept. */
 int hk_remount_in_root(int rootfd, const char *path, unsigned long long resolve,
 		       unsigned long flags, struct hk_err **err);
 int hk_mask_paths(int rootfd, const struct oci_strv *paths, struct hk_err **err);
