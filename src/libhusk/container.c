@@ -253,11 +253,22 @@ static int record_rootfs_mount(unsigned long long id, void *data, struct hk_err 
 	return hk_store_save(&cr->c, err); /* on failure, the spawn's undo detaches it */
 }
 
+/* What went in, by what it is, reaches the record before anything of the container's runs: the
+ * container can rename and replace its devices, delete returns only these. */
+static int record_net_devices(const struct hk_netdev_set *moved, void *data, struct hk_err **err)
+{
+	struct creating *cr = data;
+
+	hk_netdev_record(moved, cr->arena, &cr->c.record->net_devices_moved);
+	return hk_store_save(&cr->c, err);
+}
+
 static int make_cgroup_step(void *data, struct hk_err **err);
 
 static const struct hk_spawn_ops create_ops = {
     .cgroup = make_cgroup_step,
     .init_pid = record_pid,
+    .net_devices = record_net_devices,
     .rootfs_mount = record_rootfs_mount,
     .hooks = runtime_hooks,
     .listener = pass_listener_creating,
@@ -279,7 +290,6 @@ static int store_container(struct creating *cr, const char *bundle, const char *
 {
 	const struct oci_config *cfg = cr->cfg;
 	const struct oci_hooks *h = cfg->hooks;
-	bool net_devices = cfg->linux != NULL && cfg->linux->net_devices.len > 0;
 	struct hk_record rec = {
 	    .oci_version = cfg->oci_version,
 	    .id = (char *)cr->o->id,
@@ -288,8 +298,7 @@ static int store_container(struct creating *cr, const char *bundle, const char *
 	    .annotations = cfg->annotations,
 	    .owner = hk_owner_name(geteuid(), cr->arena),
 	    .created = cr->created,
-	    .late_hooks = {h != NULL && (h->poststart.len || h->poststop.len), true},
-	    .net_devices = {net_devices, net_devices}};
+	    .late_hooks = {h != NULL && (h->poststart.len || h->poststop.len), true}};
 
 	hk_rfc3339_now(cr->created, sizeof(cr->created));
 	record_intent(cr, &rec);
@@ -423,8 +432,9 @@ static void undo_create(struct creating *cr)
 {
 	hk_cleanup_err struct hk_err *ignored = NULL;
 
-	if (cr->made.pid > 0 && cr->made.net_devices)
-		hk_netdev_move_out(cr->cfg->linux, cr->made.pid, &ignored);
+	if (cr->made.pid > 0)
+		hk_netdev_return(cr->made.net_devices, cr->made.pid);
+	free(cr->made.net_devices);
 	if (cr->made.pid > 0) { /* the spawn undid itself; this is a step after it */
 		kill(cr->made.pid, SIGKILL);
 		waitpid(cr->made.pid, NULL, 0);
@@ -471,6 +481,7 @@ static int create_in_store(const struct hk_create_opts *o, const struct oci_conf
 	hk_seccomp_free(&cr.filter);
 	*pid = cr.made.pid;
 	*master = cr.made.master;
+	free(cr.made.net_devices);
 	hk_container_close(&cr.c);
 	oci_arena_free(cr.arena);
 	return ret;
@@ -804,22 +815,33 @@ static int remove_rdt_group(const struct hk_record *r, struct hk_err **err)
 	return hk_rdt_remove(&g, err);
 }
 
-/* Before pid 1 dies with its network namespace: a virtual device would go with it. */
-static int return_net_devices(const struct hk_container *c, struct hk_err **err)
+/* The container's network namespace, held while its processes are killed, when it has devices
+ * of the host's (-1 otherwise): they go back once nothing of the container can touch them. */
+static int hold_net_devices(const struct hk_record *r, struct hk_netdev_set **moved)
 {
-	struct oci_config_doc doc = {0};
-	int ret;
+	hk_cleanup_err struct hk_err *err = NULL;
+	hk_cleanup_close int pidfd = -1, ns = -1;
 
-	if (hk_store_load_config(c, &doc, err) < 0)
+	if (r->net_devices_moved.len == 0)
 		return -1;
-	ret = hk_netdev_move_out(doc.config->linux, c->record->pid.value, err);
-	oci_config_doc_free(&doc);
-	return ret;
+	if (hk_netdev_load(&r->net_devices_moved, moved, &err) < 0) {
+		hk_warn("%s", err->msg);
+		return -1;
+	}
+	/* pid 1 gone: its namespace went with it, and so did what it held */
+	if ((pidfd = hk_container_pidfd(r, &err)) < 0 || (ns = hk_netdev_open_ns(r->pid.value)) < 0)
+		return -1;
+	/* the pid was still the container's after the open: the namespace is its */
+	if (syscall(SYS_pidfd_send_signal, pidfd, 0, NULL, 0) < 0)
+		return -1;
+	return hk_take_fd(&ns);
 }
 
 int hk_container_delete(const char *root, const char *id, bool force, struct hk_err **err)
 {
 	hk_cleanup_container struct hk_container c = {.dirfd = -1};
+	hk_cleanup_free struct hk_netdev_set *moved = NULL;
+	hk_cleanup_close int netns = -1;
 	enum oci_status status;
 
 	if (hk_store_open(root, id, true, &c, err) < 0) {
@@ -835,13 +857,13 @@ int hk_container_delete(const char *root, const char *id, bool force, struct hk_
 		return hk_fail(err, 0, "cannot delete container \"%s\" that is %s: use --force", id,
 			       oci_name_of(&oci_statuses, (int)status));
 	/* each step can be retried: the record goes last */
-	if (status != OCI_STATUS_STOPPED && c.record->net_devices.value &&
-	    return_net_devices(&c, err) < 0)
-		return -1;
+	if (status != OCI_STATUS_STOPPED)
+		netns = hold_net_devices(c.record, &moved);
 	hk_timeline("delete: record read and locked");
 	if (status != OCI_STATUS_STOPPED && c.record->pid.set && kill_and_wait(c.record, err) < 0)
 		return -1;
 	hk_timeline("delete: processes killed and gone");
+	hk_netdev_move_out(moved, netns);
 	if (remove_cgroup(c.record, err) < 0 || remove_rdt_group(c.record, err) < 0)
 		return -1;
 	hk_timeline("delete: cgroup removed");

@@ -4,8 +4,8 @@
 #include <fcntl.h>
 #include <libmnl/libmnl.h>
 #include <linux/if_addr.h>
+#include <linux/if_link.h>
 #include <linux/rtnetlink.h>
-#include <net/if.h>
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "fdio.h"
+#include "log.h"
 
 struct nl {
 	struct mnl_socket *sock;
@@ -21,20 +22,20 @@ struct nl {
 	char buf[32768]; /* MNL_SOCKET_DUMP_SIZE */
 };
 
+/* What RTM_GETLINK tells of one device: enough to find it again by what it is, not by name. */
 struct link {
 	int index;
 	unsigned flags;
-};
-
-struct addr {
-	unsigned char family, prefixlen, scope, len;
-	unsigned char bytes[16];
+	char kind[HK_NETDEV_KIND_MAX];
+	unsigned char mac[HK_NETDEV_MAC_MAX];
+	unsigned mac_len;
+	int peer_nsid;
 };
 
 struct addrs {
 	int index;
 	size_t n;
-	struct addr a[64];
+	struct hk_netdev_addr *a; /* HK_NETDEV_ADDRS_MAX of them */
 };
 
 /* A socket of the namespace nsfd (-1: husk's own): created there, it stays bound to it. */
@@ -89,23 +90,58 @@ static int nl_talk(struct nl *nl, struct nlmsghdr *nlh, mnl_cb_t cb, void *data)
 	return ret < 0 ? -1 : 0;
 }
 
+static int linkinfo_cb(const struct nlattr *attr, void *data)
+{
+	struct link *l = data;
+
+	if (mnl_attr_get_type(attr) == IFLA_INFO_KIND &&
+	    mnl_attr_validate(attr, MNL_TYPE_STRING) == 0)
+		snprintf(l->kind, sizeof(l->kind), "%s", mnl_attr_get_str(attr));
+	return MNL_CB_OK;
+}
+
+static int link_attr_cb(const struct nlattr *attr, void *data)
+{
+	struct link *l = data;
+	unsigned len = mnl_attr_get_payload_len(attr);
+
+	switch (mnl_attr_get_type(attr)) {
+	case IFLA_ADDRESS:
+		if (len <= sizeof(l->mac)) {
+			memcpy(l->mac, mnl_attr_get_payload(attr), len);
+			l->mac_len = len;
+		}
+		break;
+	case IFLA_LINKINFO:
+		mnl_attr_parse_nested(attr, linkinfo_cb, l);
+		break;
+	case IFLA_LINK_NETNSID:
+		if (len == sizeof(int32_t))
+			l->peer_nsid = (int)mnl_attr_get_u32(attr);
+		break;
+	}
+	return MNL_CB_OK;
+}
+
 static int link_cb(const struct nlmsghdr *nlh, void *data)
 {
 	const struct ifinfomsg *ifm = mnl_nlmsg_get_payload(nlh);
 	struct link *l = data;
 
-	l->index = ifm->ifi_index;
-	l->flags = ifm->ifi_flags;
-	return MNL_CB_OK;
+	*l = (struct link){.index = ifm->ifi_index, .flags = ifm->ifi_flags, .peer_nsid = -1};
+	return mnl_attr_parse(nlh, sizeof(*ifm), link_attr_cb, l);
 }
 
-static int get_link(struct nl *nl, const char *name, struct link *out)
+/* By name (index 0) or by ifindex; ENODEV when there is none. */
+static int get_link(struct nl *nl, const char *name, int index, struct link *out)
 {
 	struct nlmsghdr *nlh = nl_request(nl, RTM_GETLINK, NLM_F_ACK);
 	struct ifinfomsg *ifm = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifm));
 
 	ifm->ifi_family = AF_UNSPEC;
-	mnl_attr_put_strz(nlh, IFLA_IFNAME, name);
+	ifm->ifi_index = index;
+	if (name != NULL)
+		mnl_attr_put_strz(nlh, IFLA_IFNAME, name);
 	out->index = 0;
 	if (nl_talk(nl, nlh, link_cb, out) < 0)
 		return -1;
@@ -123,9 +159,9 @@ static int addr_cb(const struct nlmsghdr *nlh, void *data)
 	const struct nlattr *attr, *local = NULL, *address = NULL;
 	unsigned flags = ifa->ifa_flags;
 	struct addrs *out = data;
-	struct addr *a;
+	struct hk_netdev_addr *a;
 
-	if ((int)ifa->ifa_index != out->index || out->n == sizeof(out->a) / sizeof(out->a[0]))
+	if ((int)ifa->ifa_index != out->index || out->n == HK_NETDEV_ADDRS_MAX)
 		return MNL_CB_OK;
 	mnl_attr_for_each(attr, nlh, sizeof(*ifa))
 	{
@@ -141,11 +177,11 @@ static int addr_cb(const struct nlmsghdr *nlh, void *data)
 	if (!(flags & IFA_F_PERMANENT) || local == NULL || mnl_attr_get_payload_len(local) > 16)
 		return MNL_CB_OK;
 	a = &out->a[out->n++];
-	*a = (struct addr){ifa->ifa_family,
-			   ifa->ifa_prefixlen,
-			   ifa->ifa_scope,
-			   (unsigned char)mnl_attr_get_payload_len(local),
-			   {0}};
+	*a = (struct hk_netdev_addr){ifa->ifa_family,
+				     ifa->ifa_prefixlen,
+				     ifa->ifa_scope,
+				     (unsigned char)mnl_attr_get_payload_len(local),
+				     {0}};
 	memcpy(a->bytes, mnl_attr_get_payload(local), a->len);
 	return MNL_CB_OK;
 }
@@ -174,7 +210,7 @@ static int move_link(struct nl *nl, int index, int nsfd, const char *name)
 	return nl_talk(nl, nlh, NULL, NULL);
 }
 
-static int add_addr(struct nl *nl, int index, const struct addr *a)
+static int add_addr(struct nl *nl, int index, const struct hk_netdev_addr *a)
 {
 	struct nlmsghdr *nlh = nl_request(nl, RTM_NEWADDR, NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL);
 	struct ifaddrmsg *ifa = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifa));
@@ -198,36 +234,6 @@ static int set_up(struct nl *nl, int index)
 	ifm->ifi_flags = IFF_UP;
 	ifm->ifi_change = IFF_UP;
 	return nl_talk(nl, nlh, NULL, NULL);
-}
-
-/* from's `name` becomes to's `rename`, with its permanent addresses and its up state. */
-static int move_one(struct nl *from, struct nl *to, int to_ns, const char *name, const char *rename,
-		    struct hk_err **err)
-{
-	struct link l, there;
-	struct addrs addrs;
-	size_t i;
-
-	if (get_link(from, name, &l) < 0)
-		return hk_fail(err, errno,
-			       "no interface \"%s\" here (none, or one in another "
-			       "network namespace)",
-			       name);
-	if (get_link(to, rename, &there) == 0)
-		return hk_fail(err, EEXIST, "\"%s\" exists in the target network namespace",
-			       rename);
-	if (get_addrs(from, l.index, &addrs) < 0)
-		return hk_fail(err, errno, "read the addresses of %s", name);
-	if (move_link(from, l.index, to_ns, rename) < 0)
-		return hk_fail(err, errno, "move %s as %s", name, rename);
-	if (get_link(to, rename, &there) < 0)
-		return hk_fail(err, errno, "find %s after the move", rename);
-	for (i = 0; i < addrs.n; i++)
-		if (add_addr(to, there.index, &addrs.a[i]) < 0)
-			return hk_fail(err, errno, "give %s its address back", rename);
-	if ((l.flags & IFF_UP) && set_up(to, there.index) < 0)
-		return hk_fail(err, errno, "set %s up", rename);
-	return 0;
 }
 
 static const char *inside_name(const struct oci_net_device *d)
@@ -276,22 +282,6 @@ int hk_netdev_check(const struct oci_config *c, struct hk_err **err)
 	return 0;
 }
 
-/* errno survives the message: move_out tells a namespace that is gone from a failure. */
-static int open_ns(pid_t pid, int *fd, struct hk_err **err)
-{
-	char path[64];
-	int saved;
-
-	snprintf(path, sizeof(path), "/proc/%d/ns/net", (int)pid);
-	*fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (*fd >= 0)
-		return 0;
-	saved = errno;
-	hk_fail(err, saved, "linux.netDevices: open %s", path);
-	errno = saved;
-	return -1;
-}
-
 /* A netlink socket in husk's network namespace and one in the container's. */
 struct sockets {
 	struct nl host, inside;
@@ -320,61 +310,291 @@ static struct sockets *sockets_open(int ns, struct hk_err **err)
 	return s;
 }
 
-int hk_netdev_move_in(const struct oci_linux *l, pid_t pid, struct hk_err **err)
+/* The host's `name` goes into the namespace ns as `rename`, with its permanent addresses and up
+ * state; m takes its identity there. m->index is set once it moved: the undo returns it. */
+static int move_one_in(struct sockets *s, int ns, const char *name, const char *rename,
+		       struct hk_netdev_moved *m, struct hk_err **err)
+{
+	struct link l, there;
+	struct addrs addrs = {.a = m->addrs};
+
+	if (get_link(&s->host, name, 0, &l) < 0)
+		return hk_fail(err, errno,
+			       "no interface \"%s\" here (none, or one in another "
+			       "network namespace)",
+			       name);
+	if (get_link(&s->inside, rename, 0, &there) == 0)
+		return hk_fail(err, EEXIST, "\"%s\" exists in the target network namespace",
+			       rename);
+	if (get_addrs(&s->host, l.index, &addrs) < 0)
+		return hk_fail(err, errno, "read the addresses of %s", name);
+	snprintf(m->host_name, sizeof(m->host_name), "%s", name);
+	m->naddrs = addrs.n;
+	m->up = (l.flags & IFF_UP) != 0;
+	if (move_link(&s->host, l.index, ns, rename) < 0)
+		return hk_fail(err, errno, "move %s as %s", name, rename);
+	if (get_link(&s->inside, rename, 0, &there) < 0)
+		return hk_fail(err, errno, "find %s after the move", rename);
+	m->index = there.index;
+	memcpy(m->kind, there.kind, sizeof(m->kind));
+	memcpy(m->mac, there.mac, sizeof(m->mac));
+	m->mac_len = there.mac_len;
+	m->peer_nsid = there.peer_nsid;
+	for (size_t i = 0; i < m->naddrs; i++)
+		if (add_addr(&s->inside, there.index, &m->addrs[i]) < 0)
+			return hk_fail(err, errno, "give %s its address back", rename);
+	if (m->up && set_up(&s->inside, there.index) < 0)
+		return hk_fail(err, errno, "set %s up", rename);
+	return 0;
+}
+
+int hk_netdev_open_ns(pid_t pid)
+{
+	char path[64];
+
+	snprintf(path, sizeof(path), "/proc/%d/ns/net", (int)pid);
+	return open(path, O_RDONLY | O_CLOEXEC);
+}
+
+int hk_netdev_move_in(const struct oci_linux *l, pid_t pid, struct hk_netdev_set **moved,
+		      struct hk_err **err)
 {
 	__attribute__((cleanup(sockets_free))) struct sockets *s = NULL;
-	hk_cleanup_close int ns = -1;
+	hk_cleanup_close int ns = hk_netdev_open_ns(pid);
 	size_t i;
 
-	if (open_ns(pid, &ns, err) < 0) {
+	if (ns < 0) {
 		if (errno != ENOENT && errno != ESRCH)
-			return -1;
+			return hk_fail(err, errno, "linux.netDevices: open /proc/%d/ns/net",
+				       (int)pid);
 		/* pid 1 failed and went before the parent got here: its own error (SYNC_ERROR, or
 		 * the socket's end) is the one to tell, and nothing was moved */
-		if (err != NULL)
-			hk_err_freep(err);
 		return 0;
 	}
+	*moved = calloc(1, sizeof(**moved) + l->net_devices.len * sizeof((*moved)->dev[0]));
+	if (*moved == NULL)
+		return hk_fail(err, ENOMEM, "linux.netDevices");
 	if ((s = sockets_open(ns, err)) == NULL)
 		return -1;
 	for (i = 0; i < l->net_devices.len; i++) {
 		const struct oci_net_device *d = &l->net_devices.items[i];
+		struct hk_netdev_moved *m = &(*moved)->dev[(*moved)->n];
+		int ret = move_one_in(s, ns, d->key, inside_name(d), m, err);
 
-		if (move_one(&s->host, &s->inside, ns, d->key, inside_name(d), err) < 0)
+		if (m->index > 0)
+			(*moved)->n++;
+		if (ret < 0)
 			return hk_prefix(err, "linux.netDevices: %s", d->key);
 	}
 	return 0;
 }
 
-int hk_netdev_move_out(const struct oci_linux *l, pid_t pid, struct hk_err **err)
+/* The device at m's ifindex is the one husk moved in: same kind, same MAC, and a veth's peer
+ * still where it was. The container can make a device of the name; not of all of this. */
+static const char *not_the_one(const struct hk_netdev_moved *m, const struct link *l)
 {
-	hk_cleanup_close int ns = -1, self = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
-	__attribute__((cleanup(sockets_free))) struct sockets *s = NULL;
-	struct link gone;
+	if (strcmp(l->kind, m->kind) != 0)
+		return "is of another kind";
+	if (l->mac_len != m->mac_len || memcmp(l->mac, m->mac, m->mac_len) != 0)
+		return "has another hardware address";
+	if (l->peer_nsid != m->peer_nsid)
+		return "has its peer in another namespace";
+	return NULL;
+}
+
+static void return_one(struct sockets *s, int self, const struct hk_netdev_moved *m)
+{
+	struct link l, there;
+	const char *why;
+	char buf[128];
 	size_t i;
-	int ret = 0;
 
-	if (self < 0)
-		return hk_fail(err, errno, "linux.netDevices: open /proc/self/ns/net");
-	if (open_ns(pid, &ns, err) < 0) {
-		if (errno != ENOENT && errno != ESRCH)
-			return -1;
-		if (err != NULL)	   /* the failed create's undo asks with none */
-			hk_err_freep(err); /* the namespace is gone: the kernel did what it does */
+	if (get_link(&s->inside, NULL, m->index, &l) < 0) {
+		hk_warn("linux.netDevices: %s not returned: the container no longer has it",
+			m->host_name);
+		return;
+	}
+	if ((why = not_the_one(m, &l)) != NULL) {
+		hk_warn("linux.netDevices: %s not returned: the container's device at its ifindex "
+			"%d %s",
+			m->host_name, m->index, why);
+		return;
+	}
+	if (get_link(&s->host, m->host_name, 0, &there) == 0) {
+		hk_warn("linux.netDevices: %s not returned: the host has another \"%s\"",
+			m->host_name, m->host_name);
+		return;
+	}
+	if (move_link(&s->inside, l.index, self, m->host_name) < 0 ||
+	    get_link(&s->host, m->host_name, 0, &there) < 0) {
+		hk_warn("linux.netDevices: %s not returned: %s", m->host_name,
+			hk_strerror(errno, buf, sizeof(buf)));
+		return;
+	}
+	for (i = 0; i < m->naddrs; i++)
+		if (add_addr(&s->host, there.index, &m->addrs[i]) < 0)
+			hk_warn("linux.netDevices: %s: give its address back: %s", m->host_name,
+				hk_strerror(errno, buf, sizeof(buf)));
+	if (m->up && set_up(&s->host, there.index) < 0)
+		hk_warn("linux.netDevices: %s: set up: %s", m->host_name,
+			hk_strerror(errno, buf, sizeof(buf)));
+}
+
+void hk_netdev_move_out(const struct hk_netdev_set *moved, int nsfd)
+{
+	hk_cleanup_close int self = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+	__attribute__((cleanup(sockets_free))) struct sockets *s = NULL;
+	hk_cleanup_err struct hk_err *err = NULL;
+	char buf[128];
+	size_t i;
+
+	if (moved == NULL || moved->n == 0 || nsfd < 0)
+		return;
+	if (self < 0 || (s = sockets_open(nsfd, &err)) == NULL) {
+		hk_warn("linux.netDevices: not returned: %s",
+			err != NULL ? err->msg : hk_strerror(errno, buf, sizeof(buf)));
+		return;
+	}
+	for (i = 0; i < moved->n; i++)
+		return_one(s, self, &moved->dev[i]);
+}
+
+/* The record's text of one device: "index=5 kind=veth mac=0a1b.. peer=-1 up=1 addr=2/24/0/0a37..".
+ * Hex keeps every value free of spaces. */
+static void hex(char *out, const unsigned char *bytes, unsigned len)
+{
+	for (unsigned i = 0; i < len; i++)
+		sprintf(out + 2 * i, "%02x", bytes[i]);
+	out[2 * len] = '\0';
+}
+
+static char *identity_text(const struct hk_netdev_moved *m, struct oci_arena *arena)
+{
+	char text[256 + HK_NETDEV_ADDRS_MAX * 48], mac[2 * HK_NETDEV_MAC_MAX + 1], bytes[33];
+	size_t len, i;
+
+	hex(mac, m->mac, m->mac_len);
+	len =
+	    (size_t)snprintf(text, sizeof(text), "index=%d kind=%s mac=%s peer=%d up=%d", m->index,
+			     m->kind[0] ? m->kind : "-", mac[0] ? mac : "-", m->peer_nsid, m->up);
+	for (i = 0; i < m->naddrs && len < sizeof(text); i++) {
+		hex(bytes, m->addrs[i].bytes, m->addrs[i].len);
+		len += (size_t)snprintf(text + len, sizeof(text) - len, " addr=%u/%u/%u/%s",
+					m->addrs[i].family, m->addrs[i].prefixlen,
+					m->addrs[i].scope, bytes);
+	}
+	return oci_arena_strdup(arena, text);
+}
+
+void hk_netdev_record(const struct hk_netdev_set *moved, struct oci_arena *arena,
+		      struct oci_strmap *out)
+{
+	size_t i, n = moved != NULL ? moved->n : 0;
+
+	out->keys = oci_arena_array(arena, n + 1, sizeof(char *));
+	out->values = oci_arena_array(arena, n + 1, sizeof(char *));
+	out->len = n;
+	out->set = n > 0;
+	for (i = 0; i < n; i++) {
+		out->keys[i] = oci_arena_strdup(arena, moved->dev[i].host_name);
+		out->values[i] = identity_text(&moved->dev[i], arena);
+	}
+}
+
+/* Hex of at most max bytes into out; -1 on anything else ("-" is none). */
+static int unhex(const char *text, unsigned char *out, unsigned max, unsigned *len)
+{
+	size_t n = strlen(text);
+
+	*len = 0;
+	if (strcmp(text, "-") == 0)
 		return 0;
-	}
-	if ((s = sockets_open(ns, err)) == NULL)
+	if (n % 2 != 0 || n / 2 > max || strspn(text, "0123456789abcdef") != n)
 		return -1;
-	for (i = 0; i < l->net_devices.len; i++) {
-		const struct oci_net_device *d = &l->net_devices.items[i];
-		hk_cleanup_err struct hk_err *later = NULL;
-		struct hk_err **to =
-		    ret == 0 ? err : &later; /* the first failure is the one told */
+	for (*len = 0; *len < n / 2; (*len)++)
+		sscanf(text + 2 * *len, "%2hhx", &out[*len]);
+	return 0;
+}
 
-		if (get_link(&s->inside, inside_name(d), &gone) < 0)
-			continue; /* deleted inside, or already back */
-		if (move_one(&s->inside, &s->host, self, inside_name(d), d->key, to) < 0)
-			ret = hk_prefix(to, "linux.netDevices: return %s", d->key);
+static int parse_addr(const char *text, struct hk_netdev_addr *a)
+{
+	unsigned family, prefix, scope, len;
+	char bytes[40];
+
+	if (sscanf(text, "%u/%u/%u/%39s", &family, &prefix, &scope, bytes) != 4 || family > 255 ||
+	    prefix > 128 || scope > 255 || unhex(bytes, a->bytes, sizeof(a->bytes), &len) < 0 ||
+	    len == 0)
+		return -1;
+	*a = (struct hk_netdev_addr){(unsigned char)family,
+				     (unsigned char)prefix,
+				     (unsigned char)scope,
+				     (unsigned char)len,
+				     {0}};
+	return unhex(bytes, a->bytes, sizeof(a->bytes), &len);
+}
+
+static int parse_token(char *tok, struct hk_netdev_moved *m)
+{
+	char *v = strchr(tok, '=');
+	int up;
+
+	if (v == NULL)
+		return -1;
+	*v++ = '\0';
+	if (strcmp(tok, "index") == 0)
+		return sscanf(v, "%d", &m->index) == 1 && m->index > 0 ? 0 : -1;
+	if (strcmp(tok, "kind") == 0)
+		return strlen(v) < sizeof(m->kind)
+			   ? (snprintf(m->kind, sizeof(m->kind), "%s", strcmp(v, "-") ? v : ""), 0)
+			   : -1;
+	if (strcmp(tok, "mac") == 0)
+		return unhex(v, m->mac, sizeof(m->mac), &m->mac_len);
+	if (strcmp(tok, "peer") == 0)
+		return sscanf(v, "%d", &m->peer_nsid) == 1 ? 0 : -1;
+	if (strcmp(tok, "up") == 0)
+		return sscanf(v, "%d", &up) == 1 ? (m->up = up != 0, 0) : -1;
+	if (strcmp(tok, "addr") == 0 && m->naddrs < HK_NETDEV_ADDRS_MAX)
+		return parse_addr(v, &m->addrs[m->naddrs++]);
+	return -1;
+}
+
+static int parse_identity(const char *name, const char *text, struct hk_netdev_moved *m)
+{
+	hk_cleanup_free char *copy = strdup(text);
+	char *tok, *save = NULL;
+
+	if (copy == NULL || strlen(name) >= sizeof(m->host_name))
+		return -1;
+	snprintf(m->host_name, sizeof(m->host_name), "%s", name);
+	for (tok = strtok_r(copy, " ", &save); tok != NULL; tok = strtok_r(NULL, " ", &save))
+		if (parse_token(tok, m) < 0)
+			return -1;
+	return m->index > 0 ? 0 : -1;
+}
+
+int hk_netdev_load(const struct oci_strmap *in, struct hk_netdev_set **moved, struct hk_err **err)
+{
+	size_t i;
+
+	*moved = calloc(1, sizeof(**moved) + in->len * sizeof((*moved)->dev[0]));
+	if (*moved == NULL)
+		return hk_fail(err, ENOMEM, "linux.netDevices");
+	for (i = 0; i < in->len; i++) {
+		(*moved)->dev[i].peer_nsid = -1;
+		if (parse_identity(in->keys[i], in->values[i], &(*moved)->dev[i]) < 0)
+			return hk_fail(err, EINVAL, "state: netDevicesMoved.%s: unreadable",
+				       in->keys[i]);
+		(*moved)->n++;
 	}
-	return ret;
+	return 0;
+}
+
+void hk_netdev_return(const struct hk_netdev_set *moved, pid_t pid)
+{
+	hk_cleanup_close int ns = -1;
+
+	if (moved == NULL || moved->n == 0)
+		return;
+	ns = hk_netdev_open_ns(pid);
+	hk_netdev_move_out(moved, ns); /* a namespace already gone took its devices with it */
 }

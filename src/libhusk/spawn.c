@@ -780,8 +780,12 @@ static int on_init_pid(struct parent *pa, struct hk_err **err)
 		return -1;
 	if (!hk_plan_has(plan, HK_STEP_NET_DEVICES))
 		return 0;
-	pa->out->net_devices = true; /* a partial move is undone too */
-	return hk_netdev_move_in(plan->config->linux, pa->out->pid, err);
+	/* a partial move is undone too */
+	if (hk_netdev_move_in(plan->config->linux, pa->out->pid, &pa->out->net_devices, err) < 0)
+		return -1;
+	return pa->ops->net_devices != NULL
+		   ? pa->ops->net_devices(pa->out->net_devices, pa->data, err)
+		   : 0;
 }
 
 /* One message; an fd it carries is owned from here on. */
@@ -896,8 +900,9 @@ static int open_for_stages(struct stage *st, int socks[2], struct hk_err **err)
 /* A failed spawn leaves nothing: its process, the rootfs bind, the pty. */
 static void undo_spawn(const struct hk_spawn_plan *plan, struct hk_spawn_result *out)
 {
-	if (out->pid > 0 && out->net_devices)
-		hk_netdev_move_out(plan->config->linux, out->pid, NULL);
+	if (out->pid > 0)
+		hk_netdev_return(out->net_devices, out->pid);
+	free(out->net_devices);
 	if (out->pid > 0) {
 		kill(out->pid, SIGKILL);
 		waitpid(out->pid, NULL, 0);

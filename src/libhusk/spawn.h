@@ -9,6 +9,7 @@
 #include "cgroup/cgroup.h"
 #include "config.h"
 #include "hk_seccomp.h"
+#include "netdev.h"
 #include "plan.h"
 #include "state.h"
 
@@ -20,8 +21,10 @@ struct hk_spawn_ops {
 	/* CGROUP_ALONGSIDE: makes the container's cgroup, stage 1 already forked */
 	int (*cgroup)(void *data, struct hk_err **err);
 	int (*map_ids)(pid_t stage1, const struct hk_spawn_plan *plan, void *data,
-		       struct hk_err **err);					     /* MAP_IDS */
-	int (*init_pid)(pid_t pid, void *data, struct hk_err **err);		     /* INIT_PID */
+		       struct hk_err **err);			     /* MAP_IDS */
+	int (*init_pid)(pid_t pid, void *data, struct hk_err **err); /* INIT_PID */
+	/* after INIT_PID, the identities of the linux.netDevices moved in (NET_DEVICES) */
+	int (*net_devices)(const struct hk_netdev_set *moved, void *data, struct hk_err **err);
 	int (*rootfs_mount)(unsigned long long id, void *data, struct hk_err **err); /* ROOTFS */
 	int (*hooks)(pid_t pid, void *data, struct hk_err **err);		     /* HOOKS */
 	int (*console)(int master, void *data, struct hk_err **err);		     /* CONSOLE */
@@ -33,7 +36,8 @@ struct hk_spawn_result {
 	pid_t pid;  /* the host pid of the process (a child of the caller) */
 	int master; /* the pty master when terminal and no console socket, or -1 */
 	unsigned long long rootfs_mount; /* the rootfs bind outside a mount ns of its own, or 0 */
-	bool net_devices; /* linux.netDevices went (or began to go) into pid 1's ns */
+	/* linux.netDevices that went into pid 1's ns (also when a later one failed), malloc'ed */
+	struct hk_netdev_set *net_devices;
 };
 
 /* Checks what the runtime needs beyond a valid document (a process, a mount namespace...). */

@@ -35,7 +35,7 @@ static const struct oci_field record_fields[] = {
     F("rootless", OCI_BOOL, rootless, 0),
     F("systemdCgroup", OCI_BOOL, systemd_cgroup, 0),
     F("lateHooks", OCI_BOOL, late_hooks, 0),
-    F("netDevices", OCI_BOOL, net_devices, 0),
+    F("netDevicesMoved", OCI_STRMAP, net_devices_moved, 0),
     F("cgroupPath", OCI_STRING, cgroup_path, 0),
     F("cgroupPaths", OCI_STRMAP, cgroup_paths, 0),
     F("cgroupIntent", OCI_STRMAP, cgroup_intent, 0),

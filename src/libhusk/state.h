@@ -19,10 +19,11 @@ struct hk_record {
 	    pid_start_time;	     /* field 22 of /proc/PID/stat: tells a reused pid apart */
 	struct oci_opt_bool started; /* `start` was given */
 	struct oci_opt_bool rootless, systemd_cgroup;
-	struct oci_opt_bool late_hooks;	 /* poststart or poststop hooks: start/delete read config */
-	struct oci_opt_bool net_devices; /* linux.netDevices: delete moves them back first */
-	char *cgroup_path;		 /* linux.cgroupsPath as the config gave it */
-	struct oci_strmap cgroup_paths;	 /* hierarchy -> the cgroup husk made there (cgroup.h) */
+	struct oci_opt_bool late_hooks; /* poststart or poststop hooks: start/delete read config */
+	/* linux.netDevices moved in: host name -> identity (netdev.h); delete returns them */
+	struct oci_strmap net_devices_moved;
+	char *cgroup_path;		/* linux.cgroupsPath as the config gave it */
+	struct oci_strmap cgroup_paths; /* hierarchy -> the cgroup husk made there (cgroup.h) */
 	/* the same, written before the directories are made: what a create killed before
 	 * cgroup_paths was saved may have left (empty directories, removed but never emptied) */
 	struct oci_strmap cgroup_intent;

@@ -290,6 +290,94 @@ def test_bad_net_devices_are_refused(bundle, netns, devices, shared, message):
     assert links(netns.path)["veth0"][1] == ["10.55.0.2/24"]
 
 
+def link_details(netns_path):
+    """name -> `ip -d -j link` entry in the network namespace at netns_path."""
+    r = subprocess.run(["nsenter", f"--net={netns_path}", "ip", "-d", "-j", "link"],
+                       capture_output=True, text=True, check=True)
+    return {i["ifname"]: i for i in json.loads(r.stdout)}
+
+
+def start_with_net_admin(bundle, netns):
+    """A container given veth0 as eth1 that holds CAP_NET_ADMIN in its network namespace."""
+    bundle.config["linux"]["netDevices"] = {"veth0": {"name": "eth1"}}
+    bundle.config["process"]["args"] = ["sleep", "100"]
+    for kind in ("bounding", "effective", "permitted"):
+        bundle.config["process"]["capabilities"][kind].append("CAP_NET_ADMIN")
+    bundle.write()
+    host = link_details(netns.path)["veth0"]
+    r = husk_in(bundle, netns, "run", "-d", "c")
+    assert r.returncode == 0, r.stderr
+    return bundle.state("c")["pid"], host
+
+
+def in_container(bundle, script):
+    r = bundle.husk("exec", "c", "sh", "-c", script)
+    assert r.rc == 0, r.err
+
+
+def test_addresses_added_inside_stay_inside(bundle, netns):
+    """Attack: the container adds addresses to its device; delete must give the host's device
+    the host's addresses, not configure the host's network with the container's."""
+    pid, _ = start_with_net_admin(bundle, netns)
+    in_container(bundle, "ip addr add 10.66.6.6/24 dev eth1 && ip addr add 10.77.7.7/16 dev eth1")
+    assert "10.66.6.6/24" in links(f"/proc/{pid}/ns/net")["eth1"][1]
+    r = husk_in(bundle, netns, "delete", "--force", "c")
+    assert r.returncode == 0 and r.stderr == "", r.stderr
+    assert links(netns.path)["veth0"][1] == ["10.55.0.2/24"]
+
+
+def test_a_device_made_under_the_configured_name_is_not_moved_out(bundle, netns):
+    """Attack: the container renames its device and makes another (a veth pair of its own, as
+    an ifb or dummy would do) under the configured name; the host must get its own veth back
+    (the same MAC, its peer still veth1), and the container's device must die with its
+    namespace. (Not an ifb here: loading that module makes ifb0 and ifb1 in the host's
+    namespace.)"""
+    pid, host = start_with_net_admin(bundle, netns)
+    in_container(bundle, "ip link set eth1 down && ip link set eth1 name kept && "
+                         "ip link add eth1 type veth peer name theirs")
+    made = link_details(f"/proc/{pid}/ns/net")["eth1"]
+    assert made["address"] != host["address"]
+    r = husk_in(bundle, netns, "delete", "--force", "c")
+    assert r.returncode == 0 and r.stderr == "", r.stderr
+    back = link_details(netns.path)
+    assert back["veth0"]["address"] == host["address"] and back["veth0"]["link"] == "veth1"
+    assert links(netns.path)["veth0"][1] == ["10.55.0.2/24"]
+    assert made["address"] not in {i.get("address") for i in back.values()}
+
+
+def test_a_bridge_under_the_configured_name_does_not_block_delete(bundle, netns):
+    """Attack: a bridge (which cannot change namespace) under the configured name. delete
+    --force must still kill pid 1 and remove the container, and return the real device."""
+    start_with_net_admin(bundle, netns)
+    in_container(bundle, "ip link set eth1 name kept && ip link add eth1 type bridge")
+    r = husk_in(bundle, netns, "delete", "--force", "c")
+    assert r.returncode == 0 and r.stderr == "", r.stderr
+    assert_nothing_left(bundle, "c")
+    assert link_details(netns.path)["veth0"]["linkinfo"]["info_kind"] == "veth"
+
+
+def test_a_forged_device_at_the_same_index_stays_behind(bundle, netns):
+    """Attack: the container deletes its veth and makes another veth with the same ifindex and
+    MAC whose peer it keeps. Moved out, it would give the container a link into the host's
+    namespace: it is not the device that went in (its peer lives inside), so it stays, with
+    one warning line, and delete still removes everything."""
+    pid, host = start_with_net_admin(bundle, netns)
+    inside = f"/proc/{pid}/ns/net"
+    index = link_details(inside)["eth1"]["ifindex"]
+    in_container(bundle, "ip link del eth1")
+    r = subprocess.run(["nsenter", f"--net={inside}", "ip", "link", "add", "eth1", "index",
+                        str(index), "address", host["address"], "type", "veth", "peer", "name",
+                        "mine"], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    r = husk_in(bundle, netns, "delete", "--force", "c")
+    assert r.returncode == 0, r.stderr
+    assert r.stderr.strip() == (f"husk: warning: linux.netDevices: veth0 not returned: the "
+                                f"container's device at its ifindex {index} has its peer in "
+                                "another namespace"), r.stderr
+    assert_nothing_left(bundle, "c")
+    assert "veth0" not in links(netns.path)
+
+
 def resctrl_mounted():
     with open("/proc/self/mountinfo") as f:
         return any(" - resctrl " in line for line in f)
