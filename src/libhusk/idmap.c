@@ -15,6 +15,7 @@
 #include "fdio.h"
 #include "idmap_write.h"
 #include "mount_plan.h"
+#include "mounts.h"
 #include "namespaces.h"
 
 /* The mount's own mappings, else the container's. */
@@ -93,17 +94,20 @@ static int idmapped_tree(const struct oci_config *c, const char *bundle, const s
 	struct oci_linux maps = {0};
 	struct mount_attr attr = {.attr_set = MOUNT_ATTR_IDMAP};
 	unsigned rec = recursive ? AT_RECURSIVE : 0;
-	hk_cleanup_close int tree = -1, nsfd = -1;
-	char source[8192];
+	hk_cleanup_close int tree = -1, nsfd = -1, src = -1;
+	struct hk_mount_plan p;
+	char source[4096];
 
-	if (mapping_of(c, m, &maps, err) < 0)
+	if (mapping_of(c, m, &maps, err) < 0 || hk_mount_plan(m, NULL, &p, err) < 0)
 		return -1;
 	if (m->source == NULL)
 		return hk_fail(err, EINVAL, "idmap needs a source");
-	snprintf(source, sizeof(source), "%s%s%s", m->source[0] == '/' ? "" : bundle,
-		 m->source[0] == '/' ? "" : "/", m->source);
-	tree = (int)syscall(SYS_open_tree, AT_FDCWD, source,
-			    OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | rec);
+	/* the source opened as every bind's is (src-nofollow's rule too), the tree cloned from it
+	 */
+	if ((src = hk_bind_source_open(bundle, m, p.src_nofollow, source, err)) < 0)
+		return -1;
+	tree = (int)syscall(SYS_open_tree, src, "",
+			    OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH | rec);
 	if (tree < 0)
 		return hk_fail(err, errno, "open_tree %s", source);
 	if (userns_with_maps(&maps, &nsfd, err) < 0)

@@ -120,24 +120,28 @@ static const char *fs_data(const struct oci_mount *m, const struct hk_mount_plan
 	return buf;
 }
 
-/* A bind mount's source, opened once: what is bound is that very file (its fd's path), so the
- * source cannot change between the check and the mount. With src-nofollow no symlink may lie
- * anywhere on its path, so a link planted in a shared volume after the config was written
- * cannot lead the mount outside the directory the config names. */
-static int open_source(const char *path, bool nofollow, struct hk_err **err)
+/* A bind mount's source, opened once: what is bound is that very file (its fd's path), or a
+ * tree cloned from that fd (idmapped), so the source cannot change between the check and the
+ * mount. With src-nofollow no symlink may lie anywhere on its path, so a link planted in a
+ * shared volume after the config was written cannot lead the mount outside the directory the
+ * config names. */
+int hk_bind_source_open(const char *bundle, const struct oci_mount *m, bool nofollow,
+			char source[4096], struct hk_err **err)
 {
 	int fd;
 
+	if (m->source == NULL || source_path(bundle, m->source, source, 4096) < 0)
+		return hk_fail(err, EINVAL, "bind source");
 	if (nofollow) {
-		fd = hk_path_open(path, O_PATH, RESOLVE_NO_SYMLINKS);
+		fd = hk_path_open(source, O_PATH, RESOLVE_NO_SYMLINKS);
 		if (fd < 0 && errno == ELOOP)
 			return hk_fail(err, ELOOP,
 				       "bind source %s: a symlink on its path (src-nofollow)",
-				       path);
+				       source);
 	} else {
-		fd = open(path, O_PATH | O_CLOEXEC);
+		fd = open(source, O_PATH | O_CLOEXEC);
 	}
-	return fd < 0 ? hk_fail(err, errno, "bind source %s", path) : fd;
+	return fd < 0 ? hk_fail(err, errno, "bind source %s", source) : fd;
 }
 
 static int bind_source(const char *bundle, const struct oci_mount *m, const struct hk_mount_plan *p,
@@ -146,13 +150,13 @@ static int bind_source(const char *bundle, const struct oci_mount *m, const stru
 {
 	struct stat st;
 
-	if (m->source == NULL || source_path(bundle, m->source, source, 4096) < 0)
-		return hk_fail(err, EINVAL, "bind source");
 	if (tree >= 0) { /* idmapped: hk_idmap_prepare opened it, in husk's own user namespace */
+		if (m->source == NULL || source_path(bundle, m->source, source, 4096) < 0)
+			return hk_fail(err, EINVAL, "bind source");
 		if (fstat(tree, &st) < 0)
 			return hk_fail(err, errno, "bind source %s", source);
 	} else {
-		*src = open_source(source, p->src_nofollow, err);
+		*src = hk_bind_source_open(bundle, m, p->src_nofollow, source, err);
 		if (*src < 0 || fstat(*src, &st) < 0)
 			return *src < 0 ? -1 : hk_fail(err, errno, "bind source %s", source);
 		hk_fd_path(*src, source);

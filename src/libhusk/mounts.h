@@ -11,6 +11,12 @@
 #include "inroot.h"
 #include "config.h"
 
+/* A bind's source (relative ones from the bundle), opened O_PATH once, the same way for every
+ * bind, idmapped or not: with src-nofollow (nofollow) a symlink anywhere on its path is refused.
+ * source receives the path, for messages. Returns the fd or -1. */
+int hk_bind_source_open(const char *bundle, const struct oci_mount *m, bool nofollow,
+			char source[4096], struct hk_err **err);
+
 /* Performs config.json's mounts[index]; relative bind sources are taken from the bundle. */
 /* idmap_tree >= 0: the idmapped copy of the source that hk_idmap_prepare made, attached here.
  * label: the SELinux context for tmpfs, mqueue and devpts (NULL: none). */

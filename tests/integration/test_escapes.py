@@ -280,11 +280,20 @@ def test_rootfs_swapped_for_a_symlink_during_create(bundle, tmp_path):
     assert os.listdir(canary) == [], "husk made entries in the host directory"
 
 
-def test_bind_source_through_a_symlink_planted_in_a_shared_volume(bundle, tmp_path):
+IDMAP = {"uidMappings": [{"containerID": 0, "hostID": 1000, "size": 1}],
+         "gidMappings": [{"containerID": 0, "hostID": 2000, "size": 1}]}
+
+
+@pytest.mark.parametrize("idmap", [[], ["idmap"], ["ridmap"]])
+def test_bind_source_through_a_symlink_planted_in_a_shared_volume(bundle, tmp_path, idmap):
     """item 5 (Kubernetes subPath class): the victim binds volume/sub; a container sharing the
     volume keeps replacing sub with a symlink to a host directory. With src-nofollow the victim
-    either gets the real sub or fails, never the host directory."""
-    from husk_support import race
+    either gets the real sub or fails, never the host directory; an idmapped bind (issue 27
+    item 2: open_tree() on the path followed the link) opens its source the same way."""
+    from husk_support import race, fs_type
+    if idmap and fs_type(tmp_path) == "overlay":
+        pytest.skip("/tmp is overlayfs over 9p here (the VM tier), which this kernel cannot "
+                    "idmap; the host tier runs the idmapped case on ext4")
     shared = tmp_path / "volume"
     (shared / "sub").mkdir(parents=True)
     (shared / "sub" / "file").write_text("volume")
@@ -293,7 +302,8 @@ def test_bind_source_through_a_symlink_planted_in_a_shared_volume(bundle, tmp_pa
     (host / "file").write_text("canary")
     bundle.config["mounts"].append({"destination": "/data", "type": "bind",
                                     "source": str(shared / "sub"),
-                                    "options": ["rbind", "src-nofollow"]})
+                                    "options": ["rbind", "src-nofollow", *idmap],
+                                    **(IDMAP if idmap else {})})
     bundle.config["process"]["args"] = ["cat", "/data/file"]
     bundle.write()
     seen = []
@@ -321,6 +331,35 @@ def test_bind_source_that_is_a_symlink_is_followed_without_src_nofollow(bundle, 
     bundle.config["mounts"][-1]["options"].append("src-nofollow")
     r = bundle.run()
     assert r.rc == 1 and "src-nofollow" in r.err, r.err
+
+
+@pytest.mark.parametrize("idmap", [[], ["idmap"]])
+def test_a_symlink_planted_before_create_is_refused_with_src_nofollow(bundle, tmp_path, idmap):
+    """Issue 27 item 2, without a race: the attacker's container has already replaced the
+    volume's directory with a symlink to a host directory. The victim's bind, idmapped or not,
+    is refused and the host's canary stays unseen."""
+    from husk_support import Attacker, fs_type
+    if idmap and fs_type(tmp_path) == "overlay":
+        pytest.skip("/tmp is overlayfs over 9p here (the VM tier), which this kernel cannot "
+                    "idmap; the host tier runs the idmapped case on ext4")
+    shared = tmp_path / "volume"
+    (shared / "sub").mkdir(parents=True)
+    host = tmp_path / "host-secret"
+    host.mkdir()
+    (host / "file").write_text("canary")
+    out = Attacker(bundle, tmp_path, str(shared),
+                   ["sh", "-c", f"rm -r /shared/sub && ln -s {host} /shared/sub"]).stop()
+    assert os.path.islink(shared / "sub"), out
+    bundle.config["mounts"].append({"destination": "/data", "type": "bind",
+                                    "source": str(shared / "sub"),
+                                    "options": ["rbind", "src-nofollow", *idmap],
+                                    **(IDMAP if idmap else {})})
+    bundle.config["process"]["args"] = ["cat", "/data/file"]
+    r = bundle.run()
+    assert "canary" not in r.out
+    assert r.rc == 1 and r.err.strip().endswith(
+        f"bind source {shared}/sub: a symlink on its path (src-nofollow): too many levels of "
+        "symbolic links"), r.err
 
 
 def in_private_mount_ns(setup, bundle, *husk_args, after="true"):
