@@ -865,7 +865,15 @@ int oci_read_input(const char *path, size_t max, char **out, size_t *len, struct
 
 int oci_read_file(const char *path, size_t max, char **out, size_t *len, struct hk_err **err)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	return oci_read_fileat(AT_FDCWD, path, 0, max, out, len, err);
+}
+
+/* Never blocks in open (a FIFO planted where a document should be would hang the open until a
+ * writer came) and reads only a regular file, at most max bytes. */
+int oci_read_fileat(int dirfd, const char *path, int flags, size_t max, char **out, size_t *len,
+		    struct hk_err **err)
+{
+	int fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK | flags);
 	struct stat st;
 	size_t got = 0;
 	char *buf;

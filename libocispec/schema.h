@@ -159,6 +159,9 @@ int oci_write_all(int fd, const char *buf, size_t len);
 
 /* Reads a whole file (at most max bytes) for oci_parse; *out is malloc'ed and NUL-terminated. */
 int oci_read_file(const char *path, size_t max, char **out, size_t *len, struct hk_err **err);
+/* The same, path relative to dirfd, with more open flags (O_NOFOLLOW). */
+int oci_read_fileat(int dirfd, const char *path, int flags, size_t max, char **out, size_t *len,
+		    struct hk_err **err);
 /* The same, with "-" for standard input (a file, a pipe or a terminal). */
 int oci_read_input(const char *path, size_t max, char **out, size_t *len, struct hk_err **err);
 

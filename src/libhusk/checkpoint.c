@@ -65,7 +65,10 @@ static int write_descriptors(criu_opts *opts, int image_fd, pid_t pid, bool shel
 		    (size_t)snprintf(text + len, sizeof(text) - len, "%c%s", i ? ',' : '[', quoted);
 	}
 	len += (size_t)snprintf(text + len, sizeof(text) - len, "]");
-	fd = openat(image_fd, DESCRIPTORS, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC,
+	/* a new file, whatever stood at the name (a FIFO there would block the open for ever) */
+	if (unlinkat(image_fd, DESCRIPTORS, 0) < 0 && errno != ENOENT)
+		return hk_fail(err, errno, "checkpoint: write " DESCRIPTORS);
+	fd = openat(image_fd, DESCRIPTORS, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
 		    0600);
 	if (fd < 0 || oci_write_all(fd, text, len) < 0)
 		return hk_fail(err, errno, "checkpoint: write " DESCRIPTORS);

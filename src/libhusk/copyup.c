@@ -30,7 +30,8 @@ static int copy_entry(int from, int to, const char *name, const struct stat *st,
 		ret = a < 0 || b < 0 ? hk_fail(err, errno, "tmpcopyup: open %s", name)
 				     : copy_tree(a, b, depth + 1, err);
 	} else if (S_ISREG(st->st_mode)) {
-		hk_cleanup_close int a = openat(from, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+		/* still a regular file when opened: one swapped for a FIFO would hang create */
+		hk_cleanup_close int a = hk_open_regular(from, name);
 		hk_cleanup_close int b =
 		    openat(to, name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, st->st_mode & 07777);
 		char buf[65536];

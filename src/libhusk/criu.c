@@ -14,7 +14,7 @@
 /* The first "Error (file:line): text" line of a CRIU log, as "text"; "" when there is none. */
 static void first_error(int dirfd, const char *log_name, char *out, size_t size)
 {
-	hk_cleanup_close int fd = openat(dirfd, log_name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	hk_cleanup_close int fd = hk_open_regular(dirfd, log_name);
 	char buf[65536], *line, *text, *end;
 	ssize_t n;
 

@@ -214,3 +214,17 @@ int hk_mkdir_p(const char *path, mode_t mode, mode_t parent_mode, struct hk_err 
 		return hk_fail(err, errno, "mkdir %s", path);
 	return 0;
 }
+
+int hk_open_regular(int dirfd, const char *name)
+{
+	int fd = openat(dirfd, name, O_RDONLY | O_NONBLOCK | O_NOFOLLOW | O_NOCTTY | O_CLOEXEC);
+	struct stat st;
+
+	if (fd < 0)
+		return -1;
+	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode))
+		return fd;
+	close(fd);
+	errno = EINVAL;
+	return -1;
+}

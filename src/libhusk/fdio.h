@@ -37,6 +37,11 @@ static inline int hk_take_fd(int *fd)
 #define hk_cleanup_close __attribute__((cleanup(hk_closep)))
 #define hk_cleanup_free	 __attribute__((cleanup(hk_freep)))
 
+/* name under dirfd opened for reading without blocking and without following a symlink, only if
+ * it is a regular file (EINVAL otherwise): a FIFO or a device planted where husk reads a file
+ * of its own must neither hang nor feed it. Returns the fd or -1 with errno. */
+int hk_open_regular(int dirfd, const char *name);
+
 /* close_range(first, last, cloexec ? CLOSE_RANGE_CLOEXEC : 0), falling back to one call per open
  * fd where the kernel lacks it or a seccomp filter husk runs under refuses it: no fd may reach
  * a container because a syscall was missing. Returns 0 or -1 with errno. */

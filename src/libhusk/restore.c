@@ -59,15 +59,15 @@ struct restore_report {
 
 static int read_descriptors(struct restoring *rs, struct hk_err **err)
 {
-	hk_cleanup_close int fd =
-	    openat(rs->image_fd, "descriptors.json", O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-	char text[3 * 8192 + 8];
-	ssize_t n;
+	hk_cleanup_free char *text = NULL;
+	size_t len = 0;
 
-	if (fd < 0 || (n = read(fd, text, sizeof(text) - 1)) < 0)
-		return hk_fail(err, errno, "restore: %s/descriptors.json",
-			       rs->o->criu.image_path ? rs->o->criu.image_path : "checkpoint");
-	if (oci_descriptors_parse(text, (size_t)n, rs->arena, rs->descriptors, err) < 0)
+	/* the image is the user's to shape: a FIFO, a device or a huge file is refused, unread */
+	if (oci_read_fileat(rs->image_fd, "descriptors.json", O_NOFOLLOW, 3 * 8192, &text, &len,
+			    err) < 0)
+		return hk_prefix(err, "restore: %s",
+				 rs->o->criu.image_path ? rs->o->criu.image_path : "checkpoint");
+	if (oci_descriptors_parse(text, len, rs->arena, rs->descriptors, err) < 0)
 		return hk_prefix(err, "restore");
 	return 0;
 }

@@ -132,19 +132,16 @@ static int write_record(int dirfd, const struct hk_record *record, struct hk_err
 
 static int read_record(struct hk_container *c, const char *id, struct hk_err **err)
 {
-	int fd = openat(c->dirfd, STATE_FILE, O_RDONLY | O_CLOEXEC);
-	char path[64], *text = NULL;
+	char *text = NULL;
 	size_t len = 0;
 	void *out = NULL;
 	int ret;
 
-	if (fd < 0 && errno == ENOENT)
+	ret = oci_read_fileat(c->dirfd, STATE_FILE, O_NOFOLLOW, STATE_MAX_BYTES, &text, &len, err);
+	if (ret < 0 && (*err)->errnum == ENOENT) {
+		hk_err_freep(err);
 		return hk_fail_as(err, ENOENT, "container \"%s\" does not exist", id);
-	if (fd < 0)
-		return hk_fail(err, errno, "read state of %s", id);
-	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
-	ret = oci_read_file(path, STATE_MAX_BYTES, &text, &len, err);
-	close(fd);
+	}
 	if (ret < 0)
 		return hk_prefix(err, "read state of %s", id);
 	c->arena = oci_arena_new();

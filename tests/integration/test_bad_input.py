@@ -108,6 +108,15 @@ def test_missing_config(bundle):
                              "writes one)")
 
 
+def test_a_fifo_as_config_json_does_not_hang(bundle):
+    """A bundle's config.json that is a FIFO: the open itself blocked until a writer came."""
+    os.mkfifo(os.path.join(bundle.path, "config.json"))
+    r = bundle.husk("create", "c", timeout=10)
+    assert r.rc == 1
+    assert r.err.strip() == "husk: ./config.json: not a regular file"
+    assert_nothing_left(bundle, "c")
+
+
 def test_invalid_id(bundle):
     bundle.write()
     r = bundle.husk("create", "../escape")

@@ -150,6 +150,61 @@ def test_what_this_libcriu_lacks_is_refused_in_one_line(bundle, tmp_path):
     out.close()
 
 
+def criu_that_passes_check(tmp_path):
+    """PATH for husk: the real criu where it works (the VM tier), else a stand-in whose `criu
+    check` passes, so that restore goes on to read the image (its first step, before any RPC)."""
+    path = os.environ["PATH"]
+    if CRIU_WORKS:
+        return path
+    if CRIU is None:
+        pytest.skip("no criu (its libcriu.so.2 is what husk loads)")
+    d = tmp_path / "criu-bin"
+    d.mkdir()
+    (d / "criu").write_text('#!/bin/sh\n[ "$1" = check ] && exit 0\nexit 1\n')
+    os.chmod(d / "criu", 0o755)
+    return f"{d}:{path}"
+
+
+def make_hostile(image, kind):
+    target = image / "descriptors.json"
+    if kind == "fifo":
+        os.mkfifo(target)
+    elif kind == "device":
+        os.symlink("/dev/zero", target)
+    elif kind == "huge":
+        with open(target, "w") as f:
+            f.write("[" + '"pipe:[1]",' * 10000 + '"pipe:[1]"]')
+    elif kind == "directory":
+        os.mkdir(target)
+
+
+@pytest.mark.parametrize("kind,why", [
+    ("fifo", "descriptors.json: not a regular file"),
+    ("device", "open descriptors.json: too many levels of symbolic links"),
+    ("huge", "descriptors.json: larger than 24576 bytes"),
+    ("directory", "descriptors.json: not a regular file"),
+])
+def test_restore_of_a_hostile_image_fails_at_once(bundle, tmp_path, kind, why):
+    """Issue 27 item 3: the image is the user's (or an imported archive's) to shape. A FIFO as
+    descriptors.json hung `husk restore` for ever; a link to a device, a huge file or a
+    directory there must be refused too, in one line, leaving nothing."""
+    env = dict(os.environ, PATH=criu_that_passes_check(tmp_path))
+    bundle.write()
+    image = tmp_path / "img"
+    image.mkdir()
+    make_hostile(image, kind)
+    try:
+        r = subprocess.run([HUSK, "--root", bundle.root, "restore", "-d", "--image-path",
+                            str(image), "r"], cwd=bundle.path, env=env, capture_output=True,
+                           text=True, timeout=20, stdin=subprocess.DEVNULL)
+    except subprocess.TimeoutExpired:
+        pytest.fail("husk restore hung on the image's descriptors.json")
+    assert r.returncode == 1
+    assert r.stderr == f"husk: restore: {image}: {why}\n"
+    assert not os.path.exists(os.path.join(bundle.root, "r"))
+    assert bundle.leftovers() == []
+
+
 @needs_broken_criu
 def test_restore_refused_leaves_nothing(bundle, tmp_path):
     bundle.write()
