@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
@@ -70,6 +71,7 @@ static int open_parent(int rootfd, const char *path, struct parent_dir *dir, con
 
 static int bind_host_device(int dirfd, const char *name, const char *host, struct hk_err **err)
 {
+	struct mount_attr attr = {.attr_set = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC};
 	hk_cleanup_close int made = -1, fd = -1;
 	char target[32];
 
@@ -82,6 +84,12 @@ static int bind_host_device(int dirfd, const char *name, const char *host, struc
 	hk_fd_path(fd, target);
 	if (mount(host, target, NULL, MS_BIND, NULL) < 0)
 		return hk_fail(err, errno, "bind %s", host);
+	/* the bind's own flags, and only those two: a remount would have to repeat every flag the
+	 * kernel locked on the host's /dev */
+	close(hk_take_fd(&fd));
+	fd = openat(dirfd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0 || syscall(SYS_mount_setattr, fd, "", AT_EMPTY_PATH, &attr, sizeof(attr)) < 0)
+		return hk_fail(err, errno, "bind %s: make it nosuid,noexec", host);
 	return 0;
 }
 

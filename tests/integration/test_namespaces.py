@@ -83,6 +83,13 @@ def test_user_namespace_with_mappings(bundle):
     # devices cannot be made in a user namespace: the host's are bound over empty files
     assert (p["stat:/dev/null"]["major"], p["stat:/dev/null"]["minor"]) == (1, 3)
     assert any(m["point"] == "/dev/null" for m in p["mounts"])
+    # issue 27 item 4: each bound host device is nosuid and noexec (crun's rule), as a node made
+    # in /dev's own tmpfs would be
+    for name in ("null", "zero", "full", "tty", "random", "urandom"):
+        found = [m for m in p["mounts"] if m["point"] == f"/dev/{name}"]
+        assert found, f"/dev/{name} is not bound"
+        options = found[-1]["options"].split(",")
+        assert "nosuid" in options and "noexec" in options, (name, options)
 
 
 def test_time_namespace_offsets(bundle):
