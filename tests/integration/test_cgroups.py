@@ -398,6 +398,23 @@ def test_device_rules_apply_in_order(bundle):
     assert out["open:/dev/b"] == {"error": "Operation not permitted"}  # w was never allowed
 
 
+def test_a_listed_device_is_not_allowed_by_being_made(bundle):
+    """Issue 27 item 5: a config that denies every device and lists /dev/kmsg in linux.devices
+    gets the node, not the right to open it: writing the kernel's log from inside is refused,
+    as with runc. The canary line must not reach the host's kernel log."""
+    resources(bundle)["devices"] = [{"allow": False, "access": "rwm"}]
+    bundle.config["linux"]["devices"] = [
+        {"path": "/dev/kmsg", "type": "c", "major": 1, "minor": 11, "fileMode": 0o600}]
+    canary = f"husk-canary-{os.getpid()}-{time.time_ns()}"
+    bundle.config["process"]["args"] = [
+        "sh", "-c", f"stat -c '%t %T' /dev/kmsg; echo {canary} > /dev/kmsg && echo wrote"]
+    r = bundle.run()
+    assert r.out.splitlines() == ["1 b"], r.out  # the node is there (1, 11), and not written
+    assert "Operation not permitted" in r.err, r.err
+    log = subprocess.run(["dmesg"], capture_output=True, text=True).stdout
+    assert canary not in log
+
+
 # ---- commands ----
 
 def counter(bundle):

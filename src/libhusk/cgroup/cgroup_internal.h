@@ -141,9 +141,11 @@ struct hk_cg_device_rule {
 	long long major, minor; /* -1: any */
 	char access[4];
 };
-/* The full list for a config (malloc'ed), deny-all first. */
-int hk_cg_device_rules(const struct oci_resources *r, const struct oci_linux *l,
-		       struct hk_cg_device_rule **rules, size_t *n, struct hk_err **err);
+/* The full list for a config (malloc'ed), deny-all first: linux.resources.devices and the
+ * runtime's defaults, as runc's. A node that linux.devices makes is not allowed by being made
+ * (a config that denies all and lists /dev/kmsg gets a /dev/kmsg it cannot open). */
+int hk_cg_device_rules(const struct oci_resources *r, struct hk_cg_device_rule **rules, size_t *n,
+		       struct hk_err **err);
 /* cgroup2: builds and attaches the BPF_PROG_TYPE_CGROUP_DEVICE program, replacing husk's
  * earlier one on update. */
 int hk_cg_bpf_devices(const struct hk_cg_dir *d, const struct hk_cg_device_rule *rules, size_t n,

@@ -25,12 +25,12 @@ static char type_letter(const struct oci_opt_enum *type)
 	return type->set ? (char)type->value : 'a';
 }
 
-int hk_cg_device_rules(const struct oci_resources *r, const struct oci_linux *l,
-		       struct hk_cg_device_rule **rules, size_t *n, struct hk_err **err)
+int hk_cg_device_rules(const struct oci_resources *r, struct hk_cg_device_rule **rules, size_t *n,
+		       struct hk_err **err)
 {
-	size_t nconfig = r ? r->devices.len : 0, ndevices = l ? l->devices.len : 0, i;
+	size_t nconfig = r ? r->devices.len : 0, i;
 	size_t ndefaults = sizeof(defaults) / sizeof(defaults[0]);
-	struct hk_cg_device_rule *out = calloc(1 + nconfig + ndefaults + ndevices, sizeof(*out));
+	struct hk_cg_device_rule *out = calloc(1 + nconfig + ndefaults, sizeof(*out));
 
 	if (out == NULL)
 		return hk_fail(err, ENOMEM, "device rules");
@@ -48,15 +48,6 @@ int hk_cg_device_rules(const struct oci_resources *r, const struct oci_linux *l,
 	}
 	memcpy(out + *n, defaults, sizeof(defaults));
 	*n += ndefaults;
-	for (i = 0; i < ndevices; i++) {
-		const struct oci_device *d = &l->devices.items[i];
-		char t = type_letter(&d->type);
-
-		if (t == 'p')
-			continue; /* a fifo is no device: the cgroup does not gate it */
-		out[(*n)++] = (struct hk_cg_device_rule){true, t == 'u' ? 'c' : t, d->major.value,
-							 d->minor.value, "rwm"};
-	}
 	*rules = out;
 	return 0;
 }

@@ -134,7 +134,7 @@ static int apply_devices(struct hk_cgroup *cg, const struct oci_linux *l, struct
 	size_t n = 0;
 	int ret;
 
-	if (hk_cg_device_rules(l->resources, l, &rules, &n, err) < 0)
+	if (hk_cg_device_rules(l->resources, &rules, &n, err) < 0)
 		return -1;
 	ret = cg->driver->devices(cg, rules, n, err);
 	free(rules);
