@@ -61,6 +61,20 @@ void hk_rfc3339_now(char *buf, unsigned size)
 	hk_rfc3339(&ts, buf, size);
 }
 
+/* A text line stays one line whatever it quotes (an id, a path or a value from a config):
+ * control characters are written as \n, \t, \r or \xNN. */
+static void put_escaped(FILE *out, const char *msg)
+{
+	for (const unsigned char *c = (const unsigned char *)msg; *c; c++) {
+		if (*c >= 0x20 && *c != 0x7f)
+			fputc(*c, out);
+		else if (*c == '\n' || *c == '\t' || *c == '\r')
+			fprintf(out, "\\%c", *c == '\n' ? 'n' : *c == '\t' ? 't' : 'r');
+		else
+			fprintf(out, "\\x%02x", *c);
+	}
+}
+
 /* The whole line is built first and written with one write(2), so that lines of concurrent
  * husk processes appending to one file never interleave. */
 static void write_line(int fd, enum hk_log_format format, enum hk_log_level level, const char *msg)
@@ -80,10 +94,12 @@ static void write_line(int fd, enum hk_log_format format, enum hk_log_level leve
 	if (format == HK_LOG_JSON)
 		fprintf(out, "{\"level\":\"%s\",\"msg\":%s,\"time\":\"%s\"}\n", level_names[level],
 			quoted, when);
-	else if (fd == STDERR_FILENO)
-		fprintf(out, "husk: %s%s%s\n", level == HK_LOG_ERROR ? "" : level_names[level],
-			level == HK_LOG_ERROR ? "" : ": ", msg);
-	else
+	else if (fd == STDERR_FILENO) {
+		fprintf(out, "husk: %s%s", level == HK_LOG_ERROR ? "" : level_names[level],
+			level == HK_LOG_ERROR ? "" : ": ");
+		put_escaped(out, msg);
+		fputc('\n', out);
+	} else
 		fprintf(out, "time=\"%s\" level=%s msg=%s\n", when, level_names[level], quoted);
 	fclose(out);
 	if (line != NULL) {

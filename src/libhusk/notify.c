@@ -154,39 +154,65 @@ static size_t filter(const char *msg, char *out, size_t size, bool *ready)
 	return used;
 }
 
+/* After pid 1 ends, what it queued still goes out, but no more than this: another process of
+ * the container (one that outlives pid 1 without a pid namespace of its own) could flood the
+ * socket for ever. */
+#define AFTER_END_MAX 64
+
+/* One datagram from the container, filtered and sent on; 1 when it carried READY=1. A line of
+ * state goes without waiting (dropped when the manager's queue is full: a flood cannot block
+ * husk); READY=1, which the caller waits for, waits for room. */
+static int relay_one(int fd, int out, const struct sockaddr_un *sa, socklen_t len, pid_t pid,
+		     struct hk_err **err)
+{
+	char msg[4096 + 1], out_msg[4096 + 32];
+	ssize_t n = recv(fd, msg, 4096, MSG_DONTWAIT);
+	bool ready;
+
+	if (n <= 0)
+		return n < 0 && errno == EAGAIN ? -2 : 0;
+	msg[n] = '\0';
+	n = (ssize_t)filter(msg, out_msg, 4096, &ready);
+	if (ready)
+		n += snprintf(out_msg + n, sizeof(out_msg) - (size_t)n, "\nMAINPID=%d", (int)pid);
+	if (n > 0 &&
+	    sendto(out, out_msg, (size_t)n, ready ? 0 : MSG_DONTWAIT, (const struct sockaddr *)sa,
+		   len) < 0 &&
+	    (ready || errno != EAGAIN))
+		return hk_fail(err, errno, "NOTIFY_SOCKET %s: send", getenv("NOTIFY_SOCKET"));
+	return ready ? 1 : 0;
+}
+
 int hk_notify_relay(int fd, int pidfd, pid_t pid, struct hk_err **err)
 {
 	const char *to = getenv("NOTIFY_SOCKET");
 	hk_cleanup_close int out = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	struct sockaddr_un sa;
 	socklen_t len;
-	char msg[4096 + 1], out_msg[4096 + 32];
+	int left = -1, ret; /* datagrams still taken once pid 1 ended; -1: it runs */
 
 	if (to == NULL || out < 0 || address(to, &sa, &len) < 0)
 		return hk_fail(err, out < 0 ? errno : EINVAL, "NOTIFY_SOCKET %s", to ? to : "");
 	for (;;) {
 		struct pollfd p[2] = {{fd, POLLIN, 0}, {pidfd, POLLIN, 0}};
-		ssize_t n;
-		bool ready;
 
-		if (poll(p, pidfd >= 0 ? 2 : 1, -1) < 0) {
+		if (left < 0 && poll(p, pidfd >= 0 ? 2 : 1, -1) < 0) {
 			if (errno == EINTR)
 				continue;
 			return hk_fail(err, errno, "notify socket: poll");
 		}
-		if (!(p[0].revents & POLLIN))
-			return 0; /* pid 1 ended without READY=1 */
-		n = recv(fd, msg, 4096, 0);
-		if (n <= 0)
-			continue;
-		msg[n] = '\0';
-		n = (ssize_t)filter(msg, out_msg, 4096, &ready);
-		if (ready)
-			n += snprintf(out_msg + n, sizeof(out_msg) - (size_t)n, "\nMAINPID=%d",
-				      (int)pid);
-		if (n > 0 && sendto(out, out_msg, (size_t)n, 0, (struct sockaddr *)&sa, len) < 0)
-			return hk_fail(err, errno, "NOTIFY_SOCKET %s: send", to);
-		if (ready)
+		if (left < 0 && (p[1].revents & POLLIN))
+			left = AFTER_END_MAX; /* pid 1 ended without READY=1 */
+		else if (left < 0 && !(p[0].revents & POLLIN))
+			return 0; /* the socket failed: nothing more will come */
+		if (left == 0)
 			return 0;
+		if (left > 0)
+			left--;
+		ret = relay_one(fd, out, &sa, len, pid, err);
+		if (ret == -2 && left >= 0)
+			return 0; /* nothing more queued */
+		if (ret == -1 || ret == 1)
+			return ret < 0 ? -1 : 0;
 	}
 }

@@ -101,3 +101,20 @@ def test_exec_of_a_program_that_cannot_run(bundle, args, message):
     assert bundle.husk("run", "-d", "c").rc == 0
     says(bundle.husk("exec", "c", *args), message, rc=255)
     assert bundle.husk("delete", "--force", "c").rc == 0
+
+
+def test_a_control_character_in_what_is_quoted_stays_on_one_line(bundle, tmp_path):
+    """Issue 27 item 10: an id, a path or a value with a newline or another control character
+    was printed raw, a second line a log reader takes for another message. Escaped: one line."""
+    says(bundle.husk("state", "a\nb"), 'invalid container id "a\\nb": use letters, digits and '
+         '"_+-."')
+    odd = tmp_path / "bun\ndle\x1b[31m"
+    odd.mkdir()
+    r = bundle.husk("create", "--bundle", str(odd), "c")
+    assert r.rc == 1 and len(r.err.splitlines()) == 1, r.err
+    assert "bun\\ndle\\x1b[31m/config.json" in r.err and "\x1b" not in r.err, r.err
+    bundle.config["linux"]["sysctl"] = {"kernel.shm\nmax": "1"}
+    bundle.write()
+    r = bundle.husk("create", "c")
+    assert r.rc == 1 and len(r.err.splitlines()) == 1 and "shm\\nmax" in r.err, r.err
+    assert_nothing_left(bundle, "c")

@@ -108,3 +108,32 @@ def test_a_container_cannot_name_the_main_pid_or_use_the_fd_store(bundle, host_s
     s.setblocking(False)
     assert s.recv(4096) == f"STATUS=x\nREADY=1\nMAINPID={pid}".encode()
     assert bundle.husk("delete", "--force", "c").rc == 0
+
+
+def test_a_flood_from_a_process_that_outlives_pid_1_does_not_hold_run(bundle, host_socket):
+    """Issue 27 item 6: without a pid namespace of its own, a process of the container outlives
+    pid 1 and floods the notify socket. husk's relay ends with pid 1 (what pid 1 queued still
+    goes out) instead of relaying the flood for ever, and a manager whose queue is full (this
+    test reads nothing until run ends) does not block it."""
+    path, s = host_socket
+    bundle.config["linux"]["namespaces"] = [
+        n for n in bundle.config["linux"]["namespaces"] if n["type"] != "pid"]
+    bundle.config["process"]["args"] = [
+        "sh", "-c", "(while /probe notify STATUS=flood >/dev/null; do :; done) & "
+        "sleep 0.5; /probe notify STATUS=bye >/dev/null"]
+    bundle.write()
+    try:
+        r = husk(bundle, path, "run", "c")
+        assert r.returncode == 0, r.stderr
+    finally:
+        # the flooder lives in the container's cgroup: delete --force kills it
+        husk(bundle, None, "delete", "--force", "c")
+    s.setblocking(False)
+    got = []
+    try:
+        while True:
+            got.append(s.recv(4096))
+    except BlockingIOError:
+        pass
+    assert got and set(got) <= {b"STATUS=flood", b"STATUS=bye"}, got[:5]
+    assert_nothing_left(bundle, "c")

@@ -134,6 +134,15 @@ def test_delete_force_after_husk_was_killed_in_create(bundle, tmp_path):
     ("machine:libpod:c", "is not a slice"),
     ("system.slice:husk:", "no unit name"),
     ("system.slice:husk:pod.slice", "a slice as the container's own unit"),
+    # issue 27 item 6: values that would reach another unit, a path or a second line
+    ("system.slice:husk:a\nb", "a unit name takes"),
+    ("system.slice:husk:..", "no leading dot"),
+    ("system.slice:..:c", "no leading dot"),
+    ("..slice:husk:c", "no leading dot"),
+    ("system.slice:husk:getty@tty1", "a unit name takes"),
+    ("user-1000.slice:session:c d", "a unit name takes"),
+    ("system.slice:husk:" + "x" * 300, "too long"),
+    ("system.slice:husk:" + "x" * 246, "too long"),
 ])
 def test_a_bad_cgroups_path_is_one_line(bundle, path, why):
     bundle.config["linux"]["cgroupsPath"] = path

@@ -107,7 +107,31 @@ int main(void)
 	refused("system:husk:x", "is not a slice");
 	refused("a--b.slice:husk:x", "is not a slice");
 	refused("system.slice:husk:", "no unit name");
-	refused("system.slice:husk:a/b", "no unit name");
+	refused("system.slice:husk:a/b", "a unit name takes");
+	/* issue 27 item 6: hostile cgroupsPath values */
+	refused("system.slice:husk:a\nb", "a unit name takes");
+	refused("system.slice:husk:..", "no leading dot");
+	refused("..slice:husk:x", "no leading dot");
+	refused("system.slice:../..:x", "a unit name takes");
+	refused("system.slice:husk:x@y", "a unit name takes");
+	refused("system.slice:husk:a b", "a unit name takes");
+	refused("system.slice:husk:"
+		"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+		"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+		"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+		"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
+		"too long");
+	refused("system.slice:husk:"
+		"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+		"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+		"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+		"xxx",
+		"too long"); /* 246 + "husk-" + ".scope": past systemd's 255 */
+	refused("system.slice:husk:x.slice", "a slice as the container's own unit");
+	names("kubepods-burstable-pod1234_5678.slice:cri-containerd:abc",
+	      "cri-containerd-abc.scope",
+	      "/kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod1234_5678.slice/"
+	      "cri-containerd-abc.scope");
 	refused("system.slice:husk:p.slice", "a slice as the container's own unit");
 	conversions();
 	return tap_done();

@@ -14,6 +14,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/param.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -50,29 +51,55 @@ static int expand_slice(const char *slice, char *out, size_t size, struct hk_err
 	return 0;
 }
 
+/* systemd's unit name characters (no "@": a scope is no template instance), no leading dot; the
+ * whole name under its UNIT_NAME_MAX. A newline, "/" or ".." cannot reach a path or a unit. */
+static bool unit_part_ok(const char *part)
+{
+	static const char allowed[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+				      "0123456789_.-\\";
+
+	return part[0] != '.' && strspn(part, allowed) == strlen(part);
+}
+
+#define UNIT_NAME_MAX 256
+
+static int split_path(const char *p, char slice[UNIT_NAME_MAX], char prefix[UNIT_NAME_MAX],
+		      char name[UNIT_NAME_MAX], struct hk_err **err)
+{
+	const char *a = strchr(p, ':'), *b = a ? strchr(a + 1, ':') : NULL;
+
+	if (a == NULL || b == NULL || strchr(b + 1, ':') != NULL)
+		return hk_fail(err, 0,
+			       "config.json: linux.cgroupsPath: with --systemd-cgroup it is "
+			       "\"slice:prefix:name\", not \"%s\"",
+			       p);
+	if ((size_t)(a - p) >= UNIT_NAME_MAX || (size_t)(b - a) > UNIT_NAME_MAX ||
+	    strlen(b + 1) >= UNIT_NAME_MAX)
+		return hk_fail(err, 0, "config.json: linux.cgroupsPath: too long");
+	if (a > p)
+		snprintf(slice, UNIT_NAME_MAX, "%.*s", (int)(a - p), p);
+	snprintf(prefix, UNIT_NAME_MAX, "%.*s", (int)(b - a - 1), a + 1);
+	snprintf(name, UNIT_NAME_MAX, "%s", b + 1);
+	if (!unit_part_ok(slice) || !unit_part_ok(prefix) || !unit_part_ok(name))
+		return hk_fail(err, 0,
+			       "config.json: linux.cgroupsPath: \"%s\": a unit name takes letters, "
+			       "digits and \"_.-\\\" only, and no leading dot",
+			       p);
+	return 0;
+}
+
 int hk_cg_systemd_names(const char *cgroups_path, const char *id, char *unit, size_t unit_size,
 			char *dir, size_t dir_size, struct hk_err **err)
 {
-	char slice[256] = "system.slice", prefix[256] = "husk", name[256];
-	const char *p = cgroups_path, *a, *b;
+	char slice[UNIT_NAME_MAX] = "system.slice", prefix[UNIT_NAME_MAX] = "husk",
+	     name[UNIT_NAME_MAX];
+	const char *p = cgroups_path;
 	char nested[4096];
 
 	snprintf(name, sizeof(name), "%s", id);
-	if (p != NULL && p[0] != '\0') {
-		if ((a = strchr(p, ':')) == NULL || (b = strchr(a + 1, ':')) == NULL ||
-		    strchr(b + 1, ':') != NULL || (size_t)(a - p) >= sizeof(slice) ||
-		    (size_t)(b - a) > sizeof(prefix) || strlen(b + 1) >= sizeof(name))
-			return hk_fail(
-			    err, 0,
-			    "config.json: linux.cgroupsPath: with --systemd-cgroup it is "
-			    "\"slice:prefix:name\", not \"%s\"",
-			    p);
-		if (a > p)
-			snprintf(slice, sizeof(slice), "%.*s", (int)(a - p), p);
-		snprintf(prefix, sizeof(prefix), "%.*s", (int)(b - a - 1), a + 1);
-		snprintf(name, sizeof(name), "%s", b + 1);
-	}
-	if (name[0] == '\0' || strchr(name, '/') || strchr(prefix, '/'))
+	if (p != NULL && p[0] != '\0' && split_path(p, slice, prefix, name, err) < 0)
+		return -1;
+	if (name[0] == '\0')
 		return hk_fail(err, 0, "config.json: linux.cgroupsPath: \"%s\": no unit name in it",
 			       p ? p : "");
 	if (strlen(name) > 6 && strcmp(name + strlen(name) - 6, ".slice") == 0)
@@ -83,7 +110,7 @@ int hk_cg_systemd_names(const char *cgroups_path, const char *id, char *unit, si
 	if (expand_slice(slice, nested, sizeof(nested), err) < 0)
 		return -1;
 	if ((size_t)snprintf(unit, unit_size, "%s%s%s.scope", prefix, prefix[0] ? "-" : "", name) >=
-		unit_size ||
+		MIN(unit_size, UNIT_NAME_MAX) ||
 	    (size_t)snprintf(dir, dir_size, "%s/%s", nested, unit) >= dir_size)
 		return hk_fail(err, 0, "config.json: linux.cgroupsPath: too long");
 	return 0;
