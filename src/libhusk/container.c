@@ -651,15 +651,34 @@ static int poststart(struct hk_container *c, struct hk_err **err)
 	return ret;
 }
 
-/* start, under the container's lock: pid 1 released, the record saved, poststart run. With
+/* exec.fifo written: pid 1, blocked on it, goes on to execve. */
+static int release_init(const struct hk_container *c, struct hk_err **err)
+{
+	char fifo[PATH_MAX + 16];
+	int fd;
+
+	snprintf(fifo, sizeof(fifo), "%s/" EXEC_FIFO, c->path);
+	fd = open(fifo, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0)
+		return hk_fail(err, 0, "cannot start container \"%s\": container not running",
+			       c->record->id);
+	if (write(fd, "0", 1) != 1) {
+		hk_fail(err, errno, "start container \"%s\"", c->record->id);
+		close(fd);
+		return -1;
+	}
+	close(fd);
+	unlink(fifo);
+	return 0;
+}
+
+/* start, under the container's lock: the record saved, pid 1 released, poststart run. With
  * NOTIFY_SOCKET, *notify_fd is the socket bound afresh before the release, and *pidfd pid 1's. */
 static int start_locked(const char *root, const char *id, int *notify_fd, int *pidfd, pid_t *pid,
 			struct hk_err **err)
 {
 	hk_cleanup_container struct hk_container c = {.dirfd = -1};
-	char fifo[PATH_MAX + 16];
 	enum oci_status status;
-	int fd;
 
 	hk_timeline("start: begin");
 	if (hk_store_open(root, id, true, &c, err) < 0)
@@ -673,24 +692,20 @@ static int start_locked(const char *root, const char *id, int *notify_fd, int *p
 	    (*notify_fd >= 0 && (*pidfd = hk_container_pidfd(c.record, err)) < 0))
 		return -1;
 	*pid = c.record->pid.value;
-	snprintf(fifo, sizeof(fifo), "%s/" EXEC_FIFO, c.path);
-	fd = open(fifo, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
-	if (fd < 0)
-		return hk_fail(err, 0, "cannot start container \"%s\": container not running", id);
-	if (write(fd, "0", 1) != 1) {
-		hk_fail(err, errno, "start container \"%s\"", id);
-		close(fd);
+	/* the record says started before pid 1 is released: a save that fails (a full state
+	 * root) releases nothing, and a release that fails is taken back */
+	c.record->started = (struct oci_opt_bool){true, true};
+	if (hk_store_save(&c, err) < 0)
+		return hk_prefix(err, "cannot start container \"%s\"", id);
+	hk_timeline("start: record saved");
+	if (release_init(&c, err) < 0) {
+		c.record->started = (struct oci_opt_bool){false, true};
+		hk_store_save(&c, NULL);
 		return -1;
 	}
-	close(fd);
-	unlink(fifo);
 	if (start_outcome(&c, err) < 0)
 		return -1;
 	hk_timeline("start: pid 1 released (exec.fifo), its outcome read");
-	c.record->started = (struct oci_opt_bool){true, true};
-	if (hk_store_save(&c, err) < 0)
-		return -1;
-	hk_timeline("start: record saved");
 	if (poststart(&c, err) < 0)
 		return -1;
 	hk_timeline("start: poststart hooks");

@@ -4,6 +4,7 @@ fail in one line, and afterwards the record is either whole or absent, and `dele
 import contextlib
 import os
 import subprocess
+import time
 
 import pytest
 
@@ -84,4 +85,45 @@ def test_read_only_state_root(bundle, tmp_path):
         subprocess.run(["mount", "-o", "remount,rw", root], check=True)
         assert bundle.husk("delete", "--force", "c").rc == 0
         assert os.listdir(bundle.root) in ([], [".seccomp~"])
+        assert bundle.leftovers() == []
+
+
+def test_start_on_a_full_state_root_releases_nothing(bundle, tmp_path):
+    """Issue 27 item 7: start released pid 1 and only then saved the record, so on ENOSPC it
+    failed while the program ran and `state` said created. Now a save that fails releases
+    nothing: the program has not run, the record says created, and a later start works."""
+    marker = os.path.join(bundle.rootfs, "ran")
+    bundle.config["process"]["args"] = ["sh", "-c", "touch /ran; exec sleep 1000"]
+    bundle.write()
+    with small_tmpfs(str(tmp_path / "root")) as root:
+        bundle.root = os.path.join(root, "husk")
+        r = bundle.husk("create", "c")
+        assert r.rc == 0, r.err
+        filler = os.path.join(root, ".filler")
+        try:
+            try:
+                with open(filler, "wb") as f:  # every last byte
+                    while True:
+                        f.write(b"\0" * PAGE)
+                        f.flush()
+            except OSError:
+                pass
+            r = bundle.husk("start", "c")
+            assert r.rc == 1 and r.err.splitlines() == [
+                'husk: cannot start container "c": write state of c: no space left on '
+                'device'], r.err
+            time.sleep(0.3)
+            assert not os.path.exists(marker), "the program ran although start failed"
+            assert bundle.state("c")["status"] == "created"
+            os.unlink(filler)
+            assert bundle.husk("start", "c").rc == 0
+            for _ in range(100):
+                if os.path.exists(marker):
+                    break
+                time.sleep(0.02)
+            assert os.path.exists(marker) and bundle.state("c")["status"] == "running"
+        finally:
+            if os.path.exists(filler):
+                os.unlink(filler)
+            assert bundle.husk("delete", "--force", "c").rc == 0
         assert bundle.leftovers() == []

@@ -70,7 +70,7 @@ def test_start_and_exec_print_their_timelines(bundle):
         assert r.rc == 0, r.err
         assert [n for n, _, _ in stages(r.err)] == [
             "start: begin", "start: record read and locked",
-            "start: pid 1 released (exec.fifo), its outcome read", "start: record saved",
+            "start: record saved", "start: pid 1 released (exec.fifo), its outcome read",
             "start: poststart hooks"]
         r = bundle.husk("--debug", "exec", "c", "true")
         assert r.rc == 0, r.err
