@@ -60,16 +60,17 @@ static void kill_fifo_holders(const char *state_dir)
 	closedir(proc);
 }
 
-static int remove_found_cgroup(const struct hk_container *c, struct hk_err **err)
+static int remove_found_cgroup(const struct hk_container *c, const char *id, struct hk_err **err)
 {
 	struct oci_config_doc doc = {0};
 	struct hk_cgroup cg;
 	int ret;
 
-	/* no saved config (create died before writing it): the default path, the id */
-	if (hk_store_load_config(c, &doc, NULL) < 0)
+	/* no saved config (create died before writing it, or no directory): the default path,
+	 * the id */
+	if (c == NULL || hk_store_load_config(c, &doc, NULL) < 0)
 		doc.config = NULL;
-	ret = hk_cg_find_existing(&cg, doc.config ? doc.config->linux : NULL, c->record->id, err);
+	ret = hk_cg_find_existing(&cg, doc.config ? doc.config->linux : NULL, id, err);
 	oci_config_doc_free(&doc);
 	if (ret < 0 || cg.n == 0)
 		return ret;
@@ -85,10 +86,16 @@ int hk_container_delete_lost(const char *root, const char *id, struct hk_err **e
 			hk_err_freep(err);
 			return 0; /* nothing there: a delete --force of nothing succeeds */
 		}
-		return -1;
+		if (*err == NULL || (*err)->errnum != ELOOP)
+			return -1;
+		/* not a directory (a symlink put there): what the id names goes, then the entry */
+		hk_err_freep(err);
+		if (remove_found_cgroup(NULL, id, err) < 0)
+			return hk_prefix(err, "container \"%s\" (its state is lost)", id);
+		return hk_store_remove_entry(root, id, err);
 	}
 	kill_fifo_holders(c.path);
-	if (remove_found_cgroup(&c, err) < 0)
+	if (remove_found_cgroup(&c, id, err) < 0)
 		return hk_prefix(err, "container \"%s\" (its state is lost)", id);
 	if (hk_store_remove(&c, err) < 0 && errno != ENOENT)
 		return -1;

@@ -20,6 +20,7 @@
 #define CONFIG_FILE	"config.json"
 #define STATE_FILE	"state.json"
 #define STATE_MAX_BYTES (4u << 20)
+#define STATE_DEPTH_MAX 16 /* how deep a damaged state directory is emptied */
 
 #define T struct hk_record
 static const struct oci_field record_fields[] = {
@@ -143,7 +144,7 @@ static int read_record(struct hk_container *c, const char *id, struct hk_err **e
 		return hk_fail_as(err, ENOENT, "container \"%s\" does not exist", id);
 	}
 	if (ret < 0)
-		return hk_prefix(err, "read state of %s", id);
+		return hk_prefix(err, "container \"%s\" has a damaged state", id);
 	c->arena = oci_arena_new();
 	ret = oci_parse(&hk_record_type, text, len, STATE_FILE, c->arena, &out, err);
 	free(text);
@@ -151,6 +152,13 @@ static int read_record(struct hk_container *c, const char *id, struct hk_err **e
 		return hk_prefix(err, "container \"%s\" has a damaged state", id);
 	c->record = out;
 	return 0;
+}
+
+static bool not_a_directory(const char *path)
+{
+	struct stat st;
+
+	return lstat(path, &st) == 0 && !S_ISDIR(st.st_mode);
 }
 
 /* <root>/<id> opened (no symlink) and, with lock, flock'ed; c is closed on failure. */
@@ -165,6 +173,13 @@ static int open_dir(const char *root, const char *id, bool lock, struct hk_conta
 	snprintf(path, sizeof(path), "%s/%s", root, id);
 	c->path = strdup(path);
 	c->dirfd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (c->dirfd < 0 && (errno == ENOTDIR || errno == ELOOP) && not_a_directory(path)) {
+		/* never followed: a damaged record, which delete --force removes */
+		hk_fail_as(err, ELOOP,
+			   "container \"%s\" has a damaged state: %s is not a directory", id, path);
+		hk_container_close(c);
+		return -1;
+	}
 	if (c->dirfd < 0) {
 		if (errno == ENOENT || errno == ENOTDIR)
 			hk_fail_as(err, ENOENT, "container \"%s\" does not exist", id);
@@ -192,6 +207,22 @@ int hk_store_open(const char *root, const char *id, bool lock, struct hk_contain
 		hk_container_close(c);
 		return -1;
 	}
+	return 0;
+}
+
+int hk_store_remove_entry(const char *root, const char *id, struct hk_err **err)
+{
+	hk_cleanup_close int rootfd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	struct stat st;
+
+	if (hk_id_check(id, err) < 0)
+		return -1;
+	if (rootfd < 0 || fstatat(rootfd, id, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		return errno == ENOENT ? 0 : hk_fail(err, errno, "remove state of %s", id);
+	if (S_ISDIR(st.st_mode))
+		return hk_fail(err, EISDIR, "remove state of %s", id);
+	if (unlinkat(rootfd, id, 0) < 0 && errno != ENOENT)
+		return hk_fail(err, errno, "remove state of %s", id);
 	return 0;
 }
 
@@ -265,7 +296,8 @@ int hk_store_save(struct hk_container *c, struct hk_err **err)
 
 /* Unlinks what fd's directory holds (fd is consumed); with descend, a subdirectory (notify/, with
  * the notify socket) is emptied the same way and removed. 0, or -1 with errno. */
-static int empty_dir(int fd, bool descend)
+/* Empties the directory fd (taken) and the directories in it, down to depth levels. */
+static int empty_dir(int fd, int depth)
 {
 	DIR *dir = fdopendir(fd);
 	struct dirent *entry;
@@ -277,11 +309,11 @@ static int empty_dir(int fd, bool descend)
 	}
 	while ((entry = readdir(dir)) != NULL) {
 		if (!strcmp(entry->d_name, ".") || !strcmp(entry->d_name, "..") ||
-		    unlinkat(dirfd(dir), entry->d_name, 0) == 0 || errno != EISDIR || !descend)
+		    unlinkat(dirfd(dir), entry->d_name, 0) == 0 || errno != EISDIR || depth <= 0)
 			continue;
 		sub = openat(dirfd(dir), entry->d_name,
 			     O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-		if (sub >= 0 && empty_dir(sub, false) == 0)
+		if (sub >= 0 && empty_dir(sub, depth - 1) == 0)
 			unlinkat(dirfd(dir), entry->d_name, AT_REMOVEDIR);
 	}
 	closedir(dir);
@@ -292,11 +324,12 @@ int hk_store_remove(struct hk_container *c, struct hk_err **err)
 {
 	int fd;
 
-	/* state.json goes first: from then on the container "does not exist" for everyone. */
-	if (unlinkat(c->dirfd, STATE_FILE, 0) < 0 && errno != ENOENT)
+	/* state.json goes first: from then on the container "does not exist" for everyone (a
+	 * directory there, a damaged record, goes with the rest) */
+	if (unlinkat(c->dirfd, STATE_FILE, 0) < 0 && errno != ENOENT && errno != EISDIR)
 		return hk_fail(err, errno, "remove state of %s", c->record->id);
 	fd = dup(c->dirfd);
-	if (fd < 0 || empty_dir(fd, true) < 0)
+	if (fd < 0 || empty_dir(fd, STATE_DEPTH_MAX) < 0)
 		return hk_fail(err, errno, "remove state of %s", c->record->id);
 	if (rmdir(c->path) < 0)
 		return hk_fail(err, errno, "remove %s", c->path);
@@ -326,7 +359,7 @@ void hk_store_sweep(const char *root)
 			hk_closep(&fd);
 			continue;
 		}
-		if (empty_dir(dup(fd), true) == 0)
+		if (empty_dir(dup(fd), STATE_DEPTH_MAX) == 0)
 			unlinkat(dirfd(dir), entry->d_name, AT_REMOVEDIR);
 		close(fd);
 	}

@@ -59,6 +59,9 @@ int hk_store_create(const char *root, const struct hk_record *record, struct hk_
 int hk_store_open(const char *root, const char *id, bool lock, struct hk_container *c,
 		  struct hk_err **err);
 int hk_store_save(struct hk_container *c, struct hk_err **err);
+/* Removes <root>/<id> when it is not a directory (a symlink or a file put there: a damaged
+ * record, never followed). */
+int hk_store_remove_entry(const char *root, const char *id, struct hk_err **err);
 /* The state directory of a container whose record is missing or damaged, locked, with a record
  * that holds only its id: for `delete --force` to remove what it can find of it. */
 int hk_store_open_lost(const char *root, const char *id, struct hk_container *c,

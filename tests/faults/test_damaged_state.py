@@ -16,6 +16,8 @@ DAMAGE = {
     "wrong types": lambda text: json.dumps(dict(json.loads(text), pid="one", started=3)),
     "empty": lambda text: "",
     "missing": None,
+    # issue 27 item 8: delete --force failed on every try with "is a directory"
+    "a directory": "dir",
 }
 
 
@@ -23,6 +25,12 @@ def damage(bundle, cid, how):
     path = os.path.join(bundle.root, cid, "state.json")
     if DAMAGE[how] is None:
         os.unlink(path)
+        return
+    if DAMAGE[how] == "dir":
+        os.unlink(path)
+        os.makedirs(os.path.join(path, "deeper", "and deeper"))
+        with open(os.path.join(path, "deeper", "and deeper", "f"), "w") as f:
+            f.write("x")
         return
     with open(path) as f:
         text = f.read()
@@ -89,3 +97,31 @@ def test_lost_record_of_a_container_with_its_own_cgroups_path(bundle):
     assert not any(os.path.isdir(d) for d in leaves)
     for d in leaves:
         os.rmdir(os.path.dirname(d))
+
+
+def test_a_state_directory_replaced_by_a_symlink_is_never_followed(bundle, tmp_path):
+    """Issue 27 item 9: <root>/<id> replaced by a symlink (here to a copy of the record, which
+    husk must not act on). Every command named it "does not exist", delete --force exited 0
+    and left pid 1 and its cgroups, and create of the id said it existed. Now the commands say
+    the state is damaged, delete --force kills what the id names and removes the link, and the
+    id can be created again."""
+    bundle.config["process"]["args"] = ["sleep", "1000"]
+    bundle.write()
+    assert bundle.husk("run", "-d", "c").rc == 0
+    moved = os.path.join(bundle.root, ".elsewhere")
+    os.rename(os.path.join(bundle.root, "c"), moved)
+    os.symlink(moved, os.path.join(bundle.root, "c"))
+    for args in (["state", "c"], ["kill", "c", "KILL"], ["delete", "c"]):
+        r = bundle.husk(*args)
+        assert r.rc == 1 and r.err.splitlines() == [
+            f'husk: container "c" has a damaged state: {bundle.root}/c is not a directory'], r.err
+    assert container_pids(bundle), "a failed command killed nothing"
+    r = bundle.husk("delete", "--force", "c")
+    assert r.rc == 0, r.err
+    assert container_pids(bundle) == []
+    assert not os.path.lexists(os.path.join(bundle.root, "c"))
+    assert os.path.exists(os.path.join(moved, "state.json")), "the link was not followed"
+    assert bundle.husk("run", "-d", "c").rc == 0
+    assert bundle.husk("delete", "--force", "c").rc == 0
+    import shutil
+    shutil.rmtree(moved)
