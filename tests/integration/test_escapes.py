@@ -418,3 +418,35 @@ def test_dev_console_is_the_containers_own_pty(bundle, tmp_path):
     tty_nr = int(p["read:/proc/self/stat"].rsplit(")", 1)[1].split()[4])  # its terminal
     tty = ((tty_nr >> 8) & 0xfff, (tty_nr & 0xff) | ((tty_nr >> 12) & 0xfff00))
     assert (cons["major"], cons["minor"]) == tty and tty[0] == 136, (cons, tty)
+
+
+def test_tmpcopyup_of_a_file_swapped_for_a_fifo_does_not_hang(bundle, tmp_path):
+    """Issue 27 item 3's rule for what an image or a volume shapes: tmpcopyup copies what a
+    shared volume holds under the new tmpfs; a container sharing it keeps exchanging a file
+    with a FIFO (RENAME_EXCHANGE). A copy that opened the FIFO after its stat said "regular"
+    blocked create for ever; now each create copies, refuses, or copies the FIFO as a FIFO,
+    and returns."""
+    from husk_support import race
+    shared = tmp_path / "volume"
+    (shared / "sub").mkdir(parents=True)
+    (shared / "sub" / "f").write_text("file")
+    os.mkfifo(shared / "p")
+    bundle.config["mounts"] += [
+        {"destination": "/data", "type": "bind", "source": str(shared), "options": ["rbind"]},
+        {"destination": "/data/sub", "type": "tmpfs", "source": "tmpfs",
+         "options": ["tmpcopyup"]}]
+    bundle.config["process"]["args"] = ["true"]
+    bundle.write()
+    seen = []
+
+    def victim(i):
+        try:
+            seen.append(bundle.husk("run", f"v{i}", timeout=10))
+        except subprocess.TimeoutExpired:
+            seen.append(None)
+
+    out = race(bundle, tmp_path, str(shared), ["/probe", "exchange",
+               "/shared/sub/f=/shared/p=4000"], victim, rounds=40)
+    assert "exchange" in out, out
+    assert None not in seen, "a create hung on the FIFO"
+    assert all(r.rc == 0 or "tmpcopyup" in r.err for r in seen), {r.err for r in seen}
