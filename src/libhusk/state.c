@@ -449,10 +449,13 @@ int hk_store_save_config(struct hk_container *c, const struct oci_config *config
 int hk_store_load_config(const struct hk_container *c, struct oci_config_doc *doc,
 			 struct hk_err **err)
 {
-	char path[4096 + 1200];
+	hk_cleanup_free char *text = NULL;
+	size_t len = 0;
 
-	snprintf(path, sizeof(path), "%s/" CONFIG_FILE, c->path);
-	if (oci_config_load(path, CONFIG_FILE, doc, err) < 0)
+	/* through the locked directory's fd: no symlink, no FIFO, bounded */
+	if (oci_read_fileat(c->dirfd, CONFIG_FILE, O_NOFOLLOW, OCI_CONFIG_MAX_BYTES, &text, &len,
+			    err) < 0 ||
+	    oci_config_parse(text, len, CONFIG_FILE, doc, err) < 0)
 		return hk_prefix(err, "container \"%s\"", c->record->id);
 	return 0;
 }
