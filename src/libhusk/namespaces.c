@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "procfs.h"
@@ -144,4 +145,14 @@ int hk_ns_write_time_offsets(const struct oci_linux *l, struct hk_err **err)
 	if (write_proc_file(getpid(), "timens_offsets", text, err) < 0)
 		return hk_prefix(err, "linux.timeOffsets");
 	return 0;
+}
+
+bool hk_ns_is_husks(int type, const char *path)
+{
+	struct stat joined, own;
+	char self[64];
+
+	snprintf(self, sizeof(self), "/proc/self/ns/%s", hk_ns_kinds[type].proc);
+	return stat(path, &joined) == 0 && stat(self, &own) == 0 && joined.st_dev == own.st_dev &&
+	       joined.st_ino == own.st_ino;
 }

@@ -2,6 +2,7 @@
 #ifndef HUSK_NAMESPACES_H
 #define HUSK_NAMESPACES_H
 
+#include <stdbool.h>
 #include <sys/types.h>
 
 #include "config.h"
@@ -28,6 +29,9 @@ int hk_ns_new_flags(const struct hk_ns_step ns[OCI_NS_COUNT]);
 int hk_ns_open_paths(const struct hk_ns_step ns[OCI_NS_COUNT], int fds[OCI_NS_COUNT],
 		     struct hk_err **err);
 void hk_ns_close_paths(int fds[OCI_NS_COUNT]);
+/* Whether the namespace at path is husk's own of that type (the host's, for a caller in it):
+ * the same nsfs inode. False when either cannot be read (the join reports that). */
+bool hk_ns_is_husks(int type, const char *path);
 /* setns into each opened namespace: user first (it owns the others), mount last. */
 int hk_ns_join(const int fds[OCI_NS_COUNT], struct hk_err **err);
 

@@ -53,12 +53,16 @@ int hk_sysctl_check(const struct oci_config *c, struct hk_err **err)
 		    strcmp(m->keys[i], "kernel.domainname") == 0)
 			return hk_fail(err, 0, "linux.sysctl[\"%s\"]: set the %s field instead",
 				       m->keys[i], m->keys[i] + 7);
+		/* runc's rule: any namespace but the host's, new or joined by path (a pod's
+		 * containers join the sandbox's network and IPC namespaces) */
 		ns = oci_config_namespace(c, owner);
-		if (ns == NULL || ns->path != NULL)
+		if (ns == NULL || (ns->path != NULL && hk_ns_is_husks(owner, ns->path)))
 			return hk_fail(
 			    err, 0,
-			    "linux.sysctl[\"%s\"]: needs a %s namespace of the container's own",
-			    m->keys[i], oci_name_of(&oci_namespace_types, owner));
+			    "linux.sysctl[\"%s\"]: not allowed in the host's %s namespace: "
+			    "give the container a %s namespace of its own or join another",
+			    m->keys[i], oci_name_of(&oci_namespace_types, owner),
+			    oci_name_of(&oci_namespace_types, owner));
 	}
 	return 0;
 }

@@ -6,6 +6,8 @@ import time
 
 import pytest
 
+from husk_support import assert_nothing_left
+
 
 def host_ns(name):
     return os.readlink(f"/proc/self/ns/{name}")
@@ -125,7 +127,8 @@ def test_sysctl_in_the_containers_namespaces(bundle):
 
 @pytest.mark.parametrize("key,message", [
     ("kernel.panic", 'linux.sysctl["kernel.panic"]: not a namespaced sysctl'),
-    ("net.ipv4.ip_forward", 'linux.sysctl["net.ipv4.ip_forward"]: needs a network namespace of the container\'s own'),
+    ("net.ipv4.ip_forward", 'linux.sysctl["net.ipv4.ip_forward"]: not allowed in the host\'s '
+     'network namespace: give the container a network namespace of its own or join another'),
 ])
 def test_sysctl_outside_the_containers_namespaces(bundle, key, message):
     bundle.config["linux"]["namespaces"] = [n for n in bundle.config["linux"]["namespaces"]
@@ -134,3 +137,43 @@ def test_sysctl_outside_the_containers_namespaces(bundle, key, message):
     bundle.config["process"]["args"] = ["true"]
     r = bundle.run()
     assert r.rc == 1 and r.err.strip() == f"husk: {message}"
+
+
+def test_sysctl_in_namespaces_joined_by_path(bundle, holder):
+    """Issue 28 item 1: containerd hands every container of a pod the sandbox's network and IPC
+    namespaces by path, and the kubelet's safe sysctls are net.* and kernel.shm_rmid_forced.
+    runc sets them there; husk refused them. Checked from inside and in the holder's
+    namespaces from outside."""
+    bundle.config["linux"]["namespaces"] = [
+        {"type": "pid"}, {"type": "mount"}, {"type": "uts"},
+        {"type": "network", "path": f"/proc/{holder.pid}/ns/net"},
+        {"type": "ipc", "path": f"/proc/{holder.pid}/ns/ipc"}]
+    bundle.config["linux"]["sysctl"] = {"net.ipv4.ip_unprivileged_port_start": "80",
+                                        "kernel.shm_rmid_forced": "1"}
+    p = bundle.probe("read", "/proc/sys/net/ipv4/ip_unprivileged_port_start",
+                     "read", "/proc/sys/kernel/shm_rmid_forced")
+    assert p["read:/proc/sys/net/ipv4/ip_unprivileged_port_start"].strip() == "80"
+    assert p["read:/proc/sys/kernel/shm_rmid_forced"].strip() == "1"
+    outside = subprocess.run(["nsenter", f"--net=/proc/{holder.pid}/ns/net",
+                              f"--ipc=/proc/{holder.pid}/ns/ipc", "sh", "-c",
+                              "cat /proc/sys/net/ipv4/ip_unprivileged_port_start "
+                              "/proc/sys/kernel/shm_rmid_forced"],
+                             capture_output=True, text=True, check=True).stdout.split()
+    assert outside == ["80", "1"]
+
+
+@pytest.mark.parametrize("kind,key", [("network", "net.ipv4.ip_unprivileged_port_start"),
+                                      ("ipc", "kernel.shm_rmid_forced")])
+def test_sysctl_in_the_hosts_namespace_joined_by_path_is_refused(bundle, kind, key):
+    """The rule's other half: a path that names the host's own namespace (husk's) is the host's."""
+    proc = {"network": "net", "ipc": "ipc"}[kind]
+    bundle.config["linux"]["namespaces"] = [
+        n for n in bundle.config["linux"]["namespaces"] if n["type"] != kind]
+    bundle.config["linux"]["namespaces"].append({"type": kind, "path": f"/proc/{os.getpid()}/ns/{proc}"})
+    bundle.config["linux"]["sysctl"] = {key: "1"}
+    bundle.config["process"]["args"] = ["true"]
+    r = bundle.run()
+    assert r.rc == 1 and r.err.splitlines() == [
+        f'husk: linux.sysctl["{key}"]: not allowed in the host\'s {kind} namespace: give the '
+        f"container a {kind} namespace of its own or join another"], r.err
+    assert_nothing_left(bundle, "c")
