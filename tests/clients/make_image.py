@@ -42,13 +42,25 @@ def blob(t, data):
     return {"digest": f"sha256:{digest}", "size": len(data)}
 
 
-def main(out, name, busybox="/bin/busybox", probe=None):
-    data = layer(busybox, probe)
+def pause_layer(pause):
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w", format=tarfile.PAX_FORMAT) as t:
+        t.add(pause, "pause")
+    return buf.getvalue()
+
+
+# What the kubelet's pause image says of itself: its entrypoint, and user 65535 (nobody).
+PAUSE_CONFIG = {"Entrypoint": ["/pause"], "User": "65535:65535", "WorkingDir": "/"}
+
+
+def main(out, name, busybox="/bin/busybox", probe=None, pause=None):
+    data = pause_layer(pause) if pause else layer(busybox, probe)
     with tarfile.open(out, "w") as t:
         lay = blob(t, data)
         config = json.dumps({
             "architecture": "amd64", "os": "linux",
-            "config": {"Env": ["PATH=/bin"], "Cmd": ["sh"], "WorkingDir": "/"},
+            "config": PAUSE_CONFIG if pause else {"Env": ["PATH=/bin"], "Cmd": ["sh"],
+                                                  "WorkingDir": "/"},
             "rootfs": {"type": "layers", "diff_ids": [lay["digest"]]},
             # buildah counts layers against history entries when it commits on top of the image
             "history": [{"created_by": "tests/clients/make_image.py"}]}).encode()
@@ -79,5 +91,7 @@ def rootfs_tar(out, probe, busybox="/bin/busybox"):
 if __name__ == "__main__":
     if sys.argv[1] == "--rootfs":
         rootfs_tar(sys.argv[2], probe=sys.argv[3])
+    elif sys.argv[1] == "--pause":
+        main(sys.argv[2], sys.argv[3], pause=sys.argv[4])
     else:
         main(sys.argv[1], sys.argv[2], probe=sys.argv[3])

@@ -349,7 +349,8 @@ def test_a_bridge_under_the_configured_name_does_not_block_delete(bundle, netns)
     """Attack: a bridge (which cannot change namespace) under the configured name. delete
     --force must still kill pid 1 and remove the container, and return the real device."""
     start_with_net_admin(bundle, netns)
-    in_container(bundle, "ip link set eth1 name kept && ip link add eth1 type bridge")
+    in_container(bundle, "ip link set eth1 down && ip link set eth1 name kept && "
+                         "ip link add eth1 type bridge")
     r = husk_in(bundle, netns, "delete", "--force", "c")
     assert r.returncode == 0 and r.stderr == "", r.stderr
     assert_nothing_left(bundle, "c")
