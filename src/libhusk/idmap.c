@@ -119,6 +119,38 @@ static int idmapped_tree(const struct oci_config *c, const char *bundle, const s
 	return 0;
 }
 
+/* A bidirectional bind's tree, cloned here in the host's namespace: a peer of the source's
+ * mount, so what the container mounts under it reaches the host. Where husk may not clone
+ * (rootless), -1: the stage binds it as any other. */
+static int shared_tree(const char *bundle, const struct oci_mount *m, bool recursive, int *out,
+		       struct hk_err **err)
+{
+	hk_cleanup_close int src = -1;
+	struct hk_mount_plan p;
+	char source[4096];
+
+	if (hk_mount_plan(m, NULL, &p, err) < 0 ||
+	    (src = hk_bind_source_open(bundle, m, p.src_nofollow, source, err)) < 0)
+		return -1;
+	*out = (int)syscall(SYS_open_tree, src, "",
+			    OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH |
+				(recursive ? AT_RECURSIVE : 0));
+	if (*out < 0 && errno != EPERM)
+		return hk_fail(err, errno, "open_tree %s", source);
+	return 0;
+}
+
+static int prepared_tree(const struct oci_config *c, const char *bundle, const struct oci_mount *m,
+			 int *out, struct hk_err **err)
+{
+	bool rec;
+
+	if (hk_mount_idmapped(m, &rec))
+		return idmapped_tree(c, bundle, m, rec, out, err);
+	hk_mount_shares_with_host(m, &rec);
+	return shared_tree(bundle, m, rec, out, err);
+}
+
 int hk_idmap_prepare(const struct oci_config *c, const char *bundle, int **fds, struct hk_err **err)
 {
 	size_t i;
@@ -126,9 +158,8 @@ int hk_idmap_prepare(const struct oci_config *c, const char *bundle, int **fds, 
 	*fds = NULL;
 	for (i = 0; i < c->mounts.len; i++) {
 		const struct oci_mount *m = &c->mounts.items[i];
-		bool ridmap;
 
-		if (!hk_mount_idmapped(m, &ridmap))
+		if (!hk_mount_idmapped(m, NULL) && !hk_mount_shares_with_host(m, NULL))
 			continue;
 		if (*fds == NULL) {
 			size_t j;
@@ -139,7 +170,7 @@ int hk_idmap_prepare(const struct oci_config *c, const char *bundle, int **fds, 
 			for (j = 0; j < c->mounts.len; j++)
 				(*fds)[j] = -1;
 		}
-		if (idmapped_tree(c, bundle, m, ridmap, &(*fds)[i], err) < 0) {
+		if (prepared_tree(c, bundle, m, &(*fds)[i], err) < 0) {
 			hk_idmap_close(c, *fds);
 			*fds = NULL;
 			return hk_prefix(err, "mounts[%zu]: mount \"%s\" on \"%s\"", i,

@@ -5,8 +5,10 @@
 
 #include "config.h"
 
-/* For each mount with idmap or ridmap: a detached, idmapped copy of its source. (*fds)[i] is -1
- * for the other mounts. The mappings are the mount's own, else the container's. */
+/* For each mount with idmap or ridmap: a detached, idmapped copy of its source (the mappings are
+ * the mount's own, else the container's); for each bind with shared or rshared, a detached copy
+ * of its source from the host's namespace (hk_mount_shares_with_host). (*fds)[i] is -1 for the
+ * other mounts. */
 int hk_idmap_prepare(const struct oci_config *c, const char *bundle, int **fds,
 		     struct hk_err **err);
 void hk_idmap_close(const struct oci_config *c, int *fds);

@@ -118,6 +118,21 @@ bool hk_mount_idmapped(const struct oci_mount *m, bool *recursive)
 	return named || m->uid_mappings.len > 0 || m->gid_mappings.len > 0;
 }
 
+bool hk_mount_shares_with_host(const struct oci_mount *m, bool *recursive)
+{
+	bool shared = false, rec = false;
+	size_t i;
+
+	for (i = 0; i < m->options.len; i++) {
+		shared = shared || strcmp(m->options.items[i], "shared") == 0 ||
+			 strcmp(m->options.items[i], "rshared") == 0;
+		rec = rec || strcmp(m->options.items[i], "rbind") == 0;
+	}
+	if (recursive != NULL)
+		*recursive = rec;
+	return shared && hk_mount_is_bind(m);
+}
+
 bool hk_mount_plan_is_bind(const struct oci_mount *m, const struct hk_mount_plan *p)
 {
 	return (p->flags & MS_BIND) || (m->type != NULL && strcmp(m->type, "bind") == 0);

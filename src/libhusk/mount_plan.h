@@ -28,6 +28,11 @@ int hk_mount_plan(const struct oci_mount *m, const char *label, struct hk_mount_
 /* An idmapped mount: idmap or ridmap among its options (*recursive: ridmap), or mappings of its
  * own with neither, as runc reads them (the spec only asks clients to name the option, SHOULD,
  * so that no runtime ignores the maps). */
+/* A bind with "shared" or "rshared" (Kubernetes' Bidirectional volume): its mounts must reach the
+ * host's peer group, so its tree is cloned by the parent from the host's namespace, where the
+ * source is still a peer (the container's copy of the tree is made a slave first). *recursive:
+ * rbind. */
+bool hk_mount_shares_with_host(const struct oci_mount *m, bool *recursive);
 bool hk_mount_idmapped(const struct oci_mount *m, bool *recursive);
 /* A bind mount: the "bind" option or type "bind". */
 bool hk_mount_plan_is_bind(const struct oci_mount *m, const struct hk_mount_plan *p);

@@ -262,7 +262,7 @@ int hk_mount_entry(int rootfd, const char *bundle, const struct oci_mount *m, si
 	if (p.idmap && idmap_tree < 0)
 		ret = hk_fail(err, EINVAL, "idmap without a prepared tree");
 	else
-		ret = do_mount(rootfd, bundle, m, &p, p.idmap ? idmap_tree : -1, cg, err);
+		ret = do_mount(rootfd, bundle, m, &p, idmap_tree, cg, err);
 	if (ret < 0)
 		return hk_prefix(err, "mounts[%zu]: mount \"%s\" on \"%s\"", index,
 				 m->source ? m->source : (m->type ? m->type : "none"),

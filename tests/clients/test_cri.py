@@ -265,3 +265,154 @@ def test_masked_and_read_only_paths(pods, proc_mount):
         assert points["/proc/sys"].startswith("ro"), points.get("/proc/sys")
     else:
         assert "/proc/sys" not in points or points["/proc/sys"].startswith("rw")
+
+
+# ---- resources, stats, OOM ----
+
+MIB = 1 << 20
+V2 = os.path.exists("/sys/fs/cgroup/cgroup.controllers")
+
+
+def cgroup_file(pid, controller, name):
+    """A cgroup file of pid's cgroup (v1: in the controller's hierarchy; v2: the unified one)."""
+    with open(f"/proc/{pid}/cgroup") as f:
+        for line in f:
+            _, ctrls, path = line.rstrip("\n").split(":", 2)
+            if (V2 and ctrls == "") or (not V2 and controller in ctrls.split(",")):
+                base = "/sys/fs/cgroup" if V2 else f"/sys/fs/cgroup/{ctrls}"
+                with open(f"{base}{path}/{name}") as g:
+                    return g.read().strip()
+    raise AssertionError(f"no {controller} cgroup for {pid}")
+
+
+def test_resources_update_and_stats(pods):
+    pod = pods()
+    res = api.LinuxContainerResources(cpu_shares=512, cpu_quota=50000, cpu_period=100000,
+                                      memory_limit_in_bytes=64 * MIB)
+    if V2:
+        res.unified["pids.max"] = "40"  # the kubelet sets a pod's pids limit on its own cgroup
+    cid, pid = sleeper(pod, "a", resources=res)
+    if V2:
+        assert cgroup_file(pid, "cpu", "cpu.max") == "50000 100000"
+        assert cgroup_file(pid, "memory", "memory.max") == str(64 * MIB)
+        assert cgroup_file(pid, "pids", "pids.max") == "40"
+    else:
+        assert cgroup_file(pid, "cpu", "cpu.shares") == "512"
+        assert cgroup_file(pid, "cpu", "cpu.cfs_quota_us") == "50000"
+        assert cgroup_file(pid, "memory", "memory.limit_in_bytes") == str(64 * MIB)
+    r = pod.exec_sync(cid, "cat", "/sys/fs/cgroup/memory.max" if V2 else
+                      "/sys/fs/cgroup/memory/memory.limit_in_bytes")
+    assert r.stdout.strip() == str(64 * MIB).encode(), "the container sees its own limit"
+    pod.c.UpdateContainerResources(api.UpdateContainerResourcesRequest(
+        container_id=cid, linux=api.LinuxContainerResources(
+            cpu_shares=256, cpu_quota=20000, cpu_period=100000, memory_limit_in_bytes=128 * MIB)))
+    if V2:
+        assert cgroup_file(pid, "memory", "memory.max") == str(128 * MIB)
+        assert cgroup_file(pid, "cpu", "cpu.max") == "20000 100000"
+    else:
+        assert cgroup_file(pid, "memory", "memory.limit_in_bytes") == str(128 * MIB)
+        assert cgroup_file(pid, "cpu", "cpu.cfs_quota_us") == "20000"
+    st = pod.container_status(cid).status
+    assert st.resources.linux.memory_limit_in_bytes == 128 * MIB
+    pod.exec_sync(cid, "sh", "-c", "i=0; while [ $i -lt 20000 ]; do i=$((i+1)); done")
+    stats = pod.c.ContainerStats(api.ContainerStatsRequest(container_id=cid)).stats
+    assert stats.attributes.id == cid
+    assert stats.cpu.usage_core_nano_seconds.value > 0
+    assert stats.memory.working_set_bytes.value > 0
+    listed = pod.c.ListContainerStats(api.ListContainerStatsRequest(
+        filter=api.ContainerStatsFilter(pod_sandbox_id=pod.id))).stats
+    assert [s.attributes.id for s in listed] == [cid]
+
+
+def test_an_oom_kill_is_reported_as_oomkilled(pods):
+    pod = pods()
+    cid = pod.create("hog", ["/probe", "alloc", "256"], resources=api.LinuxContainerResources(
+        memory_limit_in_bytes=32 * MIB, memory_swap_limit_in_bytes=32 * MIB))
+    st = pod.wait_exit(cid)
+    assert (st.reason, st.exit_code) == ("OOMKilled", 137), (st.reason, st.exit_code)
+
+
+# ---- volumes ----
+
+@pytest.fixture
+def shared_dir(cri):
+    """A host directory that is a shared mount of its own, as a kubelet's volume directory must
+    be for propagation (containerd checks)."""
+    d = os.path.join(cri.tmp, "vol-" + os.urandom(4).hex())
+    os.makedirs(d)
+    subprocess.run(["mount", "--bind", d, d], check=True)
+    subprocess.run(["mount", "--make-shared", d], check=True)
+    yield d
+    subprocess.run(["umount", "-R", d], check=True)
+
+
+def mount_points():
+    with open("/proc/self/mountinfo") as f:
+        return [l.split()[4] for l in f]
+
+
+def test_volumes_read_write_and_read_only(cri, pods):
+    pod = pods()
+    rw, ro = os.path.join(cri.tmp, "rw"), os.path.join(cri.tmp, "ro")
+    os.makedirs(rw, exist_ok=True)
+    os.makedirs(ro, exist_ok=True)
+    with open(os.path.join(ro, "given"), "w") as f:
+        f.write("from the host")
+    cid, _ = sleeper(pod, "a", mounts=[
+        api.Mount(container_path="/rw", host_path=rw),
+        api.Mount(container_path="/ro", host_path=ro, readonly=True)])
+    assert pod.exec_sync(cid, "sh", "-c", "echo written > /rw/f").exit_code == 0
+    with open(os.path.join(rw, "f")) as f:
+        assert f.read() == "written\n"
+    r = pod.exec_sync(cid, "sh", "-c", "cat /ro/given; touch /ro/x")
+    assert r.stdout == b"from the host" and b"Read-only file system" in r.stderr, r
+
+
+def test_host_to_container_propagation(pods, shared_dir):
+    pod = pods()
+    cid, _ = sleeper(pod, "a", mounts=[api.Mount(
+        container_path="/vol", host_path=shared_dir,
+        propagation=api.PROPAGATION_HOST_TO_CONTAINER)])
+    sub = os.path.join(shared_dir, "later")
+    os.makedirs(sub)
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", sub], check=True)
+    with open(os.path.join(sub, "mark"), "w") as f:
+        f.write("mounted after start")
+    r = pod.exec_sync(cid, "cat", "/vol/later/mark")
+    assert r.stdout == b"mounted after start", r.stderr
+    r = pod.exec_sync(cid, "sh", "-c", "grep ' /vol/later ' /proc/self/mountinfo")
+    assert b"tmpfs" in r.stdout
+
+
+def test_bidirectional_propagation(pods, shared_dir):
+    pod = pods(privileged=True)
+    cid, _ = sleeper(pod, "a", privileged=True, mounts=[api.Mount(
+        container_path="/vol", host_path=shared_dir, propagation=api.PROPAGATION_BIDIRECTIONAL)])
+    r = pod.exec_sync(cid, "sh", "-c", "mkdir -p /vol/inner && mount -t tmpfs tmpfs /vol/inner "
+                      "&& echo from-the-container > /vol/inner/mark")
+    assert r.exit_code == 0, r.stderr
+    assert os.path.join(shared_dir, "inner") in mount_points()
+    with open(os.path.join(shared_dir, "inner", "mark")) as f:
+        assert f.read() == "from-the-container\n"
+
+
+# ---- exec ----
+
+def test_exec_sync_exit_codes_streams_and_timeout(pods):
+    pod = pods()
+    cid, pid = sleeper(pod, "a")
+    r = pod.exec_sync(cid, "sh", "-c", "echo out; echo err >&2; exit 3")
+    assert (r.exit_code, r.stdout, r.stderr) == (3, b"out\n", b"err\n")
+    assert pod.exec_sync(cid, "true").exit_code == 0
+    import grpc
+    import time
+    t0 = time.monotonic()
+    with pytest.raises(grpc.RpcError) as e:
+        pod.exec_sync(cid, "sh", "-c", "echo started; exec sleep 30", timeout=1)
+    assert time.monotonic() - t0 < 20 and "timeout" in e.value.details(), e.value.details()
+    for _ in range(100):  # the exec'd process was killed with the timeout
+        r = pod.exec_sync(cid, "ps", "-o", "args")
+        if b"sleep 30" not in r.stdout:
+            break
+        time.sleep(0.1)
+    assert b"sleep 30" not in r.stdout, r.stdout

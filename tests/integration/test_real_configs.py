@@ -6,7 +6,7 @@ import subprocess
 
 import pytest
 
-from husk_support import BUILD, HUSK
+from husk_support import BUILD, HUSK, host_mounts
 import real_configs as rc
 
 DENYCALLS = os.path.join(BUILD, "tests", "denycalls")
@@ -218,3 +218,33 @@ def test_husk_without_pidfd_fails_kill_plainly(bundle, errno_ret):
     assert out.returncode == 1 and "pidfd_open" in out.stderr, out.stderr
     assert "not running" not in out.stderr
     assert bundle.state("c")["status"] == "running"
+
+
+def test_a_bidirectional_bind_reaches_the_host(bundle, tmp_path):
+    """Kubernetes' Bidirectional volume as containerd's CRI writes it (rbind,rshared on a host
+    directory that is a shared mount, rootfsPropagation rshared): what the container mounts
+    under it appears on the host. The container's copy of the tree is made a slave first, so
+    the bind is cloned from the host's namespace (found by tests/clients/test_cri.py: the
+    mount stayed inside). Nothing else the container mounts reaches the host."""
+    vol = tmp_path / "vol"
+    vol.mkdir()
+    subprocess.run(["mount", "--bind", str(vol), str(vol)], check=True)
+    subprocess.run(["mount", "--make-shared", str(vol)], check=True)
+    try:
+        bundle.config["linux"]["rootfsPropagation"] = "rshared"
+        bundle.config["mounts"].append({"destination": "/vol", "type": "bind",
+                                        "source": str(vol), "options": ["rbind", "rshared"]})
+        caps = bundle.config["process"]["capabilities"]
+        for kind in caps:
+            caps[kind] = caps[kind] + ["CAP_SYS_ADMIN"]
+        bundle.config["process"]["args"] = [
+            "sh", "-c", "mkdir /vol/inner && mount -t tmpfs tmpfs /vol/inner && "
+            "echo from-inside > /vol/inner/mark && mount -t tmpfs tmpfs /tmp"]
+        before = host_mounts()
+        r = bundle.run()
+        assert r.rc == 0, r.err
+        assert (vol / "inner" / "mark").read_text() == "from-inside\n"
+        gained = [m for m in host_mounts() if m not in before]
+        assert [m for m in gained if "/vol/inner" in m] and len(gained) == 1, gained
+    finally:
+        subprocess.run(["umount", "-R", str(vol)], check=True)
