@@ -7,6 +7,7 @@ Networking never touches the host: containerd runs in a network namespace of the
 (a holder process keeps it), where the CNI bridge plugin makes its bridge and each pod's veth;
 the streaming server (exec, attach, port-forward) listens on that namespace's loopback, which
 the client reaches from a thread that has entered the namespace."""
+import atexit
 import base64
 import contextlib
 import ctypes
@@ -36,6 +37,7 @@ CLONE_NEWNET = 0x40000000
 def load_api():
     """api_pb2, compiled from tests/clients/cri/api.proto into a directory of this run."""
     out = tempfile.mkdtemp(prefix="husk-cri-api-")
+    atexit.register(shutil.rmtree, out, True)
     subprocess.run([sys.executable, "-m", "grpc_tools.protoc", "-I",
                     os.path.join(TOP, "tests", "clients", "cri"), f"--python_out={out}",
                     "api.proto"], check=True)
@@ -348,7 +350,9 @@ def pod_config(n, name, uid=None, host_network=False, host_pid=False, host_ipc=F
                              pid=api.NODE if host_pid else (api.POD if shared_pid
                                                             else api.CONTAINER),
                              ipc=api.NODE if host_ipc else api.POD)
-    parent = (f"{n.parent}-besteffort-pod{uid}.slice" if SYSTEMD
+    # the kubelet's own names: a slice per pod under kubepods-besteffort.slice with systemd
+    # (the VM is the test's alone), else a tree under a parent of this node's
+    parent = (f"kubepods-besteffort-pod{uid}.slice" if SYSTEMD
               else f"/{n.parent}/besteffort/pod{uid}")
     logs = os.path.join(n.tmp, "pods", f"default_{name}_{uid}")
     os.makedirs(logs, exist_ok=True)
@@ -364,8 +368,8 @@ def pod_config(n, name, uid=None, host_network=False, host_pid=False, host_ipc=F
                 **security)))
 
 
-def container_config(name, args, attempt=0, tty=False, stdin=False, mounts=(), resources=None,
-                     envs=None, **security):
+def container_config(name, args, attempt=0, tty=False, stdin=False, stdin_once=False, mounts=(),
+                     resources=None, envs=None, **security):
     ns = security.pop("namespace_options", None)
     sc = api.LinuxContainerSecurityContext(namespace_options=ns, **security)
     if not sc.HasField("seccomp"):
@@ -373,6 +377,7 @@ def container_config(name, args, attempt=0, tty=False, stdin=False, mounts=(), r
     return api.ContainerConfig(
         metadata=api.ContainerMetadata(name=name, attempt=attempt),
         image=api.ImageSpec(image=IMAGE), args=list(args), tty=tty, stdin=stdin,
+        stdin_once=stdin_once,
         envs=[api.KeyValue(key=k, value=v) for k, v in (envs or {}).items()],
         mounts=list(mounts), log_path=f"{name}/{attempt}.log",
         linux=api.LinuxContainerConfig(resources=resources, security_context=sc))

@@ -416,3 +416,180 @@ def test_exec_sync_exit_codes_streams_and_timeout(pods):
             break
         time.sleep(0.1)
     assert b"sleep 30" not in r.stdout, r.stdout
+
+
+# ---- streaming: exec with a TTY, attach, port-forward (the kubelet's websocket protocol) ----
+
+def test_streaming_exec_with_a_tty_and_a_resize(cri, pods):
+    pod = pods()
+    cid, _ = sleeper(pod, "a")
+    url = pod.c.Exec(api.ExecRequest(container_id=cid, cmd=["sh"], tty=True, stdin=True,
+                                     stdout=True)).url
+    ws = cri_support.WebSocket(cri.netns, url)
+    ws.send(4, b'{"Width":123,"Height":45}')
+    ws.send(0, b"stty size; tty; exit 7\n")
+    got = ws.collect()
+    out = got.get(1, b"").decode(errors="replace")
+    assert "45 123" in out and "/dev/pts/" in out, out
+    assert cri_support.exit_code_of(got[3]) == 7
+
+
+def test_attach_to_a_container_reading_its_stdin(cri, pods):
+    pod = pods()
+    cid = pod.create("reader", ["sh", "-c", "read line; echo got $line; echo to-err >&2"],
+                     stdin=True, stdin_once=True)
+    url = pod.c.Attach(api.AttachRequest(container_id=cid, stdin=True, stdout=True,
+                                         stderr=True)).url
+    ws = cri_support.WebSocket(cri.netns, url)
+    ws.send(0, b"hello\n")
+    got = ws.collect()
+    assert got.get(1) == b"got hello\n" and got.get(2) == b"to-err\n", got
+    assert pod.wait_exit(cid).exit_code == 0
+
+
+def test_port_forward_into_the_pod(cri, pods):
+    pod = pods()
+    pod.create("server", ["sh", "-c",
+                          "while true; do echo hello-from-the-pod | nc -l -p 8080; done"])
+    url = pod.c.PortForward(api.PortForwardRequest(pod_sandbox_id=pod.id, port=[8080])).url
+    import time
+    for _ in range(50):  # until nc listens
+        ws = cri_support.WebSocket(cri.netns, url + "?port=8080")
+        first = {}
+        while len(first) < 2:  # each channel opens with its port, little endian
+            channel, data = ws.recv()
+            first[channel] = data
+        assert first == {0: b"\x90\x1f", 1: b"\x90\x1f"}, first
+        ws.send(0, b"hi\n")
+        ws.sock.settimeout(10)
+        channel, data = ws.recv() or (None, b"")
+        ws.sock.close()
+        if data == b"hello-from-the-pod\n":
+            break
+        time.sleep(0.1)
+    assert (channel, data) == (0, b"hello-from-the-pod\n")
+
+
+# ---- logs, stopping, restarts, init containers ----
+
+def test_container_logs_in_the_cri_format_and_reopen(pods):
+    import re
+    import time
+    pod = pods()
+    cid = pod.create("talker", ["sh", "-c", "echo first; echo oops >&2; "
+                                "while true; do [ -e /tmp/next ] && break; sleep 0.05; done; "
+                                "echo second; sleep 1000"])
+    path = pod.container_status(cid).status.log_path
+    for _ in range(100):
+        if os.path.exists(path) and "oops" in open(path).read():
+            break
+        time.sleep(0.05)
+    lines = open(path).read().splitlines()
+    stamp = r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d+(Z|[+-]\d\d:\d\d)"
+    # two pipes: their lines may interleave either way
+    assert sorted(re.sub(stamp, "T", line) for line in lines) == [
+        "T stderr F oops", "T stdout F first"], lines
+    os.rename(path, path + ".1")
+    pod.c.ReopenContainerLog(api.ReopenContainerLogRequest(container_id=cid))
+    pod.exec_sync(cid, "touch", "/tmp/next")
+    for _ in range(100):
+        if os.path.exists(path) and "second" in open(path).read():
+            break
+        time.sleep(0.05)
+    assert open(path).read().split(" ", 2)[2] == "F second\n"
+    assert "second" not in open(path + ".1").read()
+
+
+@pytest.mark.parametrize("traps", [True, False], ids=["exits-on-term", "ignores-term"])
+def test_stop_container_grace_period(pods, traps):
+    import time
+    pod = pods()
+    script = ("trap 'echo got-term; exit 0' TERM; " if traps else "trap '' TERM; ") + \
+        "while true; do sleep 0.1; done"
+    cid = pod.create("stopper", ["sh", "-c", script])
+    time.sleep(0.5)
+    t0 = time.monotonic()
+    pod.c.StopContainer(api.StopContainerRequest(container_id=cid, timeout=3))
+    took = time.monotonic() - t0
+    st = pod.container_status(cid).status
+    assert st.state == api.CONTAINER_EXITED
+    if traps:
+        assert st.exit_code == 0 and took < 3 and "got-term" in pod.log(cid), (st, took)
+    else:
+        assert st.exit_code == 137 and took >= 3, (st.exit_code, took)
+
+
+def test_a_container_restarted_in_its_pod(pods):
+    pod = pods()
+    pause = pod.pause_pid()
+    seen = []
+    for attempt in range(3):
+        cid = pod.create("app", ["sh", "-c", f"echo attempt {attempt}; exit {attempt + 1}"],
+                         attempt=attempt)
+        st = pod.wait_exit(cid)
+        assert st.metadata.attempt == attempt and st.exit_code == attempt + 1
+        assert f"attempt {attempt}" in pod.log(cid)
+        seen.append(cid)
+        if attempt < 2:  # the kubelet removes the dead one before the next attempt's create
+            pod.c.RemoveContainer(api.RemoveContainerRequest(container_id=cid))
+    assert len(set(seen)) == 3 and pod.pause_pid() == pause, "the pod itself went on"
+    listed = pod.c.ListContainers(api.ListContainersRequest(
+        filter=api.ContainerFilter(pod_sandbox_id=pod.id))).containers
+    assert [c.metadata.attempt for c in listed] == [2]
+
+
+def test_init_containers_run_in_order(cri, pods):
+    pod = pods()
+    work = os.path.join(cri.tmp, "init-" + pod.id[:8])
+    os.makedirs(work)
+    vol = [api.Mount(container_path="/work", host_path=work)]
+    for i in range(3):
+        cid = pod.create(f"init-{i}", ["sh", "-c", f"echo step{i} >> /work/order"], mounts=vol)
+        assert pod.wait_exit(cid).exit_code == 0
+    st, out = run_to_exit(pod, "main", ["cat", "/work/order"], mounts=vol)
+    assert out == "step0\nstep1\nstep2\n"
+
+
+# ---- the node's own lifecycle ----
+
+def test_containerd_restarted_while_pods_run(cri, pods):
+    pod = pods()
+    cid, pid = sleeper(pod, "a")
+    pause = pod.pause_pid()
+    cri.restart()
+    pod.c = cri.client
+    assert pod.container_status(cid).status.state == api.CONTAINER_RUNNING
+    assert pod.pid_of(cid) == pid and pod.pause_pid() == pause
+    assert os.path.exists(f"/proc/{pid}") and os.path.exists(f"/proc/{pause}")
+    assert pod.exec_sync(cid, "echo", "still").stdout == b"still\n"
+    pod.c.StopContainer(api.StopContainerRequest(container_id=cid, timeout=1))
+    assert pod.container_status(cid).status.exit_code == 137
+
+
+def test_stop_and_remove_pod_sandbox_leave_nothing(cri, handler):
+    pod = Pod(cri, handler, "gone", shared_pid=True)
+    cid, pid = sleeper(pod, "a")
+    cid2, pid2 = sleeper(pod, "b")
+    pause = pod.pause_pid()
+    netns = os.readlink(f"/proc/{pause}/ns/net")
+    with open(f"/proc/{pid}/cgroup") as f:
+        cgroups = {line.rstrip("\n").split(":", 2)[2] for line in f}
+    root = os.path.join(cri.runc_root, handler, "k8s.io")
+    def records():  # husk keeps its compiled seccomp filters in .seccomp~ beside them
+        return sorted(e for e in os.listdir(root) if not e.startswith("."))
+
+    assert records() == sorted([pod.id, cid, cid2])
+    pod.stop_and_remove()
+    for p in (pid, pid2, pause):
+        assert not os.path.exists(f"/proc/{p}") or \
+            open(f"/proc/{p}/stat").read().rsplit(") ", 1)[1][0] == "Z", p
+    assert records() == []
+    for path in cgroups:
+        assert not any(os.path.isdir(f"/sys/fs/cgroup/{h}{path}")
+                       for h in os.listdir("/sys/fs/cgroup")), path
+    with open("/proc/self/mountinfo") as f:
+        mounts = f.read()
+    assert pod.id not in mounts and cid not in mounts and cid2 not in mounts
+    holders = [p for p in filter(str.isdigit, os.listdir("/proc"))
+               if os.path.exists(f"/proc/{p}/ns/net") and os.readlink(f"/proc/{p}/ns/net") == netns]
+    assert holders == [], "something still holds the pod's network namespace"
