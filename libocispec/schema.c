@@ -852,15 +852,28 @@ static int read_stream(int fd, const char *name, size_t max, char **out, size_t 
 	return 0;
 }
 
+/* A file the caller names: a regular file, or a stream (a pipe, `-p <(...)`, /dev/fd/N, a
+ * socket or a terminal), as runc reads it. */
 int oci_read_input(const char *path, size_t max, char **out, size_t *len, struct hk_err **err)
 {
 	struct stat st;
+	int fd, ret;
 
-	if (strcmp(path, "-") != 0)
-		return oci_read_file(path, max, out, len, err);
-	if (fstat(STDIN_FILENO, &st) == 0 && S_ISREG(st.st_mode))
-		return oci_read_file("/proc/self/fd/0", max, out, len, err);
-	return read_stream(STDIN_FILENO, "stdin", max, out, len, err);
+	if (strcmp(path, "-") == 0) {
+		if (fstat(STDIN_FILENO, &st) == 0 && S_ISREG(st.st_mode))
+			return oci_read_file("/proc/self/fd/0", max, out, len, err);
+		return read_stream(STDIN_FILENO, "stdin", max, out, len, err);
+	}
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0)
+		return hk_fail(err, errno, "open %s", path);
+	if (fstat(fd, &st) == 0 && !S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode)) {
+		ret = read_stream(fd, path, max, out, len, err);
+		close(fd);
+		return ret;
+	}
+	close(fd);
+	return oci_read_file(path, max, out, len, err);
 }
 
 int oci_read_file(const char *path, size_t max, char **out, size_t *len, struct hk_err **err)

@@ -30,6 +30,8 @@ static const struct cli_flag flags[] = {
     {"apparmor", 0, CLI_VALUE, "PROFILE", "AppArmor profile", NULL},
     {"process-label", 0, CLI_VALUE, "LABEL", "SELinux label", NULL},
     {"cgroup", 0, CLI_VALUE, "SUB", "a sub-cgroup of the container's (cgroup v2)", NULL},
+    {"ignore-paused", 0, CLI_FLAG, NULL,
+     "exec into a paused container too (the process starts frozen)", NULL},
     {0},
 };
 
@@ -73,6 +75,7 @@ static int exec_options(const struct cli_globals *g, const struct cli_parsed *p,
 	    .additional_gids = all(p, "additional-gids", bufs[2]),
 	    .tty = cli_bool(&cmd_exec, p, "tty"),
 	    .no_new_privs = cli_bool(&cmd_exec, p, "no-new-privs"),
+	    .ignore_paused = cli_bool(&cmd_exec, p, "ignore-paused"),
 	    .preserve_fds = (int)n,
 	};
 	if (o->process_file != NULL && p->argc > 1)

@@ -81,8 +81,11 @@ int hk_container_pids(const char *root, const char *id, pid_t **pids, size_t *n,
 
 	*pids = NULL;
 	*n = 0;
-	if (open_cgroup(root, id, LIVE, &cg, NULL, &c, err) < 0)
+	if (open_cgroup(root, id, LIVE | (1u << OCI_STATUS_STOPPED), &cg, NULL, &c, err) < 0)
 		return -1;
+	/* a stopped container has no processes: an empty list, as runc prints */
+	if (hk_container_status(c.record) == OCI_STATUS_STOPPED)
+		return 0;
 	return hk_cg_pids(&cg, pids, n, err);
 }
 

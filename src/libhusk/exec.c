@@ -49,7 +49,11 @@ static int load_container(struct exec_ctx *x, struct hk_err **err)
 	if (hk_store_open(x->o->root, x->o->id, false, &x->c, err) < 0)
 		return -1;
 	status = hk_container_status(x->c.record);
-	if (status != OCI_STATUS_CREATED && status != OCI_STATUS_RUNNING)
+	if (status == OCI_STATUS_PAUSED && !x->o->ignore_paused)
+		return hk_fail(
+		    err, 0, "cannot exec in a paused container (use --ignore-paused to override)");
+	if (status != OCI_STATUS_CREATED && status != OCI_STATUS_RUNNING &&
+	    status != OCI_STATUS_PAUSED)
 		return hk_fail(err, 0, "container \"%s\" is %s: container not running", x->o->id,
 			       oci_name_of(&oci_statuses, (int)status));
 	/* Held across the spawn: while it does not poll readable, pid 1 is alive and

@@ -16,6 +16,8 @@ struct hk_exec_opts {
 	const char *cwd, *user, *apparmor, *process_label, *console_socket, *cgroup;
 	const char *const *env, *const *caps, *const *additional_gids; /* NULL-terminated */
 	bool tty, no_new_privs;
+	bool
+	    ignore_paused; /* --ignore-paused: a paused container too (the process starts frozen) */
 	int preserve_fds;
 	bool keep_terminal; /* foreground without a console socket: *master gets the pty */
 };

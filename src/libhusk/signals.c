@@ -28,7 +28,7 @@ int hk_signal_parse(const char *text, int *sig, struct hk_err **err)
 
 	if (text[0] >= '0' && text[0] <= '9') {
 		n = strtol(text, &end, 10);
-		if (*end == '\0' && n > 0 && n <= SIGRTMAX) {
+		if (*end == '\0' && n >= 0 && n <= SIGRTMAX) { /* 0: is it alive */
 			*sig = (int)n;
 			return 0;
 		}
