@@ -137,7 +137,8 @@ def test_failures_exit_255_with_the_contracts_words(running, tmp_path):
 def test_exec_into_a_paused_container_is_refused(running):
     assert running.husk("pause", "c").rc == 0
     r = running.husk("exec", "c", "true")
-    assert r.rc == 255 and "container not running" in r.err, r.err
+    assert r.rc == 255 and r.err == ("husk: cannot exec in a paused container (use "
+                                     "--ignore-paused to override)\n"), r.err
     assert running.husk("resume", "c").rc == 0
 
 
