@@ -227,28 +227,65 @@ static int build_process(struct exec_ctx *x, struct oci_process **out, struct hk
 	return 0;
 }
 
-/* The container's cgroup, or with --cgroup a sub-cgroup of it (cgroup v2). */
+/* Whether the hierarchy of key ("cpu,cpuacct") holds one of the controllers in list ("cpu,io"). */
+static bool holds_controller(const char *key, const char *list, size_t list_len)
+{
+	char want[256], *save = NULL, *c;
+
+	snprintf(want, sizeof(want), "%.*s", (int)list_len, list);
+	for (c = strtok_r(want, ",", &save); c != NULL; c = strtok_r(NULL, ",", &save)) {
+		const char *at = strstr(key, c);
+		size_t n = strlen(c);
+
+		for (; at != NULL; at = strstr(at + 1, c))
+			if ((at == key || at[-1] == ',') && (at[n] == '\0' || at[n] == ','))
+				return true;
+	}
+	return false;
+}
+
+/* --cgroup [CONTROLLER[,CONTROLLER]:]NAME, as runc takes it: NAME below the container's cgroup
+ * in every hierarchy, or with controllers (cgroup v1) in theirs alone. */
+static int sub_cgroup(struct hk_cgroup *cg, const char *arg, struct hk_err **err)
+{
+	const char *colon = strchr(arg, ':'), *name = colon ? colon + 1 : arg;
+	size_t i, n = colon ? (size_t)(colon - arg) : 0, used = 0;
+
+	if (name[0] == '\0' || name[0] == '/' || strstr(name, "..") != NULL)
+		return hk_fail(err, 0, "exec: --cgroup: \"%s\" is not a sub cgroup path", arg);
+	if (colon != NULL && cg->mode == HK_CG_V2)
+		return hk_fail(err, 0, "exec: --cgroup: \"%s\": controllers are for cgroup v1",
+			       arg);
+	for (i = 0; i < cg->n; i++) {
+		struct hk_cg_dir *d = &cg->dirs[i];
+		size_t len = strlen(d->path);
+
+		if (colon != NULL && !holds_controller(d->key, arg, n))
+			continue;
+		if (len + strlen(name) + 2 > sizeof(d->path))
+			return hk_fail(err, ENAMETOOLONG, "exec: --cgroup: %s", arg);
+		snprintf(d->path + len, sizeof(d->path) - len, "/%s", name);
+		if (access(d->path, F_OK) < 0)
+			return hk_fail(err, errno, "exec: --cgroup: %s", d->path);
+		used++;
+	}
+	if (used > 0 && hk_cg_fill_cpusets(cg, err) < 0)
+		return -1;
+	return used > 0 ? 0
+			: hk_fail(err, 0, "exec: --cgroup: \"%s\": no such controller here", arg);
+}
+
+/* The container's cgroup, or with --cgroup a sub-cgroup of it. */
 static int join_cgroup(struct exec_ctx *x, struct hk_cgroup *cg, struct hk_err **err)
 {
 	const char *sub = x->o->cgroup;
-	size_t len;
 
 	cg->n = 0;
 	if (!x->c.record->cgroup_paths.len)
 		return sub ? hk_fail(err, 0, "exec: --cgroup: the container has no cgroup") : 0;
 	if (hk_cg_load(cg, &x->c.record->cgroup_paths, x->c.record->systemd_cgroup.value, err) < 0)
 		return -1;
-	if (sub == NULL)
-		return 0;
-	if (cg->mode != HK_CG_V2)
-		return hk_fail(err, 0, "exec: --cgroup: sub-cgroups need cgroup v2");
-	len = strlen(cg->dirs[0].path);
-	if (strstr(sub, "..") || sub[0] == '/' || len + strlen(sub) + 2 > sizeof(cg->dirs[0].path))
-		return hk_fail(err, 0, "exec: --cgroup: \"%s\" is not a sub-cgroup name", sub);
-	snprintf(cg->dirs[0].path + len, sizeof(cg->dirs[0].path) - len, "/%s", sub);
-	if (access(cg->dirs[0].path, F_OK) < 0)
-		return hk_fail(err, errno, "exec: --cgroup: %s", cg->dirs[0].path);
-	return 0;
+	return sub != NULL ? sub_cgroup(cg, sub, err) : 0;
 }
 
 /* The notify listener goes to the agent with the container's state as it is now. */

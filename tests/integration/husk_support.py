@@ -12,7 +12,8 @@ import pytest
 
 TOP = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 BUILD = os.environ.get("HUSK_BUILD", os.path.join(TOP, "build"))
-HUSK = os.path.join(BUILD, "src", "cli", "husk")
+# HUSK=runc runs test_runc_parity.py against runc (the rest of the suite is husk's own)
+HUSK = os.environ.get("HUSK", os.path.join(BUILD, "src", "cli", "husk"))
 PROBE = os.path.join(BUILD, "tests", "probe")
 BUSYBOX = "/bin/busybox"
 APPLETS = ["sh", "ls", "cat", "echo", "sleep", "id", "hostname", "mount", "true", "false",

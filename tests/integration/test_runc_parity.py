@@ -82,3 +82,85 @@ def test_exec_process_from_a_pipe(bundle):
     r = subprocess.run(["bash", "-c", f'"$0" --root "$1" exec -p <(printf %s "$2") c', HUSK,
                         bundle.root, process], capture_output=True, text=True, timeout=30)
     assert (r.returncode, r.stdout) == (0, "from-a-pipe\n"), r.stderr
+
+
+# ---- 5. exec --cgroup ----
+
+def hierarchy_dirs(pid):
+    """Each hierarchy's name (its controllers, "name=systemd", "unified") -> the directory of
+    pid's cgroup there."""
+    from husk_support import cgroup_hierarchies
+    hier, dirs = cgroup_hierarchies(), {}
+    with open(f"/proc/{pid}/cgroup") as f:
+        for line in f:
+            _, ctls, path = line.rstrip("\n").split(":", 2)
+            key = ctls or "unified"
+            point, root = hier[key.split(",")[0]]
+            rel = path[len(root):] if root != "/" and path.startswith(root) else path
+            dirs[key] = point + rel
+    return dirs
+
+
+def fill_cpuset(parent, name):
+    """What a user does for runc 1.1 on v1 before it joins a cpuset cgroup it made (husk fills
+    an empty one itself: test_an_empty_cpuset_parent_made_beforehand)."""
+    for f in ("cpuset.cpus", "cpuset.mems"):
+        if os.path.exists(os.path.join(parent, f)):
+            with open(os.path.join(parent, f)) as src, \
+                    open(os.path.join(parent, name, f), "w") as dst:
+                dst.write(src.read())
+
+
+CGROUP2_ONLY = os.path.exists("/sys/fs/cgroup/cgroup.controllers")
+
+
+def test_exec_into_a_sub_cgroup(bundle, tmp_path):
+    """runc's --cgroup NAME (every hierarchy) and, on v1, CONTROLLER:NAME (that one alone);
+    ".." is refused."""
+    pid = detach(bundle)
+    dirs = hierarchy_dirs(pid)
+    for d in dirs.values():
+        os.mkdir(os.path.join(d, "sub"))
+        fill_cpuset(d, "sub")
+    pidfile = tmp_path / "exec.pid"
+    r = bundle.husk("exec", "-d", "--pid-file", str(pidfile), "--cgroup", "sub", "c",
+                    "sleep", "100")
+    assert r.rc == 0, r.err
+    assert hierarchy_dirs(int(pidfile.read_text())) == {
+        k: os.path.join(v, "sub") for k, v in dirs.items()}
+    if not CGROUP2_ONLY:
+        mem = [k for k in dirs if "memory" in k.split(",")][0]
+        os.mkdir(os.path.join(dirs[mem], "only"))  # memory has no cpuset to fill
+        pidfile.unlink()
+        r = bundle.husk("exec", "-d", "--pid-file", str(pidfile), "--cgroup", "memory:only",
+                        "c", "sleep", "100")
+        assert r.rc == 0, r.err
+        got = hierarchy_dirs(int(pidfile.read_text()))
+        assert got == {k: os.path.join(v, "only") if k == mem else v for k, v in dirs.items()}
+    r = bundle.husk("exec", "--cgroup", "../escape", "c", "true")
+    assert r.rc != 0 and "is not a sub cgroup path" in r.err, r.err
+
+
+# ---- 14. a cpuset parent made beforehand and left empty (v1) ----
+
+@pytest.mark.skipif(CGROUP2_ONLY, reason="v1's cpuset: a new cgroup2 cpuset inherits by itself")
+def test_an_empty_cpuset_parent_made_beforehand(bundle):
+    parent = "husk-parity-" + os.urandom(4).hex()
+    made = f"/sys/fs/cgroup/cpuset/{parent}"
+    os.mkdir(made)
+    try:
+        with open(f"{made}/cpuset.cpus") as f:
+            assert f.read().strip() == "", "a new v1 cpuset starts empty"
+        bundle.config["linux"]["cgroupsPath"] = f"/{parent}/c"
+        pid = detach(bundle)
+        with open("/sys/fs/cgroup/cpuset/cpuset.cpus") as f:
+            root = f.read().strip()
+        with open(f"{made}/c/cpuset.cpus") as f:
+            assert f.read().strip() == root
+        assert hierarchy_dirs(pid)["cpuset"] == f"{made}/c"
+        assert bundle.husk("delete", "--force", "c").rc == 0
+    finally:  # the parent the runtime made in the other hierarchies too
+        for h in os.listdir("/sys/fs/cgroup"):
+            for d in (f"/sys/fs/cgroup/{h}/{parent}/c", f"/sys/fs/cgroup/{h}/{parent}"):
+                if os.path.isdir(d):
+                    os.rmdir(d)

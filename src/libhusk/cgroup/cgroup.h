@@ -96,6 +96,9 @@ int hk_cg_enter_self(const struct hk_cgroup *cg, bool born_in, int *memory_fd, c
 int hk_cg_enter_memory(int *memory_fd);
 /* An O_PATH fd for clone3(CLONE_INTO_CGROUP): the cgroup's cgroup2 directory (pure v2's one, a
  * hybrid host's unified one); -1 when there is none. */
+/* v1 cpuset directories with no cpus or mems (a sub-cgroup made beforehand, as exec --cgroup
+ * joins) get their nearest ancestor's, as runc fills them. */
+int hk_cg_fill_cpusets(const struct hk_cgroup *cg, struct hk_err **err);
 int hk_cg_clone_fd(const struct hk_cgroup *cg);
 /* Removes the directories, retrying while the kernel still drains dying processes. */
 int hk_cg_destroy(struct hk_cgroup *cg, struct hk_err **err);

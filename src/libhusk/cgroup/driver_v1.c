@@ -12,24 +12,54 @@
 #include <string.h>
 
 /* v1 cpuset: a new cgroup starts with no cpus and mems, and no process may join it until it has
- * some: the parent's are copied down. */
-int hk_cg_v1_cpuset_inherit(const char *dir, struct hk_err **err)
+ * some: they are copied down from the nearest ancestor that has them, through every empty
+ * directory between (a parent made beforehand and left empty, as runc fills it). */
+static int cpuset_inherit_at(char *path, int depth, struct hk_err **err)
 {
-	struct hk_cg_dir self = {0}, parent = {0};
 	static const char *const files[] = {"cpuset.cpus", "cpuset.mems"};
-	char value[4096];
+	struct hk_cg_dir self = {0}, parent = {0};
+	char value[4096], *slash = strrchr(path, '/');
 	size_t i;
 
-	snprintf(self.path, sizeof(self.path), "%s", dir);
-	snprintf(parent.path, sizeof(parent.path), "%s", dir);
-	*strrchr(parent.path, '/') = '\0';
+	if (slash == NULL || slash == path || depth > 64)
+		return 0;
+	snprintf(self.path, sizeof(self.path), "%s", path);
+	snprintf(parent.path, sizeof(parent.path), "%.*s", (int)(slash - path), path);
 	for (i = 0; i < 2; i++) {
 		if (hk_cg_read(&self, files[i], value, sizeof(value)) != 0)
 			continue; /* already set, or not a cpuset hierarchy */
+		if (hk_cg_read(&parent, files[i], value, sizeof(value)) == 0) {
+			*slash = '\0';
+			if (cpuset_inherit_at(path, depth + 1, err) < 0) {
+				*slash = '/';
+				return -1;
+			}
+			*slash = '/';
+		}
 		if (hk_cg_read(&parent, files[i], value, sizeof(value)) > 0 &&
 		    hk_cg_write(&self, files[i], value, err) < 0)
 			return -1;
 	}
+	return 0;
+}
+
+int hk_cg_v1_cpuset_inherit(const char *dir, struct hk_err **err)
+{
+	char path[sizeof(((struct hk_cg_dir *)0)->path)];
+
+	if ((size_t)snprintf(path, sizeof(path), "%s", dir) >= sizeof(path))
+		return hk_fail(err, ENAMETOOLONG, "cgroup %s", dir);
+	return cpuset_inherit_at(path, 0, err);
+}
+
+int hk_cg_fill_cpusets(const struct hk_cgroup *cg, struct hk_err **err)
+{
+	size_t i;
+
+	for (i = 0; i < cg->n; i++)
+		if (!cg->dirs[i].v2 && strstr(cg->dirs[i].key, "cpuset") &&
+		    hk_cg_v1_cpuset_inherit(cg->dirs[i].path, err) < 0)
+			return -1;
 	return 0;
 }
 

@@ -48,15 +48,16 @@ static int make_dir(struct hk_cg_dir *d, const char *want, struct hk_err **err)
 		if (mkdir(d->path, 0755) == 0) {
 			if (!d->created_top)
 				d->created_top = end;
-			if (!d->v2 && strstr(d->key, "cpuset") &&
-			    hk_cg_v1_cpuset_inherit(d->path, err) < 0) {
-				d->path[end] = saved;
-				return -1;
-			}
 		} else if (errno != EEXIST) {
 			int e = errno;
 
 			hk_fail(err, e, "cgroup %s: create", d->path);
+			d->path[end] = saved;
+			return -1;
+		}
+		/* made now, or made beforehand and left empty */
+		if (!d->v2 && strstr(d->key, "cpuset") &&
+		    hk_cg_v1_cpuset_inherit(d->path, err) < 0) {
 			d->path[end] = saved;
 			return -1;
 		}
