@@ -80,5 +80,5 @@ static int run_checkpoint(const struct cli_globals *g, int argc, char **argv, st
 }
 
 const struct cli_command cmd_checkpoint = {
-    "checkpoint", "ID", "checkpoint a running container with CRIU", flags, run_checkpoint,
+    "checkpoint", "ID", "checkpoint a running container with CRIU", flags, run_checkpoint, false,
     false,	  false};

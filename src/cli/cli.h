@@ -36,6 +36,9 @@ struct cli_command {
 	int (*run)(const struct cli_globals *g, int argc, char **argv, struct hk_err **err);
 	bool unimplemented;
 	bool sealed_exe; /* makes container processes: runs from a sealed copy of husk (exe.h) */
+	/* the words after the id are a command's own (exec, ps): flags stop at the first word;
+	 * every other command takes its flags anywhere, as runc does (`update ID --memory N`) */
+	bool args_are_a_command;
 };
 
 /* The values of a command's flags after parsing, by the flag's index in its table. */

@@ -77,4 +77,5 @@ static int run_create(const struct cli_globals *g, int argc, char **argv, struct
 }
 
 const struct cli_command cmd_create = {
-    "create", "ID", "create a container from a bundle", cli_create_flags, run_create, false, true};
+    "create", "ID", "create a container from a bundle", cli_create_flags, run_create, false,
+    true,     false};

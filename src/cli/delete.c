@@ -19,5 +19,5 @@ static int run_delete(const struct cli_globals *g, int argc, char **argv, struct
 	return hk_container_delete(g->root, p.argv[0], cli_bool(&cmd_delete, &p, "force"), err);
 }
 
-const struct cli_command cmd_delete = {"delete", "ID", "delete a container", flags, run_delete,
-				       false,	 false};
+const struct cli_command cmd_delete = {
+    "delete", "ID", "delete a container", flags, run_delete, false, false, false};

@@ -37,16 +37,12 @@ static int print_stats(const char *id, const struct hk_cgroup *cg, struct hk_err
 	return fflush(stdout) == 0 ? 0 : hk_fail(err, errno, "events: write");
 }
 
-/* Drains the oom fd (eventfd counter or inotify records) and reports the kills since last time. */
+/* One {"type":"oom"} per kill since the last time. */
 static int check_oom(const char *id, const struct hk_cgroup *cg, int fd, unsigned long long *seen)
 {
-	char drain[4096];
-	unsigned long long now;
+	unsigned long long n;
 
-	while (read(fd, drain, sizeof(drain)) > 0)
-		;
-	now = hk_cg_oom_count(cg);
-	for (; *seen < now; (*seen)++)
+	for (n = hk_cg_oom_events(cg, fd, seen); n > 0; n--)
 		printf("{\"type\":\"oom\",\"id\":\"%s\"}\n", id);
 	return fflush(stdout);
 }
@@ -107,4 +103,5 @@ static int run_events(const struct cli_globals *g, int argc, char **argv, struct
 }
 
 const struct cli_command cmd_events = {
-    "events", "ID", "stream a container's events and statistics", flags, run_events, false, false};
+    "events", "ID", "stream a container's events and statistics", flags, run_events, false,
+    false,    false};

@@ -125,4 +125,4 @@ static int run_exec(const struct cli_globals *g, int argc, char **argv, struct h
 }
 
 const struct cli_command cmd_exec = {
-    "exec", "ID [COMMAND...]", "run a process in a container", flags, run_exec, false, true};
+    "exec", "ID [COMMAND...]", "run a process in a container", flags, run_exec, false, true, true};

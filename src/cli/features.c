@@ -22,4 +22,4 @@ static int run_features(const struct cli_globals *g, int argc, char **argv, stru
 }
 
 const struct cli_command cmd_features = {
-    "features", "", "print the OCI features document", NULL, run_features, false, false};
+    "features", "", "print the OCI features document", NULL, run_features, false, false, false};

@@ -24,5 +24,6 @@ static int run_kill(const struct cli_globals *g, int argc, char **argv, struct h
 }
 
 const struct cli_command cmd_kill = {
-    "kill", "ID [SIGNAL]", "send a signal (default TERM) to a container's process", flags, run_kill,
+    "kill", "ID [SIGNAL]", "send a signal (default TERM) to a container's process",
+    flags,  run_kill,	   false,
     false,  false};

@@ -145,4 +145,5 @@ static int run_list(const struct cli_globals *g, int argc, char **argv, struct h
 	return ret;
 }
 
-const struct cli_command cmd_list = {"list", "", "list containers", flags, run_list, false, false};
+const struct cli_command cmd_list = {"list", "",   "list containers", flags, run_list, false,
+				     false,  false};

@@ -24,7 +24,8 @@ static const struct cli_flag global_flags[] = {
 };
 
 const struct cli_command cli_global_command = {
-    "husk", "COMMAND [ARGS...]", "An OCI container runtime.", global_flags, NULL, false, false};
+    "husk", "COMMAND [ARGS...]", "An OCI container runtime.", global_flags, NULL, false, false,
+    false};
 
 static void print_usage(void)
 {

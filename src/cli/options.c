@@ -20,11 +20,13 @@ static size_t count_flags(const struct cli_flag *flags)
  * Boolean flags take an optional "=false". A leading '+' stops at the first positional argument
  * (runc's flags come before ID, and exec's command keeps its own flags); ':' reports a missing
  * value. */
-static void build_getopt(const struct cli_flag *flags, size_t n, struct option *longs, char *shorts)
+static void build_getopt(const struct cli_flag *flags, size_t n, bool in_order,
+			 struct option *longs, char *shorts)
 {
 	size_t i, s = 0;
 
-	shorts[s++] = '+';
+	if (in_order) /* getopt stops at the first word that is not a flag */
+		shorts[s++] = '+';
 	shorts[s++] = ':';
 	for (i = 0; i < n; i++) {
 		longs[i] = (struct option){flags[i].name,
@@ -84,7 +86,8 @@ int cli_parse(const struct cli_command *cmd, int argc, char **argv, struct cli_p
 	memset(out, 0, sizeof(*out));
 	if (n > MAX_FLAGS)
 		abort();
-	build_getopt(cmd->flags, n, longs, shorts);
+	build_getopt(cmd->flags, n, cmd->args_are_a_command || cmd == &cli_global_command, longs,
+		     shorts);
 	optind = 0; /* glibc: a full reset, the global flags were parsed with getopt too */
 	opterr = 0;
 	while ((c = getopt_long_only(argc, argv, shorts, longs, NULL)) != -1) {

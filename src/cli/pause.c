@@ -15,6 +15,6 @@ static int run_resume(const struct cli_globals *g, int argc, char **argv, struct
 }
 
 const struct cli_command cmd_pause = {
-    "pause", "ID", "freeze a container's processes", NULL, run_pause, false, false};
-const struct cli_command cmd_resume = {"resume", "ID", "thaw a paused container", NULL, run_resume,
-				       false,	 false};
+    "pause", "ID", "freeze a container's processes", NULL, run_pause, false, false, false};
+const struct cli_command cmd_resume = {
+    "resume", "ID", "thaw a paused container", NULL, run_resume, false, false, false};

@@ -120,4 +120,4 @@ static int run_ps(const struct cli_globals *g, int argc, char **argv, struct hk_
 }
 
 const struct cli_command cmd_ps = {
-    "ps", "ID [PS_ARGS...]", "list a container's processes", flags, run_ps, false, false};
+    "ps", "ID [PS_ARGS...]", "list a container's processes", flags, run_ps, false, false, true};

@@ -67,5 +67,5 @@ static int run_restore(const struct cli_globals *g, int argc, char **argv, struc
 }
 
 const struct cli_command cmd_restore = {
-    "restore", "ID", "restore a container from a CRIU checkpoint", flags, run_restore,
+    "restore", "ID", "restore a container from a CRIU checkpoint", flags, run_restore, false,
     false,     false};

@@ -69,5 +69,5 @@ static int run_spec(const struct cli_globals *g, int argc, char **argv, struct h
 	return ret;
 }
 
-const struct cli_command cmd_spec = {"spec", "",   "write a default config.json", flags, run_spec,
-				     false,  false};
+const struct cli_command cmd_spec = {
+    "spec", "", "write a default config.json", flags, run_spec, false, false, false};

@@ -10,4 +10,5 @@ static int run_start(const struct cli_globals *g, int argc, char **argv, struct 
 }
 
 const struct cli_command cmd_start = {
-    "start", "ID", "start the process of a created container", NULL, run_start, false, false};
+    "start", "ID", "start the process of a created container", NULL, run_start, false,
+    false,   false};

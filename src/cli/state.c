@@ -22,5 +22,5 @@ static int run_state(const struct cli_globals *g, int argc, char **argv, struct 
 	return ret < 0 ? -1 : cli_print_document(json, err);
 }
 
-const struct cli_command cmd_state = {"state", "ID", "print a container's state", NULL, run_state,
-				      false,   false};
+const struct cli_command cmd_state = {
+    "state", "ID", "print a container's state", NULL, run_state, false, false, false};

@@ -173,4 +173,4 @@ static int run_update(const struct cli_globals *g, int argc, char **argv, struct
 }
 
 const struct cli_command cmd_update = {
-    "update", "ID", "change a container's resource limits", flags, run_update, false, false};
+    "update", "ID", "change a container's resource limits", flags, run_update, false, false, false};

@@ -19,6 +19,25 @@
 
 #define DESCRIPTORS "descriptors.json"
 
+/* The flags, and what this libcriu (3.17) cannot be asked: refused before anything else, as
+ * runc checks its flags before it looks at the container. */
+static int unsupported(const struct hk_checkpoint_opts *o, struct hk_err **err)
+{
+	if (o->parent_path != NULL && o->parent_path[0] == '/')
+		return hk_fail(err, 0, "checkpoint: --parent-path must be relative");
+	if (o->lazy_pages)
+		return hk_fail(err, ENOTSUP,
+			       "checkpoint: --lazy-pages: this libcriu has no lazy-pages option");
+	if (o->status_fd >= 0)
+		return hk_fail(err, EINVAL, "checkpoint: --status-fd needs --lazy-pages");
+	if (hk_criu_flags_check(&o->criu, "checkpoint", err) < 0)
+		return -1;
+	if (o->empty_ns)
+		return hk_fail(err, ENOTSUP,
+			       "checkpoint: --empty-ns: this libcriu has no empty-ns option");
+	return 0;
+}
+
 #if HUSK_HAVE_CRIU
 /* What pid 1's fd i is, as restore will name it to CRIU: "pipe:[123]" (restore hands its own
  * stdio to CRIU in place of such pipes, as runc does), "/dev/null", or with --shell-job a
@@ -167,22 +186,6 @@ static int describe(criu_opts *opts, const struct hk_checkpoint_opts *o, const s
 	return write_descriptors(opts, image_fd, r->pid.value, o->criu.shell_job, err);
 }
 
-/* What this libcriu (3.17) cannot be asked, refused before anything happens. */
-static int unsupported(const struct hk_checkpoint_opts *o, struct hk_err **err)
-{
-	if (o->lazy_pages)
-		return hk_fail(err, ENOTSUP,
-			       "checkpoint: --lazy-pages: this libcriu has no lazy-pages option");
-	if (o->status_fd >= 0)
-		return hk_fail(err, EINVAL, "checkpoint: --status-fd needs --lazy-pages");
-	if (hk_criu_flags_check(&o->criu, "checkpoint", err) < 0)
-		return -1;
-	if (o->empty_ns)
-		return hk_fail(err, ENOTSUP,
-			       "checkpoint: --empty-ns: this libcriu has no empty-ns option");
-	return 0;
-}
-
 /* CRIU 3.17 dumps a container's pty but fails to restore it ("Don't have tty to inherit
  * session from"): a checkpoint that ends such a container would lose it. */
 static int restorable(const struct hk_checkpoint_opts *o, const struct oci_config *cfg,
@@ -231,8 +234,8 @@ static int checked_dump(const struct hk_checkpoint_opts *o, struct hk_container 
 	struct oci_config_doc doc = {0};
 	int ret = -1;
 
-	if (unsupported(o, err) == 0 && hk_store_load_config(c, &doc, err) == 0 &&
-	    restorable(o, doc.config, err) == 0 && hk_criu_check("checkpoint", err) == 0)
+	if (hk_store_load_config(c, &doc, err) == 0 && restorable(o, doc.config, err) == 0 &&
+	    hk_criu_check("checkpoint", err) == 0)
 		ret = dump(o, c, doc.config, err);
 	oci_config_doc_free(&doc);
 	return ret;
@@ -244,7 +247,7 @@ int hk_container_checkpoint(const struct hk_checkpoint_opts *o, struct hk_err **
 	hk_cleanup_container struct hk_container c = {.dirfd = -1};
 	enum oci_status status;
 
-	if (hk_store_open(o->root, o->id, true, &c, err) < 0)
+	if (unsupported(o, err) < 0 || hk_store_open(o->root, o->id, true, &c, err) < 0)
 		return -1;
 	status = hk_container_status(c.record);
 	if (status != OCI_STATUS_RUNNING && status != OCI_STATUS_PAUSED)

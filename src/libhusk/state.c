@@ -375,23 +375,33 @@ void hk_container_close(struct hk_container *c)
 	*c = (struct hk_container){.dirfd = -1};
 }
 
+static int by_name(const struct dirent **a, const struct dirent **b)
+{
+	return strcmp((*a)->d_name, (*b)->d_name);
+}
+
+/* ".", "..", the store's own entries and creations not yet complete are no containers */
+static int is_container(const struct dirent *e)
+{
+	return e->d_name[0] != '.' && hk_id_check(e->d_name, NULL) == 0;
+}
+
 int hk_store_each(const char *root, int (*fn)(const char *id, void *data), void *data,
 		  struct hk_err **err)
 {
-	DIR *dir = opendir(root);
-	struct dirent *entry;
-	int ret = 0;
+	struct dirent **entries = NULL;
+	int n = scandir(root, &entries, is_container, by_name), i, ret = 0;
 
-	if (dir == NULL && errno == ENOENT)
+	if (n < 0 && errno == ENOENT)
 		return 0; /* nothing was ever created */
-	if (dir == NULL)
+	if (n < 0)
 		return hk_fail(err, errno, "open state root %s", root);
-	while (ret == 0 && (entry = readdir(dir)) != NULL) {
-		if (entry->d_name[0] == '.' || hk_id_check(entry->d_name, NULL) < 0)
-			continue; /* ".", "..", and creations not yet complete */
-		ret = fn(entry->d_name, data);
+	for (i = 0; i < n; i++) {
+		if (ret == 0)
+			ret = fn(entries[i]->d_name, data);
+		free(entries[i]);
 	}
-	closedir(dir);
+	free(entries);
 	return ret;
 }
 

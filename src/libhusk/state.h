@@ -81,7 +81,8 @@ void hk_container_close(struct hk_container *c);
 /* A container closed when it goes out of scope; declare it {.dirfd = -1}. */
 #define hk_cleanup_container __attribute__((cleanup(hk_container_close)))
 
-/* Calls fn for each container id under root, in directory order; stops when fn returns < 0. */
+/* Calls fn for each container id under root, sorted by id (as runc lists them); stops when fn
+ * returns < 0. */
 int hk_store_each(const char *root, int (*fn)(const char *id, void *data), void *data,
 		  struct hk_err **err);
 

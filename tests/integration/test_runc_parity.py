@@ -164,3 +164,54 @@ def test_an_empty_cpuset_parent_made_beforehand(bundle):
             for d in (f"/sys/fs/cgroup/{h}/{parent}/c", f"/sys/fs/cgroup/{h}/{parent}"):
                 if os.path.isdir(d):
                     os.rmdir(d)
+
+
+# ---- 6. options after the id, list order, checkpoint's flags first, events' OOM ----
+
+def test_options_after_the_id(bundle):
+    bundle.config["linux"]["resources"] = {"memory": {"limit": 64 << 20}}
+    detach(bundle)
+    r = bundle.husk("update", "c", "--pids-limit", "55")
+    assert r.rc == 0, r.err
+    from husk_support import cgroup_read
+    assert cgroup_read(bundle.state("c")["pid"], "pids", "pids.max") == "55"
+
+
+def test_list_is_sorted_by_id(bundle):
+    bundle.config["process"]["args"] = ["sleep", "100"]
+    bundle.write()
+    ids = ["m", "b", "z", "a", "k"]
+    for cid in ids:
+        assert bundle.husk("create", cid).rc == 0
+    r = bundle.husk("list", "-q")
+    assert r.out.split() == sorted(ids), r.out
+    for cid in ids:
+        bundle.husk("delete", "--force", cid)
+
+
+@husk_only
+def test_checkpoint_checks_its_flags_first(bundle):
+    r = bundle.husk("checkpoint", "--parent-path", "/abs", "nosuch")
+    assert r.rc == 1 and r.err == "husk: checkpoint: --parent-path must be relative\n", r.err
+
+
+def test_events_reports_an_oom_kill_while_the_container_runs(bundle):
+    bundle.config["linux"]["resources"] = {"memory": {"limit": 32 << 20, "swap": 32 << 20}}
+    detach(bundle, ("sh", "-c", "sleep 0.5; /probe alloc 200; sleep 100"))
+    out = open(os.path.join(bundle.path, "events.out"), "w+")
+    events = subprocess.Popen([HUSK, "--root", bundle.root, "events", "--interval", "60s", "c"],
+                              stdout=out, stderr=subprocess.PIPE)
+    try:
+        for _ in range(100):
+            out.seek(0)
+            if any(json.loads(line)["type"] == "oom" for line in out if line.strip()):
+                break
+            time.sleep(0.1)
+        out.seek(0)
+        kinds = [json.loads(line)["type"] for line in out if line.strip()]
+        assert "oom" in kinds, kinds
+        assert bundle.state("c")["status"] == "running", "pid 1 (sh) survived its child's kill"
+    finally:
+        events.kill()
+        events.wait()
+        out.close()

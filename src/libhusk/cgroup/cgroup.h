@@ -131,5 +131,9 @@ char *hk_cg_stats_json(const struct hk_cgroup *cg);
  * the host has none; hk_cg_oom_count tells how many kills happened so far. */
 int hk_cg_oom_watch(const struct hk_cgroup *cg, struct hk_err **err);
 unsigned long long hk_cg_oom_count(const struct hk_cgroup *cg);
+/* The OOM kills since the last call, once the watch fd polled readable (drained here): v2 by
+ * memory.events' oom_kill (seen holds the last count); v1 by the eventfd's count of OOM events,
+ * which comes before the kernel counts the kill. */
+unsigned long long hk_cg_oom_events(const struct hk_cgroup *cg, int fd, unsigned long long *seen);
 
 #endif

@@ -300,3 +300,27 @@ int hk_cg_oom_watch(const struct hk_cgroup *cg, struct hk_err **err)
 	close(ctl);
 	return fd;
 }
+
+unsigned long long hk_cg_oom_events(const struct hk_cgroup *cg, int fd, unsigned long long *seen)
+{
+	const struct hk_cg_dir *d = hk_cg_find(cg, "memory");
+	unsigned long long now, fired = 0;
+	char drain[4096];
+
+	if (d == NULL || fd < 0)
+		return 0;
+	if (!d->v2) {
+		/* each OOM event, as runc counts them: the eventfd fires before the kernel counts
+		 * the kill in oom_kill; it fires too when the cgroup goes, which is none */
+		if (read(fd, &fired, sizeof(fired)) != (ssize_t)sizeof(fired) ||
+		    hk_cg_read(d, "memory.oom_control", drain, sizeof(drain)) < 0)
+			return 0;
+		return fired;
+	}
+	while (read(fd, drain, sizeof(drain)) > 0)
+		;
+	now = hk_cg_oom_count(cg);
+	fired = now > *seen ? now - *seen : 0;
+	*seen = now > *seen ? now : *seen;
+	return fired;
+}
