@@ -315,7 +315,8 @@ int hk_mask_paths(int rootfd, const struct oci_strv *paths, struct hk_err **err)
 		ret = 0;
 		hk_fd_path(fd, target);
 		if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
-			if (mount("tmpfs", target, "tmpfs", MS_RDONLY, "size=0k,mode=000") < 0)
+			/* empty and read-only, readable by anyone, as runc masks one */
+			if (mount("tmpfs", target, "tmpfs", MS_RDONLY, NULL) < 0)
 				ret = -1;
 		} else if (null < 0 && (null = open_dev_null(err)) < 0) {
 			close(fd);

@@ -4,10 +4,12 @@
 #include <fcntl.h>
 #include <string.h>
 #include <linux/mount.h>
+#include <linux/openat2.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sched.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -15,6 +17,7 @@
 #include "devices.h"
 #include "fdio.h"
 #include "lsm.h"
+#include "mount_plan.h"
 #include "mounts.h"
 
 static unsigned long root_propagation(const struct oci_config *c)
@@ -122,6 +125,50 @@ static int bind_rootfs(const struct oci_config *c, const char *rootfs, int paren
 	return 0;
 }
 
+/* A read-only /dev (a tmpfs with "ro") is mounted writable and made read-only once its nodes,
+ * links and mount points exist, as runc orders it: mkdir /dev/pts on it failed with EROFS. */
+static bool dev_read_only_later(const struct oci_mount *m)
+{
+	size_t i;
+	bool ro = false;
+
+	if (strcmp(m->destination, "/dev") != 0 || hk_mount_is_bind(m))
+		return false;
+	for (i = 0; i < m->options.len; i++)
+		ro = strcmp(m->options.items[i], "ro") == 0 ||
+		     (ro && strcmp(m->options.items[i], "rw") != 0);
+	return ro;
+}
+
+static int mount_writable_for_now(int rootfd, const char *bundle, const struct oci_mount *m,
+				  size_t index, int idmap_tree, const char *label,
+				  const struct hk_cgroup *cg, struct hk_err **err)
+{
+	hk_cleanup_free char **options = calloc(m->options.len + 1, sizeof(char *));
+	struct oci_mount copy = *m;
+	size_t i, n = 0;
+
+	if (options == NULL)
+		return hk_fail(err, ENOMEM, "mounts[%zu]", index);
+	for (i = 0; i < m->options.len; i++)
+		if (strcmp(m->options.items[i], "ro") != 0)
+			options[n++] = m->options.items[i];
+	copy.options = (struct oci_strv){.items = options, .len = n, .set = true};
+	return hk_mount_entry(rootfd, bundle, &copy, index, idmap_tree, label, cg, err);
+}
+
+static int dev_read_only_now(int rootfd, struct hk_err **err)
+{
+	struct mount_attr attr = {.attr_set = MOUNT_ATTR_RDONLY};
+	hk_cleanup_close int dev = -1;
+
+	if (hk_root_open(rootfd, "/dev", HK_NO_CREATE, RESOLVE_NO_SYMLINKS, &dev, err) < 0)
+		return -1;
+	if (syscall(SYS_mount_setattr, dev, "", AT_EMPTY_PATH, &attr, sizeof(attr)) < 0)
+		return hk_fail(err, errno, "mount \"/dev\" read-only");
+	return 0;
+}
+
 int hk_rootfs_prepare(const struct oci_config *c, const char *bundle, const char *rootfs,
 		      int rootfs_fd, bool in_userns, const int *idmap_trees,
 		      const struct hk_cgroup *cg, int *rootfd, unsigned long long *mount_id,
@@ -129,6 +176,7 @@ int hk_rootfs_prepare(const struct oci_config *c, const char *bundle, const char
 {
 	hk_cleanup_close int fd = -1;
 	const char *label;
+	bool ro_dev = false;
 	struct stat st;
 	size_t i;
 
@@ -148,11 +196,18 @@ int hk_rootfs_prepare(const struct oci_config *c, const char *bundle, const char
 			       "nodes elsewhere: refused",
 			       rootfs);
 	label = hk_lsm_mount_label(c);
-	for (i = 0; i < c->mounts.len; i++)
-		if (hk_mount_entry(fd, bundle, &c->mounts.items[i], i,
-				   idmap_trees ? idmap_trees[i] : -1, label, cg, err) < 0)
+	for (i = 0; i < c->mounts.len; i++) {
+		const struct oci_mount *m = &c->mounts.items[i];
+		int tree = idmap_trees ? idmap_trees[i] : -1;
+
+		if (dev_read_only_later(m)
+			? mount_writable_for_now(fd, bundle, m, i, tree, label, cg, err) < 0
+			: hk_mount_entry(fd, bundle, m, i, tree, label, cg, err) < 0)
 			return -1;
-	if (hk_devices_create(fd, c, in_userns, !binds_dev(c), err) < 0)
+		ro_dev = ro_dev || dev_read_only_later(m);
+	}
+	if (hk_devices_create(fd, c, in_userns, !binds_dev(c), err) < 0 ||
+	    (ro_dev && dev_read_only_now(fd, err) < 0))
 		return -1;
 	*rootfd = hk_take_fd(&fd);
 	return 0;

@@ -18,8 +18,8 @@ if shutil.which("containerd") is None:
     pytest.fail("containerd is missing: contrib/install-deps --vm installs it")
 
 # runc beside husk on the host; the systemd tier runs husk alone (as the issue asks)
-HANDLERS = ["husk"] if SYSTEMD or os.environ.get("HUSK_CRI_HANDLERS") == "husk" else [
-    "husk", "runc"]
+HANDLERS = (os.environ["HUSK_CRI_HANDLERS"].split(",") if os.environ.get("HUSK_CRI_HANDLERS")
+            else ["husk"] if SYSTEMD else ["husk", "runc"])
 
 
 @pytest.fixture(scope="module")

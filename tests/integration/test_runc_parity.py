@@ -215,3 +215,29 @@ def test_events_reports_an_oom_kill_while_the_container_runs(bundle):
         events.kill()
         events.wait()
         out.close()
+
+
+# ---- 7. masked directories ----
+
+def test_a_masked_directory_lists_empty(bundle):
+    bundle.config["process"]["user"] = {"uid": 1000, "gid": 1000}
+    bundle.config["process"]["args"] = ["sh", "-c", "ls -a /sys/firmware && echo listed; "
+                                        "touch /sys/firmware/x 2>&1"]
+    assert "/sys/firmware" in bundle.config["linux"]["maskedPaths"]
+    r = bundle.run()
+    lines = r.out.splitlines()
+    assert lines[:3] == [".", "..", "listed"], (r.out, r.err)
+    assert lines[3:] == ["touch: /sys/firmware/x: Read-only file system"], r.out
+
+
+# ---- 8. a read-only /dev ----
+
+def test_a_read_only_dev(bundle):
+    dev = [m for m in bundle.config["mounts"] if m["destination"] == "/dev"][0]
+    dev["options"] = dev["options"] + ["ro"]
+    bundle.config["process"]["args"] = ["sh", "-c", "grep -E ' /dev(/pts|/shm)? ' /proc/self/mountinfo; "
+                                        "echo x > /dev/null && echo null-ok; touch /dev/new"]
+    r = bundle.run()
+    points = {l.split()[4]: l.split()[5] for l in r.out.splitlines() if l.count(" ") > 5}
+    assert points["/dev"].startswith("ro") and points["/dev/pts"].startswith("rw"), r.out + r.err
+    assert "null-ok" in r.out and "Read-only file system" in r.err, (r.out, r.err)
