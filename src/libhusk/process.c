@@ -109,8 +109,8 @@ char **hk_process_env(const struct oci_process *p)
 }
 
 /* The cwd is entered without following magic links: "/proc/self/fd/N" naming a directory fd of
- * the host's would otherwise put the program outside the rootfs (CVE-2024-21626). It is entered
- * with the process's own uid, so the kernel checks its search permission; create made it. */
+ * the host's would otherwise put the program outside the rootfs (CVE-2024-21626). Tried as root,
+ * then as the process's own user (spawn.c); create made it. */
 int hk_process_enter_cwd(const struct oci_process *p, struct hk_err **err)
 {
 	int fd = hk_path_open(p->cwd, O_PATH | O_DIRECTORY, 0), ret;

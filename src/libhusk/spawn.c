@@ -553,6 +553,7 @@ static int stage2_process(struct stage *st, int slave, char *exe, size_t size, s
 {
 	const struct hk_spawn_plan *plan = st->plan;
 	const struct oci_process *p = plan->process;
+	bool entered;
 
 	if (setsid() < 0)
 		return hk_fail(err, errno, "setsid");
@@ -568,9 +569,13 @@ static int stage2_process(struct stage *st, int slave, char *exe, size_t size, s
 		hk_identity_chown_stdio(p);
 	}
 	st->env = hk_process_env(p);
+	/* the cwd first as root, as runc: a directory only root may enter (/root, 0700) works for
+	 * a process of another user; one only that user may enter is tried again as the user */
+	entered = hk_process_enter_cwd(p, NULL) == 0;
 	if (hk_identity_set(p, plan->ns[OCI_NS_USER].action != HK_NS_INHERIT, err) < 0)
 		return -1;
-	if (hk_process_enter_cwd(p, err) < 0 || hk_process_find_exec(p, exe, size, err) < 0)
+	if ((!entered && hk_process_enter_cwd(p, err) < 0) ||
+	    hk_process_find_exec(p, exe, size, err) < 0)
 		return -1;
 	if (hk_plan_has(plan, HK_STEP_MEMORY_POLICY) &&
 	    hk_mempolicy_set(plan->config->linux, err) < 0)

@@ -241,3 +241,16 @@ def test_a_read_only_dev(bundle):
     points = {l.split()[4]: l.split()[5] for l in r.out.splitlines() if l.count(" ") > 5}
     assert points["/dev"].startswith("ro") and points["/dev/pts"].startswith("rw"), r.out + r.err
     assert "null-ok" in r.out and "Read-only file system" in r.err, (r.out, r.err)
+
+
+# ---- 9. a cwd only root can enter ----
+
+def test_a_cwd_only_root_can_enter(bundle):
+    os.makedirs(os.path.join(bundle.rootfs, "root"), exist_ok=True)
+    os.chmod(os.path.join(bundle.rootfs, "root"), 0o700)
+    bundle.config["process"]["user"] = {"uid": 1000, "gid": 1000}
+    bundle.config["process"]["cwd"] = "/root"
+    bundle.config["process"]["args"] = ["sh", "-c", "pwd; ls . 2>&1 | head -1"]
+    r = bundle.run()
+    assert r.rc == 0 and r.out.splitlines()[0] == "/root", (r.out, r.err)
+    assert "Permission denied" in r.out, "the program itself may not read it"
