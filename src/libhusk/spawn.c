@@ -557,7 +557,7 @@ static int stage2_process(struct stage *st, int slave, char *exe, size_t size, s
 
 	if (setsid() < 0)
 		return hk_fail(err, errno, "setsid");
-	if (slave >= 0 && hk_terminal_attach(slave, err) < 0)
+	if (slave >= 0 && hk_terminal_attach(slave, p->user ? p->user->uid.value : 0, err) < 0)
 		return -1;
 	if (hk_plan_has(plan, HK_STEP_SESSION_KEYRING) && hk_identity_new_keyring(err) < 0)
 		return -1;

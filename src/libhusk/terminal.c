@@ -71,10 +71,13 @@ int hk_terminal_open(int rootfd, const struct oci_process *p, int *master, int *
 	return 0;
 }
 
-int hk_terminal_attach(int slave, struct hk_err **err)
+int hk_terminal_attach(int slave, uid_t uid, struct hk_err **err)
 {
 	int i;
 
+	/* the container's own pty is its user's (its group stays devpts' tty), as runc gives it;
+	 * a host terminal passed as stdio never gets here */
+	(void)!fchown(slave, uid, (gid_t)-1);
 	if (ioctl(slave, TIOCSCTTY, 0) < 0)
 		return hk_fail(err, errno, "make the terminal controlling");
 	for (i = 0; i < 3; i++)

@@ -254,3 +254,40 @@ def test_a_cwd_only_root_can_enter(bundle):
     r = bundle.run()
     assert r.rc == 0 and r.out.splitlines()[0] == "/root", (r.out, r.err)
     assert "Permission denied" in r.out, "the program itself may not read it"
+
+
+# ---- 10. the terminal's owner ----
+
+def on_a_terminal(bundle, *args):
+    """husk (or runc) with a pty as its stdio, running args; what the terminal showed."""
+    master, slave = os.openpty()
+    proc = subprocess.Popen([HUSK, "--root", bundle.root, *args], cwd=bundle.path, stdin=slave,
+                            stdout=slave, stderr=slave, start_new_session=True)
+    os.close(slave)
+    out = b""
+    while True:
+        try:
+            chunk = os.read(master, 65536)
+        except OSError:
+            break
+        if not chunk:
+            break
+        out += chunk
+    os.close(master)
+    return proc.wait(timeout=30), out.decode(errors="replace")
+
+
+def test_the_terminal_belongs_to_the_process_user(bundle):
+    bundle.config["process"]["terminal"] = True
+    bundle.config["process"]["user"] = {"uid": 1000, "gid": 1000}
+    bundle.config["process"]["args"] = ["sh", "-c", "stat -c owner=%u $(tty)"]
+    bundle.write()
+    rc, out = on_a_terminal(bundle, "run", "c")
+    assert rc == 0 and "owner=1000" in out, out
+    bundle.config["process"]["args"] = ["sleep", "100"]
+    bundle.config["process"]["terminal"] = False
+    bundle.write()
+    assert bundle.husk("run", "-d", "d").rc == 0
+    rc, out = on_a_terminal(bundle, "exec", "-t", "--user", "1000:1000", "d", "sh", "-c",
+                            "stat -c owner=%u $(tty)")
+    assert rc == 0 and "owner=1000" in out, out
