@@ -516,9 +516,12 @@ static bool filter_at_create(const struct stage *st)
 	return has_filter(st) && st->plan->seccomp->notify;
 }
 
+/* The stage's copy of a notify listener is never closed by hand: close() may itself be a call
+ * the filter sends to the agent, who has no listener before create ends (it hung run for ever).
+ * The kernel made it close-on-exec, and execve closes it without a system call. */
 static int load_seccomp(struct stage *st, struct hk_err **err)
 {
-	hk_cleanup_close int listener = -1;
+	int listener = -1;
 
 	if (!has_filter(st))
 		return 0;
@@ -642,11 +645,14 @@ static __attribute__((noreturn)) void stage2(struct stage *st)
 	if (hk_plan_has(plan, HK_STEP_WAIT_START))
 		wait_for_start(plan);
 	unblock_signals();
+	/* startContainer hooks run with the container's capabilities and under its filter, as
+	 * runc's and crun's do (a profile that denies mkdir fails such a hook): loaded before
+	 * them, else as the very last step before execve */
+	if (!filter_at_create(st) && HK_CHECKED(set_caps_and_filter(st, &err), &err) < 0)
+		late_fail(st, err);
 	if (hk_plan_has(plan, HK_STEP_START_HOOKS) &&
 	    hk_hooks_run(&plan->config->hooks->start_container, "startContainer",
 			 st->state_created ? st->state_created : "{}", &err) < 0)
-		late_fail(st, err);
-	if (!filter_at_create(st) && HK_CHECKED(set_caps_and_filter(st, &err), &err) < 0)
 		late_fail(st, err);
 	execve(exe, plan->process->args.items, st->env);
 	dprintf(STDERR_FILENO, "husk: exec \"%s\": %s\n", exe, strerror(errno));
@@ -751,6 +757,7 @@ struct parent {
 	int sock;
 	pid_t stage1;
 	int listener; /* the seccomp listener, handed over once the pid is known */
+	bool listener_passed;
 	bool ready, hooks_asked;
 };
 
@@ -838,6 +845,19 @@ static int on_message(struct parent *pa, const struct hk_sync_msg *msg, int fd, 
 	}
 }
 
+/* A notify listener goes to the agent the moment it and the pid are both known: stage 2 runs
+ * under the filter from then on, and a call it makes that the filter sends to the agent (its
+ * read of exec.fifo, a close) must find the agent holding the listener. */
+static int pass_listener(struct parent *pa, struct hk_err **err)
+{
+	if (pa->listener < 0 || pa->listener_passed || pa->out->pid <= 0)
+		return 0;
+	if (pa->ops->listener == NULL)
+		return hk_fail(err, 0, "linux.seccomp: a listener nobody takes");
+	pa->listener_passed = true;
+	return HK_CHECKED(pa->ops->listener(pa->listener, pa->out->pid, pa->data, err), err);
+}
+
 /* Stage 1 sends the pid and stage 2 sends READY, two processes on one socket: READY may come
  * first. Create is done only when both have arrived, or the record would lack the pid. The hooks
  * need the pid too: they run at whichever comes last. */
@@ -858,12 +878,10 @@ static int parent_loop(struct parent *pa, struct hk_err **err)
 			if (hk_sync_send(pa->sock, SYNC_HOOKS_DONE, 0, NULL, -1, err) < 0)
 				return -1;
 		}
+		if (pass_listener(pa, err) < 0)
+			return -1;
 	}
-	if (pa->listener < 0)
-		return 0;
-	if (pa->ops->listener == NULL)
-		return hk_fail(err, 0, "linux.seccomp: a listener nobody takes");
-	return HK_CHECKED(pa->ops->listener(pa->listener, pa->out->pid, pa->data, err), err);
+	return 0;
 }
 
 /* CGROUP_ALONGSIDE: the cgroup is made while stage 1 makes the namespaces. On a failure stage 1

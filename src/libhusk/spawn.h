@@ -28,7 +28,7 @@ struct hk_spawn_ops {
 	int (*rootfs_mount)(unsigned long long id, void *data, struct hk_err **err); /* ROOTFS */
 	int (*hooks)(pid_t pid, void *data, struct hk_err **err);		     /* HOOKS */
 	int (*console)(int master, void *data, struct hk_err **err);		     /* CONSOLE */
-	/* SECCOMP: called once pid 1's pid is known, after READY */
+	/* SECCOMP: called as soon as both the listener and pid 1's pid are known */
 	int (*listener)(int fd, pid_t pid, void *data, struct hk_err **err);
 };
 

@@ -291,3 +291,17 @@ def test_the_terminal_belongs_to_the_process_user(bundle):
     rc, out = on_a_terminal(bundle, "exec", "-t", "--user", "1000:1000", "d", "sh", "-c",
                             "stat -c owner=%u $(tty)")
     assert rc == 0 and "owner=1000" in out, out
+
+
+# ---- 12. a startContainer hook runs under the container's filter (runc's and crun's rule) ----
+
+def test_a_start_container_hook_runs_under_the_filter(bundle):
+    bundle.config["root"]["readonly"] = False
+    bundle.config["linux"]["seccomp"] = {"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [
+        {"names": ["mkdir", "mkdirat"], "action": "SCMP_ACT_ERRNO", "errnoRet": 1}]}
+    bundle.config["hooks"] = {"startContainer": [
+        {"path": "/bin/mkdir", "args": ["mkdir", "/tmp/from-the-hook"]}]}
+    bundle.config["process"]["args"] = ["true"]
+    r = bundle.run()
+    assert r.rc != 0, "the hook's mkdir was denied, so start failed"
+    assert not os.path.exists(os.path.join(bundle.rootfs, "tmp", "from-the-hook"))

@@ -226,3 +226,75 @@ def test_notify_with_wait_killable_recv(bundle, tmp_path):
     assert r.rc == 0, r.err
     t.join(10)
     assert got["fd"] == "anon_inode:seccomp notify"
+
+
+NOTIF_RECV, NOTIF_SEND = 0xC0502100, 0xC0182101  # _IOWR('!', 0 and 1, notif 80, resp 24 bytes)
+USER_NOTIF_FLAG_CONTINUE = 1
+
+
+class ContinuingAgent:
+    """A seccomp agent that lets every notified call through (SECCOMP_USER_NOTIF_FLAG_CONTINUE),
+    as a real one does for the calls it has nothing to say about. Counts what it saw."""
+
+    def __init__(self, path):
+        import fcntl
+        import select
+        self.seen, self.stop = 0, False
+        srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        srv.bind(path)
+        srv.listen(1)
+
+        def serve():
+            conn, _ = srv.accept()
+            fds = array.array("i")
+            _, anc, _, _ = conn.recvmsg(65536, socket.CMSG_LEN(4 * fds.itemsize))
+            for level, kind, data in anc:
+                if level == socket.SOL_SOCKET and kind == socket.SCM_RIGHTS:
+                    fds.frombytes(data[:len(data) - len(data) % fds.itemsize])
+            conn.close()
+            srv.close()
+            fd = fds[0]
+            while not self.stop:
+                ready, _, _ = select.select([fd], [], [], 0.2)
+                if not ready:
+                    continue
+                buf = bytearray(80)
+                try:
+                    fcntl.ioctl(fd, NOTIF_RECV, buf)
+                except OSError:
+                    break  # the filter's last user is gone
+                resp = bytearray(24)
+                resp[0:8] = buf[0:8]  # the id
+                resp[20:24] = USER_NOTIF_FLAG_CONTINUE.to_bytes(4, "little")
+                try:
+                    fcntl.ioctl(fd, NOTIF_SEND, resp)
+                except OSError:
+                    pass  # the caller went meanwhile
+                self.seen += 1
+            os.close(fd)
+
+        self.thread = threading.Thread(target=serve, daemon=True)
+        self.thread.start()
+
+    def close(self):
+        self.stop = True
+        self.thread.join(10)
+
+
+@pytest.mark.parametrize("call", ["close", "read", "openat"])
+def test_notify_of_calls_husk_makes_itself_does_not_hang(bundle, tmp_path, call):
+    """Issue 29 item 12: with close (or read, openat) sent to the agent, the stage's own close of
+    its copy of the listener (and its read of exec.fifo) waited on an agent that had no
+    listener yet: run hung for ever. runc runs the same profile with its agent."""
+    path = str(tmp_path / "agent.sock")
+    agent = ContinuingAgent(path)
+    try:
+        seccomp(bundle, listenerPath=path)["syscalls"] = [rule([call], "SCMP_ACT_NOTIFY")]
+        bundle.config["process"]["args"] = ["sh", "-c", "cat /etc/passwd >/dev/null; echo ran"]
+        bundle.write()
+        r = bundle.husk("run", "c", timeout=30)
+        assert (r.rc, r.out) == (0, "ran\n"), r.err
+        assert agent.seen > 0, "the calls went through the agent"
+    finally:
+        agent.close()
+    assert_nothing_left(bundle, "c")
