@@ -20,6 +20,7 @@ static const struct {
     {"kernel.shmmni", OCI_NS_IPC},   {"kernel.shm_rmid_forced", OCI_NS_IPC},
     {"fs.mqueue.", OCI_NS_IPC},	     {"net.", OCI_NS_NETWORK},
     {"kernel.hostname", OCI_NS_UTS}, {"kernel.domainname", OCI_NS_UTS},
+    {"user.", OCI_NS_USER}, /* the user namespace's own counts, as runc allows them */
 };
 
 static int owner_of(const char *key)
@@ -48,11 +49,17 @@ int hk_sysctl_check(const struct oci_config *c, struct hk_err **err)
 		    strchr(m->keys[i], '/') != NULL)
 			return hk_fail(err, 0, "linux.sysctl[\"%s\"]: not a namespaced sysctl",
 				       m->keys[i]);
-		/* runc's rule: the hostname and domainname fields own these */
-		if (strcmp(m->keys[i], "kernel.hostname") == 0 ||
-		    strcmp(m->keys[i], "kernel.domainname") == 0)
+		/* runc's rule: the hostname field owns kernel.hostname; kernel.domainname may be
+		 * set both ways as long as the two agree (runc and crun run both) */
+		if (strcmp(m->keys[i], "kernel.hostname") == 0)
 			return hk_fail(err, 0, "linux.sysctl[\"%s\"]: set the %s field instead",
 				       m->keys[i], m->keys[i] + 7);
+		if (strcmp(m->keys[i], "kernel.domainname") == 0 && c->domainname != NULL &&
+		    strcmp(c->domainname, m->values[i]) != 0)
+			return hk_fail(err, 0,
+				       "linux.sysctl[\"kernel.domainname\"]: \"%s\" disagrees with "
+				       "domainname \"%s\"",
+				       m->values[i], c->domainname);
 		/* runc's rule: any namespace but the host's, new or joined by path (a pod's
 		 * containers join the sandbox's network and IPC namespaces) */
 		ns = oci_config_namespace(c, owner);

@@ -13,6 +13,8 @@ from husk_support import HUSK, assert_nothing_left
 
 RUNC = os.path.basename(HUSK) == "runc"
 husk_only = pytest.mark.skipif(RUNC, reason="husk's own message or flag")
+# what runc does since 1.2 (or on main), where Debian's runc 1.1 still differs
+newer_runc = pytest.mark.skipif(RUNC, reason="runc 1.2 or later does it; Debian's 1.1 does not")
 
 
 def detach(bundle, args=("sleep", "100"), cid="c"):
@@ -305,3 +307,50 @@ def test_a_start_container_hook_runs_under_the_filter(bundle):
     r = bundle.run()
     assert r.rc != 0, "the hook's mkdir was denied, so start failed"
     assert not os.path.exists(os.path.join(bundle.rootfs, "tmp", "from-the-hook"))
+
+
+# ---- 16. kernel.domainname ----
+
+def test_the_domainname_sysctl(bundle):
+    bundle.config["linux"]["sysctl"] = {"kernel.domainname": "example.org"}
+    bundle.config["process"]["args"] = ["cat", "/proc/sys/kernel/domainname"]
+    r = bundle.run()
+    assert (r.rc, r.out) == (0, "example.org\n"), r.err
+    bundle.config["domainname"] = "example.org"
+    r = bundle.run("c2")
+    assert (r.rc, r.out) == (0, "example.org\n"), r.err
+
+
+@husk_only  # runc 1.1 runs it, the sysctl winning: husk refuses the contradiction
+
+def test_a_domainname_sysctl_that_disagrees_is_one_line(bundle):
+    bundle.config["linux"]["sysctl"] = {"kernel.domainname": "example.org"}
+    bundle.config["domainname"] = "other.org"
+    r = bundle.run()
+    assert r.err == ('husk: linux.sysctl["kernel.domainname"]: "example.org" disagrees with '
+                     'domainname "other.org"\n'), r.err
+    assert_nothing_left(bundle, "c")
+
+
+# ---- 20. user.* sysctls in a user namespace of the container's own ----
+
+def userns(bundle):
+    bundle.config["linux"]["namespaces"].append({"type": "user"})
+    bundle.config["linux"]["uidMappings"] = [{"containerID": 0, "hostID": 100000, "size": 65536}]
+    bundle.config["linux"]["gidMappings"] = [{"containerID": 0, "hostID": 100000, "size": 65536}]
+    os.chown(bundle.rootfs, 100000, 100000)
+    path = bundle.path
+    while path != "/tmp":
+        os.chmod(path, 0o755)
+        path = os.path.dirname(path)
+
+
+@newer_runc
+def test_user_sysctls_in_a_user_namespace(bundle):
+    userns(bundle)
+    bundle.config["linux"]["sysctl"] = {"user.max_user_namespaces": "7"}
+    bundle.config["process"]["args"] = ["cat", "/proc/sys/user/max_user_namespaces"]
+    r = bundle.run()
+    assert (r.rc, r.out) == (0, "7\n"), r.err
+    with open("/proc/sys/user/max_user_namespaces") as f:
+        assert f.read().strip() != "7", "the host's own count is untouched"
