@@ -354,3 +354,15 @@ def test_user_sysctls_in_a_user_namespace(bundle):
     assert (r.rc, r.out) == (0, "7\n"), r.err
     with open("/proc/sys/user/max_user_namespaces") as f:
         assert f.read().strip() != "7", "the host's own count is untouched"
+
+
+# ---- 21. pids.limit 0 ----
+
+@newer_runc
+def test_a_pids_limit_of_0_lets_nothing_fork(bundle):
+    bundle.config["linux"]["resources"] = {"pids": {"limit": 0}}
+    made = bundle.probe("forks", "5")["forks:5"]
+    assert made["made"] == 0 and made["error"] == "Resource temporarily unavailable", made
+    pid = detach(bundle, ("sleep", "100"), cid="d")
+    from husk_support import cgroup_read
+    assert cgroup_read(pid, "pids", "pids.max") == "0"

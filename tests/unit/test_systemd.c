@@ -19,14 +19,26 @@ static void names(const char *path, const char *unit, const char *dir)
 	hk_err_free(err);
 }
 
+/* text on one TAP line whatever it holds */
+static const char *one_line(const char *text, char *buf, size_t size)
+{
+	size_t i;
+
+	for (i = 0; text[i] && i < size - 1; i++)
+		buf[i] = text[i] == '\n' ? '~' : text[i];
+	buf[i] = '\0';
+	return buf;
+}
+
 static void refused(const char *path, const char *words)
 {
-	char u[256], d[4096];
+	char u[256], d[4096], shown[512], why[512];
 	struct hk_err *err = NULL;
 	int r = hk_cg_systemd_names(path, "ID", u, sizeof(u), d, sizeof(d), &err);
 
-	tap_ok(r < 0 && strstr(err->msg, words) != NULL, "\"%s\" refused: %s", path,
-	       r < 0 ? err->msg : "accepted");
+	tap_ok(r < 0 && strstr(err->msg, words) != NULL, "\"%.80s\" refused: %s",
+	       one_line(path, shown, sizeof(shown)),
+	       r < 0 ? one_line(err->msg, why, sizeof(why)) : "accepted");
 	hk_err_free(err);
 }
 
@@ -63,7 +75,7 @@ static void conversions(void)
 	const struct hk_unit_prop *cpus;
 	struct hk_err *err = NULL;
 
-	tap_ok(hk_cg_systemd_props(&r, &p, &err) == 0, "resources convert");
+	tap_ok(hk_cg_systemd_props(&r, false, &p, &err) == 0, "resources convert");
 	u64(&p, "MemoryMax", 64 << 20);
 	u64(&p, "MemoryLow", 8 << 20);
 	u64(&p, "MemorySwapMax", 32 << 20); /* swap alone, as systemd counts it */
@@ -78,7 +90,7 @@ static void conversions(void)
 	       "AllowedCPUs 0-2,9 is the bytes 07 02");
 	cpu.cpus = "3-1";
 	p.n = 0;
-	tap_ok(hk_cg_systemd_props(&r, &p, &err) < 0 &&
+	tap_ok(hk_cg_systemd_props(&r, false, &p, &err) < 0 &&
 		   strstr(err->msg, "linux.resources.cpu.cpus"),
 	       "a bad CPU list names its field");
 	hk_err_free(err);
@@ -86,9 +98,17 @@ static void conversions(void)
 	cpu.cpus = NULL;
 	cpu.quota.value = 33333; /* 666660 us/s, kept in systemd's 10 ms steps, rounded up */
 	p.n = 0;
-	hk_cg_systemd_props(&r, &p, NULL);
+	hk_cg_systemd_props(&r, false, &p, NULL);
 	u64(&p, "MemorySwapMax", UINT64_MAX);
 	u64(&p, "CPUQuotaPerSecUSec", 670000);
+	/* runtime-spec 1.3: 0 lets nothing fork; in an update, 0 is docker's "unchanged" */
+	pids.limit.value = 0;
+	p.n = 0;
+	hk_cg_systemd_props(&r, false, &p, NULL);
+	u64(&p, "TasksMax", 0);
+	p.n = 0;
+	hk_cg_systemd_props(&r, true, &p, NULL);
+	tap_ok(prop(&p, "TasksMax") == NULL, "an update's pids limit 0 changes nothing");
 }
 
 int main(void)

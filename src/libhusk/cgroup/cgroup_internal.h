@@ -47,7 +47,8 @@ int hk_cg_v2_signal_all(const struct hk_cgroup *cg, int sig, struct hk_err **err
 struct hk_unit_props;
 int hk_cg_systemd_names(const char *cgroups_path, const char *id, char *unit, size_t unit_size,
 			char *dir, size_t dir_size, struct hk_err **err);
-int hk_cg_systemd_props(const struct oci_resources *r, struct hk_unit_props *props,
+/* update: a pids limit of 0 is "unchanged" (docker's), at create it is TasksMax=0 */
+int hk_cg_systemd_props(const struct oci_resources *r, bool update, struct hk_unit_props *props,
 			struct hk_err **err);
 /* The driver for the host's mode (NULL: none). */
 const struct hk_cgroup_driver *hk_cg_driver_for(enum hk_cg_mode mode);
@@ -116,7 +117,8 @@ bool hk_cg_has(const struct hk_cg_dir *d, const char *file);
 int hk_cg_pass(struct hk_err **to, struct hk_err **from);
 
 /* Files named alike in both versions. */
-int hk_cg_write_pids(const struct hk_cgroup *cg, const struct oci_pids *p, struct hk_err **err);
+int hk_cg_write_pids(const struct hk_cgroup *cg, const struct oci_pids *p, bool update,
+		     struct hk_err **err);
 int hk_cg_write_rdma(const struct hk_cgroup *cg, const struct oci_resources *r,
 		     struct hk_err **err);
 /* The controller's directory, or an error naming linux.resources.<field>. */

@@ -190,7 +190,7 @@ static int cpu_props(const struct oci_cpu *c, struct hk_unit_props *props, struc
 	return 0;
 }
 
-int hk_cg_systemd_props(const struct oci_resources *r, struct hk_unit_props *props,
+int hk_cg_systemd_props(const struct oci_resources *r, bool update, struct hk_unit_props *props,
 			struct hk_err **err)
 {
 	if (r == NULL)
@@ -199,9 +199,9 @@ int hk_cg_systemd_props(const struct oci_resources *r, struct hk_unit_props *pro
 		memory_props(r->memory, props);
 	if (r->cpu != NULL && cpu_props(r->cpu, props, err) < 0)
 		return -1;
-	if (r->pids != NULL)
+	if (r->pids != NULL && r->pids->limit.set && !(update && r->pids->limit.value == 0))
 		add(props, "TasksMax", HK_PROP_U64,
-		    r->pids->limit.value > 0 ? (uint64_t)r->pids->limit.value : MAX_U64);
+		    r->pids->limit.value >= 0 ? (uint64_t)r->pids->limit.value : MAX_U64);
 	/* blkio weight 10..1000 to io weight 1..10000 */
 	if (r->block_io != NULL && r->block_io->weight.set && r->block_io->weight.value >= 10)
 		add(props, "IOWeight", HK_PROP_U64,
@@ -266,7 +266,7 @@ static int sd_make_dirs(struct hk_cgroup *cg, const struct oci_resources *r, str
 	for (i = 0; i < sizeof(accounting) / sizeof(accounting[0]); i++)
 		add(&props, accounting[i], HK_PROP_BOOL, 1);
 	pids = add(&props, "PIDs", HK_PROP_PIDS, 0);
-	if (hk_cg_systemd_props(r, &props, err) < 0)
+	if (hk_cg_systemd_props(r, false, &props, err) < 0)
 		return -1;
 	if ((cg->holder = start_holder(err)) < 0) {
 		cg->holder = 0;
@@ -291,7 +291,7 @@ static int sd_apply(struct hk_cgroup *cg, const struct oci_resources *r, bool up
 
 	if (hk_cg_v2_apply(cg, r, update, err) < 0)
 		return -1;
-	if (update && (hk_cg_systemd_props(r, &props, err) < 0 ||
+	if (update && (hk_cg_systemd_props(r, true, &props, err) < 0 ||
 		       (props.n > 0 && hk_systemd_set_properties(cg->unit, &props, err) < 0)))
 		return -1;
 	return 0;

@@ -157,11 +157,14 @@ static int v1_cpu(const struct hk_cgroup *cg, const struct oci_cpu *c, struct hk
 	return 0;
 }
 
-int hk_cg_write_pids(const struct hk_cgroup *cg, const struct oci_pids *p, struct hk_err **err)
+/* runtime-spec 1.3: a limit of 0 lets no process fork (runc 1.5's reading). In an update 0 stays
+ * "unchanged": docker sends {"pids": {"limit": 0}} with every update of another resource. */
+int hk_cg_write_pids(const struct hk_cgroup *cg, const struct oci_pids *p, bool update,
+		     struct hk_err **err)
 {
 	const struct hk_cg_dir *d;
 
-	if (p == NULL || !p->limit.set || p->limit.value == 0)
+	if (p == NULL || !p->limit.set || (update && p->limit.value == 0))
 		return 0;
 	if ((d = hk_cg_need(cg, "pids", "pids", err)) == NULL)
 		return -1;
@@ -301,7 +304,7 @@ int hk_cg_v1_apply(struct hk_cgroup *cg, const struct oci_resources *r, bool upd
 		   struct hk_err **err)
 {
 	if (v1_memory(cg, r->memory, update, err) < 0 || v1_cpu(cg, r->cpu, err) < 0 ||
-	    hk_cg_write_pids(cg, r->pids, err) < 0 || v1_blkio(cg, r->block_io, err) < 0 ||
+	    hk_cg_write_pids(cg, r->pids, update, err) < 0 || v1_blkio(cg, r->block_io, err) < 0 ||
 	    v1_network(cg, r->network, err) < 0 || hk_cg_write_rdma(cg, r, err) < 0)
 		return -1;
 	return 0;

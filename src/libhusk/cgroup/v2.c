@@ -219,7 +219,7 @@ int hk_cg_v2_apply(struct hk_cgroup *cg, const struct oci_resources *r, bool upd
 		return hk_fail(err, 0,
 			       "linux.resources.network: cgroup v2 has no net_cls or net_prio");
 	if (v2_memory(cg, r->memory, update, err) < 0 || v2_cpu(cg, r->cpu, err) < 0 ||
-	    hk_cg_write_pids(cg, r->pids, err) < 0 || v2_io(cg, r->block_io, err) < 0 ||
+	    hk_cg_write_pids(cg, r->pids, update, err) < 0 || v2_io(cg, r->block_io, err) < 0 ||
 	    hk_cg_write_rdma(cg, r, err) < 0)
 		return -1;
 	return 0;
