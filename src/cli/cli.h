@@ -14,6 +14,7 @@ struct cli_globals {
 	bool debug;
 	bool systemd_cgroup;
 	const char *rootless; /* "true", "false" or "auto" */
+	int first_free_fd;    /* the lowest fd >= 3 the caller left closed (--preserve-fds) */
 };
 
 enum cli_arg { CLI_FLAG, CLI_VALUE };
@@ -40,6 +41,10 @@ struct cli_command {
 	 * every other command takes its flags anywhere, as runc does (`update ID --memory N`) */
 	bool args_are_a_command;
 };
+/* --preserve-fds n (with LISTEN_FDS' listen fds before them) names fds that must be open: the
+ * first one missing is named, as runc's users asked (its issue 5474). */
+int cli_check_preserved_fds(const struct cli_command *cmd, const struct cli_globals *g, long n,
+			    struct hk_err **err);
 
 /* The values of a command's flags after parsing, by the flag's index in its table. */
 #define CLI_MAX_REPEAT 64 /* values one repeatable flag may take */

@@ -11,6 +11,8 @@ const struct cli_flag cli_create_flags[] = {
     {"bundle", 'b', CLI_VALUE, "DIR", "the bundle (default: .)", NULL},
     {"pid-file", 0, CLI_VALUE, "FILE", "write the container's host pid there", NULL},
     {"console-socket", 0, CLI_VALUE, "PATH", "unix socket that receives the pty master", NULL},
+    {"pidfd-socket", 0, CLI_VALUE, "PATH", "unix socket that receives a pidfd of the process",
+     NULL},
     {"no-pivot", 0, CLI_FLAG, NULL, "MS_MOVE and chroot instead of pivot_root", NULL},
     {"no-new-keyring", 0, CLI_FLAG, NULL, "keep the caller's session keyring", NULL},
     {"preserve-fds", 0, CLI_VALUE, "N", "pass fds 3 to 3+N-1 to the process", NULL},
@@ -32,6 +34,15 @@ static int listen_fds(void)
 	return n > 0 && n < 65536 ? (int)n : 0;
 }
 
+int cli_check_preserved_fds(const struct cli_command *cmd, const struct cli_globals *g, long n,
+			    struct hk_err **err)
+{
+	if (n <= 0 || 3 + n <= g->first_free_fd)
+		return 0;
+	return hk_fail(err, 0, "%s: --preserve-fds %ld: fd %d is not open", cmd->name, n,
+		       g->first_free_fd);
+}
+
 int cli_create_options(const struct cli_command *cmd, const struct cli_globals *g,
 		       const struct cli_parsed *p, struct hk_create_opts *o, struct hk_err **err)
 {
@@ -45,6 +56,8 @@ int cli_create_options(const struct cli_command *cmd, const struct cli_globals *
 			return hk_fail(err, 0, "%s: --preserve-fds: expected a count, got \"%s\"",
 				       cmd->name, fds);
 	}
+	if (cli_check_preserved_fds(cmd, g, listen_fds() + n, err) < 0)
+		return -1;
 	*o = (struct hk_create_opts){
 	    .listen_fds = listen_fds(),
 	    .systemd_cgroup = g->systemd_cgroup,
@@ -53,6 +66,7 @@ int cli_create_options(const struct cli_command *cmd, const struct cli_globals *
 	    .bundle = cli_value(cmd, p, "bundle"),
 	    .pid_file = cli_value(cmd, p, "pid-file"),
 	    .console_socket = cli_value(cmd, p, "console-socket"),
+	    .pidfd_socket = cli_value(cmd, p, "pidfd-socket"),
 	    .preserve_fds = (int)n,
 	    .no_pivot = cli_bool(cmd, p, "no-pivot"),
 	    .no_new_keyring = cli_bool(cmd, p, "no-new-keyring"),

@@ -11,6 +11,7 @@
 #include "cli.h"
 #include "container.h"
 #include "exec.h"
+#include "fdio.h"
 #include "log.h"
 #include "supervise.h"
 
@@ -19,6 +20,7 @@ static const struct cli_flag flags[] = {
     {"detach", 'd', CLI_FLAG, NULL, "leave the process running and exit", NULL},
     {"pid-file", 0, CLI_VALUE, "FILE", "write the process's pid there (on success)", NULL},
     {"console-socket", 0, CLI_VALUE, "PATH", "send the pty master to this unix socket", NULL},
+    {"pidfd-socket", 0, CLI_VALUE, "PATH", "send a pidfd of the process to this unix socket", NULL},
     {"tty", 't', CLI_FLAG, NULL, "give the process a terminal", NULL},
     {"cwd", 0, CLI_VALUE, "DIR", "working directory in the container", NULL},
     {"env", 'e', CLI_VALUE, "K=V", "set an environment variable (repeatable)", NULL},
@@ -59,6 +61,8 @@ static int exec_options(const struct cli_globals *g, const struct cli_parsed *p,
 
 	if (fds != NULL && ((n = strtol(fds, &end, 10)) < 0 || *end || n > 65536))
 		return hk_fail(err, 0, "exec: --preserve-fds: expected a count, got \"%s\"", fds);
+	if (cli_check_preserved_fds(&cmd_exec, g, n, err) < 0)
+		return -1;
 	*o = (struct hk_exec_opts){
 	    .root = g->root,
 	    .id = p->argv[0],
@@ -87,7 +91,7 @@ static int exec_and_wait(const struct cli_globals *g, int argc, char **argv, str
 {
 	const char *env[CLI_MAX_REPEAT + 1], *caps[CLI_MAX_REPEAT + 1], *gids[CLI_MAX_REPEAT + 1];
 	const char **bufs[3] = {env, caps, gids};
-	const char *pid_file;
+	const char *pid_file, *pidfd_socket;
 	struct hk_exec_opts o;
 	struct cli_parsed p;
 	int master, status;
@@ -105,7 +109,9 @@ static int exec_and_wait(const struct cli_globals *g, int argc, char **argv, str
 	if (hk_container_exec(&o, &pid, &master, err) < 0)
 		return -1;
 	pid_file = cli_value(&cmd_exec, &p, "pid-file");
-	if (pid_file != NULL && hk_write_pid_file(pid_file, pid, err) < 0) {
+	pidfd_socket = cli_value(&cmd_exec, &p, "pidfd-socket");
+	if ((pidfd_socket != NULL && hk_pidfd_send(pidfd_socket, pid, err) < 0) ||
+	    (pid_file != NULL && hk_write_pid_file(pid_file, pid, err) < 0)) {
 		kill(pid, SIGKILL);
 		return -1;
 	}

@@ -1,7 +1,9 @@
 /* husk: global options, then one command from the table. */
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "rootless.h"
 #include "cli.h"
@@ -92,16 +94,31 @@ static int parse_globals(int argc, char **argv, struct cli_globals *g, int *next
 	return 0;
 }
 
+/* The lowest fd >= 3 that is not open, read before husk opens anything of its own: the fds below
+ * it are all the caller's. */
+static int first_free_fd(void)
+{
+	int fd, probe;
+
+	for (fd = 0; fd < 3; fd++)
+		if ((probe = fcntl(fd, F_DUPFD_CLOEXEC, 3)) >= 0) {
+			close(probe);
+			return probe;
+		}
+	return 3;
+}
+
 static int run(int argc, char **argv, struct hk_err **err)
 {
 	const struct cli_command *cmd;
 	struct cli_globals g;
-	int next = 0;
+	int next = 0, free_fd = first_free_fd();
 
 	if (argc == 3 && strcmp(argv[1], "--generate") == 0)
 		return cli_generate(argv[2], err); /* the build's man pages and completions */
 	if (parse_globals(argc, argv, &g, &next, err) < 0)
 		return -1;
+	g.first_free_fd = free_fd;
 	if (next == -1 || next >= argc) {
 		print_usage();
 		return next == -1 ? 0 : hk_fail(err, 0, "no command given");

@@ -421,6 +421,8 @@ static int create_steps(struct creating *cr, const char *bundle, const char *roo
 		return -1;
 	}
 	hk_timeline("ready: pid 1 waits for start");
+	if (o->pidfd_socket != NULL && hk_pidfd_send(o->pidfd_socket, cr->made.pid, err) < 0)
+		return -1;
 	return o->pid_file != NULL ? hk_write_pid_file(o->pid_file, cr->made.pid, err) : 0;
 }
 

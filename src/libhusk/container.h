@@ -9,6 +9,7 @@
 
 struct hk_create_opts {
 	const char *root, *id, *bundle, *pid_file, *console_socket;
+	const char *pidfd_socket; /* --pidfd-socket: receives a pidfd of pid 1 (runc 1.2's) */
 	int preserve_fds;
 	int listen_fds; /* socket activation: fds 3.. passed first, LISTEN_FDS/LISTEN_PID=1 set */
 	bool no_pivot, no_new_keyring;

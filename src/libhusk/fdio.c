@@ -228,3 +228,17 @@ int hk_open_regular(int dirfd, const char *name)
 	errno = EINVAL;
 	return -1;
 }
+
+int hk_pidfd_send(const char *path, pid_t pid, struct hk_err **err)
+{
+	static const char name[] = "pidfd";
+	hk_cleanup_close int pidfd = (int)syscall(SYS_pidfd_open, pid, 0), sock = -1;
+
+	if (pidfd < 0)
+		return hk_fail(err, errno, "--pidfd-socket: pidfd_open %d", (int)pid);
+	if ((sock = hk_connect_unix(path, "--pidfd-socket", err)) < 0)
+		return -1;
+	if (hk_send_with_fd(sock, name, sizeof(name) - 1, pidfd) < 0)
+		return hk_fail(err, errno, "--pidfd-socket: send to %s", path);
+	return 0;
+}

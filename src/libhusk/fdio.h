@@ -42,6 +42,10 @@ static inline int hk_take_fd(int *fd)
  * of its own must neither hang nor feed it. Returns the fd or -1 with errno. */
 int hk_open_regular(int dirfd, const char *name);
 
+/* A pidfd of pid sent over the unix socket at path ("pidfd" and the fd by SCM_RIGHTS), as runc's
+ * --pidfd-socket sends it. */
+int hk_pidfd_send(const char *path, pid_t pid, struct hk_err **err);
+
 /* close_range(first, last, cloexec ? CLOSE_RANGE_CLOEXEC : 0), falling back to one call per open
  * fd where the kernel lacks it or a seccomp filter husk runs under refuses it: no fd may reach
  * a container because a syscall was missing. Returns 0 or -1 with errno. */

@@ -366,3 +366,86 @@ def test_a_pids_limit_of_0_lets_nothing_fork(bundle):
     pid = detach(bundle, ("sleep", "100"), cid="d")
     from husk_support import cgroup_read
     assert cgroup_read(pid, "pids", "pids.max") == "0"
+
+
+# ---- 24. --preserve-fds with fewer fds open ----
+
+@husk_only  # runc's open issue 5474 asks for it; runc 1.1 runs silently
+def test_preserve_fds_names_the_missing_fd(bundle):
+    bundle.config["process"]["args"] = ["true"]
+    bundle.write()
+    r = subprocess.run([HUSK, "--root", bundle.root, "run", "--preserve-fds", "2", "c"],
+                       cwd=bundle.path, capture_output=True, text=True, timeout=30,
+                       pass_fds=(), stdin=subprocess.DEVNULL)
+    assert r.returncode == 1 and r.stderr == "husk: run: --preserve-fds 2: fd 3 is not open\n", \
+        r.stderr
+    assert_nothing_left(bundle, "c")
+    fd = os.open("/dev/null", os.O_RDONLY)
+    try:
+        os.dup2(fd, 3) if fd != 3 else None
+        r = subprocess.run([HUSK, "--root", bundle.root, "run", "--preserve-fds", "2", "c"],
+                           cwd=bundle.path, capture_output=True, text=True, timeout=30,
+                           pass_fds=(3,), stdin=subprocess.DEVNULL)
+        assert r.returncode == 1 and "fd 4 is not open" in r.stderr, r.stderr
+        r = subprocess.run([HUSK, "--root", bundle.root, "run", "--preserve-fds", "1", "c"],
+                           cwd=bundle.path, capture_output=True, text=True, timeout=30,
+                           pass_fds=(3,), stdin=subprocess.DEVNULL)
+        assert r.returncode == 0, r.stderr
+    finally:
+        os.close(fd)
+        if fd != 3:
+            os.close(3)
+
+
+# ---- 22. --pidfd-socket ----
+
+def receive_fd(path, got):
+    import array
+    import socket
+    import threading
+    srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    srv.bind(path)
+    srv.listen(1)
+
+    def serve():
+        conn, _ = srv.accept()
+        fds = array.array("i")
+        msg, anc, _, _ = conn.recvmsg(4096, socket.CMSG_LEN(4 * fds.itemsize))
+        for level, kind, data in anc:
+            if level == socket.SOL_SOCKET and kind == socket.SCM_RIGHTS:
+                fds.frombytes(data[:len(data) - len(data) % fds.itemsize])
+        got["fd"] = fds[0] if fds else None
+        conn.close()
+        srv.close()
+    t = threading.Thread(target=serve)
+    t.start()
+    return t
+
+
+def pid_of_pidfd(fd):
+    with open(f"/proc/self/fdinfo/{fd}") as f:
+        return int([l for l in f if l.startswith("Pid:")][0].split()[1])
+
+
+@newer_runc
+@pytest.mark.parametrize("command", ["run", "exec"])
+def test_pidfd_socket(bundle, tmp_path, command):
+    got = {}
+    sock = str(tmp_path / "pidfd.sock")
+    if command == "exec":
+        detach(bundle)
+    t = receive_fd(sock, got)
+    if command == "run":
+        bundle.config["process"]["args"] = ["sleep", "100"]
+        bundle.write()
+        r = bundle.husk("run", "-d", "--pidfd-socket", sock, "c")
+        want = lambda: bundle.state("c")["pid"]  # noqa: E731
+    else:
+        pidfile = tmp_path / "exec.pid"
+        r = bundle.husk("exec", "-d", "--pidfd-socket", sock, "--pid-file", str(pidfile), "c",
+                        "sleep", "100")
+        want = lambda: int(pidfile.read_text())  # noqa: E731
+    assert r.rc == 0, r.err
+    t.join(10)
+    assert got["fd"] is not None and pid_of_pidfd(got["fd"]) == want()
+    os.close(got["fd"])
