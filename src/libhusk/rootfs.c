@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <string.h>
 #include <linux/mount.h>
 #include <linux/openat2.h>
@@ -213,10 +214,54 @@ int hk_rootfs_prepare(const struct oci_config *c, const char *bundle, const char
 	return 0;
 }
 
+/* Whether the mountinfo line's mount is a procfs or sysfs outside the root at `root`. */
+static bool full_host_view(const char *line, const char *root, char *point, size_t size)
+{
+	const char *sep = strstr(line, " - ");
+	char fstype[32];
+	size_t n = strlen(root);
+
+	if (sep == NULL || sscanf(line, "%*s %*s %*s %*s %4095s", point) != 1 ||
+	    sscanf(sep, " - %31s", fstype) != 1 || strlen(point) >= size)
+		return false;
+	if (strcmp(fstype, "proc") != 0 && strcmp(fstype, "sysfs") != 0)
+		return false;
+	return strncmp(point, root, n) != 0 || (point[n] != '\0' && point[n] != '/');
+}
+
+/* --no-pivot leaves the host's mounts beneath the chroot, in the container's mount namespace:
+ * a fully visible procfs or sysfs there lets a container with CAP_SYS_ADMIN mount a fresh,
+ * unmasked one (the kernel only refuses when none is fully visible). Each is covered with an
+ * empty tmpfs, or detached, as runc does, before the root moves. */
+static int cover_host_proc_and_sys(int rootfd, struct hk_err **err)
+{
+	char root[PATH_MAX], point[4096], line[8192], self[32];
+	FILE *info;
+	ssize_t n;
+
+	hk_fd_path(rootfd, self);
+	if ((n = readlink(self, root, sizeof(root) - 1)) < 0)
+		return hk_fail(err, errno, "--no-pivot: the rootfs's path");
+	root[n] = '\0';
+	if ((info = fopen("/proc/self/mountinfo", "re")) == NULL)
+		return hk_fail(err, errno, "--no-pivot: read the mount table");
+	while (fgets(line, sizeof(line), info) != NULL)
+		if (full_host_view(line, root, point, sizeof(point)) &&
+		    mount("tmpfs", point, "tmpfs", MS_RDONLY, "size=0k") < 0 &&
+		    umount2(point, MNT_DETACH) < 0 && errno != ENOENT && errno != EINVAL) {
+			fclose(info);
+			return hk_fail(err, errno, "--no-pivot: cover the host's %s", point);
+		}
+	fclose(info);
+	return 0;
+}
+
 static int pivot(int rootfd, bool no_pivot, bool own, struct hk_err **err)
 {
 	if (fchdir(rootfd) < 0)
 		return hk_fail(err, errno, "enter the rootfs");
+	if (no_pivot && own && cover_host_proc_and_sys(rootfd, err) < 0)
+		return -1;
 	if (no_pivot) {
 		if (own && mount(".", "/", NULL, MS_MOVE, NULL) < 0)
 			return hk_fail(err, errno, "move the rootfs to /");

@@ -492,9 +492,12 @@ static int stage2_root(struct stage *st, int *slave, struct hk_err **err)
 		return -1;
 	if (!build && (rootfd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0)
 		return hk_fail(err, errno, "open the container's root");
-	/* createContainer hooks run in all the container's cgroups and its cgroup namespace */
+	/* createContainer hooks run in all the container's cgroups and its cgroup namespace, in the
+	 * container's root as mounted (relative paths see its mounts, not the directory below) */
 	if (hk_plan_has(plan, HK_STEP_CREATION_HOOKS) &&
-	    (init_enter_memory(st, err) < 0 || container_hooks(st, err) < 0))
+	    (init_enter_memory(st, err) < 0 ||
+	     (fchdir(rootfd) < 0 && hk_fail(err, errno, "hooks: enter the container's root")) ||
+	     container_hooks(st, err) < 0))
 		return -1;
 	if (hk_plan_has(plan, HK_STEP_MAKE_CWD) &&
 	    hk_process_make_cwd(rootfd, plan->process, err) < 0)

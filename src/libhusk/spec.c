@@ -2,6 +2,8 @@
 
 #include <string.h>
 
+#include "cgroup/cgroup.h"
+
 /* Parsed by the same parser as any bundle's config.json, so it cannot drift from the model. */
 static const char default_spec[] =
     "{\"ociVersion\": \"" HK_OCI_VERSION "\","
@@ -83,11 +85,25 @@ static void make_rootless(struct oci_config *c, struct oci_arena *arena, uid_t u
 	}
 }
 
+/* runc adds a cgroup namespace only on cgroup v2: on v1 and hybrid hosts its users expect exec
+ * to see the container's own paths, and their configs add one of their own. */
+static void drop_cgroup_namespace(struct oci_linux *l)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < l->namespaces.len; i++)
+		if (l->namespaces.items[i].type.value != OCI_NS_CGROUP)
+			l->namespaces.items[n++] = l->namespaces.items[i];
+	l->namespaces.len = n;
+}
+
 int hk_spec_default(bool rootless, uid_t uid, gid_t gid, struct oci_config_doc *doc,
 		    struct hk_err **err)
 {
 	if (oci_config_parse(default_spec, sizeof(default_spec) - 1, "default spec", doc, err) < 0)
 		return -1;
+	if (hk_cg_mode() != HK_CG_V2)
+		drop_cgroup_namespace(doc->config->linux);
 	if (rootless)
 		make_rootless(doc->config, doc->arena, uid, gid);
 	return 0;

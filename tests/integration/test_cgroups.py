@@ -106,6 +106,8 @@ def test_program_and_creation_hook_see_every_cgroup_as_their_namespace_root(bund
     namespace after that join: every hierarchy, memory too, is "/" to the program and to a
     createContainer hook, which runs in the container's cgroups."""
     log = tmp_path / "hook-cgroup"
+    if {"type": "cgroup"} not in bundle.config["linux"]["namespaces"]:  # husk spec's on v2 only
+        bundle.config["linux"]["namespaces"].append({"type": "cgroup"})
     bundle.config["hooks"] = {"createContainer": [
         {"path": "/bin/sh", "args": ["sh", "-c", f"cat /proc/self/cgroup > {log}"]}]}
     bundle.config["process"]["args"] = ["cat", "/proc/self/cgroup"]

@@ -48,7 +48,8 @@ def test_exec_is_in_the_containers_cgroup(running, tmp_path):
     r = b.husk("exec", "c", "sh", "-c", "cat /proc/self/cgroup; echo --; cat /proc/1/cgroup")
     mine, inits = r.out.split("--\n")
     assert r.rc == 0 and mine == inits, r.out
-    assert "0::/\n" in mine, "the container's cgroup namespace"
+    if {"type": "cgroup"} in b.config["linux"]["namespaces"]:  # husk spec's on v2 only
+        assert "0::/\n" in mine, "the container's cgroup namespace"
     pid_file = tmp_path / "pid"
     assert b.husk("exec", "-d", "--pid-file", str(pid_file), "c", "sleep", "30").rc == 0
     with open(f"/proc/{int(pid_file.read_text())}/cgroup") as f, open(f"/proc/{init}/cgroup") as g:

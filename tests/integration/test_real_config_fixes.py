@@ -69,7 +69,8 @@ def test_missing_cwd_on_a_readonly_rootfs(bundle):
 
 def test_preserve_fds_beyond_what_is_open_does_not_hang(bundle):
     """item 6: husk's own fds took numbers in the preserved range; the flock'ed state directory
-    then blocked start. The container sees the caller's fd 3 and none of husk's."""
+    then blocked start. A range beyond what is open is now refused at once (issue 29 item 24);
+    within it, the container sees the caller's fd 3 and none of husk's."""
     r_fd, w_fd = os.pipe()
     try:
         bundle.config["process"]["args"] = ["/probe"]
@@ -77,6 +78,11 @@ def test_preserve_fds_beyond_what_is_open_does_not_hang(bundle):
         # the pipe becomes the caller's fd 3; fds 4 .. 102 are not open
         proc = subprocess.run(["sh", "-c", 'exec "$@" 3<&0 </dev/null', "sh", HUSK, "--root",
                                bundle.root, "run", "--preserve-fds", "100", "c"],
+                              stdin=r_fd, capture_output=True, text=True, timeout=15,
+                              cwd=bundle.path)
+        assert proc.returncode == 1 and "fd 4 is not open" in proc.stderr, proc.stderr
+        proc = subprocess.run(["sh", "-c", 'exec "$@" 3<&0 </dev/null', "sh", HUSK, "--root",
+                               bundle.root, "run", "--preserve-fds", "1", "c"],
                               stdin=r_fd, capture_output=True, text=True, timeout=15,
                               cwd=bundle.path)
         assert proc.returncode == 0, proc.stderr

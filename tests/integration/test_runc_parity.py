@@ -374,27 +374,21 @@ def test_a_pids_limit_of_0_lets_nothing_fork(bundle):
 def test_preserve_fds_names_the_missing_fd(bundle):
     bundle.config["process"]["args"] = ["true"]
     bundle.write()
-    r = subprocess.run([HUSK, "--root", bundle.root, "run", "--preserve-fds", "2", "c"],
-                       cwd=bundle.path, capture_output=True, text=True, timeout=30,
-                       pass_fds=(), stdin=subprocess.DEVNULL)
+
+    def run_with(fds, n):
+        return subprocess.run(["sh", "-c", f'exec "$@" {fds}', "sh", HUSK, "--root", bundle.root,
+                               "run", "--preserve-fds", str(n), "c"], cwd=bundle.path,
+                              capture_output=True, text=True, timeout=30,
+                              stdin=subprocess.DEVNULL)
+
+    r = run_with("", 2)
     assert r.returncode == 1 and r.stderr == "husk: run: --preserve-fds 2: fd 3 is not open\n", \
         r.stderr
     assert_nothing_left(bundle, "c")
-    fd = os.open("/dev/null", os.O_RDONLY)
-    try:
-        os.dup2(fd, 3) if fd != 3 else None
-        r = subprocess.run([HUSK, "--root", bundle.root, "run", "--preserve-fds", "2", "c"],
-                           cwd=bundle.path, capture_output=True, text=True, timeout=30,
-                           pass_fds=(3,), stdin=subprocess.DEVNULL)
-        assert r.returncode == 1 and "fd 4 is not open" in r.stderr, r.stderr
-        r = subprocess.run([HUSK, "--root", bundle.root, "run", "--preserve-fds", "1", "c"],
-                           cwd=bundle.path, capture_output=True, text=True, timeout=30,
-                           pass_fds=(3,), stdin=subprocess.DEVNULL)
-        assert r.returncode == 0, r.stderr
-    finally:
-        os.close(fd)
-        if fd != 3:
-            os.close(3)
+    r = run_with("3</dev/null", 2)
+    assert r.returncode == 1 and "fd 4 is not open" in r.stderr, r.stderr
+    r = run_with("3</dev/null 4</dev/null", 2)
+    assert r.returncode == 0, r.stderr
 
 
 # ---- 22. --pidfd-socket ----
@@ -449,3 +443,37 @@ def test_pidfd_socket(bundle, tmp_path, command):
     t.join(10)
     assert got["fd"] is not None and pid_of_pidfd(got["fd"]) == want()
     os.close(got["fd"])
+
+
+# ---- 17. a createContainer hook's working directory ----
+
+def test_a_create_container_hook_runs_in_the_root_as_mounted(bundle):
+    bundle.config["root"]["readonly"] = False
+    bundle.config["hooks"] = {"createContainer": [
+        {"path": "/bin/sh", "args": ["sh", "-c", "ls dev > tmp/hook-saw"]}]}
+    bundle.config["process"]["args"] = ["true"]
+    r = bundle.run()
+    assert r.rc == 0, r.err
+    with open(os.path.join(bundle.rootfs, "tmp", "hook-saw")) as f:
+        assert "null" in f.read().split(), "the container's /dev, not the empty one below it"
+
+
+# ---- 13. --no-pivot and a fresh procfs ----
+
+def test_no_pivot_keeps_a_fresh_procfs_out(bundle):
+    """The kernel lets a user namespace mount a new procfs only while a fully visible one is in
+    its mount namespace. A process of the container that makes a user, mount and pid namespace
+    of its own finds its container's /proc masked (the masks are locked in its copy), but with
+    --no-pivot the host's /proc was still there beneath the chroot, unmasked (runc's
+    integration test "runc run --no-pivot must not expose bare /proc")."""
+    bundle.config["process"]["args"] = [
+        "busybox", "unshare", "-mrpf", "sh", "-c", "mount -t proc none /proc && echo mounted"]
+    caps = bundle.config["process"]["capabilities"]
+    for kind in ("bounding", "permitted", "effective"):  # root mapped as root: 5.12's rule
+        caps[kind] = caps[kind] + ["CAP_SETFCAP"]
+    bundle.write()
+    r = bundle.husk("run", "c")
+    assert "mounted" not in r.out, "with pivot_root the host's /proc is gone"
+    r = bundle.husk("run", "--no-pivot", "c2")
+    # EPERM, in busybox's words
+    assert "mounted" not in r.out and "mount: permission denied" in r.err, (r.out, r.err)
