@@ -216,6 +216,7 @@ static int make_prepared_cgroup(struct hk_container *c, const struct oci_config 
 		return -1;
 	}
 	c->record->cgroup_path = cfg->linux ? cfg->linux->cgroups_path : NULL;
+	c->record->cgroup_shared = (struct oci_opt_bool){cg->shared, cg->shared};
 	hk_cg_record(cg, c->arena, &c->record->cgroup_paths);
 	if (hk_store_save(c, err) == 0)
 		return 0;
@@ -756,10 +757,10 @@ static void signal_all(const struct hk_record *r, int sig)
 {
 	struct hk_cgroup cg;
 
-	if (r->cgroup_paths.len &&
+	if (!r->cgroup_shared.value && r->cgroup_paths.len &&
 	    hk_cg_load(&cg, &r->cgroup_paths, r->systemd_cgroup.value, NULL) == 0 && cg.n > 0)
 		hk_cg_signal_all(&cg, sig, NULL);
-	else
+	else /* no cgroup, or one with processes not the container's */
 		signal_namespace(r, sig);
 }
 
@@ -819,6 +820,10 @@ static int remove_cgroup(const struct hk_record *r, struct hk_err **err)
 		return 0;
 	if (hk_cg_load(&cg, &r->cgroup_paths, r->systemd_cgroup.value, err) < 0)
 		return -1;
+	if (r->cgroup_shared.value) {
+		hk_cg_remove_empty(&cg); /* the others' processes stay, and so does their cgroup */
+		return 0;
+	}
 	return hk_cg_destroy(&cg, err);
 }
 

@@ -39,6 +39,7 @@ static const struct oci_field record_fields[] = {
     F("netDevicesMoved", OCI_STRMAP, net_devices_moved, 0),
     F("cgroupPath", OCI_STRING, cgroup_path, 0),
     F("cgroupPaths", OCI_STRMAP, cgroup_paths, 0),
+    F("cgroupShared", OCI_BOOL, cgroup_shared, 0),
     F("cgroupIntent", OCI_STRMAP, cgroup_intent, 0),
     F("annotations", OCI_STRMAP, annotations, 0),
     F("rootfsMountId", OCI_U64, rootfs_mount_id, 0),

@@ -24,6 +24,9 @@ struct hk_record {
 	struct oci_strmap net_devices_moved;
 	char *cgroup_path;		/* linux.cgroupsPath as the config gave it */
 	struct oci_strmap cgroup_paths; /* hierarchy -> the cgroup husk made there (cgroup.h) */
+	/* joined an existing cgroup that held processes: delete and kill --all act on the pid
+	 * namespace, and a cgroup left busy stays */
+	struct oci_opt_bool cgroup_shared;
 	/* the same, written before the directories are made: what a create killed before
 	 * cgroup_paths was saved may have left (empty directories, removed but never emptied) */
 	struct oci_strmap cgroup_intent;

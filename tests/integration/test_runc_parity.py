@@ -477,3 +477,37 @@ def test_no_pivot_keeps_a_fresh_procfs_out(bundle):
     r = bundle.husk("run", "--no-pivot", "c2")
     # EPERM, in busybox's words
     assert "mounted" not in r.out and "mount: permission denied" in r.err, (r.out, r.err)
+
+
+# ---- 15. a cgroup frozen beforehand ----
+
+def test_a_cgroup_frozen_beforehand_is_refused_and_stays_frozen(bundle):
+    name = "husk-frozen-" + os.urandom(4).hex()
+    if CGROUP2_ONLY:
+        made = [f"/sys/fs/cgroup/{name}"]
+        freeze = (f"/sys/fs/cgroup/{name}/cgroup.freeze", "1")
+    else:
+        made = [f"/sys/fs/cgroup/freezer/{name}"]
+        freeze = (f"/sys/fs/cgroup/freezer/{name}/freezer.state", "FROZEN")
+    for d in made:
+        os.mkdir(d)
+    try:
+        with open(freeze[0], "w") as f:
+            f.write(freeze[1])
+        bundle.config["linux"]["cgroupsPath"] = f"/{name}"
+        bundle.config["process"]["args"] = ["true"]
+        bundle.write()
+        r = bundle.husk("create", "c", timeout=20)
+        assert r.rc != 0, "a frozen cgroup is refused, not thawed"
+        with open(freeze[0]) as f:
+            assert f.read().strip() == freeze[1], "the freeze husk did not make stays"
+    finally:
+        bundle.husk("delete", "--force", "c")
+        with open(freeze[0], "w") as f:
+            f.write("0" if CGROUP2_ONLY else "THAWED")
+        for h in os.listdir("/sys/fs/cgroup"):
+            d = f"/sys/fs/cgroup/{h}/{name}"
+            if os.path.isdir(d):
+                os.rmdir(d)
+        if os.path.isdir(f"/sys/fs/cgroup/{name}"):
+            os.rmdir(f"/sys/fs/cgroup/{name}")

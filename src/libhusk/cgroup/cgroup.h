@@ -38,6 +38,7 @@ struct hk_cgroup {
 	struct hk_cg_dir dirs[HK_CG_MAX_DIRS];
 	char unit[256]; /* the systemd driver's scope ("" for cgroupfs) */
 	pid_t holder;	/* systemd: the scope's first process, until hk_cg_settled */
+	bool shared;	/* an existing cgroup that held processes was joined (hk_cg_make) */
 };
 
 /* The host's mode, read once per process from mountinfo. */

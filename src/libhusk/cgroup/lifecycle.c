@@ -78,10 +78,11 @@ int hk_cg_make_dirs(struct hk_cgroup *cg, const char *want, struct hk_err **err)
 	return 0;
 }
 
-/* An existing cgroup may be joined only as a leaf with nothing in it: one holding processes is
- * another container's, one with children is an inner node (the caller's own, a slice) whose
- * limits and removal are not husk's to touch. */
-static int check_unused(const struct hk_cg_dir *d, struct hk_err **err)
+/* An existing cgroup is joined only as a leaf: one with children is an inner node (the caller's
+ * own, a slice) whose limits and removal are not husk's to touch. One that holds processes is
+ * joined with a warning, as runc joins it; the container is then marked shared, and its delete
+ * kills only its own processes and leaves a cgroup that is not empty. */
+static int check_unused(struct hk_cgroup *cg, const struct hk_cg_dir *d, struct hk_err **err)
 {
 	char procs[64];
 	struct dirent *e;
@@ -90,10 +91,12 @@ static int check_unused(const struct hk_cg_dir *d, struct hk_err **err)
 
 	if (d->created_top) /* made by this create: nothing can be in it yet worth refusing */
 		return 0;
-	if (hk_cg_read(d, "cgroup.procs", procs, sizeof(procs)) > 0)
-		return hk_fail(err, 0,
-			       "config.json: linux.cgroupsPath: cgroup %s already holds processes",
-			       d->path);
+	if (hk_cg_read(d, "cgroup.procs", procs, sizeof(procs)) > 0 && !cg->shared) {
+		hk_warn("linux.cgroupsPath: cgroup %s already holds processes: the container joins "
+			"them",
+			d->path);
+		cg->shared = true;
+	}
 	if ((dir = opendir(d->path)) == NULL)
 		return 0;
 	while (!inner && (e = readdir(dir)) != NULL)
@@ -210,9 +213,10 @@ static int resolve(struct hk_cgroup *cg, const struct oci_linux *l, const char *
 	return hk_cg_resolve(cg, l ? l->cgroups_path : NULL, id, err);
 }
 
-/* An empty cgroup that existed before (left by another runtime, or paused by a `pause` that
- * raced a delete) may be frozen: a first process born into it would stop before it ran. */
-static int thaw_reused(struct hk_cgroup *cg, struct hk_err **err)
+/* A cgroup that existed before may be frozen (paused by someone): a first process born into it
+ * would stop before it ran. Refused, as runc refuses it: husk never thaws a freeze it did not
+ * make. */
+static int refuse_frozen(struct hk_cgroup *cg, struct hk_err **err)
 {
 	size_t i;
 
@@ -221,7 +225,10 @@ static int thaw_reused(struct hk_cgroup *cg, struct hk_err **err)
 			break;
 	if (i == cg->n || cg->driver->is_frozen(cg) != 1)
 		return 0;
-	return hk_cg_freeze(cg, false, err);
+	return hk_fail(err, 0,
+		       "config.json: linux.cgroupsPath: cgroup %s is frozen: thaw it, or give "
+		       "the container another",
+		       cg->dirs[i].path);
 }
 
 int hk_cg_prepare(struct hk_cgroup *cg, const struct oci_linux *l, const char *id, bool systemd,
@@ -259,9 +266,9 @@ int hk_cg_make(struct hk_cgroup *cg, const struct oci_linux *l, bool systemd, st
 		goto fail;
 	/* a scope is new by construction: systemd refuses a unit that exists */
 	for (i = 0; !systemd && i < cg->n; i++)
-		if (check_unused(&cg->dirs[i], err) < 0)
+		if (check_unused(cg, &cg->dirs[i], err) < 0)
 			goto fail;
-	if (!systemd && thaw_reused(cg, err) < 0)
+	if (!systemd && refuse_frozen(cg, err) < 0)
 		goto fail;
 	/* rootless: no device node works in its user namespace, and no BPF program may be loaded */
 	if (l != NULL && !hk_rootless() && apply_devices(cg, l, err) < 0)
