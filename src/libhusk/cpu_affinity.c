@@ -1,37 +1,41 @@
 #include "cpu_affinity.h"
 
 #include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "fdio.h"
 #include "idlist.h"
-
-static int parse(const char *list, const char *field, cpu_set_t *set, struct hk_err **err)
-{
-	CPU_ZERO(set);
-	return hk_idlist_parse(list, (unsigned long *)set, CPU_SETSIZE, field, err);
-}
 
 int hk_cpu_affinity_check(const struct oci_process *p, struct hk_err **err)
 {
 	const struct oci_cpu_affinity *a = p->exec_cpu_affinity;
-	cpu_set_t set;
+	const char *const lists[] = {a ? a->initial : NULL, a ? a->final : NULL};
+	const char *const fields[] = {"process.execCPUAffinity.initial",
+				      "process.execCPUAffinity.final"};
+	size_t i, bits;
 
-	if (a == NULL)
-		return 0;
-	if (a->initial != NULL && parse(a->initial, "process.execCPUAffinity.initial", &set, err))
-		return -1;
-	if (a->final != NULL && parse(a->final, "process.execCPUAffinity.final", &set, err))
-		return -1;
+	for (i = 0; i < 2; i++) {
+		hk_cleanup_free unsigned long *mask = NULL;
+
+		if (lists[i] != NULL && (mask = hk_idlist_alloc(lists[i], HK_IDLIST_LIMIT, &bits,
+								fields[i], err)) == NULL)
+			return -1;
+	}
 	return 0;
 }
 
 static int apply(const char *list, const char *field, struct hk_err **err)
 {
-	cpu_set_t set;
+	size_t bits;
+	hk_cleanup_free unsigned long *mask =
+	    hk_idlist_alloc(list, HK_IDLIST_LIMIT, &bits, field, err);
 
-	if (parse(list, field, &set, err) < 0)
+	if (mask == NULL)
 		return -1;
-	if (sched_setaffinity(0, sizeof(set), &set) == 0)
+	if (sched_setaffinity(0, bits / CHAR_BIT, (cpu_set_t *)mask) == 0)
 		return 0;
 	if (errno == EINVAL)
 		return hk_fail_as(err, EINVAL,
@@ -40,32 +44,66 @@ static int apply(const char *list, const char *field, struct hk_err **err)
 	return hk_fail(err, errno, "%s: sched_setaffinity \"%s\"", field, list);
 }
 
-int hk_cpu_affinity_initial(const struct oci_process *p, cpu_set_t *saved, struct hk_err **err)
+/* A mask as large as the kernel's: sched_getaffinity refuses one smaller than its CPU count. */
+static int current_mask(struct hk_cpu_mask *m)
+{
+	long conf = sysconf(_SC_NPROCESSORS_CONF);
+
+	for (m->bytes = CPU_ALLOC_SIZE(conf > 1024 ? conf : 1024); m->bytes <= (1u << 16);
+	     m->bytes *= 2) {
+		free(m->bits);
+		if ((m->bits = calloc(1, m->bytes)) == NULL)
+			return -1;
+		if (sched_getaffinity(0, m->bytes, (cpu_set_t *)m->bits) >= 0)
+			return 0;
+		if (errno != EINVAL)
+			break;
+	}
+	free(m->bits);
+	m->bits = NULL;
+	return -1;
+}
+
+int hk_cpu_affinity_initial(const struct oci_process *p, struct hk_cpu_mask *saved,
+			    struct hk_err **err)
 {
 	const struct oci_cpu_affinity *a = p->exec_cpu_affinity;
 
+	*saved = (struct hk_cpu_mask){0};
 	if (a == NULL || a->initial == NULL)
 		return 0;
-	if (sched_getaffinity(0, sizeof(*saved), saved) < 0)
+	if (current_mask(saved) < 0)
 		return hk_fail(err, errno, "process.execCPUAffinity.initial: sched_getaffinity");
-	return apply(a->initial, "process.execCPUAffinity.initial", err) < 0 ? -1 : 1;
+	if (apply(a->initial, "process.execCPUAffinity.initial", err) < 0) {
+		free(saved->bits);
+		saved->bits = NULL;
+		return -1;
+	}
+	return 1;
 }
 
-void hk_cpu_affinity_restore(const cpu_set_t *saved)
+void hk_cpu_affinity_restore(struct hk_cpu_mask *saved)
 {
-	sched_setaffinity(0, sizeof(*saved), saved);
+	if (saved->bits != NULL)
+		sched_setaffinity(0, saved->bytes, (cpu_set_t *)saved->bits);
+	free(saved->bits);
+	saved->bits = NULL;
 }
 
 int hk_cpu_affinity_final(const struct oci_process *p, struct hk_err **err)
 {
 	const struct oci_cpu_affinity *a = p->exec_cpu_affinity;
-	cpu_set_t all;
+	long conf = sysconf(_SC_NPROCESSORS_CONF);
+	size_t bytes = CPU_ALLOC_SIZE(conf > 1024 ? conf : 1024);
+	hk_cleanup_free unsigned long *all = NULL;
 
 	if (a != NULL && a->final != NULL)
 		return apply(a->final, "process.execCPUAffinity.final", err);
 	/* the kernel keeps what the cpuset allows of "every CPU" */
-	memset(&all, 0xff, sizeof(all));
-	if (sched_setaffinity(0, sizeof(all), &all) < 0 && errno != EINVAL)
+	if ((all = malloc(bytes)) == NULL)
+		return hk_fail(err, ENOMEM, "reset the CPU affinity to the cgroup's");
+	memset(all, 0xff, bytes);
+	if (sched_setaffinity(0, bytes, (cpu_set_t *)all) < 0 && errno != EINVAL)
 		return hk_fail(err, errno, "reset the CPU affinity to the cgroup's");
 	return 0;
 }

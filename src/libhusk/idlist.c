@@ -1,6 +1,7 @@
 #include "idlist.h"
 
 #include <ctype.h>
+#include <errno.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,4 +48,39 @@ int hk_idlist_parse(const char *text, unsigned long *mask, size_t bits, const ch
 	if (p == text)
 		return hk_fail(err, 0, "config.json: %s: empty", field);
 	return 0;
+}
+
+/* The largest id in text, or 0 (what is malformed, hk_idlist_parse names). */
+static unsigned long largest(const char *text)
+{
+	unsigned long max = 0, id;
+	const char *p = text;
+
+	while (*p) {
+		if (read_id(&p, &id) == 0) {
+			if (id > max)
+				max = id;
+		} else {
+			p++;
+		}
+	}
+	return max;
+}
+
+unsigned long *hk_idlist_alloc(const char *text, size_t limit, size_t *bits, const char *field,
+			       struct hk_err **err)
+{
+	unsigned long max = largest(text), *mask;
+
+	*bits = max < limit ? (max / LONG_BITS + 1) * LONG_BITS : limit;
+	mask = calloc(*bits / LONG_BITS, sizeof(unsigned long));
+	if (mask == NULL) {
+		hk_fail(err, ENOMEM, "config.json: %s", field);
+		return NULL;
+	}
+	if (hk_idlist_parse(text, mask, *bits, field, err) < 0) {
+		free(mask);
+		return NULL;
+	}
+	return mask;
 }

@@ -11,5 +11,10 @@
  * backwards range, an empty item or anything but digits, '-' and ',' are refused naming field. */
 int hk_idlist_parse(const char *text, unsigned long *mask, size_t bits, const char *field,
 		    struct hk_err **err);
+/* The ids of text in a mask sized to the largest of them (no fixed-size set: a machine may have
+ * more than 1024 CPUs), malloc'ed; *bits its size. Ids are refused past limit. */
+unsigned long *hk_idlist_alloc(const char *text, size_t limit, size_t *bits, const char *field,
+			       struct hk_err **err);
+#define HK_IDLIST_LIMIT (1u << 16) /* past any kernel's CPU or NUMA node count */
 
 #endif

@@ -2,19 +2,22 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
 #include "idlist.h"
 
-#define MAX_NODES 1024 /* the kernel's MAX_NUMNODES is at most 1 << 10 */
+/* set_mempolicy takes a node mask of up to a page of bits; the kernel's MAX_NUMNODES (1 << 10 at
+ * most today) refuses ids past it, naming the field */
+#define MAX_NODES (4096u * CHAR_BIT)
 enum { MODE_DEFAULT = 0, MODE_LOCAL = 4 };
 
 struct policy {
-	int mode; /* with the flags or'ed in, as set_mempolicy takes it */
-	unsigned long nodes[MAX_NODES / (sizeof(unsigned long) * CHAR_BIT)];
-	bool have_nodes;
+	int mode;	      /* with the flags or'ed in, as set_mempolicy takes it */
+	unsigned long *nodes; /* malloc'ed, sized to the largest node named; NULL: none */
+	size_t bits;
 };
 
 static int plan(const struct oci_memory_policy *m, struct policy *out, struct hk_err **err)
@@ -30,10 +33,10 @@ static int plan(const struct oci_memory_policy *m, struct policy *out, struct hk
 			return hk_fail(err, 0,
 				       "config.json: linux.memoryPolicy.nodes: %s takes no nodes",
 				       oci_name_of(&oci_mempolicy_modes, m->mode.value));
-		if (hk_idlist_parse(m->nodes, out->nodes, MAX_NODES, "linux.memoryPolicy.nodes",
-				    err) < 0)
+		out->nodes = hk_idlist_alloc(m->nodes, MAX_NODES, &out->bits,
+					     "linux.memoryPolicy.nodes", err);
+		if (out->nodes == NULL)
 			return -1;
-		out->have_nodes = true;
 	}
 	return 0;
 }
@@ -41,20 +44,27 @@ static int plan(const struct oci_memory_policy *m, struct policy *out, struct hk
 int hk_mempolicy_check(const struct oci_linux *l, struct hk_err **err)
 {
 	struct policy p;
+	int ret;
 
-	return l == NULL || l->memory_policy == NULL ? 0 : plan(l->memory_policy, &p, err);
+	if (l == NULL || l->memory_policy == NULL)
+		return 0;
+	ret = plan(l->memory_policy, &p, err);
+	free(p.nodes);
+	return ret;
 }
 
 int hk_mempolicy_set(const struct oci_linux *l, struct hk_err **err)
 {
 	struct policy p;
+	long ret;
 
 	if (l == NULL || l->memory_policy == NULL)
 		return 0;
 	if (plan(l->memory_policy, &p, err) < 0)
 		return -1;
-	if (syscall(SYS_set_mempolicy, p.mode, p.have_nodes ? p.nodes : NULL,
-		    p.have_nodes ? MAX_NODES + 1 : 0) < 0)
+	ret = syscall(SYS_set_mempolicy, p.mode, p.nodes, p.nodes ? p.bits + 1 : 0);
+	free(p.nodes);
+	if (ret < 0)
 		return hk_fail(err, errno, "linux.memoryPolicy: set_mempolicy %s \"%s\"",
 			       oci_name_of(&oci_mempolicy_modes, l->memory_policy->mode.value),
 			       l->memory_policy->nodes ? l->memory_policy->nodes : "");

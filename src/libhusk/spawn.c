@@ -722,7 +722,7 @@ static pid_t fork_stage1(struct stage *st, struct hk_err **err)
 	const struct hk_spawn_plan *plan = st->plan;
 	bool one_fork = hk_plan_has(plan, HK_STEP_ONE_FORK);
 	int host = -1, dumpable = -1, changed;
-	cpu_set_t saved;
+	struct hk_cpu_mask saved;
 	pid_t pid;
 
 	if (one_fork && pid_ns_for_children(st, &host, &dumpable, err) < 0) {

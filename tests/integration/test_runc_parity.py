@@ -511,3 +511,25 @@ def test_a_cgroup_frozen_beforehand_is_refused_and_stays_frozen(bundle):
                 os.rmdir(d)
         if os.path.isdir(f"/sys/fs/cgroup/{name}"):
             os.rmdir(f"/sys/fs/cgroup/{name}")
+
+
+# ---- 23. CPU and NUMA node ids past 1024 ----
+
+@newer_runc  # runc's main has it; 1.1 uses glibc's fixed 1024-CPU set
+def test_cpu_ids_past_1024(bundle):
+    """No fixed-size set: a list naming CPU 1500 (a machine may have it) is taken, and the
+    kernel keeps what is online: CPU 0 here."""
+    bundle.config["process"]["execCPUAffinity"] = {"initial": "0,1500", "final": "0,1500"}
+    p = bundle.probe()
+    assert p["affinity"] == [0]
+
+
+@husk_only
+def test_numa_nodes_past_the_kernels_are_one_line(bundle):
+    """The mask is sized to the list; the kernel (MAX_NUMNODES, 1024 at most) refuses node 1500
+    and says so in one line naming the field."""
+    bundle.config["linux"]["memoryPolicy"] = {"mode": "MPOL_BIND", "nodes": "0,1500"}
+    bundle.config["process"]["args"] = ["true"]
+    r = bundle.run()
+    assert r.rc == 1 and len(r.err.splitlines()) == 1 and "linux.memoryPolicy" in r.err, r.err
+    assert_nothing_left(bundle, "c")
