@@ -158,6 +158,126 @@ static int export(scmp_filter_ctx ctx, struct hk_seccomp *out, struct hk_err **e
 	return 0;
 }
 
+/* ---- runc's ENOSYS rule ----
+ * A call newer than every call the profile names, on that architecture, gets ENOSYS instead of
+ * the default action: a newer libc then falls back (clone3 to clone) under an older profile.
+ * A stub that checks the number before the filter libseccomp made: */
+
+#define X32_SYSCALL_BIT 0x40000000u
+#define STUB_MAX	64
+
+struct arch_max {
+	uint32_t token; /* AUDIT_ARCH_* (libseccomp's arch tokens are those) */
+	int max;	/* the largest number the profile names there; -1: none */
+};
+
+/* The largest number each architecture's names resolve to (x32 apart: its numbers carry
+ * X32_SYSCALL_BIT under x86_64's token). */
+static size_t largest_numbers(const struct oci_seccomp *s, scmp_filter_ctx ctx,
+			      struct arch_max *out, size_t size, int *x32_max)
+{
+	uint32_t archs[8] = {seccomp_arch_native()};
+	size_t n = 1, i, j, k, a;
+
+	*x32_max = -1;
+	for (i = 0; i < s->architectures.len && n < 8; i++) {
+		uint32_t t = hk_seccomp_arch(s->architectures.items[i]);
+
+		if (t != 0 && t != archs[0] && seccomp_arch_exist(ctx, t) == 0)
+			archs[n++] = t;
+	}
+	for (a = 0; a < n && a < size; a++) {
+		out[a] =
+		    (struct arch_max){archs[a] == SCMP_ARCH_X32 ? SCMP_ARCH_X86_64 : archs[a], -1};
+		for (i = 0; i < s->syscalls.len; i++)
+			for (k = 0; k < s->syscalls.items[i].names.len; k++) {
+				int nr = seccomp_syscall_resolve_name_arch(
+				    archs[a], s->syscalls.items[i].names.items[k]);
+				int *max = archs[a] == SCMP_ARCH_X32 ? x32_max : &out[a].max;
+
+				if (nr >= 0 && archs[a] == SCMP_ARCH_X32)
+					nr = (int)((unsigned)nr & ~X32_SYSCALL_BIT);
+				if (nr > *max)
+					*max = nr;
+			}
+	}
+	/* x32's own entry only carried its numbers */
+	for (j = 0, i = 0; i < n && i < size; i++)
+		if (archs[i] != SCMP_ARCH_X32)
+			out[j++] = out[i];
+	return j;
+}
+
+#define STMT(c, k)	 ((struct sock_filter){(unsigned short)(c), 0, 0, (k)})
+#define JUMP(c, k, t, f) ((struct sock_filter){(unsigned short)(c), (t), (f), (k)})
+
+/* The stub; every jump lands on its ENOSYS return or on the first instruction after it. */
+static size_t enosys_stub(const struct arch_max *m, size_t n, int x32_max, struct sock_filter *p)
+{
+	size_t at = 0, i, enosys, blocks[8], gts[16], ngt = 0, filter_jumps[16], nfj = 0;
+
+	p[at++] = STMT(BPF_LD | BPF_W | BPF_ABS, 4); /* seccomp_data.arch */
+	for (i = 0; i < n; i++) {
+		bool x86_64 = m[i].token == SCMP_ARCH_X86_64;
+
+		blocks[i] = at;
+		p[at++] = JUMP(BPF_JMP | BPF_JEQ | BPF_K, m[i].token, 0, 0); /* jf: next block */
+		p[at++] = STMT(BPF_LD | BPF_W | BPF_ABS, 0);		     /* seccomp_data.nr */
+		if (x86_64) { /* an x32 call: its own largest, or the filter when x32 is not named
+			       */
+			p[at++] = JUMP(BPF_JMP | BPF_JSET | BPF_K, X32_SYSCALL_BIT, 0, 0);
+			if (x32_max >= 0) {
+				p[at - 1].jt = 0, p[at - 1].jf = 2;
+				p[at++] = STMT(BPF_ALU | BPF_AND | BPF_K, ~X32_SYSCALL_BIT);
+				gts[ngt++] = at;
+				p[at++] = JUMP(BPF_JMP | BPF_JGT | BPF_K, (unsigned)x32_max, 0, 0);
+			} else {
+				filter_jumps[nfj++] = at - 1;
+			}
+		}
+		gts[ngt++] = at;
+		p[at++] = JUMP(BPF_JMP | BPF_JGT | BPF_K, (unsigned)m[i].max, 0, 0);
+		p[blocks[i]].jf = (unsigned char)(at - blocks[i] - 1);
+	}
+	p[at++] = STMT(BPF_JMP | BPF_JA, 1); /* no named architecture: the filter decides */
+	enosys = at;
+	p[at++] = STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | (ENOSYS & SECCOMP_RET_DATA));
+	for (i = 0; i < ngt; i++) { /* above the largest: ENOSYS; else the filter */
+		p[gts[i]].jt = (unsigned char)(enosys - gts[i] - 1);
+		p[gts[i]].jf = (unsigned char)(at - gts[i] - 1);
+	}
+	for (i = 0; i < nfj; i++)
+		p[filter_jumps[i]].jt = (unsigned char)(at - filter_jumps[i] - 1);
+	return at;
+}
+
+/* The stub before the filter, unless the default lets everything through anyway. */
+static int add_enosys_stub(const struct oci_seccomp *s, scmp_filter_ctx ctx, struct hk_seccomp *out,
+			   struct hk_err **err)
+{
+	struct arch_max m[8];
+	struct sock_filter stub[STUB_MAX], *both;
+	int x32_max;
+	size_t n, len;
+
+	if (s->default_action.value == OCI_SCMP_ALLOW || s->default_action.value == OCI_SCMP_LOG)
+		return 0;
+	n = largest_numbers(s, ctx, m, 8, &x32_max);
+	for (size_t i = 0; i < n; i++)
+		if (m[i].max < 0)
+			return 0; /* nothing named there: no line to draw */
+	len = enosys_stub(m, n, x32_max, stub);
+	both = malloc((len + out->len) * sizeof(*both));
+	if (both == NULL)
+		return hk_fail(err, ENOMEM, "linux.seccomp");
+	memcpy(both, stub, len * sizeof(*both));
+	memcpy(both + len, out->insns, out->len * sizeof(*both));
+	free(out->insns);
+	out->insns = both;
+	out->len += len;
+	return 0;
+}
+
 static int compile(const struct oci_seccomp *s, struct hk_seccomp *out, struct hk_err **err)
 {
 	uint32_t fallback = action_of(s->default_action.value, &s->default_errno_ret);
@@ -183,6 +303,8 @@ static int compile(const struct oci_seccomp *s, struct hk_seccomp *out, struct h
 	ret = add_syscalls(ctx, s, fallback, &out->notify, err);
 	if (ret == 0)
 		ret = export(ctx, out, err);
+	if (ret == 0)
+		ret = add_enosys_stub(s, ctx, out, err);
 	seccomp_release(ctx);
 	return ret;
 }
@@ -201,7 +323,8 @@ static int cache_path(const struct oci_seccomp *s, const char *dir, char *path, 
 	if (oci_generate(&oci_seccomp_type, s, false, &json, NULL, err) < 0)
 		return -1;
 	uname(&u);
-	snprintf(extra, sizeof(extra), "\n1 %u.%u.%u %s %s %s", v->major, v->minor, v->micro,
+	/* "2": the filters with the ENOSYS stub */
+	snprintf(extra, sizeof(extra), "\n2 %u.%u.%u %s %s %s", v->major, v->minor, v->micro,
 		 u.release, u.version, u.machine);
 	for (p = json; *p; p++)
 		hash = (hash ^ (unsigned char)*p) * 1099511628211ull;

@@ -533,3 +533,18 @@ def test_numa_nodes_past_the_kernels_are_one_line(bundle):
     r = bundle.run()
     assert r.rc == 1 and len(r.err.splitlines()) == 1 and "linux.memoryPolicy" in r.err, r.err
     assert_nothing_left(bundle, "c")
+
+
+# ---- 11. a system call newer than the profile gets ENOSYS ----
+
+def test_a_call_newer_than_the_profile_gets_enosys(bundle):
+    """runc's rule: a call numbered above every call the profile names gets ENOSYS (so that a
+    newer libc falls back, clone3 to clone), a named or older one the default action."""
+    import errno
+    import real_configs
+    bundle.config["linux"]["seccomp"] = real_configs.docker_profile()
+    assert bundle.config["linux"]["seccomp"]["defaultAction"] == "SCMP_ACT_ERRNO"
+    # 1000: past every x86_64 call; 246: kexec_load, older than the newest the profile names
+    p = bundle.probe("syscall", "1000", "syscall", "246")
+    assert p["syscall:1000"] == errno.ENOSYS, p
+    assert p["syscall:246"] == errno.EPERM, p

@@ -381,6 +381,11 @@ static int limit_action(const char *what, const char *arg, const char *name, int
 			spins++;
 		key(name, first);
 		printf("%lld", ms_of(CLOCK_MONOTONIC) - start);
+	} else if (strcmp(what, "syscall") == 0) { /* syscall NR: the errno a bare call gets */
+		long r = syscall(n, 0, 0, 0, 0, 0, 0);
+
+		key(name, first);
+		printf("%d", r < 0 ? errno : 0);
 	} else {
 		return 0;
 	}
