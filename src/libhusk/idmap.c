@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -119,11 +120,12 @@ static int idmapped_tree(const struct oci_config *c, const char *bundle, const s
 	return 0;
 }
 
-/* A bidirectional bind's tree, cloned here in the host's namespace: a peer of the source's
- * mount, so what the container mounts under it reaches the host. Where husk may not clone
- * (rootless), -1: the stage binds it as any other. */
-static int shared_tree(const char *bundle, const struct oci_mount *m, bool recursive, int *out,
-		       struct hk_err **err)
+/* A bind's tree cloned here, in the host's namespaces: for a bidirectional bind a peer of the
+ * source's mount, so what the container mounts under it reaches the host; in a user namespace a
+ * source only host root may reach (under a 0700 directory, as containerd's are). Where husk may
+ * not clone (rootless), -1: the stage binds it as any other. */
+static int host_tree(const char *bundle, const struct oci_mount *m, bool recursive, int *out,
+		     struct hk_err **err)
 {
 	hk_cleanup_close int src = -1;
 	struct hk_mount_plan p;
@@ -140,15 +142,54 @@ static int shared_tree(const char *bundle, const struct oci_mount *m, bool recur
 	return 0;
 }
 
+/* Whether a mount lies below path (a recursive bind of it would carry submounts). */
+static bool has_submounts(const char *bundle, const struct oci_mount *m)
+{
+	char source[4096], real[PATH_MAX], line[8192], point[4096];
+	bool found = false;
+	size_t n;
+	FILE *info;
+
+	if (m->source == NULL ||
+	    (size_t)snprintf(source, sizeof(source), "%s%s%s", m->source[0] == '/' ? "" : bundle,
+			     m->source[0] == '/' ? "" : "/", m->source) >= sizeof(source) ||
+	    realpath(source, real) == NULL || (info = fopen("/proc/self/mountinfo", "re")) == NULL)
+		return true; /* unknown: as if it had, the stage binds it */
+	n = strlen(real);
+	while (!found && fgets(line, sizeof(line), info) != NULL)
+		found = sscanf(line, "%*s %*s %*s %*s %4095s", point) == 1 &&
+			strncmp(point, real, n) == 0 && point[n] == '/';
+	fclose(info);
+	return found;
+}
+
+/* In a user namespace of the container's own, every bind is cloned here, where host root
+ * reaches its source; but a recursive one that carries submounts stays the stage's, whose copy
+ * the kernel locks (MNT_LOCKED: the container cannot unmount one and see what it covers). */
+static bool bound_from_host(const struct oci_config *c, const char *bundle,
+			    const struct oci_mount *m, bool *recursive)
+{
+	bool rec = false;
+	size_t i;
+
+	if (!oci_config_new_namespace(c, OCI_NS_USER) || !hk_mount_is_bind(m))
+		return false;
+	for (i = 0; i < m->options.len; i++)
+		rec = rec || strcmp(m->options.items[i], "rbind") == 0;
+	*recursive = rec;
+	return !rec || !has_submounts(bundle, m);
+}
+
 static int prepared_tree(const struct oci_config *c, const char *bundle, const struct oci_mount *m,
 			 int *out, struct hk_err **err)
 {
-	bool rec;
+	bool rec = false;
 
 	if (hk_mount_idmapped(m, &rec))
 		return idmapped_tree(c, bundle, m, rec, out, err);
-	hk_mount_shares_with_host(m, &rec);
-	return shared_tree(bundle, m, rec, out, err);
+	if (!hk_mount_shares_with_host(m, &rec))
+		bound_from_host(c, bundle, m, &rec);
+	return host_tree(bundle, m, rec, out, err);
 }
 
 int hk_idmap_prepare(const struct oci_config *c, const char *bundle, int **fds, struct hk_err **err)
@@ -159,7 +200,10 @@ int hk_idmap_prepare(const struct oci_config *c, const char *bundle, int **fds, 
 	for (i = 0; i < c->mounts.len; i++) {
 		const struct oci_mount *m = &c->mounts.items[i];
 
-		if (!hk_mount_idmapped(m, NULL) && !hk_mount_shares_with_host(m, NULL))
+		bool rec;
+
+		if (!hk_mount_idmapped(m, NULL) && !hk_mount_shares_with_host(m, NULL) &&
+		    !bound_from_host(c, bundle, m, &rec))
 			continue;
 		if (*fds == NULL) {
 			size_t j;

@@ -548,3 +548,45 @@ def test_a_call_newer_than_the_profile_gets_enosys(bundle):
     p = bundle.probe("syscall", "1000", "syscall", "246")
     assert p["syscall:1000"] == errno.ENOSYS, p
     assert p["syscall:246"] == errno.EPERM, p
+
+
+# ---- 18. a bind source only host root can reach, in a user namespace ----
+
+def test_a_bind_source_under_a_0700_directory_in_a_user_namespace(bundle, tmp_path):
+    """containerd keeps task and volume directories under 0700 ones: the container's root (uid
+    100000 on the host) cannot walk there, husk's parent can: it clones the tree."""
+    userns(bundle)
+    private = tmp_path / "private"
+    (private / "vol").mkdir(parents=True)
+    (private / "vol" / "file").write_text("reached\n")
+    os.chmod(private, 0o700)
+    os.chmod(private / "vol", 0o755)
+    os.chmod(private / "vol" / "file", 0o644)
+    bundle.config["mounts"].append({"destination": "/vol", "type": "bind",
+                                    "source": str(private / "vol"), "options": ["bind", "ro"]})
+    bundle.config["process"]["args"] = ["cat", "/vol/file"]
+    r = bundle.run()
+    assert (r.rc, r.out) == (0, "reached\n"), r.err
+
+
+def test_a_recursive_bind_with_submounts_stays_locked_in_a_user_namespace(bundle, tmp_path):
+    """What the kernel's lock protects: a submount of a recursive bind, which a container's root
+    must not unmount to see the directory it covers. Such a bind stays the stage's."""
+    userns(bundle)
+    vol = tmp_path / "vol"
+    (vol / "sub").mkdir(parents=True)
+    (vol / "sub" / "under").write_text("covered\n")
+    os.chmod(vol, 0o755)
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m,mode=755", "tmpfs", str(vol / "sub")],
+                   check=True)
+    try:
+        caps = bundle.config["process"]["capabilities"]
+        for kind in caps:
+            caps[kind] = caps[kind] + ["CAP_SYS_ADMIN"]
+        bundle.config["mounts"].append({"destination": "/vol", "type": "bind",
+                                        "source": str(vol), "options": ["rbind"]})
+        bundle.config["process"]["args"] = ["sh", "-c", "umount /vol/sub; cat /vol/sub/under"]
+        r = bundle.run()
+        assert "covered" not in r.out, "a submount the kernel locks came off"
+    finally:
+        subprocess.run(["umount", str(vol / "sub")], check=True)
