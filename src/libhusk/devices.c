@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <linux/openat2.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
@@ -119,8 +120,27 @@ static int make_node(int dirfd, const char *name, const struct device *d, mode_t
 	return 0;
 }
 
+/* A node hk_devices_prepare made on the host side, attached over an empty file. */
+static int attach_host_node(int dirfd, const char *name, int tree, struct hk_err **err)
+{
+	struct mount_attr attr = {.attr_set = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC};
+	hk_cleanup_close int made = -1, fd = -1;
+
+	made = openat(dirfd, name, O_CREAT | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (made < 0 || (fd = openat(dirfd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC)) < 0)
+		return hk_fail(err, errno, "create %s", name);
+	if (syscall(SYS_move_mount, tree, "", fd, "",
+		    MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+		return hk_fail(err, errno, "attach the node made for %s", name);
+	close(hk_take_fd(&fd));
+	fd = openat(dirfd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0 || syscall(SYS_mount_setattr, fd, "", AT_EMPTY_PATH, &attr, sizeof(attr)) < 0)
+		return hk_fail(err, errno, "%s: make it nosuid,noexec", name);
+	return 0;
+}
+
 static int make_device(int rootfd, struct parent_dir *dir, const struct device *d, bool in_userns,
-		       struct hk_err **err)
+		       int host_node, struct hk_err **err)
 {
 	mode_t type = d->type == 'b' ? S_IFBLK : d->type == 'p' ? S_IFIFO : S_IFCHR;
 	const char *name;
@@ -131,6 +151,8 @@ static int make_device(int rootfd, struct parent_dir *dir, const struct device *
 	dirfd = dir->fd;
 	if (unlinkat(dirfd, name, 0) < 0 && errno != ENOENT && errno != EISDIR)
 		return hk_fail(err, errno, "replace %s", d->path);
+	if (in_userns && host_node >= 0)
+		return attach_host_node(dirfd, name, host_node, err);
 	if (in_userns && type != S_IFIFO)
 		return bind_host_device(dirfd, name, d->path, err);
 	return make_node(dirfd, name, d, type, err);
@@ -181,7 +203,7 @@ static void close_parent_dir(struct parent_dir *dir)
 }
 
 int hk_devices_create(int rootfd, const struct oci_config *c, bool in_userns, bool defaults,
-		      struct hk_err **err)
+		      const int *host_nodes, struct hk_err **err)
 {
 	const struct oci_linux *l = c->linux;
 	__attribute__((cleanup(close_parent_dir))) struct parent_dir dir = {.fd = -1};
@@ -189,7 +211,7 @@ int hk_devices_create(int rootfd, const struct oci_config *c, bool in_userns, bo
 
 	for (i = 0; defaults && i < sizeof(default_devices) / sizeof(default_devices[0]); i++)
 		if (!configured(l, default_devices[i].path) &&
-		    make_device(rootfd, &dir, &default_devices[i], in_userns, err) < 0)
+		    make_device(rootfd, &dir, &default_devices[i], in_userns, -1, err) < 0)
 			return hk_prefix(err, "default device");
 	for (i = 0; l != NULL && i < l->devices.len; i++) {
 		const struct oci_device *od = &l->devices.items[i];
@@ -203,8 +225,75 @@ int hk_devices_create(int rootfd, const struct oci_config *c, bool in_userns, bo
 				   od->gid.value};
 
 		clean_path(od->path, path, sizeof(path));
-		if (make_device(rootfd, &dir, &d, in_userns, err) < 0)
+		if (make_device(rootfd, &dir, &d, in_userns, host_nodes ? host_nodes[i] : -1, err) <
+		    0)
 			return hk_prefix(err, "linux.devices[%zu]", i);
 	}
 	return defaults ? make_links(rootfd, &dir, err) : 0;
+}
+
+/* The host's id for a container's one, through the mappings (the id itself without one). */
+static unsigned host_id(const struct oci_id_mapping *m, size_t n, unsigned id)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (id >= m[i].container_id.value && id - m[i].container_id.value < m[i].size.value)
+			return m[i].host_id.value + (id - m[i].container_id.value);
+	return id;
+}
+
+/* The node made in a tmpfs of its own that no path reaches (fsopen, fsmount: a detached
+ * mount), then cloned as a detached mount of that node, which keeps the tmpfs alive. Nothing of
+ * the host's is touched. */
+static int host_node(const struct oci_linux *l, const struct device *d, int *tree,
+		     struct hk_err **err)
+{
+	hk_cleanup_close int fs = (int)syscall(SYS_fsopen, "tmpfs", FSOPEN_CLOEXEC), mnt = -1;
+	struct device host = *d;
+	mode_t type = d->type == 'b' ? S_IFBLK : S_IFCHR;
+
+	host.uid = host_id(l->uid_mappings.items, l->uid_mappings.len, d->uid);
+	host.gid = host_id(l->gid_mappings.items, l->gid_mappings.len, d->gid);
+	if (fs < 0 || syscall(SYS_fsconfig, fs, FSCONFIG_SET_STRING, "size", "4k", 0) < 0 ||
+	    syscall(SYS_fsconfig, fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0 ||
+	    (mnt = (int)syscall(SYS_fsmount, fs, FSMOUNT_CLOEXEC, 0)) < 0)
+		return hk_fail(err, errno, "make %s on the host side: a tmpfs", d->path);
+	if (make_node(mnt, "node", &host, type, err) < 0)
+		return -1;
+	*tree = (int)syscall(SYS_open_tree, mnt, "node",
+			     OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_SYMLINK_NOFOLLOW);
+	if (*tree < 0)
+		return hk_fail(err, errno, "clone the node made for %s", d->path);
+	return 0;
+}
+
+int hk_devices_prepare(const struct oci_config *c, int *trees, struct hk_err **err)
+{
+	const struct oci_linux *l = c->linux;
+	size_t i;
+
+	for (i = 0; l != NULL && i < l->devices.len; i++)
+		trees[i] = -1;
+	if (l == NULL || !oci_config_new_namespace(c, OCI_NS_USER))
+		return 0;
+	for (i = 0; i < l->devices.len; i++) {
+		const struct oci_device *od = &l->devices.items[i];
+		char path[4096];
+		struct stat st;
+		struct device d = {path,
+				   (char)od->type.value,
+				   od->major.value,
+				   od->minor.value,
+				   od->file_mode.set ? od->file_mode.value : 0666,
+				   od->uid.value,
+				   od->gid.value};
+
+		clean_path(od->path, path, sizeof(path));
+		if (d.type == 'p' || lstat(path, &st) == 0)
+			continue; /* a FIFO is made inside; a node the host has is bound */
+		if (host_node(l, &d, &trees[i], err) < 0)
+			return hk_prefix(err, "linux.devices[%zu]", i);
+	}
+	return 0;
 }

@@ -13,6 +13,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "devices.h"
 #include "fdio.h"
 #include "idmap_write.h"
 #include "mount_plan.h"
@@ -192,6 +193,24 @@ static int prepared_tree(const struct oci_config *c, const char *bundle, const s
 	return host_tree(bundle, m, rec, out, err);
 }
 
+size_t hk_prepared_count(const struct oci_config *c)
+{
+	return c->mounts.len + (c->linux != NULL ? c->linux->devices.len : 0);
+}
+
+static int *prepared_array(const struct oci_config *c, int **fds)
+{
+	size_t j, n = hk_prepared_count(c);
+
+	if (*fds != NULL)
+		return *fds;
+	if ((*fds = calloc(n, sizeof(int))) == NULL)
+		abort();
+	for (j = 0; j < n; j++)
+		(*fds)[j] = -1;
+	return *fds;
+}
+
 int hk_idmap_prepare(const struct oci_config *c, const char *bundle, int **fds, struct hk_err **err)
 {
 	size_t i;
@@ -199,36 +218,33 @@ int hk_idmap_prepare(const struct oci_config *c, const char *bundle, int **fds, 
 	*fds = NULL;
 	for (i = 0; i < c->mounts.len; i++) {
 		const struct oci_mount *m = &c->mounts.items[i];
-
 		bool rec;
 
 		if (!hk_mount_idmapped(m, NULL) && !hk_mount_shares_with_host(m, NULL) &&
 		    !bound_from_host(c, bundle, m, &rec))
 			continue;
-		if (*fds == NULL) {
-			size_t j;
-
-			*fds = calloc(c->mounts.len, sizeof(int));
-			if (*fds == NULL)
-				abort();
-			for (j = 0; j < c->mounts.len; j++)
-				(*fds)[j] = -1;
-		}
-		if (prepared_tree(c, bundle, m, &(*fds)[i], err) < 0) {
+		if (prepared_tree(c, bundle, m, &prepared_array(c, fds)[i], err) < 0) {
 			hk_idmap_close(c, *fds);
 			*fds = NULL;
 			return hk_prefix(err, "mounts[%zu]: mount \"%s\" on \"%s\"", i,
 					 m->source ? m->source : "none", m->destination);
 		}
 	}
+	if (c->linux != NULL && c->linux->devices.len > 0 &&
+	    oci_config_new_namespace(c, OCI_NS_USER) &&
+	    hk_devices_prepare(c, prepared_array(c, fds) + c->mounts.len, err) < 0) {
+		hk_idmap_close(c, *fds);
+		*fds = NULL;
+		return -1;
+	}
 	return 0;
 }
 
 void hk_idmap_close(const struct oci_config *c, int *fds)
 {
-	size_t i;
+	size_t i, n = hk_prepared_count(c);
 
-	for (i = 0; fds != NULL && i < c->mounts.len; i++)
+	for (i = 0; fds != NULL && i < n; i++)
 		if (fds[i] >= 0)
 			close(fds[i]);
 	free(fds);

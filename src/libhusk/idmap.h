@@ -11,6 +11,9 @@
  * other mounts. */
 int hk_idmap_prepare(const struct oci_config *c, const char *bundle, int **fds,
 		     struct hk_err **err);
+/* The trees' array holds one per mount, then one per linux.devices entry (hk_devices_prepare's
+ * nodes, in a user namespace): this many. */
+size_t hk_prepared_count(const struct oci_config *c);
 void hk_idmap_close(const struct oci_config *c, int *fds);
 
 #endif

@@ -207,7 +207,8 @@ int hk_rootfs_prepare(const struct oci_config *c, const char *bundle, const char
 			return -1;
 		ro_dev = ro_dev || dev_read_only_later(m);
 	}
-	if (hk_devices_create(fd, c, in_userns, !binds_dev(c), err) < 0 ||
+	if (hk_devices_create(fd, c, in_userns, !binds_dev(c),
+			      idmap_trees ? idmap_trees + c->mounts.len : NULL, err) < 0 ||
 	    (ro_dev && dev_read_only_now(fd, err) < 0))
 		return -1;
 	*rootfd = hk_take_fd(&fd);

@@ -156,7 +156,7 @@ static void close_own_preserved(int preserve_fds, const int *keep, size_t n)
 static void close_inherited(const struct stage *st)
 {
 	const struct hk_spawn_plan *plan = st->plan;
-	size_t ntrees = st->idmap_trees != NULL ? plan->config->mounts.len : 0, nkeep = 0, i;
+	size_t ntrees = st->idmap_trees != NULL ? hk_prepared_count(plan->config) : 0, nkeep = 0, i;
 	int *keep = calloc(OCI_NS_COUNT + 5 + ntrees, sizeof(int));
 
 	if (keep == NULL)

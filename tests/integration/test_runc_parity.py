@@ -590,3 +590,22 @@ def test_a_recursive_bind_with_submounts_stays_locked_in_a_user_namespace(bundle
         assert "covered" not in r.out, "a submount the kernel locks came off"
     finally:
         subprocess.run(["umount", str(vol / "sub")], check=True)
+
+
+# ---- 19. a device the host lacks, in a user namespace ----
+
+@husk_only  # crun's behaviour (runc 1.1 fails as husk did)
+def test_a_device_the_host_lacks_in_a_user_namespace(bundle):
+    """A user namespace cannot make device nodes, so the host's are bound; one the host lacks is
+    made on the host side (as crun does), cloned, and attached."""
+    userns(bundle)
+    path = "/dev/husk-parity-null"
+    assert not os.path.exists(path)
+    bundle.config["linux"]["devices"] = [
+        {"path": path, "type": "c", "major": 1, "minor": 3, "fileMode": 0o666}]
+    bundle.config["process"]["args"] = ["sh", "-c", f"stat -c '%t:%T' {path}; "
+                                        f"echo x > {path} && echo wrote"]
+    r = bundle.run()
+    assert (r.rc, r.out) == (0, "1:3\nwrote\n"), r.err
+    assert not os.path.exists(path), "nothing was made in the host's /dev"
+    assert not [e for e in os.listdir("/dev/shm") if e.startswith("husk-node-")]
