@@ -196,6 +196,19 @@ static void clean_path(const char *path, char *out, size_t size)
 	out[n] = '\0';
 }
 
+/* A linux.devices entry as a node to make, its path cleaned into path. */
+static struct device device_of(const struct oci_device *od, char *path, size_t size)
+{
+	clean_path(od->path, path, size);
+	return (struct device){path,
+			       (char)od->type.value,
+			       od->major.value,
+			       od->minor.value,
+			       od->file_mode.set ? od->file_mode.value : 0666,
+			       od->uid.value,
+			       od->gid.value};
+}
+
 static void close_parent_dir(struct parent_dir *dir)
 {
 	if (dir->fd >= 0)
@@ -214,17 +227,9 @@ int hk_devices_create(int rootfd, const struct oci_config *c, bool in_userns, bo
 		    make_device(rootfd, &dir, &default_devices[i], in_userns, -1, err) < 0)
 			return hk_prefix(err, "default device");
 	for (i = 0; l != NULL && i < l->devices.len; i++) {
-		const struct oci_device *od = &l->devices.items[i];
 		char path[4096];
-		struct device d = {path,
-				   (char)od->type.value,
-				   od->major.value,
-				   od->minor.value,
-				   od->file_mode.set ? od->file_mode.value : 0666,
-				   od->uid.value,
-				   od->gid.value};
+		struct device d = device_of(&l->devices.items[i], path, sizeof(path));
 
-		clean_path(od->path, path, sizeof(path));
 		if (make_device(rootfd, &dir, &d, in_userns, host_nodes ? host_nodes[i] : -1, err) <
 		    0)
 			return hk_prefix(err, "linux.devices[%zu]", i);
@@ -278,18 +283,10 @@ int hk_devices_prepare(const struct oci_config *c, int *trees, struct hk_err **e
 	if (l == NULL || !oci_config_new_namespace(c, OCI_NS_USER))
 		return 0;
 	for (i = 0; i < l->devices.len; i++) {
-		const struct oci_device *od = &l->devices.items[i];
 		char path[4096];
 		struct stat st;
-		struct device d = {path,
-				   (char)od->type.value,
-				   od->major.value,
-				   od->minor.value,
-				   od->file_mode.set ? od->file_mode.value : 0666,
-				   od->uid.value,
-				   od->gid.value};
+		struct device d = device_of(&l->devices.items[i], path, sizeof(path));
 
-		clean_path(od->path, path, sizeof(path));
 		if (d.type == 'p' || lstat(path, &st) == 0)
 			continue; /* a FIFO is made inside; a node the host has is bound */
 		if (host_node(l, &d, &trees[i], err) < 0)

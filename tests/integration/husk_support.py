@@ -282,6 +282,38 @@ class Attacker:
         return self.out.read()
 
 
+def recv_with_fd(conn, size=65536):
+    """One message and the fd it carries by SCM_RIGHTS (None: none), from a unix socket."""
+    import array
+    import socket
+    fds = array.array("i")
+    msg, anc, _, _ = conn.recvmsg(size, socket.CMSG_LEN(4 * fds.itemsize))
+    for level, kind, data in anc:
+        if level == socket.SOL_SOCKET and kind == socket.SCM_RIGHTS:
+            fds.frombytes(data[:len(data) - len(data) % fds.itemsize])
+    return msg, (fds[0] if fds else None)
+
+
+def serve_one(path, handle):
+    """A unix socket at path whose first connection goes to handle(conn), in a thread."""
+    import socket
+    import threading
+    srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    srv.bind(path)
+    srv.listen(1)
+
+    def serve():
+        conn, _ = srv.accept()
+        try:
+            handle(conn)
+        finally:
+            conn.close()
+            srv.close()
+    t = threading.Thread(target=serve, daemon=True)
+    t.start()
+    return t
+
+
 def race(bundle, tmp_path, shared, attacker_args, victim, rounds):
     """Runs victim() `rounds` times while the attacker's container works on the shared volume.
     The caller checks its canary afterwards."""

@@ -394,26 +394,8 @@ def test_preserve_fds_names_the_missing_fd(bundle):
 # ---- 22. --pidfd-socket ----
 
 def receive_fd(path, got):
-    import array
-    import socket
-    import threading
-    srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    srv.bind(path)
-    srv.listen(1)
-
-    def serve():
-        conn, _ = srv.accept()
-        fds = array.array("i")
-        msg, anc, _, _ = conn.recvmsg(4096, socket.CMSG_LEN(4 * fds.itemsize))
-        for level, kind, data in anc:
-            if level == socket.SOL_SOCKET and kind == socket.SCM_RIGHTS:
-                fds.frombytes(data[:len(data) - len(data) % fds.itemsize])
-        got["fd"] = fds[0] if fds else None
-        conn.close()
-        srv.close()
-    t = threading.Thread(target=serve)
-    t.start()
-    return t
+    from husk_support import recv_with_fd, serve_one
+    return serve_one(path, lambda conn: got.update(fd=recv_with_fd(conn, 4096)[1]))
 
 
 def pid_of_pidfd(fd):

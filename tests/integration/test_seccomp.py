@@ -1,14 +1,11 @@
 """linux.seccomp: every action, argument conditions, flags, architectures, unknown syscalls,
 the notify listener, when the filter is loaded, and the compiled-filter cache."""
-import array
 import json
 import os
-import socket
-import threading
 
 import pytest
 
-from husk_support import TOP, assert_nothing_left
+from husk_support import TOP, assert_nothing_left, recv_with_fd, serve_one
 
 PODMAN = os.path.join(TOP, "tests", "unit", "good", "podman-seccomp.json")
 
@@ -152,25 +149,12 @@ def test_the_compiled_filter_is_cached_and_a_bad_cache_is_ignored(bundle):
 
 
 def listener(path, got):
-    srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    srv.bind(path)
-    srv.listen(1)
-
-    def serve():
-        conn, _ = srv.accept()
-        fds = array.array("i")
-        msg, anc, _, _ = conn.recvmsg(65536, socket.CMSG_LEN(4 * fds.itemsize))
-        for level, kind, data in anc:
-            if level == socket.SOL_SOCKET and kind == socket.SCM_RIGHTS:
-                fds.frombytes(data[:len(data) - len(data) % fds.itemsize])
+    def handle(conn):
+        msg, fd = recv_with_fd(conn)
         got["doc"] = json.loads(msg)
-        got["fd"] = os.readlink(f"/proc/self/fd/{fds[0]}")
-        os.close(fds[0])  # closed: the notified syscall fails with ENOSYS
-        conn.close()
-        srv.close()
-    t = threading.Thread(target=serve)
-    t.start()
-    return t
+        got["fd"] = os.readlink(f"/proc/self/fd/{fd}")
+        os.close(fd)  # closed: the notified syscall fails with ENOSYS
+    return serve_one(path, handle)
 
 
 def test_notify_sends_the_listener_with_the_state(bundle, tmp_path):
@@ -237,44 +221,29 @@ class ContinuingAgent:
     as a real one does for the calls it has nothing to say about. Counts what it saw."""
 
     def __init__(self, path):
+        self.seen, self.stop = 0, False
+        self.thread = serve_one(path, lambda conn: self.answer(recv_with_fd(conn)[1]))
+
+    def answer(self, fd):
         import fcntl
         import select
-        self.seen, self.stop = 0, False
-        srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        srv.bind(path)
-        srv.listen(1)
-
-        def serve():
-            conn, _ = srv.accept()
-            fds = array.array("i")
-            _, anc, _, _ = conn.recvmsg(65536, socket.CMSG_LEN(4 * fds.itemsize))
-            for level, kind, data in anc:
-                if level == socket.SOL_SOCKET and kind == socket.SCM_RIGHTS:
-                    fds.frombytes(data[:len(data) - len(data) % fds.itemsize])
-            conn.close()
-            srv.close()
-            fd = fds[0]
-            while not self.stop:
-                ready, _, _ = select.select([fd], [], [], 0.2)
-                if not ready:
-                    continue
-                buf = bytearray(80)
-                try:
-                    fcntl.ioctl(fd, NOTIF_RECV, buf)
-                except OSError:
-                    break  # the filter's last user is gone
-                resp = bytearray(24)
-                resp[0:8] = buf[0:8]  # the id
-                resp[20:24] = USER_NOTIF_FLAG_CONTINUE.to_bytes(4, "little")
-                try:
-                    fcntl.ioctl(fd, NOTIF_SEND, resp)
-                except OSError:
-                    pass  # the caller went meanwhile
-                self.seen += 1
-            os.close(fd)
-
-        self.thread = threading.Thread(target=serve, daemon=True)
-        self.thread.start()
+        while not self.stop:
+            if not select.select([fd], [], [], 0.2)[0]:
+                continue
+            buf = bytearray(80)
+            try:
+                fcntl.ioctl(fd, NOTIF_RECV, buf)
+            except OSError:
+                break  # the filter's last user is gone
+            resp = bytearray(24)
+            resp[0:8] = buf[0:8]  # the id
+            resp[20:24] = USER_NOTIF_FLAG_CONTINUE.to_bytes(4, "little")
+            try:
+                fcntl.ioctl(fd, NOTIF_SEND, resp)
+            except OSError:
+                pass  # the caller went meanwhile
+            self.seen += 1
+        os.close(fd)
 
     def close(self):
         self.stop = True
