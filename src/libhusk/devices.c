@@ -70,27 +70,30 @@ static int open_parent(int rootfd, const char *path, struct parent_dir *dir, con
 	return 0;
 }
 
-static int bind_host_device(int dirfd, const char *name, const char *host, struct hk_err **err)
+/* In a user namespace a node is the host's (host: its path) or one the parent made (tree >= 0),
+ * mounted over an empty file; nosuid,noexec on that mount alone (a remount would have to repeat
+ * every flag the kernel locked on the host's /dev), as crun makes them. */
+static int attach_node(int dirfd, const char *name, const char *host, int tree, struct hk_err **err)
 {
 	struct mount_attr attr = {.attr_set = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC};
 	hk_cleanup_close int made = -1, fd = -1;
 	char target[32];
+	int ret;
 
 	made = openat(dirfd, name, O_CREAT | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0600);
-	if (made < 0)
+	if (made < 0 || (fd = openat(dirfd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC)) < 0)
 		return hk_fail(err, errno, "create %s", name);
-	fd = openat(dirfd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0)
-		return hk_fail(err, errno, "open %s", name);
 	hk_fd_path(fd, target);
-	if (mount(host, target, NULL, MS_BIND, NULL) < 0)
-		return hk_fail(err, errno, "bind %s", host);
-	/* the bind's own flags, and only those two: a remount would have to repeat every flag the
-	 * kernel locked on the host's /dev */
+	ret = tree >= 0 ? (int)syscall(SYS_move_mount, tree, "", fd, "",
+				       MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH)
+			: mount(host, target, NULL, MS_BIND, NULL);
+	if (ret < 0)
+		return tree >= 0 ? hk_fail(err, errno, "attach the node made for %s", name)
+				 : hk_fail(err, errno, "bind %s", host);
 	close(hk_take_fd(&fd));
 	fd = openat(dirfd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0 || syscall(SYS_mount_setattr, fd, "", AT_EMPTY_PATH, &attr, sizeof(attr)) < 0)
-		return hk_fail(err, errno, "bind %s: make it nosuid,noexec", host);
+		return hk_fail(err, errno, "%s: make it nosuid,noexec", name);
 	return 0;
 }
 
@@ -120,25 +123,6 @@ static int make_node(int dirfd, const char *name, const struct device *d, mode_t
 	return 0;
 }
 
-/* A node hk_devices_prepare made on the host side, attached over an empty file. */
-static int attach_host_node(int dirfd, const char *name, int tree, struct hk_err **err)
-{
-	struct mount_attr attr = {.attr_set = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC};
-	hk_cleanup_close int made = -1, fd = -1;
-
-	made = openat(dirfd, name, O_CREAT | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0600);
-	if (made < 0 || (fd = openat(dirfd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC)) < 0)
-		return hk_fail(err, errno, "create %s", name);
-	if (syscall(SYS_move_mount, tree, "", fd, "",
-		    MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
-		return hk_fail(err, errno, "attach the node made for %s", name);
-	close(hk_take_fd(&fd));
-	fd = openat(dirfd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0 || syscall(SYS_mount_setattr, fd, "", AT_EMPTY_PATH, &attr, sizeof(attr)) < 0)
-		return hk_fail(err, errno, "%s: make it nosuid,noexec", name);
-	return 0;
-}
-
 static int make_device(int rootfd, struct parent_dir *dir, const struct device *d, bool in_userns,
 		       int host_node, struct hk_err **err)
 {
@@ -151,10 +135,8 @@ static int make_device(int rootfd, struct parent_dir *dir, const struct device *
 	dirfd = dir->fd;
 	if (unlinkat(dirfd, name, 0) < 0 && errno != ENOENT && errno != EISDIR)
 		return hk_fail(err, errno, "replace %s", d->path);
-	if (in_userns && host_node >= 0)
-		return attach_host_node(dirfd, name, host_node, err);
 	if (in_userns && type != S_IFIFO)
-		return bind_host_device(dirfd, name, d->path, err);
+		return attach_node(dirfd, name, d->path, host_node, err);
 	return make_node(dirfd, name, d, type, err);
 }
 
