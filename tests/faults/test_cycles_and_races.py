@@ -170,18 +170,28 @@ def test_delete_force_of_a_frozen_container_is_bounded(bundle):
 
 def test_a_leftover_frozen_cgroup_does_not_stop_the_next_container(bundle):
     """An empty cgroup of the container's path left frozen (another runtime's, or one a `pause`
-    froze as a delete raced it) is thawed when husk reuses it; before, create hung there."""
+    froze as a delete raced it): before, create hung there. It is refused at once in one line,
+    as runc refuses it, and the freeze stays: husk thaws no freeze it did not make (issue 29
+    item 15; test_runc_parity.py runs the same against runc)."""
     v2 = os.path.exists("/sys/fs/cgroup/cgroup.controllers")
     top = "/sys/fs/cgroup/husk-frozen-test" if v2 else "/sys/fs/cgroup/freezer/husk-frozen-test"
+    state = os.path.join(top, "cgroup.freeze" if v2 else "freezer.state")
     os.mkdir(top)
     try:
-        with open(os.path.join(top, "cgroup.freeze" if v2 else "freezer.state"), "w") as f:
+        with open(state, "w") as f:
             f.write("1" if v2 else "FROZEN")
         bundle.config["linux"]["cgroupsPath"] = "/husk-frozen-test"
         bundle.config["process"]["args"] = ["true"]
         r = bundle.run("c", timeout=30)
-        assert r.rc == 0, r.err
+        assert r.rc == 1 and r.err.splitlines() == [
+            f"husk: config.json: linux.cgroupsPath: cgroup {top} is frozen: thaw it, or give "
+            "the container another"], r.err
+        with open(state) as f:
+            assert f.read().strip() == ("1" if v2 else "FROZEN")
+        assert bundle.leftovers() == []
     finally:
+        with open(state, "w") as f:
+            f.write("0" if v2 else "THAWED")
         subprocess.run(["sh", "-c", "for d in /sys/fs/cgroup/husk-frozen-test "
                         "/sys/fs/cgroup/*/husk-frozen-test; do [ -d $d ] && rmdir $d; done"])
 
