@@ -95,10 +95,17 @@ static int parse_globals(int argc, char **argv, struct cli_globals *g, int *next
 }
 
 /* The lowest fd >= 3 that is not open, read before husk opens anything of its own: the fds below
- * it are all the caller's. */
-static int first_free_fd(void)
+ * it are all the caller's. Only asked when some fds are to be passed on (two system calls that
+ * every other command saves). */
+static int first_free_fd(int argc, char **argv)
 {
-	int fd, probe;
+	int fd, probe, i;
+	bool asked = getenv("LISTEN_FDS") != NULL;
+
+	for (i = 1; i < argc && !asked; i++)
+		asked = strstr(argv[i], "preserve-fds") != NULL;
+	if (!asked)
+		return 3;
 
 	for (fd = 0; fd < 3; fd++)
 		if ((probe = fcntl(fd, F_DUPFD_CLOEXEC, 3)) >= 0) {
@@ -112,7 +119,7 @@ static int run(int argc, char **argv, struct hk_err **err)
 {
 	const struct cli_command *cmd;
 	struct cli_globals g;
-	int next = 0, free_fd = first_free_fd();
+	int next = 0, free_fd = first_free_fd(argc, argv);
 
 	if (argc == 3 && strcmp(argv[1], "--generate") == 0)
 		return cli_generate(argv[2], err); /* the build's man pages and completions */

@@ -189,10 +189,16 @@ class Node:
         # the pods' cgroup parent, ours alone: kubelet-style below it
         self.parent = "husk-cri-" + uuid.uuid4().hex[:8]
         self.handlers = handlers
+        # containerd starts only once the holder is in its new namespace with lo up: started a
+        # moment earlier it would run in the host's, and the CNI bridge with it
         self.holder = subprocess.Popen(["unshare", "--net", "sh", "-c",
-                                        "ip link set lo up; exec sleep infinity"],
-                                       start_new_session=True)
+                                        "ip link set lo up && echo ready && exec sleep infinity"],
+                                       stdout=subprocess.PIPE, start_new_session=True)
+        ready = self.holder.stdout.readline()
         self.netns = f"/proc/{self.holder.pid}/ns/net"
+        if ready != b"ready\n" or os.readlink(self.netns) == os.readlink("/proc/self/ns/net"):
+            self.holder.kill()
+            raise AssertionError("no network namespace of the node's own")
         self.daemon = None
         self.log = None
 
@@ -303,10 +309,22 @@ state = "{self.tmp}/state"
             kill_processes("containerd-shim-runc-v2", self.tmp)
             self.holder.kill()
             self.holder.wait()
+            self.holder.stdout.close()
             for top in cgroup_dirs(self.parent):
                 remove_tree(top)
             unmount_below(self.tmp)
             shutil.rmtree(self.tmp, ignore_errors=True)
+            forget_cni_results()
+
+
+def forget_cni_results(network="husk-cri"):
+    """libcni keeps each attachment's result under /var/lib/cni/results (its cache directory,
+    which containerd 1.6 does not let us move): ours go with the node."""
+    results = "/var/lib/cni/results"
+    for name in os.listdir(results) if os.path.isdir(results) else []:
+        if name.startswith(network + "-"):
+            with contextlib.suppress(OSError):
+                os.unlink(os.path.join(results, name))
 
 
 def cgroup_dirs(name):
