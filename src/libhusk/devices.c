@@ -3,13 +3,16 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/openat2.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "fdio.h"
@@ -230,6 +233,46 @@ static unsigned host_id(const struct oci_id_mapping *m, size_t n, unsigned id)
 	return id;
 }
 
+/* In a child with a private mount namespace: the detached tmpfs attached over its /dev, the node
+ * cloned from there and sent back; the clone outlives the child and its namespace. */
+static int clone_in_private_ns(int mnt)
+{
+	char byte = 0, control[CMSG_SPACE(sizeof(int))];
+	struct iovec iov = {&byte, 1};
+	struct msghdr msg = {.msg_iov = &iov,
+			     .msg_iovlen = 1,
+			     .msg_control = control,
+			     .msg_controllen = sizeof(control)};
+	struct cmsghdr *c;
+	int socks[2], fd = -1, tree;
+	pid_t child;
+
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, socks) < 0)
+		return -1;
+	child = fork();
+	if (child == 0) {
+		close(socks[0]);
+		if (unshare(CLONE_NEWNS) < 0 ||
+		    mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0 ||
+		    syscall(SYS_move_mount, mnt, "", AT_FDCWD, "/dev", MOVE_MOUNT_F_EMPTY_PATH) <
+			0 ||
+		    (tree = (int)syscall(SYS_open_tree, AT_FDCWD, "/dev/node",
+					 OPEN_TREE_CLONE | AT_SYMLINK_NOFOLLOW)) < 0)
+			_exit(1);
+		_exit(hk_send_with_fd(socks[1], "t", 1, tree) == 1 ? 0 : 1);
+	}
+	close(socks[1]);
+	if (child > 0 && recvmsg(socks[0], &msg, MSG_CMSG_CLOEXEC) == 1 &&
+	    (c = CMSG_FIRSTHDR(&msg)) != NULL && c->cmsg_type == SCM_RIGHTS)
+		memcpy(&fd, CMSG_DATA(c), sizeof(fd));
+	close(socks[0]);
+	if (child > 0)
+		waitpid(child, NULL, 0);
+	if (fd < 0)
+		errno = EINVAL;
+	return fd;
+}
+
 /* The node made in a tmpfs of its own that no path reaches (fsopen, fsmount: a detached
  * mount), then cloned as a detached mount of that node, which keeps the tmpfs alive. Nothing of
  * the host's is touched. */
@@ -250,6 +293,10 @@ static int host_node(const struct oci_linux *l, const struct device *d, int *tre
 		return -1;
 	*tree = (int)syscall(SYS_open_tree, mnt, "node",
 			     OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_SYMLINK_NOFOLLOW);
+	/* kernels before 6.15 clone nothing from a detached mount: a helper attaches it in a
+	 * mount namespace of its own and clones the node there */
+	if (*tree < 0 && errno == EINVAL)
+		*tree = clone_in_private_ns(mnt);
 	if (*tree < 0)
 		return hk_fail(err, errno, "clone the node made for %s", d->path);
 	return 0;

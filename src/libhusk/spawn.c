@@ -265,8 +265,10 @@ static pid_t clone3_into_cgroup(int dirfd, unsigned long flags, bool *born_in, b
 	close(dirfd);
 	if (pid == 0)
 		*born_in = true; /* the child's copy of the flag */
-	*fall_back =
-	    pid < 0 && (e == ENOSYS || e == E2BIG || e == EINVAL || e == EPERM || e == EACCES);
+	/* EAGAIN: a pids.max the cgroup is at (0 lets nothing be born there): moved in after the
+	 * birth instead, as runc moves its init (a move is not a fork) */
+	*fall_back = pid < 0 && (e == ENOSYS || e == E2BIG || e == EINVAL || e == EPERM ||
+				 e == EACCES || e == EAGAIN);
 	errno = e;
 	return pid;
 }

@@ -455,7 +455,10 @@ def test_no_pivot_keeps_a_fresh_procfs_out(bundle):
         caps[kind] = caps[kind] + ["CAP_SETFCAP"]
     bundle.write()
     r = bundle.husk("run", "c")
-    assert "mounted" not in r.out, "with pivot_root the host's /proc is gone"
+    if "mounted" in r.out:
+        pytest.skip("this kernel lets a nested user namespace mount procfs even over the "
+                    "container's masked /proc (seen on the VM's 6.1): nothing for --no-pivot "
+                    "to keep out here; the host tier's 6.18 refuses it")
     r = bundle.husk("run", "--no-pivot", "c2")
     # EPERM, in busybox's words
     assert "mounted" not in r.out and "mount: permission denied" in r.err, (r.out, r.err)
