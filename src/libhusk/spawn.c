@@ -273,12 +273,23 @@ static pid_t clone3_into_cgroup(int dirfd, unsigned long flags, bool *born_in, b
 	return pid;
 }
 
+/* A pids.limit of 0 lets nothing be born in the cgroup: pid 1 moves in after its birth, as runc
+ * moves its init. (A birth refused there would also end the new pid namespace: its first pid
+ * freed, it allocates none again.) */
+static bool born_outside(const struct hk_spawn_plan *plan)
+{
+	const struct oci_resources *r = plan->config->linux ? plan->config->linux->resources : NULL;
+
+	return r != NULL && r->pids != NULL && r->pids->limit.set && r->pids->limit.value == 0;
+}
+
 /* CLONE_PARENT: pid 1 is husk's child, so `run` waits for it and create's caller inherits it
  * when husk exits. Namespaces first, it is born in the cgroup2 directory where there is one. */
 static pid_t clone_init(struct stage *st)
 {
-	int dirfd =
-	    hk_plan_has(st->plan, HK_STEP_NAMESPACES_FIRST) ? hk_cg_clone_fd(st->plan->cgroup) : -1;
+	int dirfd = hk_plan_has(st->plan, HK_STEP_NAMESPACES_FIRST) && !born_outside(st->plan)
+			? hk_cg_clone_fd(st->plan->cgroup)
+			: -1;
 	bool fall_back = true;
 	pid_t pid = -1;
 
@@ -672,7 +683,9 @@ static __attribute__((noreturn)) void stage2(struct stage *st)
  * Namespaces first: stage 1 stays in husk's cgroup and pid 1 goes in (clone_init). */
 static pid_t fork_into_cgroup(const struct hk_spawn_plan *plan, bool *born_in)
 {
-	int dirfd = hk_plan_has(plan, HK_STEP_NAMESPACES_FIRST) ? -1 : hk_cg_clone_fd(plan->cgroup);
+	int dirfd = hk_plan_has(plan, HK_STEP_NAMESPACES_FIRST) || born_outside(plan)
+			? -1
+			: hk_cg_clone_fd(plan->cgroup);
 	bool fall_back = true;
 	pid_t pid = -1;
 
