@@ -152,8 +152,7 @@ static bool has_submounts(const char *bundle, const struct oci_mount *m)
 	FILE *info;
 
 	if (m->source == NULL ||
-	    (size_t)snprintf(source, sizeof(source), "%s%s%s", m->source[0] == '/' ? "" : bundle,
-			     m->source[0] == '/' ? "" : "/", m->source) >= sizeof(source) ||
+	    hk_bind_source_path(bundle, m->source, source, sizeof(source)) < 0 ||
 	    realpath(source, real) == NULL || (info = fopen("/proc/self/mountinfo", "re")) == NULL)
 		return true; /* unknown: as if it had, the stage binds it */
 	n = strlen(real);
@@ -181,16 +180,18 @@ static bool bound_from_host(const struct oci_config *c, const char *bundle,
 	return !rec || !has_submounts(bundle, m);
 }
 
-static int prepared_tree(const struct oci_config *c, const char *bundle, const struct oci_mount *m,
-			 int *out, struct hk_err **err)
-{
-	bool rec = false;
+enum tree_kind { NO_TREE, IDMAPPED_TREE, HOST_TREE };
 
-	if (hk_mount_idmapped(m, &rec))
-		return idmapped_tree(c, bundle, m, rec, out, err);
-	if (!hk_mount_shares_with_host(m, &rec))
-		bound_from_host(c, bundle, m, &rec);
-	return host_tree(bundle, m, rec, out, err);
+/* Which tree the parent prepares for a mount, decided once (a user namespace's recursive bind
+ * reads the mount table for it); *recursive: whether the tree takes the submounts. */
+static enum tree_kind tree_of(const struct oci_config *c, const char *bundle,
+			      const struct oci_mount *m, bool *recursive)
+{
+	if (hk_mount_idmapped(m, recursive))
+		return IDMAPPED_TREE;
+	if (hk_mount_shares_with_host(m, recursive))
+		return HOST_TREE;
+	return bound_from_host(c, bundle, m, recursive) ? HOST_TREE : NO_TREE;
 }
 
 size_t hk_prepared_count(const struct oci_config *c)
@@ -218,12 +219,15 @@ int hk_idmap_prepare(const struct oci_config *c, const char *bundle, int **fds, 
 	*fds = NULL;
 	for (i = 0; i < c->mounts.len; i++) {
 		const struct oci_mount *m = &c->mounts.items[i];
-		bool rec;
+		bool rec = false;
+		enum tree_kind kind = tree_of(c, bundle, m, &rec);
+		int *tree;
 
-		if (!hk_mount_idmapped(m, NULL) && !hk_mount_shares_with_host(m, NULL) &&
-		    !bound_from_host(c, bundle, m, &rec))
+		if (kind == NO_TREE)
 			continue;
-		if (prepared_tree(c, bundle, m, &prepared_array(c, fds)[i], err) < 0) {
+		tree = &prepared_array(c, fds)[i];
+		if ((kind == IDMAPPED_TREE ? idmapped_tree(c, bundle, m, rec, tree, err)
+					   : host_tree(bundle, m, rec, tree, err)) < 0) {
 			hk_idmap_close(c, *fds);
 			*fds = NULL;
 			return hk_prefix(err, "mounts[%zu]: mount \"%s\" on \"%s\"", i,

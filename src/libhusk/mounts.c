@@ -64,7 +64,7 @@ static int apply_after(int mntfd, const struct hk_mount_plan *p, struct hk_err *
 	return 0;
 }
 
-static int source_path(const char *bundle, const char *source, char *buf, size_t size)
+int hk_bind_source_path(const char *bundle, const char *source, char *buf, size_t size)
 {
 	if (source[0] == '/')
 		return snprintf(buf, size, "%s", source) < (int)size ? 0 : -1;
@@ -130,7 +130,7 @@ int hk_bind_source_open(const char *bundle, const struct oci_mount *m, bool nofo
 {
 	int fd;
 
-	if (m->source == NULL || source_path(bundle, m->source, source, 4096) < 0)
+	if (m->source == NULL || hk_bind_source_path(bundle, m->source, source, 4096) < 0)
 		return hk_fail(err, EINVAL, "bind source");
 	if (nofollow) {
 		fd = hk_path_open(source, O_PATH, RESOLVE_NO_SYMLINKS);
@@ -151,7 +151,7 @@ static int bind_source(const char *bundle, const struct oci_mount *m, const stru
 	struct stat st;
 
 	if (tree >= 0) { /* idmapped: hk_idmap_prepare opened it, in husk's own user namespace */
-		if (m->source == NULL || source_path(bundle, m->source, source, 4096) < 0)
+		if (m->source == NULL || hk_bind_source_path(bundle, m->source, source, 4096) < 0)
 			return hk_fail(err, EINVAL, "bind source");
 		if (fstat(tree, &st) < 0)
 			return hk_fail(err, errno, "bind source %s", source);

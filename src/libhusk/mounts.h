@@ -11,6 +11,8 @@
 #include "inroot.h"
 #include "config.h"
 
+/* A bind's source path, a relative one taken from the bundle; -1 when it does not fit in size. */
+int hk_bind_source_path(const char *bundle, const char *source, char *buf, size_t size);
 /* A bind's source (relative ones from the bundle), opened O_PATH once, the same way for every
  * bind, idmapped or not: with src-nofollow (nofollow) a symlink anywhere on its path is refused.
  * source receives the path, for messages. Returns the fd or -1. */
