@@ -15,6 +15,7 @@ struct cli_globals {
 	bool systemd_cgroup;
 	const char *rootless; /* "true", "false" or "auto" */
 	int first_free_fd;    /* the lowest fd >= 3 the caller left closed (--preserve-fds) */
+	char **argv;	      /* husk's own, for a re-execution from its sealed copy (exe.h) */
 };
 
 enum cli_arg { CLI_FLAG, CLI_VALUE };
@@ -36,7 +37,9 @@ struct cli_command {
 	const struct cli_flag *flags;
 	int (*run)(const struct cli_globals *g, int argc, char **argv, struct hk_err **err);
 	bool unimplemented;
-	bool sealed_exe; /* makes container processes: runs from a sealed copy of husk (exe.h) */
+	/* makes container processes in one the container sees from birth (exec): runs from a
+	 * sealed copy of husk (exe.h); create and run decide once they have read the config */
+	bool sealed_exe;
 	/* the words after the id are a command's own (exec, ps): flags stop at the first word;
 	 * every other command takes its flags anywhere, as runc does (`update ID --memory N`) */
 	bool args_are_a_command;

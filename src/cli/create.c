@@ -70,6 +70,7 @@ int cli_create_options(const struct cli_command *cmd, const struct cli_globals *
 	    .preserve_fds = (int)n,
 	    .no_pivot = cli_bool(cmd, p, "no-pivot"),
 	    .no_new_keyring = cli_bool(cmd, p, "no-new-keyring"),
+	    .reexec_argv = g->argv,
 	};
 	return 0;
 }
@@ -92,4 +93,4 @@ static int run_create(const struct cli_globals *g, int argc, char **argv, struct
 
 const struct cli_command cmd_create = {
     "create", "ID", "create a container from a bundle", cli_create_flags, run_create, false,
-    true,     false};
+    false,    false};

@@ -126,6 +126,7 @@ static int run(int argc, char **argv, struct hk_err **err)
 	if (parse_globals(argc, argv, &g, &next, err) < 0)
 		return -1;
 	g.first_free_fd = free_fd;
+	g.argv = argv;
 	if (next == -1 || next >= argc) {
 		print_usage();
 		return next == -1 ? 0 : hk_fail(err, 0, "no command given");

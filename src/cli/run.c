@@ -46,4 +46,4 @@ static int run_run(const struct cli_globals *g, int argc, char **argv, struct hk
 }
 
 const struct cli_command cmd_run = {
-    "run", "ID", "create and start a container", cli_create_flags, run_run, false, true, false};
+    "run", "ID", "create and start a container", cli_create_flags, run_run, false, false, false};

@@ -18,6 +18,7 @@
 
 #include "cgroup/cgroup.h"
 #include "config.h"
+#include "exe.h"
 #include "hk_seccomp.h"
 #include "fdio.h"
 #include "hooks.h"
@@ -399,6 +400,8 @@ static int create_steps(struct creating *cr, const char *bundle, const char *roo
 	    HK_CHECKED(exec_fifo(&cr->c, &plan->exec_fifo, err), err) < 0 ||
 	    HK_CHECKED(start_fifo(&cr->c, cr->cfg, &plan->start_result, err), err) < 0)
 		return -1;
+	if (hk_plan_has(plan, HK_STEP_EXEC_STUB) && (plan->exec_stub = hk_exe_stub_open(err)) < 0)
+		return -1;
 	hk_timeline("state (record, saved config, fifos)");
 	if (HK_CHECKED(hk_seccomp_prepare(cr->cfg->linux ? cr->cfg->linux->seccomp : NULL, o->root,
 					  &cr->filter, err),
@@ -458,7 +461,7 @@ static void undo_create(struct creating *cr)
 		hk_store_remove(&cr->c, &ignored);
 }
 
-static int create_in_store(const struct hk_create_opts *o, const struct oci_config *cfg,
+static int create_in_store(const struct hk_create_opts *o, const struct oci_config *cfg, bool stub,
 			   const char *bundle, const char *rootfs, int rootfs_fd, pid_t *pid,
 			   int *master, struct hk_err **err)
 {
@@ -466,7 +469,8 @@ static int create_in_store(const struct hk_create_opts *o, const struct oci_conf
 	struct hk_plan_create_opts po = {.preserve_fds = o->listen_fds + o->preserve_fds,
 					 .no_pivot = o->no_pivot,
 					 .no_new_keyring = o->no_new_keyring,
-					 .cgroup_in_spawn = !o->systemd_cgroup};
+					 .cgroup_in_spawn = !o->systemd_cgroup,
+					 .exec_stub = stub};
 	int ret;
 
 	hk_plan_create(&cr.plan, cfg, &po);
@@ -481,6 +485,8 @@ static int create_in_store(const struct hk_create_opts *o, const struct oci_conf
 		close(cr.plan.exec_fifo);
 	if (cr.plan.start_result >= 0)
 		close(cr.plan.start_result);
+	if (cr.plan.exec_stub >= 0)
+		close(cr.plan.exec_stub);
 	hk_seccomp_free(&cr.filter);
 	*pid = cr.made.pid;
 	*master = cr.made.master;
@@ -541,10 +547,22 @@ static int load_config(const char *bundle, const char *config, struct oci_config
 			  config, bundle ? bundle : ".");
 }
 
+/* CVE-2019-5736 (exe.h): pid 1 ends through the exec stub, or husk goes on from a sealed copy of
+ * itself, re-executed here, before anything is made (the copy reads the config again). */
+static int stub_or_sealed_copy(const struct hk_create_opts *o, const struct oci_config *cfg,
+			       bool *stub, struct hk_err **err)
+{
+	*stub = hk_exe_stub_built() && hk_plan_stub_fits(cfg);
+	if (*stub || o->reexec_argv == NULL || hk_exe_sealed())
+		return 0;
+	return hk_exe_reexec_sealed(o->reexec_argv, err);
+}
+
 int hk_container_create(const struct hk_create_opts *o, pid_t *pid, int *master,
 			struct hk_err **err)
 {
 	struct oci_config_doc doc = {0};
+	bool stub = false;
 	char bundle[PATH_MAX], rootfs[PATH_MAX], config[PATH_MAX + 16];
 	int ret, rootfs_fd = -1;
 
@@ -552,11 +570,13 @@ int hk_container_create(const struct hk_create_opts *o, pid_t *pid, int *master,
 	if (hk_id_check(o->id, err) < 0)
 		return -1;
 	snprintf(config, sizeof(config), "%s/config.json", o->bundle ? o->bundle : ".");
-	hk_timeline("begin (husk started, re-executed from its sealed copy)");
+	hk_timeline("begin (husk started)");
 	if (load_config(o->bundle, config, &doc, err) < 0)
 		return -1;
 	ret = hk_spawn_check(doc.config, o->console_socket, o->keep_terminal, err);
 	hk_timeline("parse and check config.json");
+	if (ret == 0)
+		ret = stub_or_sealed_copy(o, doc.config, &stub, err);
 	if (ret == 0 && o->listen_fds > 0)
 		set_listen_env(&doc, o->listen_fds);
 	if (ret == 0)
@@ -564,7 +584,8 @@ int hk_container_create(const struct hk_create_opts *o, pid_t *pid, int *master,
 	if (ret == 0)
 		ret = hk_resolve_rootfs(o->bundle, doc.config, bundle, rootfs, &rootfs_fd, err);
 	if (ret == 0)
-		ret = create_in_store(o, doc.config, bundle, rootfs, rootfs_fd, pid, master, err);
+		ret = create_in_store(o, doc.config, stub, bundle, rootfs, rootfs_fd, pid, master,
+				      err);
 	if (rootfs_fd >= 0)
 		close(rootfs_fd);
 	oci_config_doc_free(&doc);

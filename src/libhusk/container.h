@@ -15,6 +15,9 @@ struct hk_create_opts {
 	bool no_pivot, no_new_keyring;
 	bool systemd_cgroup; /* the cgroup is a systemd scope (cgroup/driver_systemd.c) */
 	bool keep_terminal;  /* `run` in the foreground proxies the pty itself */
+	/* husk's argv, re-executed from a sealed copy once the config is read, where pid 1 cannot
+	 * end through the exec stub (exe.h); NULL: never re-executed */
+	char *const *reexec_argv;
 };
 
 /* Builds the container and leaves its pid 1 waiting for start; *pid is a child of the caller.

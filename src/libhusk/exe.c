@@ -15,6 +15,8 @@
 #define WANTED_SEALS (F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE)
 
 extern char **environ;
+extern const unsigned char hk_exec_stub[]; /* exec_stub_blob.c, generated */
+extern const size_t hk_exec_stub_len;
 
 bool hk_exe_sealed(void)
 {
@@ -100,4 +102,28 @@ int hk_exe_reexec_sealed(char *const argv[], struct hk_err **err)
 		return -1;
 	syscall(SYS_execveat, fd, "", argv, environ, AT_EMPTY_PATH);
 	return hk_fail(err, errno, "re-execute husk from its sealed copy");
+}
+
+bool hk_exe_stub_built(void)
+{
+	return hk_exec_stub_len > 0;
+}
+
+int hk_exe_stub_open(struct hk_err **err)
+{
+	hk_cleanup_close int fd = memfd_create("husk-exec", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	size_t done = 0;
+
+	if (fd < 0)
+		return hk_fail(err, errno, "make the exec stub's memfd");
+	while (done < hk_exec_stub_len) {
+		ssize_t n = write(fd, hk_exec_stub + done, hk_exec_stub_len - done);
+
+		if (n <= 0)
+			return hk_fail(err, n < 0 ? errno : EIO, "write the exec stub's memfd");
+		done += (size_t)n;
+	}
+	if (fcntl(fd, F_ADD_SEALS, WANTED_SEALS) < 0)
+		return hk_fail(err, errno, "seal the exec stub's memfd");
+	return hk_take_fd(&fd);
 }

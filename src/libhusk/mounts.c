@@ -298,41 +298,62 @@ static int open_dev_null(struct hk_err **err)
 	return fd;
 }
 
+/* Every masked directory shows one empty, read-only tmpfs, readable by anyone, as runc masks
+ * one: the first is mounted, the others are binds of it, so a container has one such
+ * superblock, not one per directory. *shared: the tmpfs's root once mounted (-1 before). */
+static int mask_dir(int rootfd, const char *path, const char *target, int *shared)
+{
+	char source[32];
+
+	if (*shared >= 0) {
+		hk_fd_path(*shared, source);
+		return mount(source, target, NULL, MS_BIND, NULL);
+	}
+	if (mount("tmpfs", target, "tmpfs", MS_RDONLY, NULL) < 0)
+		return -1;
+	/* the path walked again from the root crosses the new mount: its root (if that fails,
+	 * the next directory mounts a tmpfs of its own) */
+	if (hk_root_open(rootfd, path, HK_NO_CREATE, 0, shared, NULL) < 0)
+		*shared = -1;
+	return 0;
+}
+
+/* A masked file shows the host's /dev/null, opened and checked once (*null). */
+static int mask_file(const char *target, int *null, struct hk_err **err)
+{
+	char source[32];
+
+	if (*null < 0 && (*null = open_dev_null(err)) < 0)
+		return -2;
+	hk_fd_path(*null, source);
+	return mount(source, target, NULL, MS_BIND, NULL);
+}
+
 int hk_mask_paths(int rootfd, const struct oci_strv *paths, struct hk_err **err)
 {
-	char null_path[32];
-	int null = -1, ret = 0;
+	hk_cleanup_close int null = -1, shared = -1;
+	int ret = 0;
 	size_t i;
 
 	for (i = 0; ret == 0 && i < paths->len; i++) {
+		hk_cleanup_close int fd = -1;
 		char target[32];
 		struct stat st;
-		int fd;
 
 		ret = open_existing(rootfd, "linux.maskedPaths", paths, i, &fd, err);
 		if (ret <= 0)
 			continue;
-		ret = 0;
 		hk_fd_path(fd, target);
-		if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
-			/* empty and read-only, readable by anyone, as runc masks one */
-			if (mount("tmpfs", target, "tmpfs", MS_RDONLY, NULL) < 0)
-				ret = -1;
-		} else if (null < 0 && (null = open_dev_null(err)) < 0) {
-			close(fd);
+		if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode))
+			ret = mask_dir(rootfd, paths->items[i], target, &shared);
+		else
+			ret = mask_file(target, &null, err);
+		if (ret == -2)
 			return hk_prefix(err, "linux.maskedPaths[%zu]", i);
-		} else {
-			hk_fd_path(null, null_path);
-			if (mount(null_path, target, NULL, MS_BIND, NULL) < 0)
-				ret = -1;
-		}
-		close(fd);
 		if (ret < 0)
-			hk_fail(err, errno, "linux.maskedPaths[%zu]: mask \"%s\"", i,
-				paths->items[i]);
+			return hk_fail(err, errno, "linux.maskedPaths[%zu]: mask \"%s\"", i,
+				       paths->items[i]);
 	}
-	if (null >= 0)
-		close(null);
 	return ret < 0 ? -1 : 0;
 }
 

@@ -9,6 +9,7 @@ const char *const hk_spawn_step_names[] = {
     "oom-score",    "sysctl",  "rootfs",	   "creation-hooks",   "make-cwd",
     "init-root",    "keyring", "wait-start",	   "start-hooks",      "memory-policy",
     "net-devices",  "rdt",     "namespaces-first", "cgroup-alongside", "one-fork",
+    "exec-stub",
 };
 const unsigned hk_spawn_step_count = sizeof(hk_spawn_step_names) / sizeof(hk_spawn_step_names[0]);
 
@@ -22,6 +23,7 @@ static void plan_init(struct hk_spawn_plan *plan, const struct oci_config *c,
 	plan->process = p;
 	plan->preserve_fds = preserve_fds;
 	plan->rootfs_fd = plan->exec_fifo = plan->start_result = plan->init_root = -1;
+	plan->exec_stub = -1;
 	for (i = 0; i < OCI_NS_COUNT; i++)
 		plan->ns[i] = (struct hk_ns_step){HK_NS_INHERIT, NULL};
 }
@@ -66,7 +68,64 @@ static unsigned create_steps(const struct hk_spawn_plan *plan, const struct oci_
 	 * namespaces' (the network namespace's is the longest). */
 	if ((steps & HK_STEP_NAMESPACES_FIRST) && o->cgroup_in_spawn)
 		steps |= HK_STEP_CGROUP_ALONGSIDE;
+	if (o->exec_stub && hk_plan_stub_fits(c))
+		steps |= HK_STEP_EXEC_STUB;
 	return steps;
+}
+
+/* What the stub calls under the filter (exec_stub.c), and husk's execveat of it. */
+static const char *const stub_calls[] = {"execveat",	   "prctl",  "read",  "close",
+					 "rt_sigprocmask", "execve", "write", "exit_group"};
+
+/* The action the profile takes for a call by name alone: a rule naming it with conditions on
+ * its arguments, or two rules that disagree, is not plain, and counts as a refusal. */
+static bool plainly_allowed(const struct oci_seccomp *s, const char *call)
+{
+	int action = s->default_action.value;
+	bool named = false;
+	size_t i, j;
+
+	for (i = 0; i < s->syscalls.len; i++) {
+		const struct oci_seccomp_syscall *rule = &s->syscalls.items[i];
+
+		for (j = 0; j < rule->names.len; j++) {
+			if (strcmp(rule->names.items[j], call) != 0)
+				continue;
+			if (rule->args.len > 0 || (named && rule->action.value != action))
+				return false;
+			named = true;
+			action = rule->action.value;
+		}
+	}
+	return action == OCI_SCMP_ALLOW;
+}
+
+bool hk_plan_stub_fits(const struct oci_config *c)
+{
+	const struct oci_linux *l = c->linux;
+	const struct oci_process *p = c->process;
+	size_t i;
+
+	if (!oci_config_new_namespace(c, OCI_NS_PID))
+		return false;
+	if (c->hooks != NULL && c->hooks->start_container.len > 0)
+		return false;
+	/* The stub's exec is charged to the container (about 36 KiB of page tables and stack, held
+	 * until the program's exec): under a limit this small husk keeps the floor (124 KiB on v1)
+	 * and takes the sealed copy, whose pages are the caller's. */
+	if (l != NULL && l->resources != NULL && l->resources->memory != NULL &&
+	    l->resources->memory->limit.set && l->resources->memory->limit.value > 0 &&
+	    l->resources->memory->limit.value < HK_STUB_MIN_MEMORY)
+		return false;
+	if (p != NULL && ((p->apparmor_profile != NULL && p->apparmor_profile[0] &&
+			   strcmp(p->apparmor_profile, "unconfined") != 0) ||
+			  (p->selinux_label != NULL && p->selinux_label[0])))
+		return false;
+	for (i = 0; l != NULL && l->seccomp != NULL && i < sizeof(stub_calls) / sizeof(*stub_calls);
+	     i++)
+		if (!plainly_allowed(l->seccomp, stub_calls[i]))
+			return false;
+	return true;
 }
 
 /* What create and exec both do for every process of the container. */

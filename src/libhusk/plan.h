@@ -44,6 +44,9 @@ enum hk_spawn_step {
 	 * pid namespace for its children, so stage 1 is born in it and becomes the process itself
 	 * (one fork, not two) */
 	HK_STEP_ONE_FORK = 1u << 19,
+	/* create: pid 1 ends through the exec stub, from a sealed memfd (exec_stub.c): husk itself
+	 * runs from its file, never re-executed (hk_plan_stub_fits says when that is safe) */
+	HK_STEP_EXEC_STUB = 1u << 20,
 };
 
 /* One name per step, for tests and debug lines; indexed by bit number. */
@@ -64,6 +67,7 @@ struct hk_spawn_plan {
 	int exec_fifo;			/* WAIT_START: pid 1 reads one byte, then goes on */
 	int start_result;		/* START_HOOKS: start.fifo, where their failure goes */
 	int init_root;			/* INIT_ROOT: an O_PATH fd of /proc/<pid 1>/root */
+	int exec_stub;			/* EXEC_STUB: the sealed memfd of the stub */
 	const char *console_socket;	/* where the pty master goes (process.terminal) */
 	const struct hk_cgroup *cgroup; /* stage 1 starts in it, so every process after it does */
 	/* exec as a rootless user from outside the delegated subtree: the kernel refuses the move
@@ -78,7 +82,19 @@ struct hk_plan_create_opts {
 	int preserve_fds;
 	bool no_pivot, no_new_keyring;
 	bool cgroup_in_spawn; /* the caller makes the cgroup through hk_spawn_ops.cgroup */
+	bool exec_stub;	      /* hk_plan_stub_fits said yes and the stub is built for this arch */
 };
+
+/* CVE-2019-5736 without a second start-up of husk: pid 1 may end through the exec stub, and husk
+ * run from its own file, only when no process but husk's can see pid 1 before it becomes the
+ * stub (a new pid namespace), nothing of husk runs after `start` (no startContainer hooks), no
+ * LSM label is to be applied at the program's execve, the memory limit is not so small that
+ * the stub's own exec counts (HK_STUB_MIN_MEMORY), and the container's filter, loaded
+ * before the stub, plainly allows every call the stub makes. Otherwise husk re-executes from a
+ * sealed copy of itself first (exe.h). */
+bool hk_plan_stub_fits(const struct oci_config *c);
+/* The smallest memory limit the stub is taken under (hk_plan_stub_fits). */
+#define HK_STUB_MIN_MEMORY (1LL << 20)
 
 /* create: the config's namespaces made or joined by their paths, and every step it asks for. */
 void hk_plan_create(struct hk_spawn_plan *plan, const struct oci_config *c,

@@ -20,6 +20,7 @@
 
 #include "caps.h"
 #include "cpu_affinity.h"
+#include "exe.h"
 #include "fdio.h"
 #include "hooks.h"
 #include "identity.h"
@@ -157,7 +158,7 @@ static void close_inherited(const struct stage *st)
 {
 	const struct hk_spawn_plan *plan = st->plan;
 	size_t ntrees = st->idmap_trees != NULL ? hk_prepared_count(plan->config) : 0, nkeep = 0, i;
-	int *keep = calloc(OCI_NS_COUNT + 5 + ntrees, sizeof(int));
+	int *keep = calloc(OCI_NS_COUNT + 6 + ntrees, sizeof(int));
 
 	if (keep == NULL)
 		_exit(1);
@@ -166,6 +167,7 @@ static void close_inherited(const struct stage *st)
 	keep[nkeep++] = plan->start_result;
 	keep[nkeep++] = plan->init_root;
 	keep[nkeep++] = plan->rootfs_fd;
+	keep[nkeep++] = plan->exec_stub;
 	for (i = 0; i < OCI_NS_COUNT; i++)
 		if (st->ns_fds[i] >= 0)
 			keep[nkeep++] = st->ns_fds[i];
@@ -525,11 +527,13 @@ static bool has_filter(const struct stage *st)
 	return st->plan->seccomp != NULL && st->plan->seccomp->insns != NULL;
 }
 
-/* A notify listener must reach the parent before `create` returns; every other filter goes in
- * just before execve. */
-static bool filter_at_create(const struct stage *st)
+/* The capabilities and the filter go in just before execve, except where a notify listener
+ * must reach the parent before `create` returns, or pid 1 ends through the exec stub (which
+ * runs under them, plan.h). */
+static bool caps_and_filter_at_create(const struct stage *st)
 {
-	return has_filter(st) && st->plan->seccomp->notify;
+	return hk_plan_has(st->plan, HK_STEP_EXEC_STUB) ||
+	       (has_filter(st) && st->plan->seccomp->notify);
 }
 
 /* The stage's copy of a notify listener is never closed by hand: close() may itself be a call
@@ -602,7 +606,7 @@ static int stage2_process(struct stage *st, int slave, char *exe, size_t size, s
 	/* Only stdio and the preserved fds reach the program (CVE-2024-21626). */
 	if (hk_close_range(3 + (unsigned)plan->preserve_fds, ~0u, true) < 0)
 		return hk_fail(err, errno, "close_range");
-	return filter_at_create(st) ? set_caps_and_filter(st, err) : 0;
+	return caps_and_filter_at_create(st) ? set_caps_and_filter(st, err) : 0;
 }
 
 /* The signals the caller blocked (run holds some until it waits) are not the program's. */
@@ -638,6 +642,32 @@ static void wait_for_start(const struct hk_spawn_plan *plan)
 	close(plan->exec_fifo);
 }
 
+/* EXEC_STUB: pid 1 becomes the stub, which waits for `start` and execs the program. The
+ * socket closes on exec, which tells the parent; a failure goes over it instead. */
+static __attribute__((noreturn)) void exec_stub(struct stage *st, char *exe)
+{
+	const struct hk_spawn_plan *plan = st->plan;
+	const struct oci_strv *args = &plan->process->args;
+	char fifo[16] = "-1";
+	char **argv = calloc(args->len + 4, sizeof(char *));
+	struct hk_err *err = NULL;
+
+	if (argv == NULL)
+		_exit(1);
+	if (hk_plan_has(plan, HK_STEP_WAIT_START) &&
+	    (fcntl(plan->exec_fifo, F_SETFD, 0) < 0 ||
+	     snprintf(fifo, sizeof(fifo), "%d", plan->exec_fifo) >= (int)sizeof(fifo)))
+		_exit(1);
+	argv[0] = HK_EXEC_STUB_MAGIC;
+	argv[1] = fifo;
+	argv[2] = exe;
+	memcpy(argv + 3, args->items, args->len * sizeof(char *));
+	syscall(SYS_execveat, plan->exec_stub, "", argv, st->env, AT_EMPTY_PATH);
+	hk_fail(&err, errno, "exec the exec stub");
+	hk_sync_send(st->sock, SYNC_ERROR, err->errnum, err->msg, -1, NULL);
+	_exit(1);
+}
+
 static __attribute__((noreturn)) void stage2(struct stage *st)
 {
 	const struct hk_spawn_plan *plan = st->plan;
@@ -657,6 +687,8 @@ static __attribute__((noreturn)) void stage2(struct stage *st)
 	prctl(PR_SET_PDEATHSIG, 0, 0, 0, 0);
 	if (hk_sync_send(st->sock, SYNC_READY, 0, NULL, -1, &err) < 0)
 		_exit(1);
+	if (hk_plan_has(plan, HK_STEP_EXEC_STUB))
+		exec_stub(st, exe);
 	close(st->sock);
 	if (hk_plan_has(plan, HK_STEP_WAIT_START))
 		wait_for_start(plan);
@@ -664,7 +696,7 @@ static __attribute__((noreturn)) void stage2(struct stage *st)
 	/* startContainer hooks run with the container's capabilities and under its filter, as
 	 * runc's and crun's do (a profile that denies mkdir fails such a hook): loaded before
 	 * them, else as the very last step before execve */
-	if (!filter_at_create(st) && HK_CHECKED(set_caps_and_filter(st, &err), &err) < 0)
+	if (!caps_and_filter_at_create(st) && HK_CHECKED(set_caps_and_filter(st, &err), &err) < 0)
 		late_fail(st, err);
 	if (hk_plan_has(plan, HK_STEP_START_HOOKS) &&
 	    hk_hooks_run(&plan->config->hooks->start_container, "startContainer",
@@ -984,6 +1016,8 @@ int hk_spawn(const struct hk_spawn_plan *plan, const struct hk_spawn_ops *ops, v
 	ret = cgroup_alongside(&pa, err);
 	if (ret == 0)
 		ret = parent_loop(&pa, err);
+	if (ret == 0 && hk_plan_has(plan, HK_STEP_EXEC_STUB))
+		ret = HK_CHECKED(hk_sync_await_end(pa.sock, err), err);
 	close(socks[0]);
 	if (pa.listener >= 0)
 		close(pa.listener);

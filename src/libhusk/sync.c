@@ -73,3 +73,21 @@ int hk_sync_expect(int sock, enum hk_sync_type type, struct hk_sync_msg *msg, st
 		return hk_fail(err, 0, "sync: expected message %u, got %u", type, msg->type);
 	return 0;
 }
+
+int hk_sync_await_end(int sock, struct hk_err **err)
+{
+	struct hk_sync_msg msg = {0};
+	ssize_t n;
+
+	do
+		n = recv(sock, &msg, sizeof(msg), 0);
+	while (n < 0 && errno == EINTR);
+	if (n == 0)
+		return 0;
+	if (n < 0)
+		return hk_fail(err, errno, "sync: receive");
+	if ((size_t)n < offsetof(struct hk_sync_msg, text) || msg.type != SYNC_ERROR)
+		return hk_fail(err, 0, "sync: unexpected message after ready");
+	msg.text[sizeof(msg.text) - 1] = '\0';
+	return hk_fail_as(err, msg.value, "%s", msg.text);
+}

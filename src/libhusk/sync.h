@@ -26,6 +26,11 @@
  *                                                                 startContainer hooks,
  *                                                                 (the filter, if not yet), execve
  *
+ * HK_STEP_EXEC_STUB: after SYNC_READY stage 2 (its filter loaded) execs the stub from its sealed
+ * memfd, and the stub blocks on exec.fifo instead. The socket is close-on-exec: the parent waits
+ * for its end (hk_sync_await_end) before create returns, so that no process of the container
+ * can ever find pid 1 running husk's code; a failed execveat sends SYNC_ERROR instead.
+ *
  * exec without a user namespace (HK_STEP_ONE_FORK): husk forks stage 1 already in the container's
  * pid namespace, and stage 1 goes on as stage 2 itself after SYNC_INIT_PID (whose pid the parent
  * has from the fork).
@@ -66,5 +71,7 @@ int hk_sync_send(int sock, enum hk_sync_type type, int32_t value, const char *te
 /* *fd receives an attached descriptor (or -1). Returns 0, or -1 with err (EOF: "peer exited"). */
 int hk_sync_recv(int sock, struct hk_sync_msg *msg, int *fd, struct hk_err **err);
 int hk_sync_expect(int sock, enum hk_sync_type type, struct hk_sync_msg *msg, struct hk_err **err);
+/* 0 once every stage has closed its end (exec'd or exited); a SYNC_ERROR is returned as err. */
+int hk_sync_await_end(int sock, struct hk_err **err);
 
 #endif

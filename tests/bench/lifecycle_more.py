@@ -6,7 +6,10 @@ directory, the bundle, the number of runs and each runtime's command (husk, crun
 - parallel: 2 streams of N/2 runs at once against 1 stream of N, each runtime;
 - memfloor: the smallest memory limit of the container under which `run /bin/true` still works
   (bisected on a 4 KiB grid between 64 KiB and 4 MiB, each step tried twice);
-- many: `run`, `state` and `list` with MANY created containers in the root against none.
+- callerfloor: the smallest memory limit of the caller's own cgroup (the runtime in it, the
+  container's cgroup elsewhere) under which `run /bin/true` still works;
+- many: `run`, `state`, `list` and `list -q` with MANY created containers in the root against
+  none.
 Prints one line per figure and writes more.json for the table."""
 import json
 import os
@@ -103,22 +106,87 @@ def runs_under(cmd, limit):
     return with_config(config(memory={"limit": limit}), tries)
 
 
+def smallest(works, lo, hi):
+    """The smallest step in lo..hi for which works(step) holds, or None if not even hi."""
+    if not works(hi):
+        return None
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if works(mid):
+            hi = mid
+        else:
+            lo = mid + 1
+    return hi
+
+
 def memfloor():
     out["memfloor"] = {}
     for name, cmd in cmds.items():
-        lo, hi = 16, 1024  # in 4 KiB pages: 64 KiB .. 4 MiB
-        if not runs_under(cmd, hi * 4096):
-            out["memfloor"][name] = None
-            print(f"memfloor {name}: fails even under 4 MiB")
-            continue
-        while lo < hi:
-            mid = (lo + hi) // 2
-            if runs_under(cmd, mid * 4096):
-                hi = mid
-            else:
-                lo = mid + 1
-        out["memfloor"][name] = hi * 4
-        print(f"memfloor {name}: runs under {hi * 4} KiB")
+        # in 4 KiB pages: 64 KiB .. 4 MiB
+        pages = smallest(lambda n: runs_under(cmd, n * 4096), 16, 1024)
+        out["memfloor"][name] = pages * 4 if pages else None
+        print(f"memfloor {name}: " +
+              (f"runs under {pages * 4} KiB" if pages else "fails even under 4 MiB"))
+
+
+def caller_cgroup():
+    """A memory cgroup of the bench's own for the runtime itself: on v2 under the root (a cgroup
+    with processes cannot enable controllers for its children), on v1 under the bench's own."""
+    if os.path.exists("/sys/fs/cgroup/cgroup.controllers"):
+        return "/sys/fs/cgroup/husk-bench-caller", "memory.max", "memory.swap.max"
+    with open("/proc/self/cgroup") as f:
+        for line in f:
+            _, controllers, path = line.rstrip("\n").split(":", 2)
+            if "memory" in controllers.split(","):
+                return (f"/sys/fs/cgroup/memory{path.rstrip('/')}/husk-bench-caller",
+                        "memory.limit_in_bytes", None)
+    return None, None, None
+
+
+def runs_as_caller_under(cmd, limit):
+    """`run /bin/true` with the runtime itself in a cgroup of that limit; the container's cgroup
+    is elsewhere (an absolute cgroupsPath), so only the runtime's own memory counts."""
+    directory, knob, swap = caller_cgroup()
+    with open(os.path.join(directory, knob), "w") as f:
+        f.write(str(limit))
+
+    def enter():
+        with open(os.path.join(directory, "cgroup.procs"), "w") as f:
+            f.write("0")
+
+    ok = True
+    for _ in range(2):
+        subprocess.run(cmd + ["delete", "-f", "cmem"], cwd=bundle, **quiet)
+        ok = ok and subprocess.run(cmd + ["run", "cmem"], cwd=bundle, preexec_fn=enter,
+                                   **quiet).returncode == 0
+    subprocess.run(cmd + ["delete", "-f", "cmem"], cwd=bundle, **quiet)
+    return ok
+
+
+def caller_floor():
+    """The smallest memory limit of the caller's own cgroup `run` works in (bisected on a 16 KiB
+    grid between 256 KiB and 8 MiB, each step tried twice)."""
+    out["callerfloor"] = {}
+    directory, _, swap = caller_cgroup()
+    if directory is None:
+        print("callerfloor: no memory cgroup to put the runtime in")
+        return
+    os.makedirs(directory, exist_ok=True)
+    if swap is not None and os.path.exists(os.path.join(directory, swap)):
+        with open(os.path.join(directory, swap), "w") as f:
+            f.write("0")
+    c = config()
+    c["linux"]["cgroupsPath"] = "/husk-bench-cmem"
+    try:
+        for name, cmd in cmds.items():
+            # in 16 KiB steps: 256 KiB .. 8 MiB
+            steps = with_config(c, lambda: smallest(
+                lambda n: runs_as_caller_under(cmd, n * 16384), 16, 512))
+            out["callerfloor"][name] = steps * 16 if steps else None
+            print(f"callerfloor {name}: " + (f"runs in a caller's cgroup of {steps * 16} KiB"
+                                             if steps else "fails even in 8 MiB"))
+    finally:
+        os.rmdir(directory)
 
 
 def many_containers():
@@ -128,7 +196,8 @@ def many_containers():
             run = statistics.median(timed(cmd + ["run", "m"])[0] for _ in range(runs))
             state = statistics.median(timed(cmd + ["state", "probe0"])[0] for _ in range(runs))
             lst = statistics.median(timed(cmd + ["list"])[0] for _ in range(max(runs // 3, 3)))
-            return run, state, lst
+            ids = statistics.median(timed(cmd + ["list", "-q"])[0] for _ in range(max(runs // 3, 3)))
+            return run, state, lst, ids
 
         subprocess.run(cmd + ["create", "probe0"], cwd=bundle, check=True, **quiet)
         empty = figures()
@@ -141,10 +210,11 @@ def many_containers():
         out["many"][name] = {"empty": empty, "full": full}
         print(f"many {name}: with {many} created containers run {full[0]:.2f} ms "
               f"(none: {empty[0]:.2f}), state {full[1]:.2f} ms ({empty[1]:.2f}), "
-              f"list {full[2]:.1f} ms ({empty[2]:.1f})")
+              f"list {full[2]:.1f} ms ({empty[2]:.1f}), list -q {full[3]:.1f} ms ({empty[3]:.1f})")
 
 
-parts = {"paired": paired, "parallel": parallel, "memfloor": memfloor, "many": many_containers}
+parts = {"paired": paired, "parallel": parallel, "memfloor": memfloor, "callerfloor": caller_floor,
+         "many": many_containers}
 for part in (os.environ.get("HUSK_BENCH_PARTS") or " ".join(parts)).split():
     with_config(config(), parts[part])
 with open(os.path.join(work, "more.json"), "w") as f:

@@ -1,5 +1,6 @@
 """Issue 11: the escapes an attack run found. Each test performs the attack against a canary on
 the host and checks that the canary is unchanged."""
+import fcntl
 import hashlib
 import json
 import os
@@ -12,6 +13,9 @@ import time
 import pytest
 
 from husk_support import HUSK
+
+F_GET_SEALS = 1034
+SEALS = 0x1 | 0x2 | 0x4 | 0x8  # seal, shrink, grow, write
 
 
 def digest(path):
@@ -72,12 +76,43 @@ def copy_libraries(binary, rootfs):
             shutil.copy(word, dest)
 
 
-def test_cve_2019_5736_entrypoint_is_proc_self_exe(bundle, canary_husk):
-    """The image's entrypoint is /proc/self/exe: pid 1 then executes whatever husk ran from, so
-    that must be the sealed copy, not husk's file."""
+def sealed(path):
+    """Whether the file behind path (a /proc/PID/exe) is a memfd sealed against writing."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        return fcntl.fcntl(fd, F_GET_SEALS) & SEALS == SEALS
+    finally:
+        os.close(fd)
+
+
+def test_cve_2019_5736_entrypoint_is_proc_self_exe_meets_the_stub(bundle, canary_husk):
+    """The image's entrypoint is /proc/self/exe: pid 1 then executes whatever it ran last. Without
+    a second start-up of husk that is the exec stub, from a sealed memfd, which refuses to run
+    as a program: husk's file is never the container's to run or to hold."""
+    before = digest(canary_husk)
+    bundle.config["process"]["args"] = ["/proc/self/exe", "update", "--resources", "-", "x"]
+    bundle.write()
+    r = run_with(canary_husk, bundle, "create", "c")
+    assert r.returncode == 0, r.stderr
+    pid1 = json.loads(run_with(canary_husk, bundle, "state", "c").stdout)["pid"]
+    waiting = os.readlink(f"/proc/{pid1}/exe")
+    assert waiting.startswith("/memfd:husk-exec") and sealed(f"/proc/{pid1}/exe"), waiting
+    with pytest.raises(OSError):
+        os.open(f"/proc/{pid1}/exe", os.O_WRONLY)
+    r = run_with(canary_husk, bundle, "run", "d")
+    assert r.returncode == 127, (r.returncode, r.stderr)
+    assert "the exec stub runs only as husk's last step" in r.stderr, r.stderr
+    assert run_with(canary_husk, bundle, "delete", "-f", "c").returncode == 0
+    assert digest(canary_husk) == before
+
+
+def test_cve_2019_5736_entrypoint_is_proc_self_exe_meets_the_sealed_copy(bundle, canary_husk):
+    """Where pid 1 cannot end through the stub (a startContainer hook runs husk's code after
+    `start`), husk runs from a sealed copy of itself: /proc/self/exe is that copy."""
     before = digest(canary_husk)
     copy_libraries(canary_husk, bundle.rootfs)
     bundle.config["process"]["args"] = ["/proc/self/exe", "update", "--resources", "-", "x"]
+    bundle.config["hooks"] = {"startContainer": [{"path": "/bin/true"}]}
     bundle.write()
     hold_r, hold_w = os.pipe()  # pid 1's stdin: husk's `update -` waits on it
     r = run_with(canary_husk, bundle, "create", "c", stdin=hold_r)
@@ -97,7 +132,6 @@ def test_cve_2019_5736_entrypoint_is_proc_self_exe(bundle, canary_husk):
     os.close(hold_w)
     assert "written" not in r.stdout, r.stdout
     assert digest(canary_husk) == before
-
 
 def test_ptrace_of_created_pid_1_fails(bundle):
     """item 2: pid 1 waits on exec.fifo running husk's code; a process of the container that

@@ -255,3 +255,27 @@ def test_idmap_without_mappings_is_refused(bundle, tmp_path):
     assert r.rc == 1
     assert r.err.strip() == (f'husk: mounts[7]: mount "{tmp_path}" on "/data": idmap needs '
                              'uidMappings and gidMappings on the mount or a user namespace with mappings')
+
+
+def test_masked_directories_share_one_empty_read_only_tmpfs(bundle):
+    """Issue 30: one tmpfs for every masked directory (the first is mounted, the others bind
+    it), seen from the host in pid 1's mount table; empty and read-only from inside."""
+    for name in ("masked-a", "masked-b", "masked-c"):
+        os.makedirs(os.path.join(bundle.rootfs, name, "secret"))
+    bundle.config["linux"]["maskedPaths"] += ["/masked-a", "/masked-b", "/masked-c"]
+    bundle.config["process"]["args"] = ["sleep", "30"]
+    bundle.write()
+    assert bundle.husk("create", "c").rc == 0
+    with open(f"/proc/{bundle.state('c')['pid']}/mountinfo") as f:
+        table = [line.split() for line in f]
+    masked = {fields[4]: fields for fields in table
+              if fields[4] in ("/masked-a", "/masked-b", "/masked-c", "/sys/firmware")}
+    assert set(masked) >= {"/masked-a", "/masked-b", "/masked-c"}, masked
+    assert len({fields[2] for fields in masked.values()}) == 1, "one superblock for all"
+    for fields in masked.values():
+        sep = fields.index("-")
+        assert fields[sep + 1] == "tmpfs" and "ro" in fields[5].split(","), fields
+    assert bundle.husk("delete", "-f", "c").rc == 0
+    p = bundle.probe("write", "/masked-b/x", "stat", "/masked-c/secret")
+    assert p["write:/masked-b/x"] == {"error": "Read-only file system"}, p
+    assert p["stat:/masked-c/secret"] == {"error": "No such file or directory"}, p

@@ -36,9 +36,9 @@ static void test_step_names(void)
 
 	for (i = 0; i < hk_spawn_step_count; i++)
 		all |= 1u << i;
-	tap_ok(hk_spawn_step_count == 20 &&
+	tap_ok(hk_spawn_step_count == 21 &&
 		   all == (create_only | HK_STEP_INIT_ROOT | HK_STEP_MEMORY_POLICY | HK_STEP_RDT |
-			   HK_STEP_ONE_FORK),
+			   HK_STEP_ONE_FORK | HK_STEP_EXEC_STUB),
 	       "every step has a name, and every name a step");
 }
 
@@ -172,6 +172,53 @@ static void test_create_plain(const struct oci_config *c)
 	       "namespaces first, the cgroupfs driver: the cgroup is made alongside stage 1");
 }
 
+/* The exec stub (plan.h): only where nothing but husk sees pid 1 before it becomes the stub,
+ * and the filter lets the stub's calls through by their names alone. */
+static void test_stub_fits(struct oci_config *runc, struct oci_config *podman,
+			   const struct oci_config *every)
+{
+	struct oci_seccomp_arg arg = {.index = {0, true}};
+	char *names[] = {"execveat"};
+	struct oci_seccomp_syscall rule = {.names = {names, 1, true},
+					   .action = {OCI_SCMP_ALLOW, true}};
+	struct oci_seccomp deny_all = {.default_action = {OCI_SCMP_ERRNO, true}};
+	struct oci_seccomp *saved = runc->linux->seccomp;
+	struct oci_memory limit = {.limit = {192 << 10, true}};
+	struct oci_resources small = {.memory = &limit}, *saved_resources = runc->linux->resources;
+	struct hk_plan_create_opts o = {.exec_stub = true};
+	struct hk_spawn_plan plan;
+
+	hk_plan_create(&plan, runc, &o);
+	tap_ok(hk_plan_stub_fits(runc) && hk_plan_has(&plan, HK_STEP_EXEC_STUB),
+	       "runc's default spec (no filter, a pid namespace of its own): the stub");
+	o.exec_stub = false;
+	hk_plan_create(&plan, runc, &o);
+	tap_ok(!hk_plan_has(&plan, HK_STEP_EXEC_STUB), "not asked for: no stub");
+	tap_ok(!hk_plan_stub_fits(podman), "podman's AppArmor profile and SELinux label: no stub");
+	podman->process->apparmor_profile = podman->process->selinux_label = NULL;
+	tap_ok(hk_plan_stub_fits(podman), "podman's seccomp profile allows the stub's calls");
+	tap_ok(!hk_plan_stub_fits(every), "startContainer hooks: no stub");
+	runc->linux->seccomp = &deny_all;
+	tap_ok(!hk_plan_stub_fits(runc), "a filter that refuses everything: no stub");
+	deny_all.default_action.value = OCI_SCMP_ALLOW;
+	deny_all.syscalls.items = &rule;
+	deny_all.syscalls.len = 1;
+	rule.action.value = OCI_SCMP_NOTIFY;
+	tap_ok(!hk_plan_stub_fits(runc), "execveat sent to an agent: no stub");
+	rule.action.value = OCI_SCMP_ALLOW;
+	rule.args.items = &arg;
+	rule.args.len = 1;
+	tap_ok(!hk_plan_stub_fits(runc), "execveat allowed only for some arguments: no stub");
+	rule.args.len = 0;
+	tap_ok(hk_plan_stub_fits(runc), "execveat allowed by name: the stub");
+	runc->linux->seccomp = saved;
+	runc->linux->resources = &small;
+	tap_ok(!hk_plan_stub_fits(runc), "a memory limit under 1 MiB: the sealed copy");
+	limit.limit.value = HK_STUB_MIN_MEMORY;
+	tap_ok(hk_plan_stub_fits(runc), "a memory limit of 1 MiB: the stub");
+	runc->linux->resources = saved_resources;
+}
+
 static struct oci_mount mount_of(const char *type, const char *const *options, size_t n)
 {
 	struct oci_mount m = {.destination = "/x", .type = (char *)type, .source = "src"};
@@ -240,12 +287,13 @@ static void test_idlist(void)
 int main(int argc, char **argv)
 {
 	const char *dir = argc > 1 ? argv[1] : "tests/unit/good";
-	struct oci_config_doc every = {0}, pod = {0}, runc = {0}, joined = {0};
+	struct oci_config_doc every = {0}, pod = {0}, runc = {0}, joined = {0}, podman = {0};
 
 	test_step_names();
 	if (load(dir, "every-field.json", &every) == 0 && load(dir, "crio-pod.json", &pod) == 0 &&
 	    load(dir, "runc-default.json", &runc) == 0 &&
-	    load(dir, "join-namespaces.json", &joined) == 0) {
+	    load(dir, "join-namespaces.json", &joined) == 0 &&
+	    load(dir, "podman-seccomp.json", &podman) == 0) {
 		test_create_every_field(every.config);
 		test_exec(every.config, "every-field.json");
 		test_exec_common(every.config);
@@ -254,6 +302,7 @@ int main(int argc, char **argv)
 		test_create_joined(pod.config);
 		test_create_plain(runc.config);
 		test_create_in_joined_mount_ns(joined.config);
+		test_stub_fits(runc.config, podman.config, every.config);
 	} else {
 		tap_ok(0, "the configs load");
 	}
@@ -263,5 +312,6 @@ int main(int argc, char **argv)
 	oci_config_doc_free(&pod);
 	oci_config_doc_free(&runc);
 	oci_config_doc_free(&joined);
+	oci_config_doc_free(&podman);
 	return tap_done();
 }
