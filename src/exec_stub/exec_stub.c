@@ -5,13 +5,16 @@
  *
  * It is built without a libc (no start-up of its own worth measuring: about 30 us against
  * glibc's 500 here, most of which is glibc's CPU feature probe) and makes as few system calls
- * as it can: no longer dumpable, wait for `start` on exec.fifo, the signal mask emptied, execve.
- * The container's filter is loaded already; husk takes this way only when the filter plainly
- * allows every call below (plan.c, hk_plan_stub_fits).
+ * as it can: no longer dumpable, wait for `start` on exec.fifo, the AppArmor profile of the
+ * program's execve written (as husk wrote it before: the stub itself runs unconfined), the
+ * signal mask emptied, execve. The container's filter is loaded already; husk takes this way only
+ * when the filter plainly allows every call below (plan.c, hk_plan_stub_fits).
  *
- * argv: HK_STUB_MAGIC (exe.h's HK_EXEC_STUB_MAGIC), the exec.fifo fd (or -1), the program's path,
- * then its argv. envp: the program's environment. */
+ * argv: HK_STUB_MAGIC (exe.h's HK_EXEC_STUB_MAGIC), the exec.fifo fd (or -1), the attr
+ * directory's fd (or -1) and what to write to its "exec", the program's path, then its argv. envp:
+ * the program's environment. */
 #include <asm/unistd.h>
+#include <linux/fcntl.h>
 #include <linux/prctl.h>
 #include <stddef.h>
 
@@ -147,6 +150,26 @@ static void say_failure(const char *path, long errnum)
 	say("\n");
 }
 
+/* The attr file opened here, in the attr directory husk opened on the host's /proc (the kernel
+ * takes a write only from the credentials that opened the file, and execve made new ones), and
+ * one write of the whole value, as the attr files want it. */
+static void apply_profile(int dir, const char *value)
+{
+	long len = (long)length(value), n = -1;
+	long fd = sys4(__NR_openat, dir, (long)"exec", O_WRONLY | O_CLOEXEC, 0);
+
+	if (fd >= 0)
+		n = sys3(__NR_write, fd, (long)value, len);
+	if (n != len) {
+		say("husk: config.json: process.apparmorProfile: cannot apply \"");
+		say(value);
+		say("\"\n");
+		leave(127);
+	}
+	sys3(__NR_close, fd, 0, 0);
+	sys3(__NR_close, dir, 0, 0);
+}
+
 static void wait_for_start(int fifo)
 {
 	char byte;
@@ -166,21 +189,24 @@ int stub_main(long argc, char **argv, char **envp)
 {
 	unsigned long none = 0;
 	long ret;
-	int fifo;
+	int fifo, attr;
 
 	/* Not dumpable again (execve made it so): no process of the container may trace this one
 	 * or open its fds (exec.fifo) while it waits. */
 	sys4(__NR_prctl, PR_SET_DUMPABLE, 0, 0, 0);
-	if (argc < 4 || !same(argv[0], HK_STUB_MAGIC) || (fifo = fd_of(argv[1])) == -2) {
+	if (argc < 6 || !same(argv[0], HK_STUB_MAGIC) || (fifo = fd_of(argv[1])) == -2 ||
+	    (attr = fd_of(argv[2])) == -2) {
 		say("husk: the exec stub runs only as husk's last step in a container\n");
 		leave(127);
 	}
 	if (fifo >= 0)
 		wait_for_start(fifo);
+	if (attr >= 0)
+		apply_profile(attr, argv[3]);
 	/* the signals the caller blocked (run holds some until it waits) are not the program's */
 	sys4(__NR_rt_sigprocmask, 2 /* SIG_SETMASK */, (long)&none, 0, sizeof(none));
-	ret = sys3(__NR_execve, (long)argv[2], (long)(argv + 3), (long)envp);
-	say_failure(argv[2], -ret);
+	ret = sys3(__NR_execve, (long)argv[4], (long)(argv + 5), (long)envp);
+	say_failure(argv[4], -ret);
 	leave(127);
 }
 

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -62,16 +63,22 @@ static int write_attr(const char *path, const char *value, const char *field, st
 	return 0;
 }
 
+/* Where AppArmor takes the profile of the next execve; kernels before 5.8 have only the shared
+ * attr file. */
+static const char *apparmor_exec_attr(void)
+{
+	const char *attr = "/proc/thread-self/attr/apparmor/exec";
+
+	return access(attr, F_OK) == 0 ? attr : "/proc/thread-self/attr/exec";
+}
+
 static int set_apparmor(const char *profile, struct hk_err **err)
 {
 	char value[4200];
-	const char *attr = "/proc/thread-self/attr/apparmor/exec";
 
-	/* Kernels before 5.8 have only the shared attr file. */
-	if (access(attr, F_OK) != 0)
-		attr = "/proc/thread-self/attr/exec";
-	snprintf(value, sizeof(value), "exec %s", profile);
-	if (write_attr(attr, value, "process.apparmorProfile", err) == 0)
+	if (snprintf(value, sizeof(value), "exec %s", profile) >= (int)sizeof(value))
+		return hk_fail(err, ENAMETOOLONG, "config.json: process.apparmorProfile");
+	if (write_attr(apparmor_exec_attr(), value, "process.apparmorProfile", err) == 0)
 		return 0;
 	if ((*err)->errnum != ENOENT)
 		return -1;
@@ -92,6 +99,37 @@ int hk_lsm_set_exec_labels(const struct oci_process *p, struct hk_err **err)
 		    write_attr("/proc/thread-self/attr/keycreate", p->selinux_label,
 			       "process.selinuxLabel", err) < 0)
 			return -1;
+	}
+	return 0;
+}
+
+int hk_lsm_check_exec_labels(const struct oci_process *p, struct hk_err **err)
+{
+	return wants_apparmor(p) ? set_apparmor(p->apparmor_profile, err) : 0;
+}
+
+int hk_lsm_exec_attr_open(const struct oci_process *p, int *fd, char **value, struct hk_err **err)
+{
+	*fd = -1;
+	*value = NULL;
+	if (!wants_apparmor(p))
+		return 0;
+	if (asprintf(value, "exec %s", p->apparmor_profile) < 0) {
+		*value = NULL;
+		return hk_fail(err, ENOMEM, "config.json: process.apparmorProfile");
+	}
+	/* The directory, not the file: the kernel takes a write to an attr file only from the
+	 * credentials that opened it, and execve gives the stub new ones; the stub opens "exec"
+	 * in it, never through the container's own /proc. Not close-on-exec. */
+	*fd = open(strcmp(apparmor_exec_attr(), "/proc/thread-self/attr/exec") == 0
+		       ? "/proc/thread-self/attr"
+		       : "/proc/thread-self/attr/apparmor",
+		   O_PATH | O_DIRECTORY);
+	if (*fd < 0) {
+		free(*value);
+		*value = NULL;
+		return hk_fail(err, errno, "config.json: process.apparmorProfile: open %s",
+			       apparmor_exec_attr());
 	}
 	return 0;
 }

@@ -74,8 +74,9 @@ static unsigned create_steps(const struct hk_spawn_plan *plan, const struct oci_
 }
 
 /* What the stub calls under the filter (exec_stub.c), and husk's execveat of it. */
-static const char *const stub_calls[] = {"execveat",	   "prctl",  "read",  "close",
-					 "rt_sigprocmask", "execve", "write", "exit_group"};
+static const char *const stub_calls[] = {"execveat",   "prctl",		 "read",
+					 "close",      "openat",	 "write",
+					 "exit_group", "rt_sigprocmask", "execve"};
 
 /* The action the profile takes for a call by name alone: a rule naming it with conditions on
  * its arguments, or two rules that disagree, is not plain, and counts as a refusal. */
@@ -117,9 +118,8 @@ bool hk_plan_stub_fits(const struct oci_config *c)
 	    l->resources->memory->limit.set && l->resources->memory->limit.value > 0 &&
 	    l->resources->memory->limit.value < HK_STUB_MIN_MEMORY)
 		return false;
-	if (p != NULL && ((p->apparmor_profile != NULL && p->apparmor_profile[0] &&
-			   strcmp(p->apparmor_profile, "unconfined") != 0) ||
-			  (p->selinux_label != NULL && p->selinux_label[0])))
+	/* the stub writes an AppArmor profile itself (lsm.h); an SELinux label it does not */
+	if (p != NULL && p->selinux_label != NULL && p->selinux_label[0])
 		return false;
 	for (i = 0; l != NULL && l->seccomp != NULL && i < sizeof(stub_calls) / sizeof(*stub_calls);
 	     i++)

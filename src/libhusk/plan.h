@@ -88,7 +88,8 @@ struct hk_plan_create_opts {
 /* CVE-2019-5736 without a second start-up of husk: pid 1 may end through the exec stub, and husk
  * run from its own file, only when no process but husk's can see pid 1 before it becomes the
  * stub (a new pid namespace), nothing of husk runs after `start` (no startContainer hooks), no
- * LSM label is to be applied at the program's execve, the memory limit is not so small that
+ * SELinux label is to be applied at the program's execve (an AppArmor profile the stub applies
+ * itself), the memory limit is not so small that
  * the stub's own exec counts (HK_STUB_MIN_MEMORY), and the container's filter, loaded
  * before the stub, plainly allows every call the stub makes. Otherwise husk re-executes from a
  * sealed copy of itself first (exe.h). */

@@ -59,6 +59,8 @@ struct stage {
 				pid 1 with HK_STEP_NAMESPACES_FIRST; it joins the rest */
 	int memory_tasks;    /* pid 1, HK_STEP_NAMESPACES_FIRST on v1: the memory hierarchy's tasks
 				file, written once the root is built (init_enter_memory) */
+	int lsm_attr;	     /* EXEC_STUB: the AppArmor attr file the stub writes lsm_value to */
+	char *lsm_value;
 };
 
 /* A caller that gives a console socket waits on it for the pty master (conmon, the shim): with
@@ -333,6 +335,12 @@ static __attribute__((noreturn)) void stage1(struct stage *st)
 	if (pid == 0)
 		stage2(st);
 	hk_sync_send(st->sock, SYNC_INIT_PID, pid, NULL, -1, NULL);
+	/* EXEC_STUB: the profile is checked here, once pid 1 exists (it would inherit the label),
+	 * in a process that exits without an execve, so that a profile AppArmor lacks is named at
+	 * create (the parent, which has the pid, undoes pid 1); the stub applies it (lsm.h) */
+	if (hk_plan_has(st->plan, HK_STEP_EXEC_STUB) &&
+	    HK_CHECKED(hk_lsm_check_exec_labels(st->plan->process, &err), &err) < 0)
+		stage_fail(st, err);
 	_exit(0);
 }
 
@@ -489,7 +497,9 @@ static int stage2_before_root(struct stage *st, struct hk_err **err)
 	 * reaches the container's own values, before readonlyPaths closes /proc/sys. */
 	if (hk_plan_has(plan, HK_STEP_SYSCTL) && hk_sysctl_apply(plan->config, err) < 0)
 		return -1;
-	if (hk_lsm_set_exec_labels(plan->process, err) < 0)
+	if (hk_plan_has(plan, HK_STEP_EXEC_STUB)
+		? hk_lsm_exec_attr_open(plan->process, &st->lsm_attr, &st->lsm_value, err) < 0
+		: hk_lsm_set_exec_labels(plan->process, err) < 0)
 		return -1;
 	if (hk_plan_has(plan, HK_STEP_INIT_ROOT) && enter_init_root(plan, err) < 0)
 		return -1;
@@ -648,8 +658,8 @@ static __attribute__((noreturn)) void exec_stub(struct stage *st, char *exe)
 {
 	const struct hk_spawn_plan *plan = st->plan;
 	const struct oci_strv *args = &plan->process->args;
-	char fifo[16] = "-1";
-	char **argv = calloc(args->len + 4, sizeof(char *));
+	char fifo[16] = "-1", attr[16] = "-1";
+	char **argv = calloc(args->len + 6, sizeof(char *));
 	struct hk_err *err = NULL;
 
 	if (argv == NULL)
@@ -658,10 +668,16 @@ static __attribute__((noreturn)) void exec_stub(struct stage *st, char *exe)
 	    (fcntl(plan->exec_fifo, F_SETFD, 0) < 0 ||
 	     snprintf(fifo, sizeof(fifo), "%d", plan->exec_fifo) >= (int)sizeof(fifo)))
 		_exit(1);
+	if (st->lsm_attr >= 0 &&
+	    (fcntl(st->lsm_attr, F_SETFD, 0) < 0 ||
+	     snprintf(attr, sizeof(attr), "%d", st->lsm_attr) >= (int)sizeof(attr)))
+		_exit(1);
 	argv[0] = HK_EXEC_STUB_MAGIC;
 	argv[1] = fifo;
-	argv[2] = exe;
-	memcpy(argv + 3, args->items, args->len * sizeof(char *));
+	argv[2] = attr;
+	argv[3] = st->lsm_value != NULL ? st->lsm_value : "";
+	argv[4] = exe;
+	memcpy(argv + 5, args->items, args->len * sizeof(char *));
 	syscall(SYS_execveat, plan->exec_stub, "", argv, st->env, AT_EMPTY_PATH);
 	hk_fail(&err, errno, "exec the exec stub");
 	hk_sync_send(st->sock, SYNC_ERROR, err->errnum, err->msg, -1, NULL);
@@ -993,7 +1009,7 @@ static void undo_spawn(const struct hk_spawn_plan *plan, struct hk_spawn_result 
 int hk_spawn(const struct hk_spawn_plan *plan, const struct hk_spawn_ops *ops, void *data,
 	     struct hk_spawn_result *out, struct hk_err **err)
 {
-	struct stage st = {.plan = plan, .husk = getpid(), .memory_tasks = -1};
+	struct stage st = {.plan = plan, .husk = getpid(), .memory_tasks = -1, .lsm_attr = -1};
 	struct parent pa = {.plan = plan, .ops = ops, .data = data, .out = out, .listener = -1};
 	int socks[2], ret;
 

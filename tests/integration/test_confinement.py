@@ -185,6 +185,28 @@ def test_apparmor_profile_is_in_force(bundle, apparmor_profile):
     assert p["read:/etc/hostname"] == {"error": "Permission denied"}
 
 
+def test_apparmor_profile_is_applied_by_the_exec_stub(bundle, apparmor_profile):
+    """Issue 30: pid 1 waits as the exec stub (from its sealed memfd), unconfined, and the stub
+    applies the profile at the program's execve, as husk did when it made that call itself."""
+    bundle.config["process"]["apparmorProfile"] = apparmor_profile
+    bundle.config["process"]["args"] = ["sleep", "30"]
+    bundle.write()
+    assert bundle.husk("create", "c").rc == 0
+    pid = bundle.state("c")["pid"]
+    assert os.readlink(f"/proc/{pid}/exe").startswith("/memfd:husk-exec")
+    with open(f"/proc/{pid}/attr/current") as f:
+        assert f.read().strip() == "unconfined"
+    assert bundle.husk("start", "c").rc == 0
+    for _ in range(200):
+        with open(f"/proc/{pid}/comm") as f:
+            if f.read().strip() == "sleep":
+                break
+        time.sleep(0.01)
+    with open(f"/proc/{pid}/attr/current") as f:
+        assert f.read().strip() == "husk-test (enforce)"
+    assert bundle.husk("delete", "-f", "c").rc == 0
+
+
 def test_apparmor_profile_not_loaded_is_named(bundle):
     if not APPARMOR:
         pytest.skip("AppArmor is off on this host: tested in the VM tier (tests/vm/run)")
