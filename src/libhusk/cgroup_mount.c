@@ -13,7 +13,7 @@
 #include <unistd.h>
 
 #include "fdio.h"
-#include "mounts.h"
+#include "mount_at.h"
 
 /* One directory of the host's cgroup tree bound at dest/name; with remount, given the mount's
  * flags too. */

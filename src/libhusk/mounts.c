@@ -20,35 +20,6 @@
 #include "cgroup_mount.h"
 #include "mount_plan.h"
 
-/* The flags a remount must keep: in a user namespace the kernel locks them. */
-static unsigned long locked_flags(const char *target)
-{
-	struct statvfs st;
-	unsigned long flags = 0;
-
-	if (statvfs(target, &st) < 0)
-		return 0;
-	if (st.f_flag & ST_NOSUID)
-		flags |= MS_NOSUID;
-	if (st.f_flag & ST_NODEV)
-		flags |= MS_NODEV;
-	if (st.f_flag & ST_NOEXEC)
-		flags |= MS_NOEXEC;
-	if (st.f_flag & ST_RDONLY)
-		flags |= MS_RDONLY;
-	return flags;
-}
-
-static int bind_remount(const char *target, unsigned long flags, struct hk_err **err)
-{
-	flags |= MS_BIND | MS_REMOUNT;
-	if (mount(NULL, target, NULL, flags, NULL) == 0)
-		return 0;
-	if (errno == EPERM && mount(NULL, target, NULL, flags | locked_flags(target), NULL) == 0)
-		return 0;
-	return hk_fail(err, errno, "remount");
-}
-
 static int apply_after(int mntfd, const struct hk_mount_plan *p, struct hk_err **err)
 {
 	char target[32];
@@ -69,41 +40,6 @@ int hk_bind_source_path(const char *bundle, const char *source, char *buf, size_
 	if (source[0] == '/')
 		return snprintf(buf, size, "%s", source) < (int)size ? 0 : -1;
 	return snprintf(buf, size, "%s/%s", bundle, source) < (int)size ? 0 : -1;
-}
-
-int hk_mount_in_root(int rootfd, const char *path, unsigned long long resolve, const char *source,
-		     const char *fstype, unsigned long flags, const char *data, const char *what,
-		     struct hk_err **err)
-{
-	hk_cleanup_close int fd = -1;
-	char target[32];
-
-	if (hk_root_open(rootfd, path, HK_CREATE_DIR, resolve, &fd, err) < 0)
-		return -1;
-	hk_fd_path(fd, target);
-	if (mount(source, target, fstype, flags, data) < 0)
-		return hk_fail(err, errno, "%s", what);
-	return 0;
-}
-
-unsigned long long hk_mount_attrs_of(unsigned long flags)
-{
-	return (flags & MS_RDONLY ? MOUNT_ATTR_RDONLY : 0) |
-	       (flags & MS_NOSUID ? MOUNT_ATTR_NOSUID : 0) |
-	       (flags & MS_NODEV ? MOUNT_ATTR_NODEV : 0) |
-	       (flags & MS_NOEXEC ? MOUNT_ATTR_NOEXEC : 0);
-}
-
-int hk_remount_in_root(int rootfd, const char *path, unsigned long long resolve,
-		       unsigned long flags, struct hk_err **err)
-{
-	hk_cleanup_close int fd = -1;
-	char target[32];
-
-	if (hk_root_open(rootfd, path, HK_NO_CREATE, resolve, &fd, err) < 0)
-		return -1;
-	hk_fd_path(fd, target);
-	return bind_remount(target, flags, err);
 }
 
 /* The filesystem's data; a tmpfs without mode= takes the mode of the directory it covers, as

@@ -9,6 +9,7 @@
 
 #include "cgroup/cgroup.h"
 #include "inroot.h"
+#include "mount_at.h"
 #include "config.h"
 
 /* A bind's source path, a relative one taken from the bundle; -1 when it does not fit in size. */
@@ -26,17 +27,6 @@ int hk_bind_source_open(const char *bundle, const struct oci_mount *m, bool nofo
 int hk_mount_entry(int rootfd, const char *bundle, const struct oci_mount *m, size_t index,
 		   int idmap_tree, const char *label, const struct hk_cgroup *cg,
 		   struct hk_err **err);
-/* mount(2) onto path in the root, resolved now and mounted through that fd; `what` names it in
- * the message. */
-int hk_mount_in_root(int rootfd, const char *path, unsigned long long resolve, const char *source,
-		     const char *fstype, unsigned long flags, const char *data, const char *what,
-		     struct hk_err **err);
-/* The mount_setattr attributes of a mount(2) flag set: ro, nosuid, nodev, noexec. */
-unsigned long long hk_mount_attrs_of(unsigned long flags);
-/* The mount now on path (not the directory beneath it) remounted with flags; in a user
- * namespace the flags the kernel locks are kept. */
-int hk_remount_in_root(int rootfd, const char *path, unsigned long long resolve,
-		       unsigned long flags, struct hk_err **err);
 int hk_mask_paths(int rootfd, const struct oci_strv *paths, struct hk_err **err);
 int hk_readonly_paths(int rootfd, const struct oci_strv *paths, struct hk_err **err);
 

@@ -1,171 +1,311 @@
-/* The hierarchies of the host, the container's directories in them, and their life: create,
- * enter, freeze, signal, remove. The resource files are the drivers' (v1.c, v2.c). */
+/* The cgroup API (cgroup.h) and its dispatch: the container's cgroup from birth to removal
+ * through the driver chosen for it (driver_v1.c, driver_v2.c, driver_systemd.c), which build on
+ * helpers that know no driver (hierarchy.c, files.c, dirs.c, procs.c) and on the resource
+ * writers (v1.c, v2.c, shared_files.c). */
 #include "cgroup_internal.h"
 
+#include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+#include <fcntl.h>
 
-#include "fdio.h"
 #include "log.h"
 #include "rootless.h"
+#include "systemd_dbus.h"
 
-/* Controllers husk knows by name; a v1 mount's key lists those of them it carries. A named
- * hierarchy (name=systemd) holds no resources; its key is "name=systemd". */
-static const char *const known_controllers[] = {
-    "cpu",  "cpuacct", "cpuset",   "memory",	 "devices", "freezer", "blkio",
-    "pids", "net_cls", "net_prio", "perf_event", "hugetlb", "rdma",    "misc",
-};
-
-struct hierarchy {
-	char key[64];
-	char mount[PATH_MAX];
-	char root[PATH_MAX]; /* mountinfo's root field: the part of the tree this mount shows */
-	bool v2;
-};
-
-static struct {
-	bool read;
-	enum hk_cg_mode mode;
-	size_t n;
-	struct hierarchy h[HK_CG_MAX_DIRS];
-} host;
-
-static bool is_known(const char *name)
+/* An existing cgroup is joined only as a leaf: one with children is an inner node (the caller's
+ * own, a slice) whose limits and removal are not husk's to touch. One that holds processes is
+ * joined with a warning, as runc joins it; the container is then marked shared, and its delete
+ * kills only its own processes and leaves a cgroup that is not empty. */
+static int check_unused(struct hk_cgroup *cg, const struct hk_cg_dir *d, struct hk_err **err)
 {
-	size_t i;
+	char procs[64];
+	struct dirent *e;
+	bool inner = false;
+	DIR *dir;
 
-	for (i = 0; i < sizeof(known_controllers) / sizeof(known_controllers[0]); i++)
-		if (strcmp(name, known_controllers[i]) == 0)
-			return true;
+	if (d->created_top) /* made by this create: nothing can be in it yet worth refusing */
+		return 0;
+	if (hk_cg_read(d, "cgroup.procs", procs, sizeof(procs)) > 0 && !cg->shared) {
+		hk_warn("linux.cgroupsPath: cgroup %s already holds processes: the container joins "
+			"them",
+			d->path);
+		cg->shared = true;
+	}
+	if ((dir = opendir(d->path)) == NULL)
+		return 0;
+	while (!inner && (e = readdir(dir)) != NULL)
+		inner = e->d_type == DT_DIR && strcmp(e->d_name, ".") && strcmp(e->d_name, "..");
+	closedir(dir);
+	if (inner)
+		return hk_fail(err, 0,
+			       "config.json: linux.cgroupsPath: cgroup %s has child cgroups; a "
+			       "container's cgroup must be a leaf",
+			       d->path);
+	return 0;
+}
+
+static int apply_devices(struct hk_cgroup *cg, const struct oci_linux *l, struct hk_err **err)
+{
+	struct hk_cg_device_rule *rules = NULL;
+	size_t n = 0;
+	int ret;
+
+	if (hk_cg_device_rules(l->resources, &rules, &n, err) < 0)
+		return -1;
+	ret = cg->driver->devices(cg, rules, n, err);
+	free(rules);
+	return ret;
+}
+
+/* No cgroup for the container: said in a debug line, or an error when the config sets limits. */
+/* Limits a cgroup would hold. An empty linux.resources (rootless podman's) holds none; device
+ * rules need no cgroup in a user namespace, where the kernel lets no device node work. */
+static bool sets_limits(const struct oci_resources *r, bool devices_too)
+{
+	return r != NULL && (r->memory != NULL || r->cpu != NULL || r->pids != NULL ||
+			     r->block_io != NULL || r->hugepage_limits.len || r->network != NULL ||
+			     r->rdma.len || r->unified.len || (devices_too && r->devices.len));
+}
+
+static int without_cgroup(const struct oci_resources *r, const char *why, bool rootless,
+			  struct hk_err **err)
+{
+	if (sets_limits(r, !rootless))
+		return hk_fail(err, 0, "config.json: linux.resources: %s", why);
+	hk_debug("cgroup: %s, the container gets none", why);
+	return 0;
+}
+
+/* Rootless on cgroup v2: the container's cgroup can be made where its parent is the user's
+ * (systemd's Delegate=yes, or an administrator's chown). */
+static bool delegated(const struct hk_cgroup *cg)
+{
+	char parent[sizeof(cg->dirs[0].path)];
+	char *slash;
+
+	if (cg->n != 1)
+		return false;
+	snprintf(parent, sizeof(parent), "%s", cg->dirs[0].path);
+	while ((slash = strrchr(parent, '/')) != NULL && slash != parent) {
+		*slash = '\0';
+		if (access(parent, F_OK) == 0)
+			return access(parent, W_OK) == 0;
+	}
 	return false;
 }
 
-/* The known controllers in a v1 mount's super options, comma-joined in the kernel's order. */
-static void v1_key(const char *superopts, char *key, size_t size)
+/* The cgroupfs driver's directories, one per hierarchy of the host. */
+static int resolve_cgroupfs(struct hk_cgroup *cg, const struct oci_linux *l, const char *id,
+			    struct hk_err **err)
 {
-	char copy[512], *save = NULL, *opt;
-
-	snprintf(copy, sizeof(copy), "%s", superopts);
-	key[0] = '\0';
-	for (opt = strtok_r(copy, ",", &save); opt; opt = strtok_r(NULL, ",", &save))
-		if (is_known(opt) && strlen(key) + strlen(opt) + 2 < size) {
-			if (key[0])
-				strcat(key, ",");
-			strcat(key, opt);
-		}
+	if (hk_cg_resolve(cg, l ? l->cgroups_path : NULL, id, err) < 0)
+		return -1;
+	cg->driver = hk_cg_driver_for(cg->mode);
+	return 0;
 }
 
-static void add_hierarchy(const char *key, const char *mount, const char *root, bool v2)
+/* --systemd-cgroup: the scope's names and its one directory on cgroup v2. */
+static int resolve_systemd(struct hk_cgroup *cg, const struct oci_linux *l, const char *id,
+			   struct hk_err **err)
 {
-	struct hierarchy *h;
+	char dir[4096];
+
+	if (hk_rootless())
+		return hk_fail(err, 0,
+			       "--systemd-cgroup: a rootless husk does not talk to systemd --user; "
+			       "use the cgroupfs manager");
+	if (hk_cg_mode() != HK_CG_V2)
+		return hk_fail(err, 0,
+			       "--systemd-cgroup: husk's systemd driver needs cgroup v2 (this host "
+			       "has cgroup %s); use the cgroupfs manager",
+			       hk_cg_mode_name(hk_cg_mode()));
+	if (hk_cg_systemd_names(l ? l->cgroups_path : NULL, id, cg->unit, sizeof(cg->unit), dir,
+				sizeof(dir), err) < 0)
+		return -1;
+	cg->mode = HK_CG_V2;
+	cg->driver = &hk_cg_driver_systemd;
+	return hk_cg_from_key(cg, "unified", dir, err);
+}
+
+static int resolve(struct hk_cgroup *cg, const struct oci_linux *l, const char *id, bool systemd,
+		   struct hk_err **err)
+{
+	if (systemd)
+		return resolve_systemd(cg, l, id, err);
+	return resolve_cgroupfs(cg, l, id, err);
+}
+
+/* A cgroup that existed before may be frozen (paused by someone): a first process born into it
+ * would stop before it ran. Refused, as runc refuses it: husk never thaws a freeze it did not
+ * make. */
+static int refuse_frozen(struct hk_cgroup *cg, struct hk_err **err)
+{
 	size_t i;
 
-	for (i = 0; i < host.n; i++)
-		if (strcmp(host.h[i].key, key) == 0)
-			return; /* the same hierarchy mounted twice */
-	if (host.n == HK_CG_MAX_DIRS)
-		return;
-	h = &host.h[host.n++];
-	snprintf(h->key, sizeof(h->key), "%s", key);
-	snprintf(h->mount, sizeof(h->mount), "%s", mount);
-	snprintf(h->root, sizeof(h->root), "%s", root);
-	h->v2 = v2;
+	for (i = 0; i < cg->n; i++)
+		if (cg->dirs[i].created_top == 0)
+			break;
+	if (i == cg->n || cg->driver->is_frozen(cg) != 1)
+		return 0;
+	return hk_fail(err, 0,
+		       "config.json: linux.cgroupsPath: cgroup %s is frozen: thaw it, or give "
+		       "the container another",
+		       cg->dirs[i].path);
 }
 
-/* One line of mountinfo: "id parent maj:min root point options [optional...] - type src super".
- * Lines come in mount order, so a later mount on the same point hides an earlier one: each
- * point's last line is the one that counts. */
-struct mount_line {
-	char root[PATH_MAX], point[PATH_MAX], fstype[32], super[512];
-};
-
-static bool parse_mount(const char *line, struct mount_line *m)
+int hk_cg_prepare(struct hk_cgroup *cg, const struct oci_linux *l, const char *id, bool systemd,
+		  struct hk_err **err)
 {
-	const char *dash = strstr(line, " - ");
+	const struct oci_resources *r = l ? l->resources : NULL;
 
-	return dash != NULL && sscanf(line, "%*s %*s %*s %4095s %4095s", m->root, m->point) == 2 &&
-	       sscanf(dash + 3, "%31s %*s %511s", m->fstype, m->super) == 2 &&
-	       strncmp(m->point, "/sys/fs/cgroup", 14) == 0;
-}
-
-static void scan_mount(const struct mount_line *m, bool *v2_root, bool *v2_unified, bool *v1)
-{
-	const char *name;
-	char key[64];
-
-	if (strcmp(m->fstype, "cgroup2") == 0) {
-		if (strcmp(m->point, "/sys/fs/cgroup") == 0)
-			*v2_root = true;
-		else if (strcmp(m->point, "/sys/fs/cgroup/unified") == 0)
-			*v2_unified = true;
-		else
-			return;
-		add_hierarchy("unified", m->point, m->root, true);
-	} else if (strcmp(m->fstype, "cgroup") == 0 &&
-		   strncmp(m->point, "/sys/fs/cgroup/", 15) == 0 &&
-		   strchr(m->point + 15, '/') == NULL) {
-		v1_key(m->super, key, sizeof(key));
-		if (key[0]) {
-			add_hierarchy(key, m->point, m->root, false);
-			*v1 = true;
-		} else if ((name = strstr(m->super, "name=")) != NULL) {
-			/* no resources, but the container gets a directory in it as in runc, so
-			 * that it sees its own and not its siblings */
-			snprintf(key, sizeof(key), "%.*s", (int)strcspn(name, ","), name);
-			add_hierarchy(key, m->point, m->root, false);
-		}
+	memset(cg, 0, sizeof(*cg));
+	if (systemd && !hk_systemd_booted())
+		return hk_fail(err, 0,
+			       "--systemd-cgroup: systemd is not running on this host (no "
+			       "/run/systemd/system); use the cgroupfs manager");
+	if (hk_cg_mode() == HK_CG_NONE)
+		return without_cgroup(r, "no cgroup hierarchy is mounted on this host", false, err);
+	if (!systemd && hk_rootless() && hk_cg_mode() != HK_CG_V2)
+		return without_cgroup(r, "husk manages cgroups only when run as root", true, err);
+	if (resolve(cg, l, id, systemd, err) < 0)
+		return -1;
+	if (hk_rootless() && !delegated(cg)) {
+		cg->n = 0;
+		return without_cgroup(r, "no cgroup v2 subtree is delegated to this user", true,
+				      err);
 	}
+	return 0;
 }
 
-static void read_host(void)
+int hk_cg_make(struct hk_cgroup *cg, const struct oci_linux *l, bool systemd, struct hk_err **err)
 {
-	bool v2_root = false, v2_unified = false, v1 = false;
-	struct mount_line *lines = NULL, *more;
-	size_t n = 0, i, j;
-	char text[8192];
-	FILE *f;
+	const struct oci_resources *r = l ? l->resources : NULL;
+	size_t i;
 
-	host.read = true;
-	f = fopen("/proc/self/mountinfo", "re");
-	if (f == NULL)
-		return;
-	while (fgets(text, sizeof(text), f))
-		if (n < 256 && (more = realloc(lines, (n + 1) * sizeof(*lines))) != NULL &&
-		    parse_mount(text, &(lines = more)[n]))
+	if (cg->driver == NULL || cg->n == 0)
+		return 0; /* none, as hk_cg_prepare decided */
+	if (cg->driver->make_dirs(cg, r, err) < 0)
+		goto fail;
+	/* a scope is new by construction: systemd refuses a unit that exists */
+	for (i = 0; !systemd && i < cg->n; i++)
+		if (check_unused(cg, &cg->dirs[i], err) < 0)
+			goto fail;
+	if (!systemd && refuse_frozen(cg, err) < 0)
+		goto fail;
+	/* rootless: no device node works in its user namespace, and no BPF program may be loaded */
+	if (l != NULL && !hk_rootless() && apply_devices(cg, l, err) < 0)
+		goto fail;
+	if (r != NULL && hk_cg_apply(cg, r, false, err) < 0)
+		goto fail;
+	return 0;
+fail:
+	if (systemd && cg->holder > 0) /* the scope was made: systemd removes its cgroup */
+		hk_cg_destroy(cg, NULL);
+	else
+		hk_cg_unmake_dirs(cg);
+	cg->n = 0;
+	return -1;
+}
+
+int hk_cg_create(struct hk_cgroup *cg, const struct oci_linux *l, const char *id, bool systemd,
+		 struct hk_err **err)
+{
+	if (hk_cg_prepare(cg, l, id, systemd, err) < 0)
+		return -1;
+	return hk_cg_make(cg, l, systemd, err);
+}
+
+int hk_cg_plan(struct hk_cgroup *cg, const struct oci_linux *l, const char *id, struct hk_err **err)
+{
+	memset(cg, 0, sizeof(*cg));
+	if (hk_cg_mode() == HK_CG_NONE || hk_rootless())
+		return 0;
+	return resolve_cgroupfs(cg, l, id, err);
+}
+
+int hk_cg_find_existing(struct hk_cgroup *cg, const struct oci_linux *l, const char *id,
+			struct hk_err **err)
+{
+	size_t i, n = 0;
+
+	memset(cg, 0, sizeof(*cg));
+	if (hk_cg_mode() == HK_CG_NONE)
+		return 0;
+	if (resolve_cgroupfs(cg, l, id, err) < 0)
+		return -1;
+	for (i = 0; i < cg->n; i++)
+		if (access(cg->dirs[i].path, F_OK) == 0) {
+			if (n != i) {
+				cg->dirs[n] = cg->dirs[i];
+				cg->dirs[n].rel =
+				    cg->dirs[n].path + (cg->dirs[i].rel - cg->dirs[i].path);
+			}
 			n++;
-	fclose(f);
-	for (i = 0; i < n; i++) {
-		for (j = i + 1; j < n && strcmp(lines[j].point, lines[i].point) != 0; j++)
-			;
-		if (j == n) /* not covered by a later mount */
-			scan_mount(&lines[i], &v2_root, &v2_unified, &v1);
-	}
-	free(lines);
-	if (v2_root) {
-		host.mode = HK_CG_V2;
-		host.n = 0;
-		add_hierarchy("unified", "/sys/fs/cgroup", "/", true);
-	} else if (v1) {
-		host.mode = v2_unified ? HK_CG_HYBRID : HK_CG_V1;
-	} else {
-		host.n = 0;
+		}
+	cg->n = n;
+	return 0;
+}
+
+void hk_cg_settled(struct hk_cgroup *cg)
+{
+	if (cg->n > 0 && cg->driver->settled != NULL)
+		cg->driver->settled(cg);
+}
+
+int hk_cg_apply(struct hk_cgroup *cg, const struct oci_resources *r, bool update,
+		struct hk_err **err)
+{
+	/* what the driver writes, then the files both versions share (shared_files.c) */
+	if (cg->driver->apply(cg, r, update, err) < 0 || hk_cg_apply_hugetlb(cg, r, err) < 0)
+		return -1;
+	return hk_cg_apply_unified(cg, r, err);
+}
+
+int hk_cg_load(struct hk_cgroup *cg, const struct oci_strmap *paths, bool systemd,
+	       struct hk_err **err)
+{
+	const char *unit;
+	size_t i;
+
+	memset(cg, 0, sizeof(*cg));
+	cg->mode = hk_cg_mode();
+	cg->driver = systemd ? &hk_cg_driver_systemd : hk_cg_driver_for(cg->mode);
+	for (i = 0; i < paths->len; i++)
+		if (hk_cg_from_key(cg, paths->keys[i], paths->values[i], err) < 0)
+			return -1;
+	/* the scope is the last component of its cgroup */
+	if (systemd && cg->n == 1 && (unit = strrchr(cg->dirs[0].rel, '/')) != NULL)
+		snprintf(cg->unit, sizeof(cg->unit), "%s", unit + 1);
+	return 0;
+}
+
+void hk_cg_record(const struct hk_cgroup *cg, struct oci_arena *arena, struct oci_strmap *out)
+{
+	size_t i;
+
+	out->keys = oci_arena_array(arena, cg->n + 1, sizeof(char *));
+	out->values = oci_arena_array(arena, cg->n + 1, sizeof(char *));
+	out->len = cg->n;
+	out->set = cg->n > 0;
+	for (i = 0; i < cg->n; i++) {
+		out->keys[i] = oci_arena_strdup(arena, cg->dirs[i].key);
+		out->values[i] = oci_arena_strdup(arena, cg->dirs[i].rel);
 	}
 }
 
-enum hk_cg_mode hk_cg_mode(void)
+int hk_cg_enter_self(const struct hk_cgroup *cg, bool born_in, int *memory_fd, const char **failed)
 {
-	if (!host.read)
-		read_host();
-	return host.mode;
+	if (memory_fd != NULL)
+		*memory_fd = -1;
+	return cg == NULL || cg->n == 0 ? 0 : cg->driver->enter(cg, born_in, memory_fd, failed);
 }
 
 const struct hk_cgroup_driver *hk_cg_driver_for(enum hk_cg_mode mode)
@@ -180,323 +320,29 @@ const struct hk_cgroup_driver *hk_cg_driver_for(enum hk_cg_mode mode)
 	return drivers[mode];
 }
 
-const char *hk_cg_mode_name(enum hk_cg_mode mode)
+int hk_cg_clone_fd(const struct hk_cgroup *cg)
 {
-	static const char *const names[] = {"none", "v1", "hybrid", "v2"};
-
-	return names[mode];
+	return cg == NULL || cg->n == 0 ? -1 : cg->driver->clone_fd(cg);
 }
 
-/* Whether a comma list ("cpu,cpuacct") holds name. */
-static bool list_has(const char *list, const char *name)
+int hk_cg_freeze(const struct hk_cgroup *cg, bool frozen, struct hk_err **err)
 {
-	size_t len = strlen(name);
-	const char *p;
-
-	for (p = list; (p = strstr(p, name)) != NULL; p += len)
-		if ((p == list || p[-1] == ',') && (p[len] == ',' || p[len] == '\0'))
-			return true;
-	return false;
+	if (cg->n == 0)
+		return hk_fail(err, 0, "cgroup: the container has none");
+	return cg->driver->freeze(cg, frozen, err);
 }
 
-/* /proc/self/cgroup, read once: a command asks once per hierarchy and twice over, and the
- * answers it needs are those of where husk started (pid 1 asks only about the hierarchies it
- * never joins). NULL when it cannot be read. */
-static const char *own_cgroups(void)
+int hk_cg_is_frozen(const struct hk_cgroup *cg)
 {
-	static char text[65536];
-	static int state; /* 0 unread, 1 read, -1 failed */
-	hk_cleanup_close int fd = -1;
-	size_t len = 0;
-	ssize_t n = 0;
-
-	if (state != 0)
-		return state > 0 ? text : NULL;
-	fd = open("/proc/self/cgroup", O_RDONLY | O_CLOEXEC);
-	while (fd >= 0 && len < sizeof(text) - 1 &&
-	       (n = read(fd, text + len, sizeof(text) - 1 - len)) > 0)
-		len += (size_t)n;
-	state = fd < 0 || n < 0 || len == sizeof(text) - 1 ? -1 : 1;
-	text[state > 0 ? len : 0] = '\0';
-	return state > 0 ? text : NULL;
+	return cg->n == 0 ? -1 : cg->driver->is_frozen(cg);
 }
 
-/* The caller's cgroup in hierarchy h from /proc/self/cgroup ("hid:controllers:path"), relative to
- * what the mount shows. */
-static int own_cgroup(const struct hierarchy *h, char *out, size_t size)
+int hk_cg_signal_all(const struct hk_cgroup *cg, int sig, struct hk_err **err)
 {
-	char line[PATH_MAX + 256], first[32];
-	size_t rootlen = strcmp(h->root, "/") == 0 ? 0 : strlen(h->root);
-	const char *next = own_cgroups();
-
-	if (next == NULL)
-		return -1;
-	snprintf(first, sizeof(first), "%.*s", (int)strcspn(h->key, ","), h->key);
-	while (*next != '\0') {
-		size_t len = strcspn(next, "\n");
-		char *ctl, *path;
-
-		snprintf(line, sizeof(line), "%.*s", (int)len, next);
-		next += len + (next[len] == '\n');
-		ctl = strchr(line, ':');
-		path = ctl ? strchr(ctl + 1, ':') : NULL;
-		if (path == NULL)
-			continue;
-		*path++ = '\0';
-		if (h->v2 ? ctl[1] != '\0' : !list_has(ctl + 1, first))
-			continue;
-		if (rootlen && strncmp(path, h->root, rootlen) == 0)
-			path += rootlen;
-		snprintf(out, size, "%s", path[0] ? path : "/");
-		return 0;
-	}
-	return -1;
+	return cg->n == 0 ? 0 : cg->driver->signal_all(cg, sig, err);
 }
 
-static void view_entry(const struct hierarchy *h, const struct hk_cgroup *cg, struct hk_cg_view *v)
+int hk_cg_destroy(struct hk_cgroup *cg, struct hk_err **err)
 {
-	char own[PATH_MAX];
-	size_t i;
-
-	snprintf(v->name, sizeof(v->name), "%s",
-		 strcmp(h->mount, "/sys/fs/cgroup") == 0 ? "" : h->mount + 15);
-	v->v2 = h->v2;
-	for (i = 0; cg != NULL && i < cg->n; i++)
-		if (strcmp(cg->dirs[i].key, h->key) == 0) {
-			snprintf(v->source, sizeof(v->source), "%s", cg->dirs[i].path);
-			return;
-		}
-	/* a hierarchy the container has no directory of its own in: the one it runs in */
-	if (own_cgroup(h, own, sizeof(own)) < 0)
-		snprintf(own, sizeof(own), "/");
-	snprintf(v->source, sizeof(v->source), "%s%s", h->mount, strcmp(own, "/") ? own : "");
-}
-
-bool hk_cg_view(const struct hk_cgroup *cg, size_t i, struct hk_cg_view *out)
-{
-	if (!host.read)
-		read_host();
-	if (i >= host.n)
-		return false;
-	view_entry(&host.h[i], cg, out);
-	return true;
-}
-
-/* base + "/" + path with empty components dropped; "." and ".." refused (the bundle names the
- * path: it must not climb out of the caller's subtree). */
-static int join_clean(char *out, size_t size, const char *base, const char *path,
-		      struct hk_err **err)
-{
-	char copy[PATH_MAX], *save = NULL, *part;
-	size_t len;
-
-	snprintf(out, size, "%s", base && strcmp(base, "/") != 0 ? base : "");
-	if (strlen(path) >= sizeof(copy))
-		return hk_fail(err, ENAMETOOLONG, "config.json: linux.cgroupsPath");
-	strcpy(copy, path);
-	for (part = strtok_r(copy, "/", &save); part; part = strtok_r(NULL, "/", &save)) {
-		if (strcmp(part, ".") == 0 || strcmp(part, "..") == 0)
-			return hk_fail(err, 0,
-				       "config.json: linux.cgroupsPath: \"%s\": \".\" and \"..\" "
-				       "are not allowed",
-				       path);
-		len = strlen(out);
-		if (len + strlen(part) + 2 > size)
-			return hk_fail(err, ENAMETOOLONG, "config.json: linux.cgroupsPath");
-		out[len] = '/';
-		strcpy(out + len + 1, part);
-	}
-	if (out[0] == '\0')
-		return hk_fail(
-		    err, 0,
-		    "config.json: linux.cgroupsPath: \"%s\" names the root cgroup, which "
-		    "cannot be a container's",
-		    path);
-	return 0;
-}
-
-static int set_dir(struct hk_cg_dir *d, const struct hierarchy *h, const char *rel,
-		   struct hk_err **err)
-{
-	size_t mlen = strlen(h->mount);
-
-	if (mlen + strlen(rel) + 1 > sizeof(d->path))
-		return hk_fail(err, ENAMETOOLONG, "cgroup %s%s", h->mount, rel);
-	memset(d, 0, sizeof(*d));
-	snprintf(d->key, sizeof(d->key), "%s", h->key);
-	strcpy(d->path, h->mount);
-	strcpy(d->path + mlen, rel);
-	d->rel = d->path + mlen;
-	d->v2 = h->v2;
-	return 0;
-}
-
-int hk_cg_resolve(struct hk_cgroup *cg, const char *cgroups_path, const char *id,
-		  struct hk_err **err)
-{
-	const char *path = cgroups_path && cgroups_path[0] ? cgroups_path : id;
-	char own[PATH_MAX], rel[PATH_MAX];
-	size_t i;
-
-	cg->mode = host.mode;
-	cg->driver = hk_cg_driver_for(host.mode);
-	cg->n = 0;
-	for (i = 0; i < host.n; i++) {
-		const struct hierarchy *h = &host.h[i];
-
-		own[0] = '\0';
-		if (path[0] != '/') {
-			if (own_cgroup(h, own, sizeof(own)) < 0)
-				return hk_fail(err, 0, "cgroup: %s: cannot find husk's own cgroup",
-					       h->key);
-			/* A v2 scope holds its processes, so no child could get controllers:
-			 * relative paths go beside it, as runc does; so does a rootless husk's
-			 * own cgroup, the leaf of the subtree delegated to its user. */
-			if (h->v2 && host.mode == HK_CG_V2 &&
-			    ((strlen(own) > 6 && strcmp(own + strlen(own) - 6, ".scope") == 0) ||
-			     (hk_rootless() && strrchr(own, '/') != own)))
-				*strrchr(own, '/') = '\0';
-		}
-		if (join_clean(rel, sizeof(rel), own, path, err) < 0 ||
-		    set_dir(&cg->dirs[cg->n], h, rel, err) < 0)
-			return -1;
-		cg->n++;
-	}
-	return 0;
-}
-
-int hk_cg_from_key(struct hk_cgroup *cg, const char *key, const char *rel, struct hk_err **err)
-{
-	char clean[PATH_MAX];
-	size_t i;
-
-	for (i = 0; i < host.n; i++)
-		if (strcmp(host.h[i].key, key) == 0 && cg->n < HK_CG_MAX_DIRS) {
-			if (join_clean(clean, sizeof(clean), "", rel, err) < 0 ||
-			    set_dir(&cg->dirs[cg->n], &host.h[i], clean, err) < 0)
-				return -1;
-			cg->n++;
-		}
-	return 0;
-}
-
-const struct hk_cg_dir *hk_cg_unified(const struct hk_cgroup *cg)
-{
-	size_t i;
-
-	for (i = 0; i < cg->n; i++)
-		if (cg->dirs[i].v2)
-			return &cg->dirs[i];
-	return NULL;
-}
-
-const struct hk_cg_dir *hk_cg_find(const struct hk_cgroup *cg, const char *controller)
-{
-	char controllers[512];
-	const struct hk_cg_dir *u;
-	char *save = NULL, *name;
-	size_t i;
-
-	for (i = 0; i < cg->n; i++)
-		if (!cg->dirs[i].v2 && list_has(cg->dirs[i].key, controller))
-			return &cg->dirs[i];
-	u = hk_cg_unified(cg);
-	if (u == NULL || hk_cg_read(u, "cgroup.controllers", controllers, sizeof(controllers)) < 0)
-		return NULL;
-	for (name = strtok_r(controllers, " ", &save); name; name = strtok_r(NULL, " ", &save))
-		if (strcmp(name, controller) == 0)
-			return u;
-	return NULL;
-}
-
-int hk_cg_open_file(const struct hk_cg_dir *d, const char *file)
-{
-	char path[PATH_MAX + 64];
-
-	snprintf(path, sizeof(path), "%s/%s", d->path, file);
-	return open(path, O_WRONLY | O_CLOEXEC);
-}
-
-int hk_cg_write_fd(int fd, const char *file, const char *value, struct hk_err **err)
-{
-	size_t len = strlen(value);
-	int saved;
-
-	if (fd >= 0 && write(fd, value, len) == (ssize_t)len)
-		return 0;
-	saved = errno;
-	/* The kernel's "not supported" (ENOTSUPP, 524) has no strerror of its own. */
-	if (saved == 524)
-		saved = EOPNOTSUPP;
-	errno = saved;
-	return hk_fail(err, saved, "cgroup %s: write \"%s\"", file, value);
-}
-
-int hk_cg_write(const struct hk_cg_dir *d, const char *file, const char *value, struct hk_err **err)
-{
-	hk_cleanup_close int fd = hk_cg_open_file(d, file);
-
-	return hk_cg_write_fd(fd, file, value, err);
-}
-
-int hk_cg_writef(const struct hk_cg_dir *d, const char *file, struct hk_err **err, const char *fmt,
-		 ...)
-{
-	char value[512];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(value, sizeof(value), fmt, ap);
-	va_end(ap);
-	return hk_cg_write(d, file, value, err);
-}
-
-int hk_cg_read(const struct hk_cg_dir *d, const char *file, char *buf, size_t size)
-{
-	char path[PATH_MAX + 64];
-	ssize_t n, total = 0;
-	int fd;
-
-	snprintf(path, sizeof(path), "%s/%s", d->path, file);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -1;
-	while (total < (ssize_t)size - 1 && (n = read(fd, buf + total, size - 1 - total)) > 0)
-		total += n;
-	close(fd);
-	while (total > 0 && buf[total - 1] == '\n')
-		total--;
-	buf[total] = '\0';
-	return (int)total;
-}
-
-bool hk_cg_read_i64(const struct hk_cg_dir *d, const char *file, long long *value)
-{
-	char text[64], *end;
-
-	if (hk_cg_read(d, file, text, sizeof(text)) <= 0)
-		return false;
-	if (strcmp(text, "max") == 0) {
-		*value = -1;
-		return true;
-	}
-	*value = strtoll(text, &end, 10);
-	return end != text;
-}
-
-bool hk_cg_has(const struct hk_cg_dir *d, const char *file)
-{
-	char path[PATH_MAX + 64];
-
-	snprintf(path, sizeof(path), "%s/%s", d->path, file);
-	return access(path, F_OK) == 0;
-}
-
-int hk_cg_pass(struct hk_err **to, struct hk_err **from)
-{
-	if (to != NULL && *to == NULL) {
-		*to = *from;
-		*from = NULL;
-	}
-	return -1;
+	return cg->n == 0 ? 0 : cg->driver->destroy(cg, err);
 }

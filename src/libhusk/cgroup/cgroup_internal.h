@@ -4,14 +4,22 @@
 
 #include "cgroup.h"
 
-/* What differs between the ways of managing a cgroup, one implementation per file (driver_v1.c:
- * v1 and hybrid; driver_v2.c), chosen once from the host's hierarchies (hk_cg_driver_for).
- * What does not differ stays common: finding the directories, listing processes, the resource
- * files two versions share (hugetlb, unified), stats and OOM events, read by controller. */
+/* The layers, each calling only those below it:
+ *   cgroup.c          the API of cgroup.h and its dispatch to the container's driver
+ *   driver_*.c        what differs between the ways of managing a cgroup, one per file
+ *                     (driver_v1.c: v1 and hybrid; driver_v2.c; driver_systemd.c on v2's)
+ *   v1.c v2.c         the resource writers of each version, and shared_files.c for the files
+ *                     both name alike (pids, rdma, hugetlb, unified)
+ *   dirs.c procs.c    helpers that know no driver: directories, entering, freezing, signalling,
+ *   hierarchy.c       removal; the host's hierarchies and where a cgroup lies in them;
+ *   files.c           a cgroup's files
+ * (stats.c, realtime.c, device_policy.c and systemd_dbus.c sit beside the helpers.) The
+ * writers take a struct hk_cgroup whose directories may be anywhere: tests/unit/test_cgroup.c
+ * runs them against a temporary tree. */
 struct hk_cg_device_rule;
 struct hk_cgroup_driver {
 	const char *name;
-	/* the directories cg->dirs names (none holding processes: lifecycle.c checks) */
+	/* the directories cg->dirs names (none holding processes: cgroup.c checks) */
 	int (*make_dirs)(struct hk_cgroup *cg, const struct oci_resources *r, struct hk_err **err);
 	/* linux.resources, at create (update false) and `update` */
 	int (*apply)(struct hk_cgroup *cg, const struct oci_resources *r, bool update,
@@ -34,6 +42,7 @@ struct hk_cgroup_driver {
 extern const struct hk_cgroup_driver hk_cg_driver_v1, hk_cg_driver_v2, hk_cg_driver_systemd;
 
 /* driver_v2.c's operations on a cgroup2 directory, which the systemd driver's scopes share. */
+int hk_cg_v2_make_dirs(struct hk_cgroup *cg, struct hk_err **err);
 int hk_cg_v2_devices(const struct hk_cgroup *cg, const struct hk_cg_device_rule *rules, size_t n,
 		     struct hk_err **err);
 int hk_cg_v2_clone_fd(const struct hk_cgroup *cg);
@@ -53,11 +62,32 @@ int hk_cg_systemd_props(const struct oci_resources *r, bool update, struct hk_un
 /* The driver for the host's mode (NULL: none). */
 const struct hk_cgroup_driver *hk_cg_driver_for(enum hk_cg_mode mode);
 
-/* Shared by the drivers (lifecycle.c). */
-/* mkdir -p of each directory, cpuset v1 filled from its parent; on cgroup2, the controllers in
- * want (a space list; NULL: every one the parent has) enabled in each parent on the way. */
-int hk_cg_make_dirs(struct hk_cgroup *cg, const char *want, struct hk_err **err);
-/* "0" into one file of d: the calling process (cgroup.procs) or thread (tasks) moves in. */
+/* ---- Helpers that know no driver; what differs between drivers is passed in. ---- */
+
+/* dirs.c: mkdir -p of d down its hierarchy, marking what it made (created_top). Before each level
+ * in_parent(parent, want) runs (a cgroup2 parent's controllers enabled), after it made(path,
+ * want) (a v1 cpuset filled from its parent); either may be NULL. */
+struct hk_cg_mkdir_steps {
+	int (*in_parent)(const char *parent, const char *want, struct hk_err **err);
+	int (*made)(const char *path, const char *want, struct hk_err **err);
+	const char *want; /* the controllers a cgroup2 child needs (a space list; NULL: all) */
+};
+int hk_cg_make_dir(struct hk_cg_dir *d, const struct hk_cg_mkdir_steps *steps, struct hk_err **err);
+/* What hk_cg_make_dir made, deepest first (a failed create). */
+void hk_cg_unmake_dirs(struct hk_cgroup *cg);
+/* cgroup2: turns on in parent's subtree_control the controllers a child needs; want NULL: all
+ * that parent has (pure v2, as runc: update can then set anything); else a space list. */
+int hk_cg_v2_enable_controllers(const char *parent, const char *want, struct hk_err **err);
+/* v1 cpuset: cpus and mems copied down from the nearest ancestor that has them. */
+int hk_cg_v1_cpuset_inherit(const char *dir, struct hk_err **err);
+/* rmdir of the directories and what the container made below, retrying while the kernel
+ * drains dying processes; what is still running is killed with ops->signal_all. */
+int hk_cg_remove_dirs(struct hk_cgroup *cg, const struct hk_cgroup_driver *ops,
+		      struct hk_err **err);
+
+void hk_cg_sleep_ms(long ms);
+/* procs.c: "0" into one file of d: the calling process (cgroup.procs) or thread (tasks) moves
+ * in. */
 int hk_cg_enter_file(const struct hk_cg_dir *d, const char *file, const char **failed);
 /* That file opened for writing, to move in later (hk_cg_enter_memory); -1 with *failed set. */
 int hk_cg_open_entry(const struct hk_cg_dir *d, const char *file, const char **failed);
@@ -65,25 +95,22 @@ int hk_cg_open_entry(const struct hk_cg_dir *d, const char *file, const char **f
  * v2 and systemd drivers' enter, with no v1 memory hierarchy to leave out. */
 int hk_cg_enter_procs(const struct hk_cgroup *cg, bool born_in, int *memory_fd,
 		      const char **failed);
-/* sig to every listed pid, frozen meanwhile when SIGKILL. */
-int hk_cg_signal_listed(const struct hk_cgroup *cg, int sig, struct hk_err **err);
-/* rmdir of the directories and what the container made below, retrying while the kernel
- * drains dying processes. */
-int hk_cg_remove_dirs(struct hk_cgroup *cg, struct hk_err **err);
-void hk_cg_sleep_ms(long ms);
+/* sig to every listed pid, frozen meanwhile (ops->freeze, ops->is_frozen) when SIGKILL. */
+int hk_cg_signal_listed(const struct hk_cgroup *cg, int sig, const struct hk_cgroup_driver *ops,
+			struct hk_err **err);
 /* A freezer file and its words: v1's freezer.state passes through FREEZING, and the kernel's
  * advice is to write FROZEN again (rewrite). */
 struct hk_cg_freezer {
 	const char *file, *freeze, *thaw;
 	bool rewrite;
 };
-/* Writes the word into d's file and waits (2 ms polls, 10 s) until the driver's is_frozen agrees;
- * a freeze that never completes is thawed again. */
+/* Writes the word into d's file and waits (2 ms polls, 10 s) until is_frozen agrees; a freeze
+ * that never completes is thawed again. */
 int hk_cg_set_frozen(const struct hk_cgroup *cg, const struct hk_cg_dir *d,
-		     const struct hk_cg_freezer *f, bool frozen, struct hk_err **err);
-int hk_cg_v1_cpuset_inherit(const char *dir, struct hk_err **err);
-int hk_cg_v2_enable_controllers(const char *parent, const char *want, struct hk_err **err);
+		     const struct hk_cg_freezer *f, bool frozen,
+		     int (*is_frozen)(const struct hk_cgroup *cg), struct hk_err **err);
 
+/* hierarchy.c: */
 /* The container's directory in every hierarchy of the host, for linux.cgroupsPath. */
 int hk_cg_resolve(struct hk_cgroup *cg, const char *cgroups_path, const char *id,
 		  struct hk_err **err);
@@ -116,7 +143,7 @@ bool hk_cg_has(const struct hk_cg_dir *d, const char *file);
  * was tried becomes the one reported. */
 int hk_cg_pass(struct hk_err **to, struct hk_err **from);
 
-/* Files named alike in both versions. */
+/* shared_files.c: files named alike in both versions. */
 int hk_cg_write_pids(const struct hk_cgroup *cg, const struct oci_pids *p, bool update,
 		     struct hk_err **err);
 int hk_cg_write_rdma(const struct hk_cgroup *cg, const struct oci_resources *r,
@@ -129,7 +156,7 @@ int hk_cg_v1_apply(struct hk_cgroup *cg, const struct oci_resources *r, bool upd
 		   struct hk_err **err);
 int hk_cg_v2_apply(struct hk_cgroup *cg, const struct oci_resources *r, bool update,
 		   struct hk_err **err);
-/* Shared by both: hugetlb (v1 file or v2 file by where the controller is) and raw v2 files. */
+/* shared_files.c: hugetlb (v1 file or v2 file by where the controller is) and raw v2 files. */
 int hk_cg_apply_hugetlb(const struct hk_cgroup *cg, const struct oci_resources *r,
 			struct hk_err **err);
 int hk_cg_apply_unified(const struct hk_cgroup *cg, const struct oci_resources *r,

@@ -279,7 +279,7 @@ static int sd_make_dirs(struct hk_cgroup *cg, const struct oci_resources *r, str
 	}
 	/* systemd enables the controllers it knows; hugetlb, rdma and misc are turned on down the
 	 * slices as on cgroupfs (systemd leaves controllers it does not know alone) */
-	return hk_cg_make_dirs(cg, NULL, err);
+	return hk_cg_v2_make_dirs(cg, err);
 }
 
 /* update: the files first (checkBeforeUpdate refuses there, before systemd is told anything),
@@ -303,11 +303,12 @@ static int sd_destroy(struct hk_cgroup *cg, struct hk_err **err)
 
 	stop_holder(cg);
 	if (!hk_cg_empty(cg))
-		hk_cg_signal_all(cg, SIGKILL, NULL);
+		hk_cg_v2_signal_all(cg, SIGKILL, NULL);
 	/* the scope first (systemd removes its cgroup), then anything left below */
-	if (hk_systemd_stop_unit(cg->unit, &stop) < 0 && hk_cg_remove_dirs(cg, NULL) < 0)
+	if (hk_systemd_stop_unit(cg->unit, &stop) < 0 &&
+	    hk_cg_remove_dirs(cg, &hk_cg_driver_systemd, NULL) < 0)
 		return hk_cg_pass(err, &stop);
-	return hk_cg_remove_dirs(cg, err);
+	return hk_cg_remove_dirs(cg, &hk_cg_driver_systemd, err);
 }
 
 static void sd_settled(struct hk_cgroup *cg)

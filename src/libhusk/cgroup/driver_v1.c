@@ -11,58 +11,6 @@
 #include <stdio.h>
 #include <string.h>
 
-/* v1 cpuset: a new cgroup starts with no cpus and mems, and no process may join it until it has
- * some: they are copied down from the nearest ancestor that has them, through every empty
- * directory between (a parent made beforehand and left empty, as runc fills it). */
-static int cpuset_inherit_at(char *path, int depth, struct hk_err **err)
-{
-	static const char *const files[] = {"cpuset.cpus", "cpuset.mems"};
-	struct hk_cg_dir self = {0}, parent = {0};
-	char value[4096], *slash = strrchr(path, '/');
-	size_t i;
-
-	if (slash == NULL || slash == path || depth > 64)
-		return 0;
-	snprintf(self.path, sizeof(self.path), "%s", path);
-	snprintf(parent.path, sizeof(parent.path), "%.*s", (int)(slash - path), path);
-	for (i = 0; i < 2; i++) {
-		if (hk_cg_read(&self, files[i], value, sizeof(value)) != 0)
-			continue; /* already set, or not a cpuset hierarchy */
-		if (hk_cg_read(&parent, files[i], value, sizeof(value)) == 0) {
-			*slash = '\0';
-			if (cpuset_inherit_at(path, depth + 1, err) < 0) {
-				*slash = '/';
-				return -1;
-			}
-			*slash = '/';
-		}
-		if (hk_cg_read(&parent, files[i], value, sizeof(value)) > 0 &&
-		    hk_cg_write(&self, files[i], value, err) < 0)
-			return -1;
-	}
-	return 0;
-}
-
-int hk_cg_v1_cpuset_inherit(const char *dir, struct hk_err **err)
-{
-	char path[sizeof(((struct hk_cg_dir *)0)->path)];
-
-	if ((size_t)snprintf(path, sizeof(path), "%s", dir) >= sizeof(path))
-		return hk_fail(err, ENAMETOOLONG, "cgroup %s", dir);
-	return cpuset_inherit_at(path, 0, err);
-}
-
-int hk_cg_fill_cpusets(const struct hk_cgroup *cg, struct hk_err **err)
-{
-	size_t i;
-
-	for (i = 0; i < cg->n; i++)
-		if (!cg->dirs[i].v2 && strstr(cg->dirs[i].key, "cpuset") &&
-		    hk_cg_v1_cpuset_inherit(cg->dirs[i].path, err) < 0)
-			return -1;
-	return 0;
-}
-
 /* The controllers a hybrid host's cgroup2 tree must give the container: only what the config
  * uses there, so that husk changes nothing else of the host's. */
 static void hybrid_wants(const struct oci_resources *r, char *want, size_t size)
@@ -79,12 +27,31 @@ static void hybrid_wants(const struct oci_resources *r, char *want, size_t size)
 			 (int)strcspn(r->unified.keys[i], "."), r->unified.keys[i]);
 }
 
+static int cpuset_made(const char *path, const char *want, struct hk_err **err)
+{
+	(void)want;
+	return hk_cg_v1_cpuset_inherit(path, err);
+}
+
+/* One directory per hierarchy; a new cpuset filled from its parent (no process may join it
+ * empty), the hybrid host's cgroup2 directory with the controllers the config uses there. */
 static int v1_make_dirs(struct hk_cgroup *cg, const struct oci_resources *r, struct hk_err **err)
 {
 	char want[512];
+	size_t i;
 
 	hybrid_wants(r, want, sizeof(want));
-	return hk_cg_make_dirs(cg, want, err);
+	for (i = 0; i < cg->n; i++) {
+		struct hk_cg_dir *d = &cg->dirs[i];
+		struct hk_cg_mkdir_steps steps = {
+		    .in_parent = d->v2 ? hk_cg_v2_enable_controllers : NULL,
+		    .made = !d->v2 && strstr(d->key, "cpuset") ? cpuset_made : NULL,
+		    .want = want};
+
+		if (hk_cg_make_dir(d, &steps, err) < 0)
+			return -1;
+	}
+	return 0;
 }
 
 static int v1_devices(const struct hk_cgroup *cg, const struct hk_cg_device_rule *rules, size_t n,
@@ -134,7 +101,7 @@ static int v1_freeze(const struct hk_cgroup *cg, bool frozen, struct hk_err **er
 
 	if (d == NULL)
 		return hk_fail(err, 0, "cgroup: no freezer on this host");
-	return hk_cg_set_frozen(cg, d, &freezer, frozen, err);
+	return hk_cg_set_frozen(cg, d, &freezer, frozen, v1_is_frozen, err);
 }
 
 /* A hybrid host's cgroup2 directory: clone3 places stage 1 there at birth (the v1 hierarchies
@@ -174,6 +141,17 @@ static int v1_enter(const struct hk_cgroup *cg, bool born_in, int *memory_fd, co
 	return 0;
 }
 
+/* v1 has no cgroup.kill: every listed process, frozen meanwhile. */
+static int v1_signal_all(const struct hk_cgroup *cg, int sig, struct hk_err **err)
+{
+	return hk_cg_signal_listed(cg, sig, &hk_cg_driver_v1, err);
+}
+
+static int v1_destroy(struct hk_cgroup *cg, struct hk_err **err)
+{
+	return hk_cg_remove_dirs(cg, &hk_cg_driver_v1, err);
+}
+
 const struct hk_cgroup_driver hk_cg_driver_v1 = {
     .name = "cgroupfs (v1)",
     .make_dirs = v1_make_dirs,
@@ -183,6 +161,6 @@ const struct hk_cgroup_driver hk_cg_driver_v1 = {
     .clone_fd = v1_clone_fd,
     .freeze = v1_freeze,
     .is_frozen = v1_is_frozen,
-    .signal_all = hk_cg_signal_listed,
-    .destroy = hk_cg_remove_dirs,
+    .signal_all = v1_signal_all,
+    .destroy = v1_destroy,
 };

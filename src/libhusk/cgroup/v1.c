@@ -8,19 +8,6 @@
 
 #include "log.h"
 
-const struct hk_cg_dir *hk_cg_need(const struct hk_cgroup *cg, const char *controller,
-				   const char *field, struct hk_err **err)
-{
-	const struct hk_cg_dir *d = hk_cg_find(cg, controller);
-
-	if (d == NULL)
-		hk_fail(err, 0,
-			"linux.resources.%s: this host has no %s cgroup controller; remove "
-			"linux.resources.%s or enable the controller",
-			field, controller, field);
-	return d;
-}
-
 /* memory.memsw.limit_in_bytes must stay >= memory.limit_in_bytes at every step: raising both, the
  * limit is refused until swap has moved (EINVAL), so swap goes first then. */
 static int v1_memory_limits(const struct hk_cg_dir *d, const struct oci_memory *m,
@@ -157,22 +144,6 @@ static int v1_cpu(const struct hk_cgroup *cg, const struct oci_cpu *c, struct hk
 	return 0;
 }
 
-/* runtime-spec 1.3: a limit of 0 lets no process fork (runc 1.5's reading). In an update 0 stays
- * "unchanged": docker sends {"pids": {"limit": 0}} with every update of another resource. */
-int hk_cg_write_pids(const struct hk_cgroup *cg, const struct oci_pids *p, bool update,
-		     struct hk_err **err)
-{
-	const struct hk_cg_dir *d;
-
-	if (p == NULL || !p->limit.set || (update && p->limit.value == 0))
-		return 0;
-	if ((d = hk_cg_need(cg, "pids", "pids", err)) == NULL)
-		return -1;
-	if (p->limit.value < 0)
-		return hk_cg_write(d, "pids.max", "max", err);
-	return hk_cg_writef(d, "pids.max", err, "%lld", (long long)p->limit.value);
-}
-
 static int throttle(const struct hk_cg_dir *d, const char *file,
 		    const struct oci_throttle_device *items, size_t len, struct hk_err **err)
 {
@@ -273,30 +244,6 @@ static int v1_network(const struct hk_cgroup *cg, const struct oci_network *n, s
 		if (hk_cg_writef(d, "net_prio.ifpriomap", err, "%s %u", n->priorities.items[i].name,
 				 n->priorities.items[i].priority.value) < 0)
 			return -1;
-	return 0;
-}
-
-int hk_cg_write_rdma(const struct hk_cgroup *cg, const struct oci_resources *r, struct hk_err **err)
-{
-	const struct hk_cg_dir *d;
-	size_t i;
-
-	if (r->rdma.len == 0)
-		return 0;
-	if ((d = hk_cg_need(cg, "rdma", "rdma", err)) == NULL)
-		return -1;
-	for (i = 0; i < r->rdma.len; i++) {
-		const struct oci_rdma *e = &r->rdma.items[i];
-		char handles[32] = "", objects[32] = "";
-
-		if (e->hca_handles.set)
-			snprintf(handles, sizeof(handles), " hca_handle=%u", e->hca_handles.value);
-		if (e->hca_objects.set)
-			snprintf(objects, sizeof(objects), " hca_object=%u", e->hca_objects.value);
-		if ((handles[0] || objects[0]) &&
-		    hk_cg_writef(d, "rdma.max", err, "%s%s%s", e->key, handles, objects) < 0)
-			return -1;
-	}
 	return 0;
 }
 

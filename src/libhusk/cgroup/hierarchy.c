@@ -1,0 +1,397 @@
+/* The hierarchies of the host, read once from mountinfo, and the container's directory in each:
+ * which mode the host is in, where a cgroupsPath lies, which directory holds a controller. */
+#include "cgroup_internal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "fdio.h"
+#include "log.h"
+#include "rootless.h"
+
+/* Controllers husk knows by name; a v1 mount's key lists those of them it carries. A named
+ * hierarchy (name=systemd) holds no resources; its key is "name=systemd". */
+static const char *const known_controllers[] = {
+    "cpu",  "cpuacct", "cpuset",   "memory",	 "devices", "freezer", "blkio",
+    "pids", "net_cls", "net_prio", "perf_event", "hugetlb", "rdma",    "misc",
+};
+
+struct hierarchy {
+	char key[64];
+	char mount[PATH_MAX];
+	char root[PATH_MAX]; /* mountinfo's root field: the part of the tree this mount shows */
+	bool v2;
+};
+
+static struct {
+	bool read;
+	enum hk_cg_mode mode;
+	size_t n;
+	struct hierarchy h[HK_CG_MAX_DIRS];
+} host;
+
+static bool is_known(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(known_controllers) / sizeof(known_controllers[0]); i++)
+		if (strcmp(name, known_controllers[i]) == 0)
+			return true;
+	return false;
+}
+
+/* The known controllers in a v1 mount's super options, comma-joined in the kernel's order. */
+static void v1_key(const char *superopts, char *key, size_t size)
+{
+	char copy[512], *save = NULL, *opt;
+
+	snprintf(copy, sizeof(copy), "%s", superopts);
+	key[0] = '\0';
+	for (opt = strtok_r(copy, ",", &save); opt; opt = strtok_r(NULL, ",", &save))
+		if (is_known(opt) && strlen(key) + strlen(opt) + 2 < size) {
+			if (key[0])
+				strcat(key, ",");
+			strcat(key, opt);
+		}
+}
+
+static void add_hierarchy(const char *key, const char *mount, const char *root, bool v2)
+{
+	struct hierarchy *h;
+	size_t i;
+
+	for (i = 0; i < host.n; i++)
+		if (strcmp(host.h[i].key, key) == 0)
+			return; /* the same hierarchy mounted twice */
+	if (host.n == HK_CG_MAX_DIRS)
+		return;
+	h = &host.h[host.n++];
+	snprintf(h->key, sizeof(h->key), "%s", key);
+	snprintf(h->mount, sizeof(h->mount), "%s", mount);
+	snprintf(h->root, sizeof(h->root), "%s", root);
+	h->v2 = v2;
+}
+
+/* One line of mountinfo: "id parent maj:min root point options [optional...] - type src super".
+ * Lines come in mount order, so a later mount on the same point hides an earlier one: each
+ * point's last line is the one that counts. */
+struct mount_line {
+	char root[PATH_MAX], point[PATH_MAX], fstype[32], super[512];
+};
+
+static bool parse_mount(const char *line, struct mount_line *m)
+{
+	const char *dash = strstr(line, " - ");
+
+	return dash != NULL && sscanf(line, "%*s %*s %*s %4095s %4095s", m->root, m->point) == 2 &&
+	       sscanf(dash + 3, "%31s %*s %511s", m->fstype, m->super) == 2 &&
+	       strncmp(m->point, "/sys/fs/cgroup", 14) == 0;
+}
+
+static void scan_mount(const struct mount_line *m, bool *v2_root, bool *v2_unified, bool *v1)
+{
+	const char *name;
+	char key[64];
+
+	if (strcmp(m->fstype, "cgroup2") == 0) {
+		if (strcmp(m->point, "/sys/fs/cgroup") == 0)
+			*v2_root = true;
+		else if (strcmp(m->point, "/sys/fs/cgroup/unified") == 0)
+			*v2_unified = true;
+		else
+			return;
+		add_hierarchy("unified", m->point, m->root, true);
+	} else if (strcmp(m->fstype, "cgroup") == 0 &&
+		   strncmp(m->point, "/sys/fs/cgroup/", 15) == 0 &&
+		   strchr(m->point + 15, '/') == NULL) {
+		v1_key(m->super, key, sizeof(key));
+		if (key[0]) {
+			add_hierarchy(key, m->point, m->root, false);
+			*v1 = true;
+		} else if ((name = strstr(m->super, "name=")) != NULL) {
+			/* no resources, but the container gets a directory in it as in runc, so
+			 * that it sees its own and not its siblings */
+			snprintf(key, sizeof(key), "%.*s", (int)strcspn(name, ","), name);
+			add_hierarchy(key, m->point, m->root, false);
+		}
+	}
+}
+
+static void read_host(void)
+{
+	bool v2_root = false, v2_unified = false, v1 = false;
+	struct mount_line *lines = NULL, *more;
+	size_t n = 0, i, j;
+	char text[8192];
+	FILE *f;
+
+	host.read = true;
+	f = fopen("/proc/self/mountinfo", "re");
+	if (f == NULL)
+		return;
+	while (fgets(text, sizeof(text), f))
+		if (n < 256 && (more = realloc(lines, (n + 1) * sizeof(*lines))) != NULL &&
+		    parse_mount(text, &(lines = more)[n]))
+			n++;
+	fclose(f);
+	for (i = 0; i < n; i++) {
+		for (j = i + 1; j < n && strcmp(lines[j].point, lines[i].point) != 0; j++)
+			;
+		if (j == n) /* not covered by a later mount */
+			scan_mount(&lines[i], &v2_root, &v2_unified, &v1);
+	}
+	free(lines);
+	if (v2_root) {
+		host.mode = HK_CG_V2;
+		host.n = 0;
+		add_hierarchy("unified", "/sys/fs/cgroup", "/", true);
+	} else if (v1) {
+		host.mode = v2_unified ? HK_CG_HYBRID : HK_CG_V1;
+	} else {
+		host.n = 0;
+	}
+}
+
+enum hk_cg_mode hk_cg_mode(void)
+{
+	if (!host.read)
+		read_host();
+	return host.mode;
+}
+
+const char *hk_cg_mode_name(enum hk_cg_mode mode)
+{
+	static const char *const names[] = {"none", "v1", "hybrid", "v2"};
+
+	return names[mode];
+}
+
+/* Whether a comma list ("cpu,cpuacct") holds name. */
+static bool list_has(const char *list, const char *name)
+{
+	size_t len = strlen(name);
+	const char *p;
+
+	for (p = list; (p = strstr(p, name)) != NULL; p += len)
+		if ((p == list || p[-1] == ',') && (p[len] == ',' || p[len] == '\0'))
+			return true;
+	return false;
+}
+
+/* /proc/self/cgroup, read once: a command asks once per hierarchy and twice over, and the
+ * answers it needs are those of where husk started (pid 1 asks only about the hierarchies it
+ * never joins). NULL when it cannot be read. */
+static const char *own_cgroups(void)
+{
+	static char text[65536];
+	static int state; /* 0 unread, 1 read, -1 failed */
+	hk_cleanup_close int fd = -1;
+	size_t len = 0;
+	ssize_t n = 0;
+
+	if (state != 0)
+		return state > 0 ? text : NULL;
+	fd = open("/proc/self/cgroup", O_RDONLY | O_CLOEXEC);
+	while (fd >= 0 && len < sizeof(text) - 1 &&
+	       (n = read(fd, text + len, sizeof(text) - 1 - len)) > 0)
+		len += (size_t)n;
+	state = fd < 0 || n < 0 || len == sizeof(text) - 1 ? -1 : 1;
+	text[state > 0 ? len : 0] = '\0';
+	return state > 0 ? text : NULL;
+}
+
+/* The caller's cgroup in hierarchy h from /proc/self/cgroup ("hid:controllers:path"), relative to
+ * what the mount shows. */
+static int own_cgroup(const struct hierarchy *h, char *out, size_t size)
+{
+	char line[PATH_MAX + 256], first[32];
+	size_t rootlen = strcmp(h->root, "/") == 0 ? 0 : strlen(h->root);
+	const char *next = own_cgroups();
+
+	if (next == NULL)
+		return -1;
+	snprintf(first, sizeof(first), "%.*s", (int)strcspn(h->key, ","), h->key);
+	while (*next != '\0') {
+		size_t len = strcspn(next, "\n");
+		char *ctl, *path;
+
+		snprintf(line, sizeof(line), "%.*s", (int)len, next);
+		next += len + (next[len] == '\n');
+		ctl = strchr(line, ':');
+		path = ctl ? strchr(ctl + 1, ':') : NULL;
+		if (path == NULL)
+			continue;
+		*path++ = '\0';
+		if (h->v2 ? ctl[1] != '\0' : !list_has(ctl + 1, first))
+			continue;
+		if (rootlen && strncmp(path, h->root, rootlen) == 0)
+			path += rootlen;
+		snprintf(out, size, "%s", path[0] ? path : "/");
+		return 0;
+	}
+	return -1;
+}
+
+static void view_entry(const struct hierarchy *h, const struct hk_cgroup *cg, struct hk_cg_view *v)
+{
+	char own[PATH_MAX];
+	size_t i;
+
+	snprintf(v->name, sizeof(v->name), "%s",
+		 strcmp(h->mount, "/sys/fs/cgroup") == 0 ? "" : h->mount + 15);
+	v->v2 = h->v2;
+	for (i = 0; cg != NULL && i < cg->n; i++)
+		if (strcmp(cg->dirs[i].key, h->key) == 0) {
+			snprintf(v->source, sizeof(v->source), "%s", cg->dirs[i].path);
+			return;
+		}
+	/* a hierarchy the container has no directory of its own in: the one it runs in */
+	if (own_cgroup(h, own, sizeof(own)) < 0)
+		snprintf(own, sizeof(own), "/");
+	snprintf(v->source, sizeof(v->source), "%s%s", h->mount, strcmp(own, "/") ? own : "");
+}
+
+bool hk_cg_view(const struct hk_cgroup *cg, size_t i, struct hk_cg_view *out)
+{
+	if (!host.read)
+		read_host();
+	if (i >= host.n)
+		return false;
+	view_entry(&host.h[i], cg, out);
+	return true;
+}
+
+/* base + "/" + path with empty components dropped; "." and ".." refused (the bundle names the
+ * path: it must not climb out of the caller's subtree). */
+static int join_clean(char *out, size_t size, const char *base, const char *path,
+		      struct hk_err **err)
+{
+	char copy[PATH_MAX], *save = NULL, *part;
+	size_t len;
+
+	snprintf(out, size, "%s", base && strcmp(base, "/") != 0 ? base : "");
+	if (strlen(path) >= sizeof(copy))
+		return hk_fail(err, ENAMETOOLONG, "config.json: linux.cgroupsPath");
+	strcpy(copy, path);
+	for (part = strtok_r(copy, "/", &save); part; part = strtok_r(NULL, "/", &save)) {
+		if (strcmp(part, ".") == 0 || strcmp(part, "..") == 0)
+			return hk_fail(err, 0,
+				       "config.json: linux.cgroupsPath: \"%s\": \".\" and \"..\" "
+				       "are not allowed",
+				       path);
+		len = strlen(out);
+		if (len + strlen(part) + 2 > size)
+			return hk_fail(err, ENAMETOOLONG, "config.json: linux.cgroupsPath");
+		out[len] = '/';
+		strcpy(out + len + 1, part);
+	}
+	if (out[0] == '\0')
+		return hk_fail(
+		    err, 0,
+		    "config.json: linux.cgroupsPath: \"%s\" names the root cgroup, which "
+		    "cannot be a container's",
+		    path);
+	return 0;
+}
+
+static int set_dir(struct hk_cg_dir *d, const struct hierarchy *h, const char *rel,
+		   struct hk_err **err)
+{
+	size_t mlen = strlen(h->mount);
+
+	if (mlen + strlen(rel) + 1 > sizeof(d->path))
+		return hk_fail(err, ENAMETOOLONG, "cgroup %s%s", h->mount, rel);
+	memset(d, 0, sizeof(*d));
+	snprintf(d->key, sizeof(d->key), "%s", h->key);
+	strcpy(d->path, h->mount);
+	strcpy(d->path + mlen, rel);
+	d->rel = d->path + mlen;
+	d->v2 = h->v2;
+	return 0;
+}
+
+int hk_cg_resolve(struct hk_cgroup *cg, const char *cgroups_path, const char *id,
+		  struct hk_err **err)
+{
+	const char *path = cgroups_path && cgroups_path[0] ? cgroups_path : id;
+	char own[PATH_MAX], rel[PATH_MAX];
+	size_t i;
+
+	cg->mode = host.mode;
+	cg->n = 0;
+	for (i = 0; i < host.n; i++) {
+		const struct hierarchy *h = &host.h[i];
+
+		own[0] = '\0';
+		if (path[0] != '/') {
+			if (own_cgroup(h, own, sizeof(own)) < 0)
+				return hk_fail(err, 0, "cgroup: %s: cannot find husk's own cgroup",
+					       h->key);
+			/* A v2 scope holds its processes, so no child could get controllers:
+			 * relative paths go beside it, as runc does; so does a rootless husk's
+			 * own cgroup, the leaf of the subtree delegated to its user. */
+			if (h->v2 && host.mode == HK_CG_V2 &&
+			    ((strlen(own) > 6 && strcmp(own + strlen(own) - 6, ".scope") == 0) ||
+			     (hk_rootless() && strrchr(own, '/') != own)))
+				*strrchr(own, '/') = '\0';
+		}
+		if (join_clean(rel, sizeof(rel), own, path, err) < 0 ||
+		    set_dir(&cg->dirs[cg->n], h, rel, err) < 0)
+			return -1;
+		cg->n++;
+	}
+	return 0;
+}
+
+int hk_cg_from_key(struct hk_cgroup *cg, const char *key, const char *rel, struct hk_err **err)
+{
+	char clean[PATH_MAX];
+	size_t i;
+
+	for (i = 0; i < host.n; i++)
+		if (strcmp(host.h[i].key, key) == 0 && cg->n < HK_CG_MAX_DIRS) {
+			if (join_clean(clean, sizeof(clean), "", rel, err) < 0 ||
+			    set_dir(&cg->dirs[cg->n], &host.h[i], clean, err) < 0)
+				return -1;
+			cg->n++;
+		}
+	return 0;
+}
+
+const struct hk_cg_dir *hk_cg_unified(const struct hk_cgroup *cg)
+{
+	size_t i;
+
+	for (i = 0; i < cg->n; i++)
+		if (cg->dirs[i].v2)
+			return &cg->dirs[i];
+	return NULL;
+}
+
+const struct hk_cg_dir *hk_cg_find(const struct hk_cgroup *cg, const char *controller)
+{
+	char controllers[512];
+	const struct hk_cg_dir *u;
+	char *save = NULL, *name;
+	size_t i;
+
+	for (i = 0; i < cg->n; i++)
+		if (!cg->dirs[i].v2 && list_has(cg->dirs[i].key, controller))
+			return &cg->dirs[i];
+	u = hk_cg_unified(cg);
+	if (u == NULL || hk_cg_read(u, "cgroup.controllers", controllers, sizeof(controllers)) < 0)
+		return NULL;
+	for (name = strtok_r(controllers, " ", &save); name; name = strtok_r(NULL, " ", &save))
+		if (strcmp(name, controller) == 0)
+			return u;
+	return NULL;
+}
