@@ -2,6 +2,7 @@
  * json prints the host pids; table runs ps(1) (with PS_ARGS, default -ef) and keeps its header
  * and the lines whose PID column is one of them, as runc does. */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,6 +10,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "fdio.h"
 #include "container_cgroup.h"
 
 static const struct cli_flag flags[] = {
@@ -55,7 +57,8 @@ static long column(const char *line, int index)
 static int ps_table(char **args, int nargs, const pid_t *pids, size_t n, struct hk_err **err)
 {
 	char *argv[64] = {"ps", "-ef"}, line[4096];
-	int fds[2], col = -1, status, i;
+	hk_cleanup_close_pair int fds[2] = {-1, -1};
+	int col = -1, status, i;
 	pid_t child;
 	FILE *out;
 
@@ -63,17 +66,17 @@ static int ps_table(char **args, int nargs, const pid_t *pids, size_t n, struct 
 		argv[1 + i] = args[i];
 	if (nargs > 0)
 		argv[1 + i] = NULL;
-	if (pipe(fds) < 0 || (child = fork()) < 0)
+	if (pipe2(fds, O_CLOEXEC) < 0 || (child = fork()) < 0)
 		return hk_fail(err, errno, "ps");
 	if (child == 0) {
-		dup2(fds[1], 1);
-		close(fds[0]);
-		close(fds[1]);
+		dup2(fds[1], 1); /* both ends close on exec */
 		execvp("ps", argv);
 		_exit(127);
 	}
-	close(fds[1]);
+	fds[1] = hk_safe_close(fds[1]);
 	out = fdopen(fds[0], "r");
+	if (out != NULL)
+		fds[0] = -1; /* the stream's now */
 	while (out != NULL && fgets(line, sizeof(line), out)) {
 		if (col < 0) {
 			col = pid_column(line);

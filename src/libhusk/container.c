@@ -174,8 +174,7 @@ int hk_resolve_rootfs(const char *bundle_arg, const struct oci_config *cfg, char
 	snprintf(link, sizeof(link), "/proc/self/fd/%d", *rootfs_fd);
 	n = readlink(link, rootfs, PATH_MAX - 1);
 	if (n <= 0) {
-		close(*rootfs_fd);
-		*rootfs_fd = -1;
+		*rootfs_fd = hk_safe_close(*rootfs_fd);
 		return hk_fail(err, errno, "config.json: root.path: %s", joined);
 	}
 	rootfs[n] = '\0';
@@ -448,8 +447,7 @@ static void undo_create(struct creating *cr)
 	if (cr->made.rootfs_mount != 0)
 		hk_rootfs_release(cr->made.rootfs_mount, cr->plan.rootfs, joined_mount_ns(cr->cfg),
 				  &ignored);
-	if (cr->made.master >= 0)
-		close(cr->made.master);
+	hk_safe_close(cr->made.master);
 	cr->made = (struct hk_spawn_result){.pid = 0, .master = -1};
 	if (cr->in_rdt)
 		hk_rdt_remove(&cr->rdt, &ignored);
@@ -481,12 +479,8 @@ static int create_in_store(const struct hk_create_opts *o, const struct oci_conf
 		hk_timeline_failed("create");
 		undo_create(&cr);
 	}
-	if (cr.plan.exec_fifo >= 0)
-		close(cr.plan.exec_fifo);
-	if (cr.plan.start_result >= 0)
-		close(cr.plan.start_result);
-	if (cr.plan.exec_stub >= 0)
-		close(cr.plan.exec_stub);
+	cr.plan.rootfs_fd = -1; /* the caller's */
+	hk_spawn_plan_release(&cr.plan);
 	hk_seccomp_free(&cr.filter);
 	*pid = cr.made.pid;
 	*master = cr.made.master;
@@ -564,7 +558,8 @@ int hk_container_create(const struct hk_create_opts *o, pid_t *pid, int *master,
 	struct oci_config_doc doc = {0};
 	bool stub = false;
 	char bundle[PATH_MAX], rootfs[PATH_MAX], config[PATH_MAX + 16];
-	int ret, rootfs_fd = -1;
+	hk_cleanup_close int rootfs_fd = -1;
+	int ret;
 
 	*master = -1;
 	if (hk_id_check(o->id, err) < 0)
@@ -586,8 +581,6 @@ int hk_container_create(const struct hk_create_opts *o, pid_t *pid, int *master,
 	if (ret == 0)
 		ret = create_in_store(o, doc.config, stub, bundle, rootfs, rootfs_fd, pid, master,
 				      err);
-	if (rootfs_fd >= 0)
-		close(rootfs_fd);
 	oci_config_doc_free(&doc);
 	return ret;
 }

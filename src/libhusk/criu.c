@@ -106,7 +106,8 @@ int hk_criu_check(const char *what, struct hk_err **err)
 {
 	char text[65536], reason[512];
 	size_t len = 0;
-	int fds[2], status;
+	hk_cleanup_close_pair int fds[2] = {-1, -1};
+	int status;
 	ssize_t n;
 	pid_t pid;
 
@@ -123,12 +124,12 @@ int hk_criu_check(const char *what, struct hk_err **err)
 		execlp("criu", "criu", "check", (char *)NULL);
 		_exit(127);
 	}
-	close(fds[1]);
+	fds[1] = hk_safe_close(fds[1]);
 	while (pid > 0 && len < sizeof(text) - 1 &&
 	       ((n = read(fds[0], text + len, sizeof(text) - 1 - len)) > 0 ||
 		(n < 0 && errno == EINTR)))
 		len += n > 0 ? (size_t)n : 0;
-	close(fds[0]);
+	fds[0] = hk_safe_close(fds[0]);
 	text[len] = '\0';
 	if (pid < 0)
 		return hk_fail(err, errno, "%s: run criu check", what);

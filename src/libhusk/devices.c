@@ -62,9 +62,7 @@ static int open_parent(int rootfd, const char *path, struct parent_dir *dir, con
 	*name = slash + 1;
 	if (dir->fd >= 0 && strcmp(dir->path, parent) == 0)
 		return 0;
-	if (dir->fd >= 0)
-		close(dir->fd);
-	dir->fd = -1;
+	dir->fd = hk_safe_close(dir->fd);
 	/* no symlink on the way: a device node goes exactly where the config says */
 	if (hk_root_open(rootfd, parent[0] ? parent : "/", HK_CREATE_DIR, RESOLVE_NO_SYMLINKS,
 			 &dir->fd, err) < 0)
@@ -100,22 +98,25 @@ static int attach_node(int dirfd, const char *name, const char *host, int tree, 
 	return 0;
 }
 
-/* The node is made with its exact mode (no umask, so no chmod that a swapped path could lead
- * elsewhere) and owned through an fd of it, checked to be the node just made: a container racing
- * on a shared directory cannot turn the chown onto a host file (issue 11, item 3). */
+/* The node is made with its exact mode (the caller set no umask, so no chmod that a swapped path
+ * could lead elsewhere) and, when the owner the kernel gave it is not the one asked for, owned
+ * through an fd of it, checked to be the node just made: a container racing on a shared
+ * directory cannot turn the chown onto a host file (issue 11, item 3). The owner is nearly always
+ * right already (root's node for root's container): then one fstatat is all, and nothing is
+ * changed that a swap could redirect. */
 static int make_node(int dirfd, const char *name, const struct device *d, mode_t type,
 		     struct hk_err **err)
 {
 	dev_t rdev = makedev((unsigned)d->major, (unsigned)d->minor);
-	mode_t old = umask(0);
 	hk_cleanup_close int fd = -1;
 	struct stat st;
-	int ret;
 
-	ret = mknodat(dirfd, name, type | (d->mode & 07777), rdev);
-	umask(old);
-	if (ret < 0)
+	if (mknodat(dirfd, name, type | (d->mode & 07777), rdev) < 0)
 		return hk_fail(err, errno, "mknod %s", d->path);
+	if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && (st.st_mode & S_IFMT) == type &&
+	    (type == S_IFIFO || st.st_rdev == rdev) && st.st_uid == (uid_t)d->uid &&
+	    st.st_gid == (gid_t)d->gid)
+		return 0;
 	fd = openat(dirfd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0 || fstat(fd, &st) < 0)
 		return hk_fail(err, errno, "open %s", d->path);
@@ -194,10 +195,14 @@ static struct device device_of(const struct oci_device *od, char *path, size_t s
 			       od->gid.value};
 }
 
+static void restore_umask(const mode_t *was)
+{
+	umask(*was);
+}
+
 static void close_parent_dir(struct parent_dir *dir)
 {
-	if (dir->fd >= 0)
-		close(dir->fd);
+	dir->fd = hk_safe_close(dir->fd);
 }
 
 int hk_devices_create(int rootfd, const struct oci_config *c, bool in_userns, bool defaults,
@@ -205,6 +210,8 @@ int hk_devices_create(int rootfd, const struct oci_config *c, bool in_userns, bo
 {
 	const struct oci_linux *l = c->linux;
 	__attribute__((cleanup(close_parent_dir))) struct parent_dir dir = {.fd = -1};
+	__attribute__((cleanup(restore_umask), unused)) mode_t umask_was =
+	    umask(0); /* exact modes */
 	size_t i;
 
 	for (i = 0; defaults && i < sizeof(default_devices) / sizeof(default_devices[0]); i++)
@@ -244,14 +251,15 @@ static int clone_in_private_ns(int mnt)
 			     .msg_control = control,
 			     .msg_controllen = sizeof(control)};
 	struct cmsghdr *c;
-	int socks[2], fd = -1, tree;
+	hk_cleanup_close_pair int socks[2] = {-1, -1};
+	int fd = -1, tree;
 	pid_t child;
 
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, socks) < 0)
 		return -1;
 	child = fork();
 	if (child == 0) {
-		close(socks[0]);
+		socks[0] = hk_safe_close(socks[0]);
 		if (unshare(CLONE_NEWNS) < 0 ||
 		    mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0 ||
 		    syscall(SYS_move_mount, mnt, "", AT_FDCWD, "/dev", MOVE_MOUNT_F_EMPTY_PATH) <
@@ -261,11 +269,11 @@ static int clone_in_private_ns(int mnt)
 			_exit(1);
 		_exit(hk_send_with_fd(socks[1], "t", 1, tree) == 1 ? 0 : 1);
 	}
-	close(socks[1]);
+	socks[1] = hk_safe_close(socks[1]);
 	if (child > 0 && recvmsg(socks[0], &msg, MSG_CMSG_CLOEXEC) == 1 &&
 	    (c = CMSG_FIRSTHDR(&msg)) != NULL && c->cmsg_type == SCM_RIGHTS)
 		memcpy(&fd, CMSG_DATA(c), sizeof(fd));
-	close(socks[0]);
+	socks[0] = hk_safe_close(socks[0]);
 	if (child > 0)
 		waitpid(child, NULL, 0);
 	if (fd < 0)

@@ -385,8 +385,7 @@ int hk_container_exec(const struct hk_exec_opts *o, pid_t *pid, int *master, str
 		waitpid(*pid, NULL, 0);
 		ret = hk_fail(err, 0, "container \"%s\": container not running", o->id);
 	}
-	if (x.init >= 0)
-		close(x.init);
+	x.init = hk_safe_close(x.init);
 	if (x.c.dirfd >= 0)
 		hk_container_close(&x.c);
 	oci_config_doc_free(&x.config);

@@ -34,8 +34,22 @@ static inline int hk_take_fd(int *fd)
 	*fd = -1;
 	return taken;
 }
-#define hk_cleanup_close __attribute__((cleanup(hk_closep)))
-#define hk_cleanup_free	 __attribute__((cleanup(hk_freep)))
+/* Closes fd when it is one and returns -1, errno kept: `fd = hk_safe_close(fd);` leaves no
+ * stale number behind in a struct or an array. */
+static inline int hk_safe_close(int fd)
+{
+	hk_closep(&fd);
+	return -1;
+}
+static inline void hk_close_pairp(int (*pair)[2])
+{
+	(*pair)[0] = hk_safe_close((*pair)[0]);
+	(*pair)[1] = hk_safe_close((*pair)[1]);
+}
+#define HK_TAKE_FD(fd)	      hk_take_fd(&(fd))
+#define hk_cleanup_close      __attribute__((cleanup(hk_closep)))
+#define hk_cleanup_close_pair __attribute__((cleanup(hk_close_pairp)))
+#define hk_cleanup_free	      __attribute__((cleanup(hk_freep)))
 
 /* name under dirfd opened for reading without blocking and without following a symlink, only if
  * it is a regular file (EINVAL otherwise): a FIFO or a device planted where husk reads a file

@@ -76,7 +76,9 @@ static bool collect(int out, long long deadline, char *buf, size_t size)
 static int run_one(const struct oci_hook *h, const char *kind, size_t i, const char *state,
 		   struct hk_err **err)
 {
-	int in[2], out[2], status = 0;
+	hk_cleanup_close_pair int in[2] = {-1, -1};
+	hk_cleanup_close_pair int out[2] = {-1, -1};
+	int status = 0;
 	long long deadline = h->timeout.set ? now_ms() + 1000LL * h->timeout.value : -1;
 	char output[512];
 	bool in_time;
@@ -85,21 +87,18 @@ static int run_one(const struct oci_hook *h, const char *kind, size_t i, const c
 	/* A socket for stdin: a hook that never reads cannot SIGPIPE husk (MSG_NOSIGNAL). */
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, in) < 0)
 		return hk_fail(err, errno, "hooks.%s[%zu]: socketpair", kind, i);
-	if (pipe2(out, O_CLOEXEC) < 0) {
-		close(in[0]);
-		close(in[1]);
+	if (pipe2(out, O_CLOEXEC) < 0)
 		return hk_fail(err, errno, "hooks.%s[%zu]: pipe", kind, i);
-	}
 	pid = fork();
 	if (pid == 0)
 		child(h, in[1], out[1]);
-	close(in[1]);
-	close(out[1]);
+	in[1] = hk_safe_close(in[1]);
+	out[1] = hk_safe_close(out[1]);
 	if (pid > 0)
 		(void)!send(in[0], state, strlen(state), MSG_NOSIGNAL | MSG_DONTWAIT);
-	close(in[0]);
+	in[0] = hk_safe_close(in[0]);
 	in_time = pid > 0 && collect(out[0], deadline, output, sizeof(output));
-	close(out[0]);
+	out[0] = hk_safe_close(out[0]);
 	if (pid < 0)
 		return hk_fail(err, errno, "hooks.%s[%zu]: fork", kind, i);
 	if (!in_time)

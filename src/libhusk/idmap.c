@@ -48,8 +48,9 @@ static pid_t spawn_userns_holder(int ready[2], int done[2])
 
 	if (child != 0)
 		return child;
-	close(ready[0]);
-	close(done[1]); /* or the read below never sees the parent close its end */
+	ready[0] = hk_safe_close(ready[0]);
+	done[1] =
+	    hk_safe_close(done[1]); /* or the read below never sees the parent close its end */
 	if (unshare(CLONE_NEWUSER) < 0)
 		_exit(1);
 	if (write(ready[1], "1", 1) != 1 || read(done[0], &byte, 1) < 0)
@@ -61,21 +62,17 @@ static pid_t spawn_userns_holder(int ready[2], int done[2])
  * written and the namespace is opened, then goes. */
 static int userns_with_maps(const struct oci_linux *maps, int *nsfd, struct hk_err **err)
 {
-	int ready[2], done[2], ret = -1;
+	hk_cleanup_close_pair int ready[2] = {-1, -1};
+	hk_cleanup_close_pair int done[2] = {-1, -1};
 	char path[64], byte = 0;
+	int ret = -1;
 	pid_t child;
 
-	if (pipe2(ready, O_CLOEXEC) < 0)
+	if (pipe2(ready, O_CLOEXEC) < 0 || pipe2(done, O_CLOEXEC) < 0)
 		return hk_fail(err, errno, "pipe");
-	if (pipe2(done, O_CLOEXEC) < 0) {
-		hk_fail(err, errno, "pipe");
-		close(ready[0]);
-		close(ready[1]);
-		return -1;
-	}
 	child = spawn_userns_holder(ready, done);
-	close(ready[1]);
-	close(done[0]);
+	ready[1] = hk_safe_close(ready[1]);
+	done[0] = hk_safe_close(done[0]);
 	if (child < 0 || read(ready[0], &byte, 1) != 1) {
 		hk_fail(err, errno ? errno : EPERM, "create a user namespace for the mapping");
 	} else if (hk_idmap_write(child, maps, err) == 0) {
@@ -83,8 +80,7 @@ static int userns_with_maps(const struct oci_linux *maps, int *nsfd, struct hk_e
 		*nsfd = open(path, O_RDONLY | O_CLOEXEC);
 		ret = *nsfd < 0 ? hk_fail(err, errno, "open %s", path) : 0;
 	}
-	close(ready[0]);
-	close(done[1]); /* lets the child go */
+	done[1] = hk_safe_close(done[1]); /* lets the child go */
 	if (child > 0)
 		waitpid(child, NULL, 0);
 	return ret;
@@ -249,7 +245,6 @@ void hk_idmap_close(const struct oci_config *c, int *fds)
 	size_t i, n = hk_prepared_count(c);
 
 	for (i = 0; fds != NULL && i < n; i++)
-		if (fds[i] >= 0)
-			close(fds[i]);
+		fds[i] = hk_safe_close(fds[i]);
 	free(fds);
 }

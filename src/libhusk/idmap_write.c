@@ -76,7 +76,8 @@ static int run_helper(const char *helper, pid_t pid, const char *field,
 {
 	char text[64 * 3 * 12 + 16], reason[512];
 	hk_cleanup_free char **argv = NULL;
-	int status = 0, pipefd[2];
+	hk_cleanup_close_pair int pipefd[2] = {-1, -1};
+	int status = 0;
 	pid_t child;
 
 	if (n > 64 || (argv = helper_argv(helper, pid, m, n, text, sizeof(text))) == NULL)
@@ -89,9 +90,9 @@ static int run_helper(const char *helper, pid_t pid, const char *field,
 		execvp(helper, argv);
 		_exit(errno == ENOENT ? 127 : 126);
 	}
-	close(pipefd[1]);
+	pipefd[1] = hk_safe_close(pipefd[1]);
 	read_reason(pipefd[0], reason, sizeof(reason));
-	close(pipefd[0]);
+	pipefd[0] = hk_safe_close(pipefd[0]);
 	if (child < 0 || waitpid(child, &status, 0) < 0)
 		return hk_fail(err, errno, "%s: run %s", field, helper);
 	if (WIFEXITED(status) && WEXITSTATUS(status) == 127)

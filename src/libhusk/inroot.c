@@ -37,7 +37,7 @@ static int move_to(struct walk *w, int fd)
 {
 	if (fd < 0)
 		return -1;
-	close(w->cur);
+	hk_safe_close(w->cur);
 	w->cur = fd;
 	return 0;
 }
@@ -95,7 +95,6 @@ static int walk(int rootfd, const char *path, int flags, unsigned long long reso
 {
 	struct walk w = {.root = rootfd, .nofollow = (flags & O_NOFOLLOW) != 0, .resolve = resolve};
 	bool failed = false;
-	int saved;
 
 	if (fstat(rootfd, &w.root_st) < 0)
 		return -1;
@@ -129,10 +128,7 @@ static int walk(int rootfd, const char *path, int flags, unsigned long long reso
 			return w.cur;
 		errno = ENOTDIR;
 	}
-	saved = errno;
-	if (w.cur >= 0)
-		close(w.cur);
-	errno = saved;
+	w.cur = hk_safe_close(w.cur); /* errno kept */
 	return -1;
 }
 

@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "fdio.h"
 #include "procfs.h"
 
 #ifndef CLONE_NEWTIME
@@ -69,11 +70,8 @@ void hk_ns_close_paths(int fds[OCI_NS_COUNT])
 {
 	size_t i;
 
-	for (i = 0; i < OCI_NS_COUNT; i++) {
-		if (fds[i] >= 0)
-			close(fds[i]);
-		fds[i] = -1;
-	}
+	for (i = 0; i < OCI_NS_COUNT; i++)
+		fds[i] = hk_safe_close(fds[i]);
 }
 
 int hk_ns_join(const int fds[OCI_NS_COUNT], struct hk_err **err)

@@ -185,7 +185,7 @@ static int reopen_dir(int *fd, const char *path, struct hk_err **err)
 
 	if (again < 0)
 		return hk_fail(err, errno, "restore: open %s", path);
-	close(*fd);
+	hk_safe_close(*fd);
 	*fd = again;
 	return 0;
 }
@@ -260,7 +260,7 @@ static int run_restorer(struct restoring *rs, struct hk_err **err)
 	if (child < 0)
 		return hk_fail(err, errno, "restore: fork");
 	if (child == 0) {
-		close(rd);
+		rd = hk_safe_close(rd);
 		restorer(rs, wr);
 	}
 	close(hk_take_fd(&wr));
@@ -436,10 +436,8 @@ int hk_container_restore(const struct hk_restore_opts *o, pid_t *pid, struct hk_
 	rs.arena = oci_arena_new();
 	ret = restore_bundle(&rs, err);
 	*pid = rs.pid;
-	if (rs.image_fd >= 0)
-		close(rs.image_fd);
-	if (rs.work_fd >= 0)
-		close(rs.work_fd);
+	rs.image_fd = hk_safe_close(rs.image_fd);
+	rs.work_fd = hk_safe_close(rs.work_fd);
 	hk_container_close(&rs.c);
 	oci_arena_free(rs.arena);
 	oci_config_doc_free(&doc);

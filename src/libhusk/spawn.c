@@ -416,8 +416,7 @@ static int build_rootfs(struct stage *st, int *rootfd, struct hk_err **err)
 	/* the parent undoes the rootfs bind if anything fails, this included */
 	if (mount_id != 0 && send_rootfs_mount(st, mount_id, ret < 0 ? NULL : err) < 0 &&
 	    ret == 0) {
-		close(*rootfd);
-		*rootfd = -1;
+		*rootfd = hk_safe_close(*rootfd);
 		return -1;
 	}
 	return ret;
@@ -649,7 +648,7 @@ static void wait_for_start(const struct hk_spawn_plan *plan)
 	while (n < 0 && errno == EINTR);
 	if (n != 1)
 		_exit(1);
-	close(plan->exec_fifo);
+	hk_safe_close(plan->exec_fifo); /* the plan is the parent's: execve follows */
 }
 
 /* EXEC_STUB: pid 1 becomes the stub, which waits for `start` and execs the program. The
@@ -705,7 +704,7 @@ static __attribute__((noreturn)) void stage2(struct stage *st)
 		_exit(1);
 	if (hk_plan_has(plan, HK_STEP_EXEC_STUB))
 		exec_stub(st, exe);
-	close(st->sock);
+	st->sock = hk_safe_close(st->sock);
 	if (hk_plan_has(plan, HK_STEP_WAIT_START))
 		wait_for_start(plan);
 	unblock_signals();
@@ -756,8 +755,7 @@ static int pid_ns_for_children(struct stage *st, int *host, int *dumpable, struc
 		*host = open("/proc/self/ns/pid", O_RDONLY | O_CLOEXEC);
 		if (*host < 0 || setns(*ns, CLONE_NEWPID) < 0)
 			return hk_fail(err, errno, "join pid namespace");
-		close(*ns);
-		*ns = -1;
+		*ns = hk_safe_close(*ns);
 	}
 	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
 		return hk_fail(err, errno, "prctl(PR_SET_DUMPABLE)");
@@ -771,8 +769,7 @@ static int pid_ns_back(int host, int dumpable, struct hk_err **err)
 
 	if (host >= 0 && setns(host, CLONE_NEWPID) < 0)
 		ret = hk_fail(err, errno, "return to husk's pid namespace");
-	if (host >= 0)
-		close(host);
+	hk_safe_close(host);
 	if (dumpable > 0)
 		prctl(PR_SET_DUMPABLE, dumpable, 0, 0, 0);
 	return ret;
@@ -894,8 +891,7 @@ static int on_message(struct parent *pa, const struct hk_sync_msg *msg, int fd, 
 	case SYNC_CONSOLE:
 		return on_console(pa, fd, err);
 	case SYNC_SECCOMP:
-		if (pa->listener >= 0)
-			close(pa->listener);
+		hk_safe_close(pa->listener);
 		pa->listener = fd;
 		return 0;
 	case SYNC_READY:
@@ -986,6 +982,15 @@ static int open_for_stages(struct stage *st, int socks[2], struct hk_err **err)
 	return 0;
 }
 
+void hk_spawn_plan_release(struct hk_spawn_plan *plan)
+{
+	plan->rootfs_fd = hk_safe_close(plan->rootfs_fd);
+	plan->exec_fifo = hk_safe_close(plan->exec_fifo);
+	plan->start_result = hk_safe_close(plan->start_result);
+	plan->init_root = hk_safe_close(plan->init_root);
+	plan->exec_stub = hk_safe_close(plan->exec_stub);
+}
+
 /* A failed spawn leaves nothing: its process, the rootfs bind, the pty. */
 static void undo_spawn(const struct hk_spawn_plan *plan, struct hk_spawn_result *out)
 {
@@ -1001,8 +1006,7 @@ static void undo_spawn(const struct hk_spawn_plan *plan, struct hk_spawn_result 
 
 		hk_rootfs_release(out->rootfs_mount, plan->rootfs, mnt ? mnt->path : NULL, NULL);
 	}
-	if (out->master >= 0)
-		close(out->master);
+	hk_safe_close(out->master);
 	*out = (struct hk_spawn_result){.pid = 0, .master = -1};
 }
 
@@ -1011,32 +1015,32 @@ int hk_spawn(const struct hk_spawn_plan *plan, const struct hk_spawn_ops *ops, v
 {
 	struct stage st = {.plan = plan, .husk = getpid(), .memory_tasks = -1, .lsm_attr = -1};
 	struct parent pa = {.plan = plan, .ops = ops, .data = data, .out = out, .listener = -1};
-	int socks[2], ret;
+	hk_cleanup_close_pair int socks[2] = {-1, -1};
+	int ret;
 
 	*out = (struct hk_spawn_result){.pid = 0, .master = -1};
 	if (open_for_stages(&st, socks, err) < 0)
 		return -1;
 	pa.stage1 = fork_stage1(&st, err);
 	if (pa.stage1 == 0) {
-		close(socks[0]);
+		socks[0] = hk_safe_close(socks[0]);
 		stage1(&st);
 	}
-	close(socks[1]);
+	/* the stages hold the other end: its end of file is theirs */
+	socks[1] = hk_safe_close(socks[1]);
 	hk_ns_close_paths(st.ns_fds);
 	hk_idmap_close(plan->config, st.idmap_trees);
-	if (pa.stage1 < 0) {
-		close(socks[0]);
+	if (pa.stage1 < 0)
 		return -1;
-	}
 	pa.sock = socks[0];
 	ret = cgroup_alongside(&pa, err);
 	if (ret == 0)
 		ret = parent_loop(&pa, err);
 	if (ret == 0 && hk_plan_has(plan, HK_STEP_EXEC_STUB))
 		ret = HK_CHECKED(hk_sync_await_end(pa.sock, err), err);
-	close(socks[0]);
-	if (pa.listener >= 0)
-		close(pa.listener);
+	/* before the wait: a stage 1 still sending meets a closed socket, not a full one */
+	socks[0] = hk_safe_close(socks[0]);
+	pa.listener = hk_safe_close(pa.listener);
 	if (!hk_plan_has(plan, HK_STEP_ONE_FORK))
 		waitpid(pa.stage1, NULL, 0);
 	else if (ret < 0)

@@ -47,6 +47,9 @@ int hk_spawn_check(const struct oci_config *c, const char *console_socket, bool 
  * console socket given for a process without a terminal. */
 int hk_spawn_check_process(const struct oci_process *p, const char *console_socket,
 			   struct hk_err **err);
+/* The fds a plan holds (rootfs, exec.fifo, start.fifo, pid 1's root, the exec stub), closed and
+ * set to -1: the one place they are closed. */
+void hk_spawn_plan_release(struct hk_spawn_plan *plan);
 /* On failure nothing of the spawn is left: its processes are killed and reaped, the rootfs bind
  * is detached, the pty closed. */
 int hk_spawn(const struct hk_spawn_plan *plan, const struct hk_spawn_ops *ops, void *data,

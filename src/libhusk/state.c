@@ -369,8 +369,7 @@ void hk_store_sweep(const char *root)
 
 void hk_container_close(struct hk_container *c)
 {
-	if (c->dirfd >= 0)
-		close(c->dirfd); /* drops the flock */
+	c->dirfd = hk_safe_close(c->dirfd); /* drops the flock */
 	oci_arena_free(c->arena);
 	free(c->path);
 	*c = (struct hk_container){.dirfd = -1};
