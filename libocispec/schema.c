@@ -11,6 +11,8 @@
 #include <unistd.h>
 #include <yajl/yajl_gen.h>
 
+#include "hk_format.h"
+
 #include "jsontree.h"
 
 struct oci_ctx {
@@ -73,9 +75,10 @@ static size_t path_push_index(struct oci_ctx *ctx, size_t index)
 {
 	size_t mark = ctx->path_len;
 	char buf[32];
-	int n = snprintf(buf, sizeof(buf), "[%zu]", index);
 
-	path_append(ctx, buf, (size_t)n);
+	if (hk_format(buf, sizeof(buf), "[%zu]", index) < 0) /* 22 bytes at most */
+		buf[0] = '\0';
+	path_append(ctx, buf, strlen(buf));
 	return mark;
 }
 
@@ -167,11 +170,12 @@ static const char *describe(const struct jnode *node, char *buf, size_t size)
 	case J_ARRAY:
 		return "an array";
 	case J_NUMBER:
-		snprintf(buf, size, "%.40s", node->text);
-		return buf;
+		return hk_format(buf, size, "%.40s", node->text) == 0 ? buf : "a number";
 	case J_STRING:
-		snprintf(buf, size, "\"%.40s%s\"", node->text, node->text_len > 40 ? "..." : "");
-		return buf;
+		return hk_format(buf, size, "\"%.40s%s\"", node->text,
+				 node->text_len > 40 ? "..." : "") == 0
+			   ? buf
+			   : "a string";
 	}
 	return "?";
 }
@@ -636,11 +640,11 @@ static void gen_cstring(yajl_gen g, const char *s)
 
 static void gen_int(yajl_gen g, bool is_signed, uint64_t bits)
 {
-	char buf[32];
-	int n = is_signed ? snprintf(buf, sizeof(buf), "%" PRId64, (int64_t)bits)
-			  : snprintf(buf, sizeof(buf), "%" PRIu64, bits);
+	char buf[32]; /* 21 bytes at most */
 
-	yajl_gen_number(g, buf, (size_t)n);
+	if ((is_signed ? hk_format(buf, sizeof(buf), "%" PRId64, (int64_t)bits)
+		       : hk_format(buf, sizeof(buf), "%" PRIu64, bits)) == 0)
+		yajl_gen_number(g, buf, strlen(buf));
 }
 
 static void gen_strings(yajl_gen g, const struct oci_strv *v)

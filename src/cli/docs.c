@@ -2,8 +2,10 @@
  * so that a flag added in code is in --help, its man page and every completion at once. The
  * build runs it (doc/meson.build); nothing here runs for a container. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "hk_format.h"
 #include "cli.h"
 #include "signals.h"
 #include "version.h"
@@ -90,7 +92,8 @@ static void man_command(const struct cli_command *c)
 {
 	char name[64];
 
-	snprintf(name, sizeof(name), "husk-%s", c->name);
+	if (hk_format(name, sizeof(name), "husk-%s", c->name) < 0) /* the table's names are short */
+		abort();
 	man_head(name, c->summary);
 	printf(".SH SYNOPSIS\n\\fBhusk\\fR [\\fIglobal options\\fR] \\fB%s\\fR%s", c->name,
 	       c->flags && c->flags[0].name ? " [\\fIoptions\\fR]" : "");
@@ -293,7 +296,8 @@ static void fish(void)
 		printf("complete -c husk -n '__fish_use_subcommand' -a %s -d ", c->name);
 		fish_quoted(c->summary);
 		printf("\n");
-		snprintf(cond, sizeof(cond), "__fish_seen_subcommand_from %s", c->name);
+		if (hk_format(cond, sizeof(cond), "__fish_seen_subcommand_from %s", c->name) < 0)
+			abort();
 		fish_flags(cond, c->flags);
 		if (takes_id(c))
 			printf("complete -c husk -n '%s' -a '(husk list -q 2>/dev/null)'\n", cond);

@@ -4,6 +4,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "hk_format.h"
 #include "cli.h"
 #include "fdio.h"
 #include "state.h"
@@ -30,8 +31,7 @@ static int list_lost(struct listing *l, const char *id, const struct hk_err *err
 	char path[4096 + 1100];
 	hk_cleanup_free char *quoted = oci_json_quote(id);
 
-	snprintf(path, sizeof(path), "%s/%s", l->root, id);
-	if (access(path, F_OK) < 0)
+	if (hk_path_join(path, sizeof(path), l->root, id) == 0 && access(path, F_OK) < 0)
 		return 0;
 	fprintf(stderr, "husk: list: %s\n", err && err->msg ? err->msg : id);
 	if (l->format == AS_JSON)

@@ -9,6 +9,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "hk_format.h"
 #include "cli.h"
 #include "fdio.h"
 #include "container_cgroup.h"
@@ -34,7 +35,8 @@ static int pid_column(const char *header)
 	char copy[4096], *save = NULL, *word;
 	int i = 0;
 
-	snprintf(copy, sizeof(copy), "%s", header);
+	if (hk_format(copy, sizeof(copy), "%s", header) < 0)
+		return -1;
 	for (word = strtok_r(copy, " \t\n", &save); word;
 	     word = strtok_r(NULL, " \t\n", &save), i++)
 		if (strcmp(word, "PID") == 0)
@@ -47,7 +49,8 @@ static long column(const char *line, int index)
 	char copy[4096], *save = NULL, *word = NULL;
 	int i;
 
-	snprintf(copy, sizeof(copy), "%s", line);
+	if (hk_format(copy, sizeof(copy), "%s", line) < 0)
+		return -1;
 	word = strtok_r(copy, " \t\n", &save);
 	for (i = 0; word != NULL && i < index; i++)
 		word = strtok_r(NULL, " \t\n", &save);

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "hk_format.h"
 #include "cli.h"
 #include "schema.h"
 #include "spec.h"
@@ -48,8 +49,7 @@ static int run_spec(const struct cli_globals *g, int argc, char **argv, struct h
 	    cli_expect_args(&cmd_spec, &p, 0, 0, err) < 0)
 		return -1;
 	bundle = cli_value(&cmd_spec, &p, "bundle");
-	if ((size_t)snprintf(path, sizeof(path), "%s/config.json", bundle ? bundle : ".") >=
-	    sizeof(path))
+	if (hk_path_join(path, sizeof(path), bundle ? bundle : ".", "config.json") < 0)
 		return hk_fail(err, ENAMETOOLONG, "--bundle");
 	if (hk_spec_default(cli_bool(&cmd_spec, &p, "rootless"), geteuid(), getegid(), &doc, err) <
 	    0)
@@ -62,7 +62,8 @@ static int run_spec(const struct cli_globals *g, int argc, char **argv, struct h
 
 		if (text == NULL)
 			abort();
-		strcpy(text + len, "\n");
+		text[len] = '\n';
+		text[len + 1] = '\0';
 		ret = write_new_file(path, text, err);
 		free(text);
 	}

@@ -12,6 +12,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "hk_format.h"
 #include "fdio.h"
 #include "mount_at.h"
 
@@ -22,7 +23,8 @@ static int bind_hierarchy(int rootfd, const char *dest, const struct hk_cg_view 
 {
 	char path[4096 + 256];
 
-	snprintf(path, sizeof(path), "%s/%s", dest, v->name);
+	if (hk_path_join(path, sizeof(path), dest, v->name) < 0)
+		return hk_fail(err, errno, "%s/%s", dest, v->name);
 	if (hk_mount_in_root(rootfd, path, RESOLVE_NO_SYMLINKS, v->source, NULL, MS_BIND, NULL,
 			     "bind", err) < 0 ||
 	    (remount && hk_remount_in_root(rootfd, path, RESOLVE_NO_SYMLINKS, flags, err) < 0))
@@ -88,7 +90,8 @@ int hk_mount_cgroup(int rootfd, const struct oci_mount *m, unsigned long mount_f
 	for (i = 0; hk_cg_view(cg, i, &view); i++) {
 		char path[4096 + 256];
 
-		snprintf(path, sizeof(path), "%s/%s", m->destination, view.name);
+		if (hk_path_join(path, sizeof(path), m->destination, view.name) < 0)
+			return hk_fail(err, errno, "%s/%s", m->destination, view.name);
 		if (hk_remount_in_root(rootfd, path, RESOLVE_NO_SYMLINKS, flags, err) < 0)
 			return hk_prefix(err, "%s", view.source);
 	}

@@ -11,6 +11,7 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
+#include "hk_format.h"
 #include "container.h"
 #include "criu.h"
 #include "criu_mounts.h"
@@ -49,15 +50,17 @@ static int stdio_key(criu_opts *opts, pid_t pid, int i, bool shell_job, char *ou
 	struct stat st;
 	ssize_t n;
 
-	snprintf(link, sizeof(link), "/proc/%d/fd/%d", (int)pid, i);
+	if (hk_format(link, sizeof(link), "/proc/%d/fd/%d", (int)pid, i) < 0)
+		return hk_fail(err, errno, "checkpoint: fd %d of %d", i, (int)pid);
 	n = readlink(link, out, size - 1);
 	out[n > 0 ? n : 0] = '\0';
 	if (!shell_job || stat(link, &st) < 0 || !S_ISCHR(st.st_mode) ||
 	    !((major(st.st_rdev) >= 136 && major(st.st_rdev) <= 143) || major(st.st_rdev) == 4 ||
 	      major(st.st_rdev) == 5))
 		return 0;
-	snprintf(out, size, "tty[%llx:%llx]", (unsigned long long)st.st_rdev,
-		 (unsigned long long)st.st_dev);
+	if (hk_format(out, size, "tty[%llx:%llx]", (unsigned long long)st.st_rdev,
+		      (unsigned long long)st.st_dev) < 0)
+		return hk_fail(err, errno, "checkpoint: external tty");
 	if (hk_criu.criu_local_add_external(opts, out) < 0)
 		return hk_fail(err, ENOMEM, "checkpoint: external %s", out);
 	return 0;
@@ -80,10 +83,13 @@ static int write_descriptors(criu_opts *opts, int image_fd, pid_t pid, bool shel
 		quoted = oci_json_quote(key);
 		if (quoted == NULL || strlen(quoted) > 8190)
 			return hk_fail(err, ENOMEM, "checkpoint: " DESCRIPTORS);
-		len +=
-		    (size_t)snprintf(text + len, sizeof(text) - len, "%c%s", i ? ',' : '[', quoted);
+		if (hk_format(text + len, sizeof(text) - len, "%c%s", i ? ',' : '[', quoted) < 0)
+			return hk_fail(err, errno, "checkpoint: " DESCRIPTORS);
+		len += strlen(text + len);
 	}
-	len += (size_t)snprintf(text + len, sizeof(text) - len, "]");
+	if (hk_format(text + len, sizeof(text) - len, "]") < 0)
+		return hk_fail(err, errno, "checkpoint: " DESCRIPTORS);
+	len++;
 	/* a new file, whatever stood at the name (a FIFO there would block the open for ever) */
 	if (unlinkat(image_fd, DESCRIPTORS, 0) < 0 && errno != ENOENT)
 		return hk_fail(err, errno, "checkpoint: write " DESCRIPTORS);
@@ -125,9 +131,9 @@ static int external_namespaces(criu_opts *opts, const struct oci_config *cfg, st
 			continue;
 		if (stat(ns->path, &st) < 0)
 			return hk_fail(err, errno, "checkpoint: namespace %s", ns->path);
-		snprintf(text, sizeof(text), "%s[%llu]:%s", n->name, (unsigned long long)st.st_ino,
-			 n->ext_key);
-		if (hk_criu.criu_local_add_external(opts, text) < 0)
+		if (hk_format(text, sizeof(text), "%s[%llu]:%s", n->name,
+			      (unsigned long long)st.st_ino, n->ext_key) < 0 ||
+		    hk_criu.criu_local_add_external(opts, text) < 0)
 			return hk_fail(err, ENOMEM, "checkpoint: external %s", text);
 	}
 	return 0;
@@ -147,8 +153,8 @@ static int page_server(criu_opts *opts, const char *spec, struct hk_err **err)
 		return hk_fail(err, EINVAL,
 			       "checkpoint: --page-server: expected ADDRESS:PORT, got \"%s\"",
 			       spec);
-	snprintf(addr, sizeof(addr), "%.*s", (int)(colon - spec), spec);
-	if (hk_criu.criu_local_set_page_server_address_port(opts, addr, (int)port) < 0)
+	if (hk_format(addr, sizeof(addr), "%.*s", (int)(colon - spec), spec) < 0 ||
+	    hk_criu.criu_local_set_page_server_address_port(opts, addr, (int)port) < 0)
 		return hk_fail(err, ENOMEM, "checkpoint: --page-server");
 	return 0;
 }

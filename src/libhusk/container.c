@@ -19,9 +19,11 @@
 #include "cgroup/cgroup.h"
 #include "config.h"
 #include "exe.h"
+#include "hk_format.h"
 #include "hk_seccomp.h"
 #include "fdio.h"
 #include "hooks.h"
+#include "inroot.h"
 #include "log.h"
 #include "netdev.h"
 #include "notify.h"
@@ -39,9 +41,10 @@
 int hk_write_pid_file(const char *path, pid_t pid, struct hk_err **err)
 {
 	char text[16];
-	int n = snprintf(text, sizeof(text), "%d", (int)pid);
 
-	if (hk_write_file_atomic(path, text, (size_t)n, 0644, err) < 0)
+	if (hk_format(text, sizeof(text), "%d", (int)pid) < 0)
+		return hk_fail(err, errno, "pid file %s", path);
+	if (hk_write_file_atomic(path, text, strlen(text), 0644, err) < 0)
 		return hk_prefix(err, "pid file");
 	return 0;
 }
@@ -74,8 +77,7 @@ char *hk_owner_name(uid_t uid, struct oci_arena *arena)
 	}
 	if (f != NULL)
 		fclose(f);
-	snprintf(num, sizeof(num), "%u", uid);
-	return oci_arena_strdup(arena, num);
+	return hk_format(num, sizeof(num), "%u", uid) == 0 ? oci_arena_strdup(arena, num) : NULL;
 }
 
 /* One create, in the order it runs; undo_create removes what exists of it. */
@@ -157,10 +159,10 @@ int hk_resolve_rootfs(const char *bundle_arg, const struct oci_config *cfg, char
 
 	if (realpath(bundle_arg ? bundle_arg : ".", bundle) == NULL)
 		return hk_fail(err, errno, "bundle %s", bundle_arg ? bundle_arg : ".");
-	if (cfg->root->path[0] == '/')
-		snprintf(joined, sizeof(joined), "%s", cfg->root->path);
-	else
-		snprintf(joined, sizeof(joined), "%s/%s", bundle, cfg->root->path);
+	if ((cfg->root->path[0] == '/'
+		 ? hk_format(joined, sizeof(joined), "%s", cfg->root->path)
+		 : hk_path_join(joined, sizeof(joined), bundle, cfg->root->path)) < 0)
+		return hk_fail(err, errno, "config.json: root.path: %s", cfg->root->path);
 	*rootfs_fd = open(joined, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (*rootfs_fd < 0 && (errno == ENOTDIR || errno == ELOOP)) {
 		struct stat st;
@@ -171,7 +173,7 @@ int hk_resolve_rootfs(const char *bundle_arg, const struct oci_config *cfg, char
 	}
 	if (*rootfs_fd < 0)
 		return hk_fail(err, errno, "config.json: root.path: %s", joined);
-	snprintf(link, sizeof(link), "/proc/self/fd/%d", *rootfs_fd);
+	hk_fd_path(*rootfs_fd, link);
 	n = readlink(link, rootfs, PATH_MAX - 1);
 	if (n <= 0) {
 		*rootfs_fd = hk_safe_close(*rootfs_fd);
@@ -190,8 +192,8 @@ static int start_fifo(const struct hk_container *c, const struct oci_config *cfg
 
 	if (cfg->hooks == NULL || cfg->hooks->start_container.len == 0)
 		return 0;
-	snprintf(path, sizeof(path), "%s/" START_FIFO, c->path);
-	if (mkfifo(path, 0600) < 0 || (*fd = open(path, O_RDWR | O_CLOEXEC)) < 0)
+	if (hk_path_join(path, sizeof(path), c->path, START_FIFO) < 0 || mkfifo(path, 0600) < 0 ||
+	    (*fd = open(path, O_RDWR | O_CLOEXEC)) < 0)
 		return hk_fail(err, errno, "create %s", path);
 	return 0;
 }
@@ -314,8 +316,8 @@ static int exec_fifo(const struct hk_container *c, int *fd, struct hk_err **err)
 {
 	char path[PATH_MAX + 16];
 
-	snprintf(path, sizeof(path), "%s/" EXEC_FIFO, c->path);
-	if (mkfifo(path, 0600) < 0 || (*fd = open(path, O_RDWR | O_CLOEXEC)) < 0)
+	if (hk_path_join(path, sizeof(path), c->path, EXEC_FIFO) < 0 || mkfifo(path, 0600) < 0 ||
+	    (*fd = open(path, O_RDWR | O_CLOEXEC)) < 0)
 		return hk_fail(err, errno, "create %s", path);
 	return 0;
 }
@@ -502,8 +504,8 @@ static void set_listen_env(struct oci_config_doc *doc, int listen_fds)
 		if (strncmp(env->items[i], "LISTEN_FDS=", 11) &&
 		    strncmp(env->items[i], "LISTEN_PID=", 11))
 			items[n++] = env->items[i];
-	snprintf(text, sizeof(text), "LISTEN_FDS=%d", listen_fds);
-	items[n++] = oci_arena_strdup(doc->arena, text);
+	if (hk_format(text, sizeof(text), "LISTEN_FDS=%d", listen_fds) == 0)
+		items[n++] = oci_arena_strdup(doc->arena, text);
 	items[n++] = "LISTEN_PID=1";
 	items[n] = NULL;
 	env->items = items;
@@ -512,14 +514,17 @@ static void set_listen_env(struct oci_config_doc *doc, int listen_fds)
 }
 
 /* NOTIFY_SOCKET: the mount of <root>/<id>/notify (an absolute path) and the env. */
-static void notify_configure(const struct hk_create_opts *o, struct oci_config_doc *doc)
+static int notify_configure(const struct hk_create_opts *o, struct oci_config_doc *doc,
+			    struct hk_err **err)
 {
 	char cwd[PATH_MAX] = "", dir[PATH_MAX * 2];
 
 	if (o->root[0] != '/' && getcwd(cwd, sizeof(cwd)) == NULL)
 		cwd[0] = '\0';
-	snprintf(dir, sizeof(dir), "%s%s%s/%s", cwd, cwd[0] ? "/" : "", o->root, o->id);
+	if (hk_format(dir, sizeof(dir), "%s%s%s/%s", cwd, cwd[0] ? "/" : "", o->root, o->id) < 0)
+		return hk_fail(err, errno, "--root %s: the state directory's path", o->root);
 	hk_notify_configure(doc->arena, doc->config, dir);
+	return 0;
 }
 
 /* The bundle's config.json; a missing bundle or file is named as such, with what fixes it. */
@@ -564,7 +569,8 @@ int hk_container_create(const struct hk_create_opts *o, pid_t *pid, int *master,
 	*master = -1;
 	if (hk_id_check(o->id, err) < 0)
 		return -1;
-	snprintf(config, sizeof(config), "%s/config.json", o->bundle ? o->bundle : ".");
+	if (hk_path_join(config, sizeof(config), o->bundle ? o->bundle : ".", "config.json") < 0)
+		return hk_fail(err, errno, "bundle %s", o->bundle);
 	hk_timeline("begin (husk started)");
 	if (load_config(o->bundle, config, &doc, err) < 0)
 		return -1;
@@ -575,7 +581,7 @@ int hk_container_create(const struct hk_create_opts *o, pid_t *pid, int *master,
 	if (ret == 0 && o->listen_fds > 0)
 		set_listen_env(&doc, o->listen_fds);
 	if (ret == 0)
-		notify_configure(o, &doc);
+		ret = notify_configure(o, &doc, err);
 	if (ret == 0)
 		ret = hk_resolve_rootfs(o->bundle, doc.config, bundle, rootfs, &rootfs_fd, err);
 	if (ret == 0)
@@ -622,7 +628,8 @@ static int start_outcome(struct hk_container *c, struct hk_err **err)
 	hk_cleanup_close int fd = -1;
 	ssize_t n, used = 0;
 
-	snprintf(path, sizeof(path), "%s/" START_FIFO, c->path);
+	if (hk_path_join(path, sizeof(path), c->path, START_FIFO) < 0)
+		return hk_fail(err, errno, "start: %s", c->path);
 	fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
 	if (fd < 0)
 		return 0;      /* no such hooks */
@@ -674,8 +681,9 @@ static int release_init(const struct hk_container *c, struct hk_err **err)
 	char fifo[PATH_MAX + 16];
 	int fd;
 
-	snprintf(fifo, sizeof(fifo), "%s/" EXEC_FIFO, c->path);
-	fd = open(fifo, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+	fd = hk_path_join(fifo, sizeof(fifo), c->path, EXEC_FIFO) < 0
+		 ? -1
+		 : open(fifo, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
 	if (fd < 0)
 		return hk_fail(err, 0, "cannot start container \"%s\": container not running",
 			       c->record->id);
@@ -748,7 +756,8 @@ static void signal_namespace(const struct hk_record *r, int sig)
 	DIR *proc;
 	ssize_t n;
 
-	snprintf(path, sizeof(path), "/proc/%d/ns/pid", r->pid.value);
+	if (hk_format(path, sizeof(path), "/proc/%d/ns/pid", r->pid.value) < 0)
+		return;
 	n = readlink(path, mine, sizeof(mine) - 1);
 	if (n <= 0 || (proc = opendir("/proc")) == NULL)
 		return;
@@ -758,7 +767,8 @@ static void signal_namespace(const struct hk_record *r, int sig)
 
 		if (pid <= 0)
 			continue;
-		snprintf(path, sizeof(path), "/proc/%d/ns/pid", pid);
+		if (hk_format(path, sizeof(path), "/proc/%d/ns/pid", pid) < 0)
+			continue;
 		n = readlink(path, other, sizeof(other) - 1);
 		if (n > 0 && (other[n] = '\0', strcmp(mine, other) == 0))
 			kill(pid, sig);

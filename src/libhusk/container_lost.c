@@ -16,6 +16,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "hk_format.h"
 #include "cgroup/cgroup.h"
 #include "fdio.h"
 #include "state.h"
@@ -29,12 +30,14 @@ static bool holds(pid_t pid, const char *path)
 	ssize_t n;
 	DIR *fds;
 
-	snprintf(dir, sizeof(dir), "/proc/%d/fd", (int)pid);
+	if (hk_format(dir, sizeof(dir), "/proc/%d/fd", (int)pid) < 0)
+		return false;
 	fds = opendir(dir);
 	if (fds == NULL)
 		return false;
 	while (!found && (e = readdir(fds)) != NULL) {
-		snprintf(link, sizeof(link), "%s/%s", dir, e->d_name);
+		if (hk_path_join(link, sizeof(link), dir, e->d_name) < 0)
+			continue;
 		n = readlink(link, target, sizeof(target) - 1);
 		found = n > 0 && (target[n] = '\0', strcmp(target, path) == 0);
 	}
@@ -48,9 +51,10 @@ static void kill_fifo_holders(const char *state_dir)
 	struct dirent *e;
 	DIR *proc;
 
-	if (realpath(state_dir, dir) == NULL || (proc = opendir("/proc")) == NULL)
+	if (realpath(state_dir, dir) == NULL ||
+	    hk_path_join(fifo, sizeof(fifo), dir, "exec.fifo") < 0 ||
+	    (proc = opendir("/proc")) == NULL)
 		return;
-	snprintf(fifo, sizeof(fifo), "%s/exec.fifo", dir);
 	while ((e = readdir(proc)) != NULL) {
 		pid_t pid = (pid_t)atoi(e->d_name);
 

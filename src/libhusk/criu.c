@@ -9,7 +9,19 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "hk_format.h"
 #include "fdio.h"
+
+/* text up to end (or its end) into out, cut to what out holds: a reason shown, not a path. */
+static void first_line(const char *text, const char *end, char *out, size_t size)
+{
+	size_t len = end ? (size_t)(end - text) : strlen(text);
+
+	if (len > size - 1)
+		len = size - 1;
+	if (hk_format(out, size, "%.*s", (int)len, text) < 0)
+		out[0] = '\0';
+}
 
 /* The first "Error (file:line): text" line of a CRIU log, as "text"; "" when there is none. */
 static void first_error(int dirfd, const char *log_name, char *out, size_t size)
@@ -27,7 +39,7 @@ static void first_error(int dirfd, const char *log_name, char *out, size_t size)
 		return;
 	text += 3;
 	end = strchr(text, '\n');
-	snprintf(out, size, "%.*s", end ? (int)(end - text) : (int)strlen(text), text);
+	first_line(text, end, out, size);
 }
 
 int hk_criu_failed(int ret, const char *what, int work_dirfd, const char *work_path,
@@ -98,7 +110,7 @@ static void output_reason(char *text, char *out, size_t size)
 		line = strrchr(text, '\n') ? strrchr(text, '\n') + 1 : text;
 	}
 	end = strchr(line, '\n');
-	snprintf(out, size, "%.*s", end ? (int)(end - line) : (int)strlen(line), line);
+	first_line(line, end, out, size);
 }
 
 /* The criu binary's own "criu check" (the RPC's check dies without a word on some kernels). */

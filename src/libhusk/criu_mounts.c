@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "hk_format.h"
 #include "fdio.h"
 #include "inroot.h"
 #include "mount_plan.h"
@@ -81,8 +82,8 @@ static int ext_cgroup(criu_opts *opts, const struct oci_mount *m, const struct h
 	size_t i;
 
 	for (i = 0; hk_cg_view(cg, i, &view); i++) {
-		if (snprintf(key, sizeof(key), "%.4000s%s%.250s", m->destination,
-			     view.name[0] ? "/" : "", view.name) >= (int)sizeof(key))
+		if (hk_format(key, sizeof(key), "%.4000s%s%.250s", m->destination,
+			      view.name[0] ? "/" : "", view.name) < 0)
 			return hk_fail(err, ENAMETOOLONG, "criu: external mount %s",
 				       m->destination);
 		if (ext(opts, key, restoring ? view.source : key, err) < 0)
@@ -104,7 +105,8 @@ static int ext_masked_files(criu_opts *opts, const struct oci_linux *l, pid_t pi
 	hk_cleanup_close int root = -1;
 	size_t i;
 
-	snprintf(root_path, sizeof(root_path), "/proc/%d/root", (int)pid);
+	if (hk_format(root_path, sizeof(root_path), "/proc/%d/root", (int)pid) < 0)
+		return hk_fail(err, errno, "checkpoint: /proc/%d/root", (int)pid);
 	root = open(root_path, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (root < 0)
 		return hk_fail(err, errno, "checkpoint: %s", root_path);

@@ -11,6 +11,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "hk_format.h"
 #include "cgroup/cgroup.h"
 #include "config.h"
 #include "fdio.h"
@@ -232,7 +233,8 @@ static bool holds_controller(const char *key, const char *list, size_t list_len)
 {
 	char want[256], *save = NULL, *c;
 
-	snprintf(want, sizeof(want), "%.*s", (int)list_len, list);
+	if (hk_format(want, sizeof(want), "%.*s", (int)list_len, list) < 0)
+		return false;
 	for (c = strtok_r(want, ",", &save); c != NULL; c = strtok_r(NULL, ",", &save)) {
 		const char *at = strstr(key, c);
 		size_t n = strlen(c);
@@ -262,9 +264,8 @@ static int sub_cgroup(struct hk_cgroup *cg, const char *arg, struct hk_err **err
 
 		if (colon != NULL && !holds_controller(d->key, arg, n))
 			continue;
-		if (len + strlen(name) + 2 > sizeof(d->path))
+		if (hk_format(d->path + len, sizeof(d->path) - len, "/%s", name) < 0)
 			return hk_fail(err, ENAMETOOLONG, "exec: --cgroup: %s", arg);
-		snprintf(d->path + len, sizeof(d->path) - len, "/%s", name);
 		if (access(d->path, F_OK) < 0)
 			return hk_fail(err, errno, "exec: --cgroup: %s", d->path);
 		used++;
@@ -307,7 +308,8 @@ static int open_init_root(pid_t pid, struct hk_err **err)
 	char path[64];
 	int fd;
 
-	snprintf(path, sizeof(path), "/proc/%d/root", (int)pid);
+	if (hk_format(path, sizeof(path), "/proc/%d/root", (int)pid) < 0)
+		return hk_fail(err, errno, "/proc/%d/root", (int)pid);
 	fd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	return fd < 0 ? hk_fail(err, errno, "open %s", path) : fd;
 }

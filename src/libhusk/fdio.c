@@ -15,6 +15,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "hk_format.h"
 #include "schema.h"
 
 static void close_one(int fd, bool cloexec)
@@ -97,7 +98,8 @@ static int create_temp(int dirfd, const char *name, char *tmp, size_t size, mode
 
 		if (getrandom(&r, sizeof(r), 0) != (ssize_t)sizeof(r))
 			r = (unsigned long long)getpid() * 1000003ull + (unsigned long long)tries;
-		snprintf(tmp, size, ".%.200s.%016llx", name, r);
+		if (hk_format(tmp, size, ".%.200s.%016llx", name, r) < 0)
+			return -1;
 		fd =
 		    openat(dirfd, tmp,
 			   O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, mode);
@@ -154,7 +156,10 @@ int hk_connect_unix(const char *path, const char *what, struct hk_err **err)
 			       path);
 	}
 	/* connect to the very inode checked, through its fd */
-	snprintf(addr.sun_path, sizeof(addr.sun_path), "/proc/self/fd/%d", target);
+	if (hk_format(addr.sun_path, sizeof(addr.sun_path), "/proc/self/fd/%d", target) < 0) {
+		hk_safe_close(target);
+		return hk_fail(err, EOVERFLOW, "%s: connect %s", what, path);
+	}
 	sock = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (sock < 0 || connect(sock, (struct sockaddr *)&addr, sizeof(addr)) < 0) {
 		int saved = errno;
@@ -199,9 +204,8 @@ int hk_mkdir_p(const char *path, mode_t mode, mode_t parent_mode, struct hk_err 
 
 	if (mkdir(path, mode) == 0 || errno == EEXIST)
 		return 0;
-	if (errno != ENOENT || strlen(path) >= sizeof(part))
+	if (errno != ENOENT || hk_format(part, sizeof(part), "%s", path) < 0)
 		return hk_fail(err, errno, "mkdir %s", path);
-	strcpy(part, path);
 	for (i = 1; part[i]; i++) {
 		if (part[i] != '/')
 			continue;

@@ -5,6 +5,7 @@
 #include <seccomp.h>
 #include <stdio.h>
 
+#include "hk_format.h"
 #include "config.h"
 #include "hk_seccomp.h"
 #include "mount_options.h"
@@ -76,7 +77,8 @@ void hk_features(struct oci_arena *arena, struct oci_features *out)
 	const struct scmp_version *v = seccomp_version();
 	char version[32];
 
-	snprintf(version, sizeof(version), "%u.%u.%u", v->major, v->minor, v->micro);
+	if (hk_format(version, sizeof(version), "%u.%u.%u", v->major, v->minor, v->micro) < 0)
+		version[0] = '\0';
 	*s = (struct oci_features_seccomp){
 	    .enabled = {true, true},
 	    .actions = oci_names_list(arena, &oci_seccomp_actions),

@@ -16,6 +16,7 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
+#include "hk_format.h"
 #include "fdio.h"
 #include "log.h"
 #include "spec.h"
@@ -324,14 +325,18 @@ static int cache_path(const struct oci_seccomp *s, const char *dir, char *path, 
 		return -1;
 	uname(&u);
 	/* "2": the filters with the ENOSYS stub */
-	snprintf(extra, sizeof(extra), "\n2 %u.%u.%u %s %s %s", v->major, v->minor, v->micro,
-		 u.release, u.version, u.machine);
+	if (hk_format(extra, sizeof(extra), "\n2 %u.%u.%u %s %s %s", v->major, v->minor, v->micro,
+		      u.release, u.version, u.machine) < 0) {
+		free(json);
+		return hk_fail(err, errno, "seccomp cache key");
+	}
 	for (p = json; *p; p++)
 		hash = (hash ^ (unsigned char)*p) * 1099511628211ull;
 	for (p = extra; *p; p++)
 		hash = (hash ^ (unsigned char)*p) * 1099511628211ull;
 	free(json);
-	snprintf(path, size, "%s/%016llx.bpf", dir, hash);
+	if (hk_format(path, size, "%s/%016llx.bpf", dir, hash) < 0)
+		return hk_fail(err, errno, "seccomp cache in %s", dir);
 	return 0;
 }
 
@@ -367,7 +372,8 @@ static void cache_write(const char *dir, const char *path, const struct hk_secco
 
 	if (mkdir(dir, 0700) < 0 && errno != EEXIST)
 		return;
-	snprintf(tmp, sizeof(tmp), "%s.%d", path, (int)getpid());
+	if (hk_format(tmp, sizeof(tmp), "%s.%d", path, (int)getpid()) < 0)
+		return;
 	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (fd < 0)
 		return;
@@ -395,7 +401,7 @@ int hk_seccomp_prepare(const struct oci_seccomp *s, const char *root, struct hk_
 		return 0;
 	for (i = 0; i < s->flags.len; i++)
 		out->flags |= (unsigned)oci_name_find(&oci_seccomp_flags, s->flags.items[i])->value;
-	if (root != NULL && (size_t)snprintf(dir, sizeof(dir), "%s/.seccomp~", root) < sizeof(dir))
+	if (root != NULL && hk_path_join(dir, sizeof(dir), root, ".seccomp~") == 0)
 		cache_dir = dir;
 	if (cache_dir != NULL && cache_path(s, cache_dir, path, sizeof(path), err) < 0)
 		return -1;

@@ -13,6 +13,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "hk_format.h"
 #include "devices.h"
 #include "fdio.h"
 #include "idmap_write.h"
@@ -76,8 +77,9 @@ static int userns_with_maps(const struct oci_linux *maps, int *nsfd, struct hk_e
 	if (child < 0 || read(ready[0], &byte, 1) != 1) {
 		hk_fail(err, errno ? errno : EPERM, "create a user namespace for the mapping");
 	} else if (hk_idmap_write(child, maps, err) == 0) {
-		snprintf(path, sizeof(path), "/proc/%d/ns/user", (int)child);
-		*nsfd = open(path, O_RDONLY | O_CLOEXEC);
+		*nsfd = hk_format(path, sizeof(path), "/proc/%d/ns/user", (int)child) < 0
+			    ? -1
+			    : open(path, O_RDONLY | O_CLOEXEC);
 		ret = *nsfd < 0 ? hk_fail(err, errno, "open %s", path) : 0;
 	}
 	done[1] = hk_safe_close(done[1]); /* lets the child go */

@@ -8,6 +8,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "hk_format.h"
 #include "fdio.h"
 #include "namespaces.h"
 #include "procfs.h"
@@ -31,7 +32,8 @@ static int write_map(pid_t pid, const char *file, const char *field, const struc
 
 	if (hk_ns_id_map_text(m, n, map, sizeof(map)) < 0)
 		return hk_fail(err, E2BIG, "%s: more lines than a %s holds", field, file);
-	snprintf(rel, sizeof(rel), "%d/%s", (int)pid, file);
+	if (hk_format(rel, sizeof(rel), "%d/%s", (int)pid, file) < 0)
+		return hk_fail(err, errno, "%s: /proc/%d/%s", field, (int)pid, file);
 	if (hk_proc_write(rel, map, err) < 0)
 		return hk_prefix(err, "%s", field);
 	return 0;
@@ -58,16 +60,23 @@ static char **helper_argv(const char *helper, pid_t pid, const struct oci_id_map
 		return NULL;
 	argv[k++] = (char *)helper;
 	argv[k++] = text;
-	used += (size_t)snprintf(text, size, "%d", (int)pid) + 1;
+	if (hk_format(text, size, "%d", (int)pid) < 0)
+		goto too_long;
+	used += strlen(text) + 1;
 	for (i = 0; i < n; i++) {
 		unsigned v[3] = {m[i].container_id.value, m[i].host_id.value, m[i].size.value};
 
 		for (j = 0; j < 3; j++) {
 			argv[k++] = text + used;
-			used += (size_t)snprintf(text + used, size - used, "%u", v[j]) + 1;
+			if (used >= size || hk_format(text + used, size - used, "%u", v[j]) < 0)
+				goto too_long;
+			used += strlen(text + used) + 1;
 		}
 	}
 	return argv;
+too_long:
+	free(argv);
+	return NULL;
 }
 
 /* newuidmap PID ID LOWER COUNT...; a refusal is one line with the helper's reason. */
@@ -123,7 +132,8 @@ int hk_idmap_write(pid_t pid, const struct oci_linux *l, struct hk_err **err)
 		return run_helper("newgidmap", pid, "linux.gidMappings", l->gid_mappings.items,
 				  l->gid_mappings.len, err);
 	/* without CAP_SETGID the kernel takes a gid_map only once setgroups is denied */
-	snprintf(rel, sizeof(rel), "%d/setgroups", (int)pid);
+	if (hk_format(rel, sizeof(rel), "%d/setgroups", (int)pid) < 0)
+		return hk_fail(err, errno, "linux.gidMappings: /proc/%d/setgroups", (int)pid);
 	if (geteuid() != 0 && hk_proc_write(rel, "deny", err) < 0)
 		return hk_prefix(err, "linux.gidMappings");
 	return write_map(pid, "gid_map", "linux.gidMappings", l->gid_mappings.items,

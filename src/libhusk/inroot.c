@@ -11,6 +11,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "hk_format.h"
 #include "fdio.h"
 #include "hk_error.h"
 
@@ -56,10 +57,8 @@ static int follow(struct walk *w, int link, const char *after)
 	if (n < 0)
 		return -1;
 	target[n] = '\0';
-	if ((size_t)snprintf(next, sizeof(next), "%s/%s", target, after) >= sizeof(next)) {
-		errno = ENAMETOOLONG;
+	if (hk_path_join(next, sizeof(next), target, after) < 0)
 		return -1;
-	}
 	memcpy(w->rest, next, sizeof(next));
 	if (target[0] == '/')
 		return move_to(w, openat(w->root, ".", O_PATH | O_DIRECTORY | O_CLOEXEC));
@@ -98,7 +97,7 @@ static int walk(int rootfd, const char *path, int flags, unsigned long long reso
 
 	if (fstat(rootfd, &w.root_st) < 0)
 		return -1;
-	if ((size_t)snprintf(w.rest, sizeof(w.rest), "%s", path) >= sizeof(w.rest)) {
+	if (hk_format(w.rest, sizeof(w.rest), "%s", path) < 0) {
 		errno = ENAMETOOLONG;
 		return -1;
 	}
@@ -163,7 +162,8 @@ int hk_path_open(const char *path, int flags, unsigned long long resolve)
 
 void hk_fd_path(int fd, char buf[32])
 {
-	snprintf(buf, 32, "/proc/self/fd/%d", fd);
+	if (hk_format(buf, 32, "/proc/self/fd/%d", fd) < 0) /* 25 bytes at most */
+		buf[0] = '\0';
 }
 
 static int create_missing(int rootfd, const char *path, enum hk_create create,
@@ -187,10 +187,9 @@ static int create_link_target(int rootfd, int parent, const char *dir, const cha
 	if (n <= 0)
 		return hk_fail(err, errno, "readlink \"%s/%s\" in the rootfs", dir, name);
 	target[n] = '\0';
-	if (target[0] == '/')
-		snprintf(next, sizeof(next), "%s", target);
-	else
-		snprintf(next, sizeof(next), "%s/%s", dir, target);
+	if ((target[0] == '/' ? hk_format(next, sizeof(next), "%s", target)
+			      : hk_path_join(next, sizeof(next), dir, target)) < 0)
+		return hk_fail(err, ENAMETOOLONG, "create \"%s/%s\" in the rootfs", dir, name);
 	return create_missing(rootfd, next, create, resolve, depth + 1, err);
 }
 

@@ -9,6 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "hk_format.h"
 #include "fdio.h"
 #include "schema.h"
 
@@ -47,10 +48,11 @@ void hk_rfc3339(const struct timespec *ts, char *buf, unsigned size)
 	/* By hand: glibc's gmtime_r and strftime load the time zone (/etc/localtime) on first use,
 	 * for a stamp that is UTC anyway. Days to a civil date in 400-year eras from 0000-03-01
 	 * (months counted from March, so that February's leap day comes last). */
-	snprintf(buf, size, "%04lld-%02lld-%02lldT%02lld:%02lld:%02lld.%09ldZ",
-		 yoe + era * 400 + (mp >= 10), mp < 10 ? mp + 3 : mp - 9,
-		 doy - (153 * mp + 2) / 5 + 1, secs / 3600, secs / 60 % 60, secs % 60,
-		 (long)ts->tv_nsec);
+	if (hk_format(buf, size, "%04lld-%02lld-%02lldT%02lld:%02lld:%02lld.%09ldZ",
+		      yoe + era * 400 + (mp >= 10), mp < 10 ? mp + 3 : mp - 9,
+		      doy - (153 * mp + 2) / 5 + 1, secs / 3600, secs / 60 % 60, secs % 60,
+		      (long)ts->tv_nsec) < 0)
+		buf[0] = '\0'; /* a caller's buffer under 31 bytes: no stamp, never half of one */
 }
 
 void hk_rfc3339_now(char *buf, unsigned size)

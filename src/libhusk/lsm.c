@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "hk_format.h"
 #include "log.h"
 #include "procfs.h"
 
@@ -76,7 +77,7 @@ static int set_apparmor(const char *profile, struct hk_err **err)
 {
 	char value[4200];
 
-	if (snprintf(value, sizeof(value), "exec %s", profile) >= (int)sizeof(value))
+	if (hk_format(value, sizeof(value), "exec %s", profile) < 0)
 		return hk_fail(err, ENAMETOOLONG, "config.json: process.apparmorProfile");
 	if (write_attr(apparmor_exec_attr(), value, "process.apparmorProfile", err) == 0)
 		return 0;

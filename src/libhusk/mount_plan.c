@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/mount.h>
 
+#include "hk_format.h"
 #include "mount_options.h"
 
 /* SELinux labels the filesystems that have no labels of their own through a mount option. */
@@ -78,23 +79,19 @@ int hk_mount_plan(const struct oci_mount *m, const char *label, struct hk_mount_
 
 	memset(p, 0, sizeof(*p));
 	if (label != NULL && takes_context(m)) {
-		int n = snprintf(p->data, sizeof(p->data), "context=\"%s\"", label);
-
-		if (n < 0 || (size_t)n >= sizeof(p->data))
+		if (hk_format(p->data, sizeof(p->data), "context=\"%s\"", label) < 0)
 			return hk_fail(err, 0, "linux.mountLabel too long");
-		used = (size_t)n;
+		used = strlen(p->data);
 	}
 	for (i = 0; i < m->options.len; i++) {
 		const char *name = m->options.items[i];
 		const struct hk_mount_option *o = hk_mount_option_find(name);
 
 		if (o == NULL) { /* filesystem data: size=, mode=, newinstance... */
-			int n = snprintf(p->data + used, sizeof(p->data) - used, "%s%s",
-					 used ? "," : "", name);
-
-			if (n < 0 || (size_t)n >= sizeof(p->data) - used)
+			if (hk_format(p->data + used, sizeof(p->data) - used, "%s%s",
+				      used ? "," : "", name) < 0)
 				return hk_fail(err, 0, "options too long");
-			used += (size_t)n;
+			used += strlen(p->data + used);
 			continue;
 		}
 		if (plan_option(m, name, o, p, err) < 0)

@@ -14,6 +14,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "hk_format.h"
 #include "copyup.h"
 #include "fdio.h"
 #include "inroot.h"
@@ -38,8 +39,8 @@ static int apply_after(int mntfd, const struct hk_mount_plan *p, struct hk_err *
 int hk_bind_source_path(const char *bundle, const char *source, char *buf, size_t size)
 {
 	if (source[0] == '/')
-		return snprintf(buf, size, "%s", source) < (int)size ? 0 : -1;
-	return snprintf(buf, size, "%s/%s", bundle, source) < (int)size ? 0 : -1;
+		return hk_format(buf, size, "%s", source);
+	return hk_path_join(buf, size, bundle, source);
 }
 
 /* The filesystem's data; a tmpfs without mode= takes the mode of the directory it covers, as
@@ -52,7 +53,10 @@ static const char *fs_data(const struct oci_mount *m, const struct hk_mount_plan
 	if (m->type == NULL || strcmp(m->type, "tmpfs") != 0 || strstr(p->data, "mode=") != NULL ||
 	    fstat(dest, &st) < 0 || !S_ISDIR(st.st_mode))
 		return p->data[0] ? p->data : NULL;
-	snprintf(buf, size, "%s%smode=%o", p->data, p->data[0] ? "," : "", st.st_mode & 07777);
+	/* buf has room for the data and the mode (the caller's: sizeof(p->data) + 16) */
+	if (hk_format(buf, size, "%s%smode=%o", p->data, p->data[0] ? "," : "",
+		      st.st_mode & 07777) < 0)
+		return p->data;
 	return buf;
 }
 

@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "hk_format.h"
 #include "fdio.h"
 #include "procfs.h"
 
@@ -93,7 +94,8 @@ static int write_proc_file(pid_t pid, const char *name, const char *text, struct
 {
 	char rel[64];
 
-	snprintf(rel, sizeof(rel), "%d/%s", (int)pid, name);
+	if (hk_format(rel, sizeof(rel), "%d/%s", (int)pid, name) < 0)
+		return hk_fail(err, errno, "/proc/%d/%s", (int)pid, name);
 	return hk_proc_write(rel, text, err);
 }
 
@@ -103,13 +105,11 @@ int hk_ns_id_map_text(const struct oci_id_mapping *m, size_t n, char *buf, size_
 
 	buf[0] = '\0';
 	for (i = 0; i < n; i++) {
-		int len = snprintf(buf + used, size - used, "%u %u %u\n", m[i].container_id.value,
-				   m[i].host_id.value, m[i].size.value);
-
-		if (len < 0 || (size_t)len >= size - used)
-			return -1; /* never a truncated line the kernel would take for another map
-				    */
-		used += (size_t)len;
+		/* never a truncated line the kernel would take for another map */
+		if (hk_format(buf + used, size - used, "%u %u %u\n", m[i].container_id.value,
+			      m[i].host_id.value, m[i].size.value) < 0)
+			return -1;
+		used += strlen(buf + used);
 	}
 	return 0;
 }
@@ -121,13 +121,11 @@ int hk_ns_time_offsets_text(const struct oci_linux *l, char *buf, size_t size)
 	buf[0] = '\0';
 	for (i = 0; l != NULL && i < l->time_offsets.len; i++) {
 		const struct oci_time_offset *t = &l->time_offsets.items[i];
-		int n = snprintf(buf + used, size - used, "%s %lld %u\n", t->key,
-				 (long long)t->secs.value, t->nanosecs.value);
-
 		/* one line per clock (libocispec keeps one entry per key); never past the buffer */
-		if (n < 0 || (size_t)n >= size - used)
+		if (hk_format(buf + used, size - used, "%s %lld %u\n", t->key,
+			      (long long)t->secs.value, t->nanosecs.value) < 0)
 			return -1;
-		used += (size_t)n;
+		used += strlen(buf + used);
 	}
 	return 0;
 }
@@ -150,7 +148,7 @@ bool hk_ns_is_husks(int type, const char *path)
 	struct stat joined, own;
 	char self[64];
 
-	snprintf(self, sizeof(self), "/proc/self/ns/%s", hk_ns_kinds[type].proc);
-	return stat(path, &joined) == 0 && stat(self, &own) == 0 && joined.st_dev == own.st_dev &&
+	return hk_format(self, sizeof(self), "/proc/self/ns/%s", hk_ns_kinds[type].proc) == 0 &&
+	       stat(path, &joined) == 0 && stat(self, &own) == 0 && joined.st_dev == own.st_dev &&
 	       joined.st_ino == own.st_ino;
 }

@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "hk_format.h"
 #include "fdio.h"
 #include "log.h"
 
@@ -96,7 +97,8 @@ static int linkinfo_cb(const struct nlattr *attr, void *data)
 
 	if (mnl_attr_get_type(attr) == IFLA_INFO_KIND &&
 	    mnl_attr_validate(attr, MNL_TYPE_STRING) == 0)
-		snprintf(l->kind, sizeof(l->kind), "%s", mnl_attr_get_str(attr));
+		if (hk_format(l->kind, sizeof(l->kind), "%s", mnl_attr_get_str(attr)) < 0)
+			l->kind[0] = '\0'; /* a kind no device of ours has */
 	return MNL_CB_OK;
 }
 
@@ -328,7 +330,8 @@ static int move_one_in(struct sockets *s, int ns, const char *name, const char *
 			       rename);
 	if (get_addrs(&s->host, l.index, &addrs) < 0)
 		return hk_fail(err, errno, "read the addresses of %s", name);
-	snprintf(m->host_name, sizeof(m->host_name), "%s", name);
+	if (hk_format(m->host_name, sizeof(m->host_name), "%s", name) < 0)
+		return hk_fail(err, ENAMETOOLONG, "network device %s", name);
 	m->naddrs = addrs.n;
 	m->up = (l.flags & IFF_UP) != 0;
 	if (move_link(&s->host, l.index, ns, rename) < 0)
@@ -352,7 +355,8 @@ int hk_netdev_open_ns(pid_t pid)
 {
 	char path[64];
 
-	snprintf(path, sizeof(path), "/proc/%d/ns/net", (int)pid);
+	if (hk_format(path, sizeof(path), "/proc/%d/ns/net", (int)pid) < 0)
+		return -1;
 	return open(path, O_RDONLY | O_CLOEXEC);
 }
 
@@ -463,25 +467,32 @@ void hk_netdev_move_out(const struct hk_netdev_set *moved, int nsfd)
  * Hex keeps every value free of spaces. */
 static void hex(char *out, const unsigned char *bytes, unsigned len)
 {
-	for (unsigned i = 0; i < len; i++)
-		sprintf(out + 2 * i, "%02x", bytes[i]);
+	static const char digits[] = "0123456789abcdef";
+
+	for (unsigned i = 0; i < len; i++) {
+		out[2 * i] = digits[bytes[i] >> 4];
+		out[2 * i + 1] = digits[bytes[i] & 15];
+	}
 	out[2 * len] = '\0';
 }
 
 static char *identity_text(const struct hk_netdev_moved *m, struct oci_arena *arena)
 {
-	char text[256 + HK_NETDEV_ADDRS_MAX * 48], mac[2 * HK_NETDEV_MAC_MAX + 1], bytes[33];
-	size_t len, i;
+	char text[256 + HK_NETDEV_ADDRS_MAX * 64], mac[2 * HK_NETDEV_MAC_MAX + 1], bytes[33];
+	size_t i;
 
 	hex(mac, m->mac, m->mac_len);
-	len =
-	    (size_t)snprintf(text, sizeof(text), "index=%d kind=%s mac=%s peer=%d up=%d", m->index,
-			     m->kind[0] ? m->kind : "-", mac[0] ? mac : "-", m->peer_nsid, m->up);
-	for (i = 0; i < m->naddrs && len < sizeof(text); i++) {
+	/* sized for the most a record holds; a text that did not fit would be no identity at all
+	 * (empty: the device is then never moved back, with a warning) */
+	if (hk_format(text, sizeof(text), "index=%d kind=%s mac=%s peer=%d up=%d", m->index,
+		      m->kind[0] ? m->kind : "-", mac[0] ? mac : "-", m->peer_nsid, m->up) < 0)
+		return oci_arena_strdup(arena, "");
+	for (i = 0; i < m->naddrs; i++) {
 		hex(bytes, m->addrs[i].bytes, m->addrs[i].len);
-		len += (size_t)snprintf(text + len, sizeof(text) - len, " addr=%u/%u/%u/%s",
-					m->addrs[i].family, m->addrs[i].prefixlen,
-					m->addrs[i].scope, bytes);
+		if (hk_format(text + strlen(text), sizeof(text) - strlen(text), " addr=%u/%u/%u/%s",
+			      m->addrs[i].family, m->addrs[i].prefixlen, m->addrs[i].scope,
+			      bytes) < 0)
+			return oci_arena_strdup(arena, "");
 	}
 	return oci_arena_strdup(arena, text);
 }
@@ -544,9 +555,7 @@ static int parse_token(char *tok, struct hk_netdev_moved *m)
 	if (strcmp(tok, "index") == 0)
 		return sscanf(v, "%d", &m->index) == 1 && m->index > 0 ? 0 : -1;
 	if (strcmp(tok, "kind") == 0)
-		return strlen(v) < sizeof(m->kind)
-			   ? (snprintf(m->kind, sizeof(m->kind), "%s", strcmp(v, "-") ? v : ""), 0)
-			   : -1;
+		return hk_format(m->kind, sizeof(m->kind), "%s", strcmp(v, "-") ? v : "");
 	if (strcmp(tok, "mac") == 0)
 		return unhex(v, m->mac, sizeof(m->mac), &m->mac_len);
 	if (strcmp(tok, "peer") == 0)
@@ -563,9 +572,8 @@ static int parse_identity(const char *name, const char *text, struct hk_netdev_m
 	hk_cleanup_free char *copy = strdup(text);
 	char *tok, *save = NULL;
 
-	if (copy == NULL || strlen(name) >= sizeof(m->host_name))
+	if (copy == NULL || hk_format(m->host_name, sizeof(m->host_name), "%s", name) < 0)
 		return -1;
-	snprintf(m->host_name, sizeof(m->host_name), "%s", name);
 	for (tok = strtok_r(copy, " ", &save); tok != NULL; tok = strtok_r(NULL, " ", &save))
 		if (parse_token(tok, m) < 0)
 			return -1;

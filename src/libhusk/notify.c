@@ -10,6 +10,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "hk_format.h"
 #include "fdio.h"
 
 /* An AF_UNIX address: a path, or with '@' first an abstract name (systemd's own form). */
@@ -74,9 +75,9 @@ void hk_notify_configure(struct oci_arena *arena, struct oci_config *c, const ch
 {
 	char dir[4096];
 
-	if (getenv("NOTIFY_SOCKET") == NULL || c->process == NULL)
-		return;
-	snprintf(dir, sizeof(dir), "%s/" HK_NOTIFY_DIR, state_dir);
+	if (getenv("NOTIFY_SOCKET") == NULL || c->process == NULL ||
+	    hk_path_join(dir, sizeof(dir), state_dir, HK_NOTIFY_DIR) < 0)
+		return; /* hk_notify_make, next, names the path that does not fit */
 	add_mount(arena, c, dir);
 	add_env(arena, c->process);
 }
@@ -88,8 +89,9 @@ int hk_notify_make(const char *state_dir, struct hk_err **err)
 
 	if (getenv("NOTIFY_SOCKET") == NULL)
 		return 0;
-	snprintf(dir, sizeof(dir), "%s/" HK_NOTIFY_DIR, state_dir);
-	snprintf(sock, sizeof(sock), "%s/notify.sock", dir);
+	if (hk_path_join(dir, sizeof(dir), state_dir, HK_NOTIFY_DIR) < 0 ||
+	    hk_path_join(sock, sizeof(sock), dir, "notify.sock") < 0)
+		return hk_fail(err, errno, "notify socket in %s", state_dir);
 	if (mkdir(dir, 0755) < 0 && errno != EEXIST)
 		return hk_fail(err, errno, "notify socket: mkdir %s", dir);
 	if ((fd = bind_socket(sock, err)) < 0)
@@ -103,8 +105,11 @@ int hk_notify_listen(const char *state_dir, int *fd, struct hk_err **err)
 	char sock[4200];
 
 	*fd = -1;
-	snprintf(sock, sizeof(sock), "%s/" HK_NOTIFY_DIR "/notify.sock", state_dir);
-	if (getenv("NOTIFY_SOCKET") == NULL || access(sock, F_OK) < 0)
+	if (getenv("NOTIFY_SOCKET") == NULL)
+		return 0;
+	if (hk_path_join(sock, sizeof(sock), state_dir, HK_NOTIFY_DIR "/notify.sock") < 0)
+		return hk_fail(err, errno, "notify socket in %s", state_dir);
+	if (access(sock, F_OK) < 0)
 		return 0;
 	*fd = bind_socket(sock, err);
 	return *fd < 0 ? -1 : 0;
@@ -145,11 +150,13 @@ static size_t filter(const char *msg, char *out, size_t size, bool *ready)
 	*ready = false;
 	for (line = msg; *line; line += len + (line[len] == '\n')) {
 		len = strcspn(line, "\n");
-		if (!relayable(line, len) || used + len + 2 > size)
+		if (!relayable(line, len) || hk_format(out + used, size - used, "%s%.*s",
+						       used ? "\n" : "", (int)len, line) < 0) {
+			out[used] = '\0'; /* a line that does not fit is dropped whole */
 			continue;
+		}
 		*ready = *ready || (len == 7 && strncmp(line, "READY=1", 7) == 0);
-		used += (size_t)snprintf(out + used, size - used, "%s%.*s", used ? "\n" : "",
-					 (int)len, line);
+		used += strlen(out + used);
 	}
 	return used;
 }
@@ -173,8 +180,10 @@ static int relay_one(int fd, int out, const struct sockaddr_un *sa, socklen_t le
 		return n < 0 && errno == EAGAIN ? -2 : 0;
 	msg[n] = '\0';
 	n = (ssize_t)filter(msg, out_msg, 4096, &ready);
-	if (ready)
-		n += snprintf(out_msg + n, sizeof(out_msg) - (size_t)n, "\nMAINPID=%d", (int)pid);
+	/* out_msg has 32 bytes beyond the 4096 the lines may take */
+	if (ready &&
+	    hk_format(out_msg + n, sizeof(out_msg) - (size_t)n, "\nMAINPID=%d", (int)pid) == 0)
+		n += (ssize_t)strlen(out_msg + n);
 	if (n > 0 &&
 	    sendto(out, out_msg, (size_t)n, ready ? 0 : MSG_DONTWAIT, (const struct sockaddr *)sa,
 		   len) < 0 &&

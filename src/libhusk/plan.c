@@ -4,6 +4,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "hk_format.h"
+
 const char *const hk_spawn_step_names[] = {
     "idmap-mounts", "id-maps", "time-offsets",	   "loopback",	       "uts",
     "oom-score",    "sysctl",  "rootfs",	   "creation-hooks",   "make-cwd",
@@ -163,8 +165,11 @@ void hk_plan_exec(struct hk_spawn_plan *plan, const struct oci_config *c,
 	for (i = 0; c->linux != NULL && i < c->linux->namespaces.len; i++) {
 		int type = c->linux->namespaces.items[i].type.value;
 
-		snprintf(plan->join_paths[type], sizeof(plan->join_paths[type]), "/proc/%d/ns/%s",
-			 (int)init, hk_ns_kinds[type].proc);
+		/* 48 bytes hold "/proc/" a pid "/ns/" and the longest name ("cgroup"): a path
+		 * that did not fit stays empty, and joining it fails by its name */
+		if (hk_format(plan->join_paths[type], sizeof(plan->join_paths[type]),
+			      "/proc/%d/ns/%s", (int)init, hk_ns_kinds[type].proc) < 0)
+			plan->join_paths[type][0] = '\0';
 		plan->ns[type] = (struct hk_ns_step){HK_NS_JOIN, plan->join_paths[type]};
 	}
 	plan->steps = common_steps(c);

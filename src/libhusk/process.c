@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "hk_format.h"
 #include "fdio.h"
 #include "inroot.h"
 
@@ -41,7 +42,7 @@ int hk_process_find_exec(const struct oci_process *p, char *out, size_t size, st
 	const char *arg0 = p->args.items[0], *dir = env_path(p);
 
 	if (strchr(arg0, '/') != NULL) {
-		if ((size_t)snprintf(out, size, "%s", arg0) >= size)
+		if (hk_format(out, size, "%s", arg0) < 0)
 			return hk_fail(err, ENAMETOOLONG, "exec: \"%s\"", arg0);
 		return check_exec(out, arg0, err);
 	}
@@ -49,8 +50,8 @@ int hk_process_find_exec(const struct oci_process *p, char *out, size_t size, st
 		size_t len = strcspn(dir, ":");
 		struct stat st;
 
-		if ((size_t)snprintf(out, size, "%.*s%s%s", (int)len, len ? dir : ".", "/", arg0) <
-			size &&
+		if (hk_format(out, size, "%.*s/%s", (int)(len ? len : 1), len ? dir : ".", arg0) ==
+			0 &&
 		    stat(out, &st) == 0 && S_ISREG(st.st_mode) && access(out, X_OK) == 0)
 			return 0;
 		dir += len + (dir[len] == ':');
@@ -69,7 +70,8 @@ static void passwd_home(uid_t uid, char *home, size_t size)
 	ssize_t n;
 	FILE *f;
 
-	snprintf(home, size, "/");
+	home[0] = '/'; /* size >= 2: the callers' */
+	home[1] = '\0';
 	if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || (f = fdopen(fd, "r")) == NULL) {
 		if (fd >= 0)
 			close(fd);
@@ -84,7 +86,8 @@ static void passwd_home(uid_t uid, char *home, size_t size)
 			field[i] = strsep(&cur, ":");
 		if (field[5] != NULL && field[5][0] != '\0' && field[2][0] != '\0' &&
 		    strtoul(field[2], NULL, 10) == uid) {
-			snprintf(home, size, "%s", field[5]);
+			if (hk_format(home, size, "%s", field[5]) < 0)
+				home[1] = '\0', home[0] = '/';
 			break;
 		}
 	}

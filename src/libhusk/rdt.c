@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "hk_format.h"
 #include "fdio.h"
 
 int hk_rdt_root(char *out, size_t size, struct hk_err **err)
@@ -24,7 +25,7 @@ int hk_rdt_root(char *out, size_t size, struct hk_err **err)
 
 		if (sep != NULL && strncmp(sep, " - resctrl ", 11) == 0 &&
 		    sscanf(line, "%*s %*s %*s %*s %4095s", point) == 1 &&
-		    (size_t)snprintf(out, size, "%s", point) < size)
+		    hk_format(out, size, "%s", point) == 0)
 			found = true;
 	}
 	fclose(f);
@@ -40,13 +41,12 @@ static int put_lines(char *out, size_t size, size_t *used, const char *text, boo
 
 	while (*line) {
 		size_t len = strcspn(line, "\n");
-		int n = 0;
 
-		if (len > 0 && !(skip_mb && strncmp(line, "MB:", 3) == 0))
-			n = snprintf(out + *used, size - *used, "%.*s\n", (int)len, line);
-		if (n < 0 || (size_t)n >= size - *used)
-			return -1;
-		*used += (size_t)n;
+		if (len > 0 && !(skip_mb && strncmp(line, "MB:", 3) == 0)) {
+			if (hk_format(out + *used, size - *used, "%.*s\n", (int)len, line) < 0)
+				return -1;
+			*used += len + 1;
+		}
 		line += len + (line[len] == '\n');
 	}
 	return 0;
@@ -131,9 +131,9 @@ static int read_text(const char *dir, const char *file, char *out, size_t size)
 	hk_cleanup_close int fd = -1;
 	ssize_t n;
 
-	snprintf(path, sizeof(path), "%s/%s", dir, file);
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-	if (fd < 0 || (n = read(fd, out, size - 1)) < 0)
+	if (hk_path_join(path, sizeof(path), dir, file) < 0 ||
+	    (fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) < 0 ||
+	    (n = read(fd, out, size - 1)) < 0)
 		return -1;
 	out[n] = '\0';
 	return 0;
@@ -145,7 +145,8 @@ static int write_text(const char *dir, const char *file, const char *text, struc
 	hk_cleanup_close int fd = -1;
 	size_t len = strlen(text);
 
-	snprintf(path, sizeof(path), "%s/%s", dir, file);
+	if (hk_path_join(path, sizeof(path), dir, file) < 0)
+		return hk_fail(err, errno, "linux.intelRdt: %s/%s", dir, file);
 	fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644); /* resctrl has it */
 	if (fd < 0 || write(fd, text, len) != (ssize_t)len)
 		return hk_fail(err, errno, "linux.intelRdt: write \"%.*s\" to %s",
@@ -158,7 +159,7 @@ static int make_group(const char *root, const struct oci_intel_rdt *r, const cha
 {
 	char current[8192];
 
-	if ((size_t)snprintf(out->dir, sizeof(out->dir), "%s/%s", root, name) >= sizeof(out->dir))
+	if (hk_path_join(out->dir, sizeof(out->dir), root, name) < 0)
 		return hk_fail(err, ENAMETOOLONG, "linux.intelRdt: %s/%s", root, name);
 	if (mkdir(out->dir, 0755) == 0) {
 		out->made_dir = true;
@@ -193,7 +194,8 @@ int hk_rdt_prepare(const char *root, const struct oci_intel_rdt *r, const char *
 			       name);
 	if (hk_rdt_schemata_text(r, schemata, sizeof(schemata), err) < 0)
 		return -1;
-	snprintf(path, sizeof(path), "%s/%s", root, name);
+	if (hk_path_join(path, sizeof(path), root, name) < 0)
+		return hk_fail(err, errno, "linux.intelRdt: %s/%s", root, name);
 	if (r->clos_id != NULL && !schemata[0] && stat(path, &st) < 0)
 		return hk_fail(err, errno, "linux.intelRdt.closID: no group %s", path);
 	if (make_group(root, r, name, schemata, out, err) < 0) {
@@ -202,8 +204,7 @@ int hk_rdt_prepare(const char *root, const struct oci_intel_rdt *r, const char *
 	}
 	if (!r->enable_monitoring.value && !r->enable_cmt.value && !r->enable_mbm.value)
 		return 0;
-	if ((size_t)snprintf(out->mon, sizeof(out->mon), "%s/mon_groups/%s", out->dir, id) >=
-		sizeof(out->mon) ||
+	if (hk_format(out->mon, sizeof(out->mon), "%s/mon_groups/%s", out->dir, id) < 0 ||
 	    mkdir(out->mon, 0755) < 0) {
 		hk_fail(err, errno, "linux.intelRdt: create the monitoring group %s", out->mon);
 		out->mon[0] = '\0';
@@ -217,8 +218,8 @@ int hk_rdt_enter(const struct hk_rdt *g, pid_t pid, struct hk_err **err)
 {
 	char text[16];
 
-	snprintf(text, sizeof(text), "%d", (int)pid);
-	if (write_text(g->dir, "tasks", text, err) < 0)
+	if (hk_format(text, sizeof(text), "%d", (int)pid) < 0 ||
+	    write_text(g->dir, "tasks", text, err) < 0)
 		return -1;
 	return g->mon[0] ? write_text(g->mon, "tasks", text, err) : 0;
 }
@@ -226,8 +227,11 @@ int hk_rdt_enter(const struct hk_rdt *g, pid_t pid, struct hk_err **err)
 void hk_rdt_load(struct hk_rdt *g, const char *dir, const char *mon, bool made_dir)
 {
 	memset(g, 0, sizeof(*g));
-	snprintf(g->dir, sizeof(g->dir), "%s", dir);
-	snprintf(g->mon, sizeof(g->mon), "%s", mon ? mon : "");
+	/* from the record, which create wrote from these same buffers: a path that no longer fits
+	 * leaves the group unknown (empty), never a shorter path */
+	if (hk_format(g->dir, sizeof(g->dir), "%s", dir) < 0 ||
+	    hk_format(g->mon, sizeof(g->mon), "%s", mon ? mon : "") < 0)
+		g->dir[0] = g->mon[0] = '\0';
 	g->made_dir = made_dir;
 }
 

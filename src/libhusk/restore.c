@@ -21,6 +21,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "hk_format.h"
 #include "container.h"
 #include "container_steps.h"
 #include "criu.h"
@@ -198,7 +199,8 @@ static pid_t restore_in_child(struct restoring *rs, struct hk_err **err)
 	criu_opts *opts;
 	pid_t pid;
 
-	snprintf(root, sizeof(root), "%s/" CRIU_ROOT, rs->c.path);
+	if (hk_path_join(root, sizeof(root), rs->c.path, CRIU_ROOT) < 0)
+		return hk_fail(err, errno, "restore: %s", rs->c.path);
 	if (hk_cg_enter_self(&rs->cg, false, NULL, &failed) < 0)
 		return hk_fail(err, errno, "restore: join cgroup %s", failed ? failed : "");
 	if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
@@ -237,7 +239,9 @@ static void restorer(struct restoring *rs, int report_fd)
 	r.pid = restore_in_child(rs, &err);
 	if (r.pid < 0 && err != NULL) {
 		r.errnum = err->errnum;
-		snprintf(r.msg, sizeof(r.msg), "%s", err->msg);
+		/* the report's room, at most: never more than it holds */
+		if (hk_format(r.msg, sizeof(r.msg), "%.*s", (int)sizeof(r.msg) - 1, err->msg) < 0)
+			r.msg[0] = '\0';
 	}
 	if (oci_write_all(report_fd, (const char *)&r, sizeof(r)) < 0)
 		_exit(2);
@@ -298,8 +302,7 @@ static int store_record(struct restoring *rs, struct hk_err **err)
 	rs->stored = true;
 	if (hk_store_save_config(&rs->c, cfg, err) < 0)
 		return -1;
-	snprintf(root, sizeof(root), "%s/" CRIU_ROOT, rs->c.path);
-	if (mkdir(root, 0700) < 0)
+	if (hk_path_join(root, sizeof(root), rs->c.path, CRIU_ROOT) < 0 || mkdir(root, 0700) < 0)
 		return hk_fail(err, errno, "restore: mkdir %s", root);
 	rs->made_root = true;
 	return 0;
@@ -379,8 +382,8 @@ static void remove_criu_root(struct restoring *rs)
 
 	if (!rs->made_root)
 		return;
-	snprintf(root, sizeof(root), "%s/" CRIU_ROOT, rs->c.path);
-	rmdir(root); /* its bind lived in the restorer's namespace only */
+	if (hk_path_join(root, sizeof(root), rs->c.path, CRIU_ROOT) == 0)
+		rmdir(root); /* its bind lived in the restorer's namespace only */
 	rs->made_root = false;
 }
 
@@ -429,7 +432,8 @@ int hk_container_restore(const struct hk_restore_opts *o, pid_t *pid, struct hk_
 	*pid = 0;
 	if (hk_id_check(o->id, err) < 0)
 		return -1;
-	snprintf(config, sizeof(config), "%s/config.json", o->bundle ? o->bundle : ".");
+	if (hk_path_join(config, sizeof(config), o->bundle ? o->bundle : ".", "config.json") < 0)
+		return hk_fail(err, errno, "bundle %s", o->bundle);
 	if (oci_config_load(config, "config.json", &doc, err) < 0)
 		return -1;
 	rs.cfg = doc.config;

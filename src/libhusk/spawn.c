@@ -18,6 +18,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "hk_format.h"
 #include "caps.h"
 #include "cpu_affinity.h"
 #include "exe.h"
@@ -392,7 +393,8 @@ static int send_rootfs_mount(struct stage *st, unsigned long long id, struct hk_
 {
 	char text[32];
 
-	snprintf(text, sizeof(text), "%llu", id);
+	if (hk_format(text, sizeof(text), "%llu", id) < 0)
+		return hk_fail(err, errno, "rootfs mount id");
 	return hk_sync_send(st->sock, SYNC_ROOTFS_MOUNT, 0, text, -1, err);
 }
 
@@ -665,11 +667,10 @@ static __attribute__((noreturn)) void exec_stub(struct stage *st, char *exe)
 		_exit(1);
 	if (hk_plan_has(plan, HK_STEP_WAIT_START) &&
 	    (fcntl(plan->exec_fifo, F_SETFD, 0) < 0 ||
-	     snprintf(fifo, sizeof(fifo), "%d", plan->exec_fifo) >= (int)sizeof(fifo)))
+	     hk_format(fifo, sizeof(fifo), "%d", plan->exec_fifo) < 0))
 		_exit(1);
-	if (st->lsm_attr >= 0 &&
-	    (fcntl(st->lsm_attr, F_SETFD, 0) < 0 ||
-	     snprintf(attr, sizeof(attr), "%d", st->lsm_attr) >= (int)sizeof(attr)))
+	if (st->lsm_attr >= 0 && (fcntl(st->lsm_attr, F_SETFD, 0) < 0 ||
+				  hk_format(attr, sizeof(attr), "%d", st->lsm_attr) < 0))
 		_exit(1);
 	argv[0] = HK_EXEC_STUB_MAGIC;
 	argv[1] = fifo;

@@ -13,6 +13,7 @@
 
 #include "cgroup/cgroup.h"
 #include "fdio.h"
+#include "hk_format.h"
 #include "rootless.h"
 #include "fields.h"
 #include "oci_state.h"
@@ -73,9 +74,9 @@ const char *hk_default_root(void)
 	static char path[4096];
 	const char *xdg = getenv("XDG_RUNTIME_DIR");
 
-	if (!hk_rootless() || xdg == NULL || xdg[0] != '/')
+	if (!hk_rootless() || xdg == NULL || xdg[0] != '/' ||
+	    hk_path_join(path, sizeof(path), xdg, "husk") < 0)
 		return "/run/husk";
-	snprintf(path, sizeof(path), "%s/husk", xdg);
 	return path;
 }
 
@@ -171,7 +172,8 @@ static int open_dir(const char *root, const char *id, bool lock, struct hk_conta
 	*c = (struct hk_container){.dirfd = -1};
 	if (hk_id_check(id, err) < 0)
 		return -1;
-	snprintf(path, sizeof(path), "%s/%s", root, id);
+	if (hk_path_join(path, sizeof(path), root, id) < 0)
+		return hk_fail(err, errno, "--root %s: container \"%s\"", root, id);
 	c->path = strdup(path);
 	c->dirfd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (c->dirfd < 0 && (errno == ENOTDIR || errno == ELOOP) && not_a_directory(path)) {
@@ -250,8 +252,9 @@ int hk_store_create(const char *root, const struct hk_record *record, struct hk_
 	*c = (struct hk_container){.dirfd = -1};
 	if (hk_id_check(record->id, err) < 0 || ensure_root(root, err) < 0)
 		return -1;
-	snprintf(tmp, sizeof(tmp), "%s/.new-XXXXXX", root);
-	snprintf(path, sizeof(path), "%s/%s", root, record->id);
+	if (hk_path_join(tmp, sizeof(tmp), root, ".new-XXXXXX") < 0 ||
+	    hk_path_join(path, sizeof(path), root, record->id) < 0)
+		return hk_fail(err, errno, "--root %s: container \"%s\"", root, record->id);
 	/* The root's lock, shared, from before the directory exists until it is locked itself: a
 	 * sweep (hk_store_sweep) takes it exclusively, so the new directory never looks like a
 	 * dead creator's. */
@@ -414,9 +417,8 @@ unsigned long long hk_pid_start_time(pid_t pid)
 
 	if (pid <= 0)
 		return 0;
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
+	if (hk_format(path, sizeof(path), "/proc/%d/stat", (int)pid) < 0 ||
+	    (fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
 		return 0;
 	n = read(fd, buf, sizeof(buf) - 1);
 	close(fd);

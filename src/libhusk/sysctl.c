@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "hk_format.h"
 #include "procfs.h"
 #include "namespaces.h"
 
@@ -81,9 +82,11 @@ int hk_sysctl_apply(const struct oci_config *c, struct hk_err **err)
 
 	for (i = 0; m != NULL && i < m->len; i++) {
 		char path[512];
-		int n = snprintf(path, sizeof(path), "sys/%s", m->keys[i]);
 
-		for (k = 4; k < (size_t)n && k < sizeof(path); k++)
+		/* never a shorter key: its prefix could name another sysctl */
+		if (hk_format(path, sizeof(path), "sys/%s", m->keys[i]) < 0)
+			return hk_fail(err, ENAMETOOLONG, "linux.sysctl[\"%.64s...\"]", m->keys[i]);
+		for (k = 4; path[k] != '\0'; k++)
 			if (path[k] == '.')
 				path[k] = '/';
 		if (hk_proc_write(path, m->values[i], err) < 0)

@@ -16,6 +16,7 @@
 #include <unistd.h>
 #include <fcntl.h>
 
+#include "hk_format.h"
 #include "log.h"
 #include "rootless.h"
 #include "systemd_dbus.h"
@@ -91,9 +92,8 @@ static bool delegated(const struct hk_cgroup *cg)
 	char parent[sizeof(cg->dirs[0].path)];
 	char *slash;
 
-	if (cg->n != 1)
+	if (cg->n != 1 || hk_format(parent, sizeof(parent), "%s", cg->dirs[0].path) < 0)
 		return false;
-	snprintf(parent, sizeof(parent), "%s", cg->dirs[0].path);
 	while ((slash = strrchr(parent, '/')) != NULL && slash != parent) {
 		*slash = '\0';
 		if (access(parent, F_OK) == 0)
@@ -282,8 +282,9 @@ int hk_cg_load(struct hk_cgroup *cg, const struct oci_strmap *paths, bool system
 		if (hk_cg_from_key(cg, paths->keys[i], paths->values[i], err) < 0)
 			return -1;
 	/* the scope is the last component of its cgroup */
-	if (systemd && cg->n == 1 && (unit = strrchr(cg->dirs[0].rel, '/')) != NULL)
-		snprintf(cg->unit, sizeof(cg->unit), "%s", unit + 1);
+	if (systemd && cg->n == 1 && (unit = strrchr(cg->dirs[0].rel, '/')) != NULL &&
+	    hk_format(cg->unit, sizeof(cg->unit), "%s", unit + 1) < 0)
+		return hk_fail(err, ENAMETOOLONG, "the record's systemd unit %s", unit + 1);
 	return 0;
 }
 

@@ -10,6 +10,8 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "hk_format.h"
+
 /* What every container may use whatever its config says (runc's list): mknod of any node, and
  * null, zero, full, random, urandom, tty, ptmx and the pty slaves. */
 static const struct hk_cg_device_rule defaults[] = {
@@ -44,7 +46,11 @@ int hk_cg_device_rules(const struct oci_resources *r, struct hk_cg_device_rule *
 		o->type = type_letter(&d->type);
 		o->major = d->major.set ? d->major.value : -1;
 		o->minor = d->minor.set ? d->minor.value : -1;
-		strcpy(o->access, d->access && d->access[0] ? d->access : "rwm");
+		if (hk_format(o->access, sizeof(o->access), "%s",
+			      d->access && d->access[0] ? d->access : "rwm") < 0) {
+			free(out);
+			return hk_fail(err, EINVAL, "linux.resources.devices[%zu].access", i);
+		}
 	}
 	memcpy(out + *n, defaults, sizeof(defaults));
 	*n += ndefaults;

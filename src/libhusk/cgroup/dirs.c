@@ -13,36 +13,38 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "hk_format.h"
+
 /* cgroup2: turns on in parent's subtree_control the controllers a child needs. `want` NULL: all
  * that parent has (pure v2, as runc: update can then set anything); else a space list. */
 int hk_cg_v2_enable_controllers(const char *parent, const char *want, struct hk_err **err)
 {
 	struct hk_cg_dir p = {0};
-	char have[512], on[512], add[600] = "", *save = NULL, *name;
+	char have[512], on[512], add[600] = "", file[sizeof(p.path) + 32], *save = NULL, *name;
 
-	snprintf(p.path, sizeof(p.path), "%s", parent);
-	if (hk_cg_read(&p, "cgroup.controllers", have, sizeof(have)) < 0 ||
+	if (hk_format(p.path, sizeof(p.path), "%s", parent) < 0 ||
+	    hk_cg_read(&p, "cgroup.controllers", have, sizeof(have)) < 0 ||
 	    hk_cg_read(&p, "cgroup.subtree_control", on + 1, sizeof(on) - 2) < 0)
 		return 0; /* checked when the resource is written */
 	on[0] = ' ';
-	strcat(on, " ");
+	if (hk_format(on + strlen(on), sizeof(on) - strlen(on), " ") < 0)
+		return 0;
 	for (name = strtok_r(have, " ", &save); name; name = strtok_r(NULL, " ", &save)) {
 		char word[40];
 
-		snprintf(word, sizeof(word), " %s ", name);
-		if (strstr(on, word) != NULL || (want != NULL && strstr(want, word) == NULL))
+		if (hk_format(word, sizeof(word), " %s ", name) < 0 || strstr(on, word) != NULL ||
+		    (want != NULL && strstr(want, word) == NULL))
 			continue;
-		if (strlen(add) + strlen(name) + 3 < sizeof(add))
-			snprintf(add + strlen(add), sizeof(add) - strlen(add), "%s+%s",
-				 add[0] ? " " : "", name);
+		if (hk_format(add + strlen(add), sizeof(add) - strlen(add), "%s+%s",
+			      add[0] ? " " : "", name) < 0)
+			return hk_fail(err, errno, "%s: cgroup.subtree_control", parent);
 	}
 	if (add[0] == '\0')
 		return 0;
 	/* rootless: an ancestor above the delegated subtree is not ours to change */
-	snprintf(p.path, sizeof(p.path), "%s/cgroup.subtree_control", parent);
-	if (access(p.path, W_OK) < 0)
+	if (hk_path_join(file, sizeof(file), parent, "cgroup.subtree_control") < 0 ||
+	    access(file, W_OK) < 0)
 		return 0;
-	snprintf(p.path, sizeof(p.path), "%s", parent);
 	if (hk_cg_write(&p, "cgroup.subtree_control", add, err) < 0)
 		return hk_prefix(err, "%s", parent);
 	return 0;
@@ -60,8 +62,9 @@ static int cpuset_inherit_at(char *path, int depth, struct hk_err **err)
 
 	if (slash == NULL || slash == path || depth > 64)
 		return 0;
-	snprintf(self.path, sizeof(self.path), "%s", path);
-	snprintf(parent.path, sizeof(parent.path), "%.*s", (int)(slash - path), path);
+	if (hk_format(self.path, sizeof(self.path), "%s", path) < 0 ||
+	    hk_format(parent.path, sizeof(parent.path), "%.*s", (int)(slash - path), path) < 0)
+		return hk_fail(err, errno, "cgroup %s", path);
 	for (i = 0; i < 2; i++) {
 		if (hk_cg_read(&self, files[i], value, sizeof(value)) != 0)
 			continue; /* already set, or not a cpuset hierarchy */
@@ -84,7 +87,7 @@ int hk_cg_v1_cpuset_inherit(const char *dir, struct hk_err **err)
 {
 	char path[sizeof(((struct hk_cg_dir *)0)->path)];
 
-	if ((size_t)snprintf(path, sizeof(path), "%s", dir) >= sizeof(path))
+	if (hk_format(path, sizeof(path), "%s", dir) < 0)
 		return hk_fail(err, ENAMETOOLONG, "cgroup %s", dir);
 	return cpuset_inherit_at(path, 0, err);
 }
@@ -152,7 +155,8 @@ void hk_cg_unmake_dirs(struct hk_cgroup *cg)
 
 		if (!d->created_top)
 			continue;
-		snprintf(path, sizeof(path), "%s", d->path);
+		if (hk_format(path, sizeof(path), "%s", d->path) < 0)
+			continue;
 		while (strlen(path) >= d->created_top && rmdir(path) == 0) {
 			char *slash = strrchr(path, '/');
 
@@ -184,8 +188,7 @@ static void remove_children(const char *path, int depth)
 	while (dir != NULL && depth < 32 && (e = readdir(dir)) != NULL) {
 		if (e->d_type != DT_DIR || !strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
 			continue;
-		if ((size_t)snprintf(child, sizeof(child), "%s/%s", path, e->d_name) >=
-		    sizeof(child))
+		if (hk_path_join(child, sizeof(child), path, e->d_name) < 0)
 			continue;
 		remove_children(child, depth + 1);
 		rmdir(child);

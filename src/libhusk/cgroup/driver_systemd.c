@@ -19,6 +19,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "hk_format.h"
 #include "fdio.h"
 #include "idlist.h"
 #include "systemd_dbus.h"
@@ -44,9 +45,9 @@ static int expand_slice(const char *slice, char *out, size_t size, struct hk_err
 	for (i = 0; i <= len; i++) {
 		if (i < len && slice[i] != '-')
 			continue;
-		if (at + i + 8 >= size)
+		if (hk_format(out + at, size - at, "/%.*s.slice", (int)i, slice) < 0)
 			return hk_fail(err, 0, "config.json: linux.cgroupsPath: too long");
-		at += (size_t)snprintf(out + at, size - at, "/%.*s.slice", (int)i, slice);
+		at += strlen(out + at);
 	}
 	return 0;
 }
@@ -73,13 +74,10 @@ static int split_path(const char *p, char slice[UNIT_NAME_MAX], char prefix[UNIT
 			       "config.json: linux.cgroupsPath: with --systemd-cgroup it is "
 			       "\"slice:prefix:name\", not \"%s\"",
 			       p);
-	if ((size_t)(a - p) >= UNIT_NAME_MAX || (size_t)(b - a) > UNIT_NAME_MAX ||
-	    strlen(b + 1) >= UNIT_NAME_MAX)
+	if ((a > p && hk_format(slice, UNIT_NAME_MAX, "%.*s", (int)(a - p), p) < 0) ||
+	    hk_format(prefix, UNIT_NAME_MAX, "%.*s", (int)(b - a - 1), a + 1) < 0 ||
+	    hk_format(name, UNIT_NAME_MAX, "%s", b + 1) < 0)
 		return hk_fail(err, 0, "config.json: linux.cgroupsPath: too long");
-	if (a > p)
-		snprintf(slice, UNIT_NAME_MAX, "%.*s", (int)(a - p), p);
-	snprintf(prefix, UNIT_NAME_MAX, "%.*s", (int)(b - a - 1), a + 1);
-	snprintf(name, UNIT_NAME_MAX, "%s", b + 1);
 	if (!unit_part_ok(slice) || !unit_part_ok(prefix) || !unit_part_ok(name))
 		return hk_fail(err, 0,
 			       "config.json: linux.cgroupsPath: \"%s\": a unit name takes letters, "
@@ -96,7 +94,8 @@ int hk_cg_systemd_names(const char *cgroups_path, const char *id, char *unit, si
 	const char *p = cgroups_path;
 	char nested[4096];
 
-	snprintf(name, sizeof(name), "%s", id);
+	if (hk_format(name, sizeof(name), "%s", id) < 0)
+		return hk_fail(err, 0, "container id: too long for a unit name");
 	if (p != NULL && p[0] != '\0' && split_path(p, slice, prefix, name, err) < 0)
 		return -1;
 	if (name[0] == '\0')
@@ -109,9 +108,9 @@ int hk_cg_systemd_names(const char *cgroups_path, const char *id, char *unit, si
 			       p);
 	if (expand_slice(slice, nested, sizeof(nested), err) < 0)
 		return -1;
-	if ((size_t)snprintf(unit, unit_size, "%s%s%s.scope", prefix, prefix[0] ? "-" : "", name) >=
-		MIN(unit_size, UNIT_NAME_MAX) ||
-	    (size_t)snprintf(dir, dir_size, "%s/%s", nested, unit) >= dir_size)
+	if (hk_format(unit, MIN(unit_size, UNIT_NAME_MAX), "%s%s%s.scope", prefix,
+		      prefix[0] ? "-" : "", name) < 0 ||
+	    hk_path_join(dir, dir_size, nested, unit) < 0)
 		return hk_fail(err, 0, "config.json: linux.cgroupsPath: too long");
 	return 0;
 }
@@ -237,16 +236,16 @@ static void stop_holder(struct hk_cgroup *cg)
 }
 
 /* The slice is the directory above the scope's: "/a.slice/a-b.slice/x.scope" is in a-b.slice. */
-static void slice_of(const struct hk_cgroup *cg, char *out, size_t size)
+static int slice_of(const struct hk_cgroup *cg, char *out, size_t size, struct hk_err **err)
 {
 	const char *rel = cg->dirs[0].rel, *end = strrchr(rel, '/'), *start = end;
 
 	while (start > rel && start[-1] != '/')
 		start--;
-	if (start == end)
-		snprintf(out, size, "-.slice");
-	else
-		snprintf(out, size, "%.*s", (int)(end - start), start);
+	if ((start == end ? hk_format(out, size, "-.slice")
+			  : hk_format(out, size, "%.*s", (int)(end - start), start)) < 0)
+		return hk_fail(err, errno, "config.json: linux.cgroupsPath: the slice's name");
+	return 0;
 }
 
 static int sd_make_dirs(struct hk_cgroup *cg, const struct oci_resources *r, struct hk_err **err)
@@ -258,7 +257,8 @@ static int sd_make_dirs(struct hk_cgroup *cg, const struct oci_resources *r, str
 	char slice[256];
 	size_t i;
 
-	slice_of(cg, slice, sizeof(slice));
+	if (slice_of(cg, slice, sizeof(slice), err) < 0)
+		return -1;
 	add(&props, "Description", HK_PROP_STRING, 0)->str = "husk container";
 	add(&props, "Slice", HK_PROP_STRING, 0)->str = slice;
 	add(&props, "Delegate", HK_PROP_BOOL, 1);

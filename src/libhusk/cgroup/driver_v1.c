@@ -11,20 +11,25 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "hk_format.h"
+
 /* The controllers a hybrid host's cgroup2 tree must give the container: only what the config
  * uses there, so that husk changes nothing else of the host's. */
-static void hybrid_wants(const struct oci_resources *r, char *want, size_t size)
+static int hybrid_wants(const struct oci_resources *r, char *want, size_t size)
 {
 	size_t i;
 
-	snprintf(want, size, " ");
+	want[0] = ' ';
+	want[1] = '\0';
 	if (r == NULL)
-		return;
-	if (r->hugepage_limits.len)
-		snprintf(want + strlen(want), size - strlen(want), "hugetlb ");
+		return 0;
+	if (r->hugepage_limits.len && hk_format(want + 1, size - 1, "hugetlb ") < 0)
+		return -1;
 	for (i = 0; i < r->unified.len; i++)
-		snprintf(want + strlen(want), size - strlen(want), "%.*s ",
-			 (int)strcspn(r->unified.keys[i], "."), r->unified.keys[i]);
+		if (hk_format(want + strlen(want), size - strlen(want), "%.*s ",
+			      (int)strcspn(r->unified.keys[i], "."), r->unified.keys[i]) < 0)
+			return -1;
+	return 0;
 }
 
 static int cpuset_made(const char *path, const char *want, struct hk_err **err)
@@ -40,7 +45,8 @@ static int v1_make_dirs(struct hk_cgroup *cg, const struct oci_resources *r, str
 	char want[512];
 	size_t i;
 
-	hybrid_wants(r, want, sizeof(want));
+	if (hybrid_wants(r, want, sizeof(want)) < 0)
+		return hk_fail(err, EOVERFLOW, "linux.resources.unified: too many controllers");
 	for (i = 0; i < cg->n; i++) {
 		struct hk_cg_dir *d = &cg->dirs[i];
 		struct hk_cg_mkdir_steps steps = {
@@ -70,12 +76,13 @@ static int v1_devices(const struct hk_cgroup *cg, const struct hk_cg_device_rule
 		int *fd = rules[i].allow ? &allow : &deny;
 		char majs[24] = "*", mins[24] = "*", rule[96];
 
-		if (rules[i].major >= 0)
-			snprintf(majs, sizeof(majs), "%lld", rules[i].major);
-		if (rules[i].minor >= 0)
-			snprintf(mins, sizeof(mins), "%lld", rules[i].minor);
-		snprintf(rule, sizeof(rule), "%c %s:%s %s", rules[i].type, majs, mins,
-			 rules[i].access);
+		if ((rules[i].major >= 0 &&
+		     hk_format(majs, sizeof(majs), "%lld", rules[i].major) < 0) ||
+		    (rules[i].minor >= 0 &&
+		     hk_format(mins, sizeof(mins), "%lld", rules[i].minor) < 0) ||
+		    hk_format(rule, sizeof(rule), "%c %s:%s %s", rules[i].type, majs, mins,
+			      rules[i].access) < 0)
+			return hk_fail(err, EOVERFLOW, "cgroup devices rule");
 		if (*fd < 0)
 			*fd = hk_cg_open_file(d, files[rules[i].allow]);
 		if (hk_cg_write_fd(*fd, files[rules[i].allow], rule, err) < 0)

@@ -11,12 +11,14 @@
 #include <unistd.h>
 
 #include "fdio.h"
+#include "hk_format.h"
 
 int hk_cg_open_file(const struct hk_cg_dir *d, const char *file)
 {
 	char path[PATH_MAX + 64];
 
-	snprintf(path, sizeof(path), "%s/%s", d->path, file);
+	if (hk_path_join(path, sizeof(path), d->path, file) < 0)
+		return -1;
 	return open(path, O_WRONLY | O_CLOEXEC);
 }
 
@@ -45,12 +47,16 @@ int hk_cg_write(const struct hk_cg_dir *d, const char *file, const char *value, 
 int hk_cg_writef(const struct hk_cg_dir *d, const char *file, struct hk_err **err, const char *fmt,
 		 ...)
 {
-	char value[512];
+	char value[4096];
 	va_list ap;
+	int ret;
 
 	va_start(ap, fmt);
-	vsnprintf(value, sizeof(value), fmt, ap);
+	ret = hk_vformat(value, sizeof(value), fmt, ap);
 	va_end(ap);
+	if (ret < 0)
+		return hk_fail(err, errno, "cgroup %s: the value does not fit in %zu bytes", file,
+			       sizeof(value));
 	return hk_cg_write(d, file, value, err);
 }
 
@@ -60,9 +66,8 @@ int hk_cg_read(const struct hk_cg_dir *d, const char *file, char *buf, size_t si
 	ssize_t n, total = 0;
 	int fd;
 
-	snprintf(path, sizeof(path), "%s/%s", d->path, file);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
+	if (hk_path_join(path, sizeof(path), d->path, file) < 0 ||
+	    (fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
 		return -1;
 	while (total < (ssize_t)size - 1 && (n = read(fd, buf + total, size - 1 - total)) > 0)
 		total += n;
@@ -91,8 +96,7 @@ bool hk_cg_has(const struct hk_cg_dir *d, const char *file)
 {
 	char path[PATH_MAX + 64];
 
-	snprintf(path, sizeof(path), "%s/%s", d->path, file);
-	return access(path, F_OK) == 0;
+	return hk_path_join(path, sizeof(path), d->path, file) == 0 && access(path, F_OK) == 0;
 }
 
 int hk_cg_pass(struct hk_err **to, struct hk_err **from)

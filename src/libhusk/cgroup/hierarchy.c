@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "fdio.h"
+#include "hk_format.h"
 #include "log.h"
 #include "rootless.h"
 
@@ -54,13 +55,14 @@ static void v1_key(const char *superopts, char *key, size_t size)
 {
 	char copy[512], *save = NULL, *opt;
 
-	snprintf(copy, sizeof(copy), "%s", superopts);
 	key[0] = '\0';
+	if (hk_format(copy, sizeof(copy), "%s", superopts) < 0)
+		return; /* no key: a hierarchy husk does not know */
 	for (opt = strtok_r(copy, ",", &save); opt; opt = strtok_r(NULL, ",", &save))
-		if (is_known(opt) && strlen(key) + strlen(opt) + 2 < size) {
-			if (key[0])
-				strcat(key, ",");
-			strcat(key, opt);
+		if (is_known(opt) && hk_format(key + strlen(key), size - strlen(key), "%s%s",
+					       key[0] ? "," : "", opt) < 0) {
+			key[0] = '\0';
+			return;
 		}
 }
 
@@ -74,11 +76,13 @@ static void add_hierarchy(const char *key, const char *mount, const char *root, 
 			return; /* the same hierarchy mounted twice */
 	if (host.n == HK_CG_MAX_DIRS)
 		return;
-	h = &host.h[host.n++];
-	snprintf(h->key, sizeof(h->key), "%s", key);
-	snprintf(h->mount, sizeof(h->mount), "%s", mount);
-	snprintf(h->root, sizeof(h->root), "%s", root);
+	h = &host.h[host.n];
+	if (hk_format(h->key, sizeof(h->key), "%s", key) < 0 ||
+	    hk_format(h->mount, sizeof(h->mount), "%s", mount) < 0 ||
+	    hk_format(h->root, sizeof(h->root), "%s", root) < 0)
+		return; /* a hierarchy whose names do not fit is not one husk can use */
 	h->v2 = v2;
+	host.n++;
 }
 
 /* One line of mountinfo: "id parent maj:min root point options [optional...] - type src super".
@@ -120,8 +124,8 @@ static void scan_mount(const struct mount_line *m, bool *v2_root, bool *v2_unifi
 		} else if ((name = strstr(m->super, "name=")) != NULL) {
 			/* no resources, but the container gets a directory in it as in runc, so
 			 * that it sees its own and not its siblings */
-			snprintf(key, sizeof(key), "%.*s", (int)strcspn(name, ","), name);
-			add_hierarchy(key, m->point, m->root, false);
+			if (hk_format(key, sizeof(key), "%.*s", (int)strcspn(name, ","), name) == 0)
+				add_hierarchy(key, m->point, m->root, false);
 		}
 	}
 }
@@ -219,13 +223,16 @@ static int own_cgroup(const struct hierarchy *h, char *out, size_t size)
 
 	if (next == NULL)
 		return -1;
-	snprintf(first, sizeof(first), "%.*s", (int)strcspn(h->key, ","), h->key);
+	if (hk_format(first, sizeof(first), "%.*s", (int)strcspn(h->key, ","), h->key) < 0)
+		return -1;
 	while (*next != '\0') {
 		size_t len = strcspn(next, "\n");
+		int fits = hk_format(line, sizeof(line), "%.*s", (int)len, next);
 		char *ctl, *path;
 
-		snprintf(line, sizeof(line), "%.*s", (int)len, next);
 		next += len + (next[len] == '\n');
+		if (fits < 0)
+			continue;
 		ctl = strchr(line, ':');
 		path = ctl ? strchr(ctl + 1, ':') : NULL;
 		if (path == NULL)
@@ -235,29 +242,30 @@ static int own_cgroup(const struct hierarchy *h, char *out, size_t size)
 			continue;
 		if (rootlen && strncmp(path, h->root, rootlen) == 0)
 			path += rootlen;
-		snprintf(out, size, "%s", path[0] ? path : "/");
-		return 0;
+		return hk_format(out, size, "%s", path[0] ? path : "/");
 	}
 	return -1;
 }
 
-static void view_entry(const struct hierarchy *h, const struct hk_cgroup *cg, struct hk_cg_view *v)
+/* What the container's cgroup mount shows of hierarchy h; false when a name does not fit (the
+ * entry is then left out). */
+static bool view_entry(const struct hierarchy *h, const struct hk_cgroup *cg, struct hk_cg_view *v)
 {
-	char own[PATH_MAX];
+	char own[PATH_MAX] = "/";
 	size_t i;
 
-	snprintf(v->name, sizeof(v->name), "%s",
-		 strcmp(h->mount, "/sys/fs/cgroup") == 0 ? "" : h->mount + 15);
+	if (hk_format(v->name, sizeof(v->name), "%s",
+		      strcmp(h->mount, "/sys/fs/cgroup") == 0 ? "" : h->mount + 15) < 0)
+		return false;
 	v->v2 = h->v2;
 	for (i = 0; cg != NULL && i < cg->n; i++)
-		if (strcmp(cg->dirs[i].key, h->key) == 0) {
-			snprintf(v->source, sizeof(v->source), "%s", cg->dirs[i].path);
-			return;
-		}
+		if (strcmp(cg->dirs[i].key, h->key) == 0)
+			return hk_format(v->source, sizeof(v->source), "%s", cg->dirs[i].path) == 0;
 	/* a hierarchy the container has no directory of its own in: the one it runs in */
 	if (own_cgroup(h, own, sizeof(own)) < 0)
-		snprintf(own, sizeof(own), "/");
-	snprintf(v->source, sizeof(v->source), "%s%s", h->mount, strcmp(own, "/") ? own : "");
+		own[0] = '/', own[1] = '\0';
+	return hk_format(v->source, sizeof(v->source), "%s%s", h->mount,
+			 strcmp(own, "/") ? own : "") == 0;
 }
 
 bool hk_cg_view(const struct hk_cgroup *cg, size_t i, struct hk_cg_view *out)
@@ -266,7 +274,8 @@ bool hk_cg_view(const struct hk_cgroup *cg, size_t i, struct hk_cg_view *out)
 		read_host();
 	if (i >= host.n)
 		return false;
-	view_entry(&host.h[i], cg, out);
+	if (!view_entry(&host.h[i], cg, out))
+		out->name[0] = out->source[0] = '\0';
 	return true;
 }
 
@@ -276,23 +285,18 @@ static int join_clean(char *out, size_t size, const char *base, const char *path
 		      struct hk_err **err)
 {
 	char copy[PATH_MAX], *save = NULL, *part;
-	size_t len;
 
-	snprintf(out, size, "%s", base && strcmp(base, "/") != 0 ? base : "");
-	if (strlen(path) >= sizeof(copy))
+	if (hk_format(out, size, "%s", base && strcmp(base, "/") != 0 ? base : "") < 0 ||
+	    hk_format(copy, sizeof(copy), "%s", path) < 0)
 		return hk_fail(err, ENAMETOOLONG, "config.json: linux.cgroupsPath");
-	strcpy(copy, path);
 	for (part = strtok_r(copy, "/", &save); part; part = strtok_r(NULL, "/", &save)) {
 		if (strcmp(part, ".") == 0 || strcmp(part, "..") == 0)
 			return hk_fail(err, 0,
 				       "config.json: linux.cgroupsPath: \"%s\": \".\" and \"..\" "
 				       "are not allowed",
 				       path);
-		len = strlen(out);
-		if (len + strlen(part) + 2 > size)
+		if (hk_format(out + strlen(out), size - strlen(out), "/%s", part) < 0)
 			return hk_fail(err, ENAMETOOLONG, "config.json: linux.cgroupsPath");
-		out[len] = '/';
-		strcpy(out + len + 1, part);
 	}
 	if (out[0] == '\0')
 		return hk_fail(
@@ -306,15 +310,11 @@ static int join_clean(char *out, size_t size, const char *base, const char *path
 static int set_dir(struct hk_cg_dir *d, const struct hierarchy *h, const char *rel,
 		   struct hk_err **err)
 {
-	size_t mlen = strlen(h->mount);
-
-	if (mlen + strlen(rel) + 1 > sizeof(d->path))
-		return hk_fail(err, ENAMETOOLONG, "cgroup %s%s", h->mount, rel);
 	memset(d, 0, sizeof(*d));
-	snprintf(d->key, sizeof(d->key), "%s", h->key);
-	strcpy(d->path, h->mount);
-	strcpy(d->path + mlen, rel);
-	d->rel = d->path + mlen;
+	if (hk_format(d->key, sizeof(d->key), "%s", h->key) < 0 ||
+	    hk_format(d->path, sizeof(d->path), "%s%s", h->mount, rel) < 0)
+		return hk_fail(err, ENAMETOOLONG, "cgroup %s%s", h->mount, rel);
+	d->rel = d->path + strlen(h->mount);
 	d->v2 = h->v2;
 	return 0;
 }

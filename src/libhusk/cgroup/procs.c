@@ -13,6 +13,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "hk_format.h"
+
 void hk_cg_sleep_ms(long ms)
 {
 	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
@@ -25,8 +27,8 @@ int hk_cg_open_entry(const struct hk_cg_dir *d, const char *file, const char **f
 	char path[sizeof(d->path) + 16];
 	int fd;
 
-	snprintf(path, sizeof(path), "%s/%s", d->path, file);
-	fd = open(path, O_WRONLY | O_CLOEXEC);
+	fd = hk_path_join(path, sizeof(path), d->path, file) < 0 ? -1
+								 : open(path, O_WRONLY | O_CLOEXEC);
 	if (fd < 0)
 		*failed = d->path;
 	return fd;
@@ -77,7 +79,8 @@ int hk_cg_pids(const struct hk_cgroup *cg, pid_t **pids, size_t *n, struct hk_er
 	*pids = NULL;
 	if (cg->n == 0)
 		return 0;
-	snprintf(path, sizeof(path), "%s/cgroup.procs", cg->dirs[0].path);
+	if (hk_path_join(path, sizeof(path), cg->dirs[0].path, "cgroup.procs") < 0)
+		return hk_fail(err, errno, "read %s", cg->dirs[0].path);
 	f = fopen(path, "re");
 	if (f == NULL)
 		return errno == ENOENT ? 0 : hk_fail(err, errno, "read %s", path);

@@ -13,6 +13,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "hk_format.h"
+
 static bool read_ratio(const struct hk_cg_dir *d, double *ratio)
 {
 	long long runtime, period;
@@ -36,8 +38,8 @@ static double siblings_ratio(const struct hk_cg_dir *parent, const char *self)
 
 		if (e->d_type != DT_DIR || e->d_name[0] == '.' || strcmp(e->d_name, self) == 0)
 			continue;
-		snprintf(sib.path, sizeof(sib.path), "%.2048s/%.255s", parent->path, e->d_name);
-		if (read_ratio(&sib, &r))
+		if (hk_path_join(sib.path, sizeof(sib.path), parent->path, e->d_name) == 0 &&
+		    read_ratio(&sib, &r))
 			sum += r;
 	}
 	if (dir != NULL)
@@ -55,7 +57,8 @@ int hk_cg_grant_realtime(const struct hk_cgroup *cg, const char *policy, struct 
 
 	if (d == NULL || d->v2 || !hk_cg_has(d, "cpu.rt_runtime_us"))
 		return 0; /* no RT group scheduling: nothing stands in the way */
-	snprintf(parent.path, sizeof(parent.path), "%s", d->path);
+	if (hk_format(parent.path, sizeof(parent.path), "%s", d->path) < 0)
+		return hk_fail(err, ENAMETOOLONG, "process.scheduler: %s", d->path);
 	slash = strrchr(parent.path, '/');
 	if (slash == NULL || !hk_cg_read_i64(d, "cpu.rt_period_us", &period) || period <= 0)
 		return hk_fail(err, errno, "process.scheduler: read %s/cpu.rt_period_us", d->path);

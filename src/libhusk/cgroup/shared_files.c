@@ -7,6 +7,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "hk_format.h"
+
 const struct hk_cg_dir *hk_cg_need(const struct hk_cgroup *cg, const char *controller,
 				   const char *field, struct hk_err **err)
 {
@@ -49,10 +51,11 @@ int hk_cg_write_rdma(const struct hk_cgroup *cg, const struct oci_resources *r, 
 		const struct oci_rdma *e = &r->rdma.items[i];
 		char handles[32] = "", objects[32] = "";
 
-		if (e->hca_handles.set)
-			snprintf(handles, sizeof(handles), " hca_handle=%u", e->hca_handles.value);
-		if (e->hca_objects.set)
-			snprintf(objects, sizeof(objects), " hca_object=%u", e->hca_objects.value);
+		if ((e->hca_handles.set && hk_format(handles, sizeof(handles), " hca_handle=%u",
+						     e->hca_handles.value) < 0) ||
+		    (e->hca_objects.set && hk_format(objects, sizeof(objects), " hca_object=%u",
+						     e->hca_objects.value) < 0))
+			return hk_fail(err, errno, "linux.resources.rdma");
 		if ((handles[0] || objects[0]) &&
 		    hk_cg_writef(d, "rdma.max", err, "%s%s%s", e->key, handles, objects) < 0)
 			return -1;
@@ -88,9 +91,10 @@ int hk_cg_apply_hugetlb(const struct hk_cgroup *cg, const struct oci_resources *
 				       "linux.resources.hugepageLimits[%zu].pageSize: \"%.32s\" is "
 				       "not a size like \"2MB\"",
 				       i, h->page_size);
-		snprintf(file, sizeof(file), d->v2 ? "hugetlb.%s.max" : "hugetlb.%s.limit_in_bytes",
-			 h->page_size);
-		if (!hk_cg_has(d, file))
+		if (hk_format(file, sizeof(file),
+			      d->v2 ? "hugetlb.%s.max" : "hugetlb.%s.limit_in_bytes",
+			      h->page_size) < 0 ||
+		    !hk_cg_has(d, file))
 			return hk_fail(err, 0,
 				       "linux.resources.hugepageLimits[%zu]: this host has no %s "
 				       "huge pages (no %s)",

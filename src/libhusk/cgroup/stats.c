@@ -12,6 +12,8 @@
 #include <sys/inotify.h>
 #include <unistd.h>
 
+#include "hk_format.h"
+
 struct text {
 	char *s;
 	size_t len, cap;
@@ -21,25 +23,34 @@ struct text {
 static void put(struct text *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void put(struct text *t, const char *fmt, ...)
 {
+	char *piece = NULL;
 	va_list ap;
 	int n;
 
-	for (;;) {
-		va_start(ap, fmt);
-		n = t->failed ? 0 : vsnprintf(t->s + t->len, t->cap - t->len, fmt, ap);
-		va_end(ap);
-		if (t->failed || (size_t)n < t->cap - t->len)
-			break;
-		char *more = realloc(t->s, t->cap * 2 + (size_t)n);
+	if (t->failed)
+		return;
+	va_start(ap, fmt);
+	n = vasprintf(&piece, fmt, ap);
+	va_end(ap);
+	if (n < 0) {
+		t->failed = true;
+		return;
+	}
+	if (t->len + (size_t)n + 1 > t->cap) {
+		size_t cap = t->cap * 2 + (size_t)n + 1;
+		char *more = realloc(t->s, cap);
 
 		if (more == NULL) {
 			t->failed = true;
+			free(piece);
 			return;
 		}
 		t->s = more;
-		t->cap = t->cap * 2 + (size_t)n;
+		t->cap = cap;
 	}
+	memcpy(t->s + t->len, piece, (size_t)n + 1);
 	t->len += (size_t)n;
+	free(piece);
 }
 
 static unsigned long long num(const struct hk_cg_dir *d, const char *file)
@@ -73,8 +84,8 @@ static unsigned long long stat_value(const struct hk_cg_dir *d, const char *file
 {
 	char buf[8192], want[64], *p;
 
-	snprintf(want, sizeof(want), "%s ", key);
-	if (hk_cg_read(d, file, buf, sizeof(buf)) <= 0)
+	if (hk_format(want, sizeof(want), "%s ", key) < 0 ||
+	    hk_cg_read(d, file, buf, sizeof(buf)) <= 0)
 		return 0;
 	for (p = buf; p != NULL; p = strchr(p, '\n'), p = p ? p + 1 : NULL)
 		if (strncmp(p, want, strlen(want)) == 0)
@@ -121,10 +132,11 @@ static void mem_entry(struct text *t, const char *name, const struct hk_cg_dir *
 {
 	char f[4][96];
 
-	snprintf(f[0], sizeof(f[0]), "%s.usage_in_bytes", prefix);
-	snprintf(f[1], sizeof(f[1]), "%s.max_usage_in_bytes", prefix);
-	snprintf(f[2], sizeof(f[2]), "%s.failcnt", prefix);
-	snprintf(f[3], sizeof(f[3]), "%s.limit_in_bytes", prefix);
+	if (hk_format(f[0], sizeof(f[0]), "%s.usage_in_bytes", prefix) < 0 ||
+	    hk_format(f[1], sizeof(f[1]), "%s.max_usage_in_bytes", prefix) < 0 ||
+	    hk_format(f[2], sizeof(f[2]), "%s.failcnt", prefix) < 0 ||
+	    hk_format(f[3], sizeof(f[3]), "%s.limit_in_bytes", prefix) < 0)
+		f[0][0] = f[1][0] = f[2][0] = f[3][0] = '\0'; /* read as 0 */
 	put(t, "\"%s\":{\"usage\":%llu,\"max\":%llu,\"failcnt\":%llu,\"limit\":%llu}", name,
 	    num(d, f[0]), num(d, f[1]), num(d, f[2]), num(d, f[3]));
 }
@@ -209,12 +221,15 @@ static void hugetlb_stats(struct text *t, const struct hk_cg_dir *d)
 		    strcmp(e->d_name + len - slen, suffix) != 0 || strstr(e->d_name, "rsvd") ||
 		    len - 8 - slen >= sizeof(size))
 			continue;
-		snprintf(size, sizeof(size), "%.*s", (int)(len - 8 - slen), e->d_name + 8);
-		snprintf(f[0], sizeof(f[0]),
-			 d->v2 ? "hugetlb.%s.current" : "hugetlb.%s.usage_in_bytes", size);
-		snprintf(f[1], sizeof(f[1]), "hugetlb.%s.max_usage_in_bytes", size);
-		snprintf(f[2], sizeof(f[2]), d->v2 ? "hugetlb.%s.events" : "hugetlb.%s.failcnt",
-			 size);
+		if (hk_format(size, sizeof(size), "%.*s", (int)(len - 8 - slen), e->d_name + 8) <
+			0 ||
+		    hk_format(f[0], sizeof(f[0]),
+			      d->v2 ? "hugetlb.%s.current" : "hugetlb.%s.usage_in_bytes",
+			      size) < 0 ||
+		    hk_format(f[1], sizeof(f[1]), "hugetlb.%s.max_usage_in_bytes", size) < 0 ||
+		    hk_format(f[2], sizeof(f[2]),
+			      d->v2 ? "hugetlb.%s.events" : "hugetlb.%s.failcnt", size) < 0)
+			continue;
 		put(t, "%s\"%s\":{\"usage\":%llu,\"max\":%llu,\"failcnt\":%llu}", first ? "" : ",",
 		    size, num(d, f[0]), d->v2 ? 0 : num(d, f[1]),
 		    d->v2 ? stat_value(d, f[2], "max") : num(d, f[2]));
@@ -275,8 +290,8 @@ int hk_cg_oom_watch(const struct hk_cgroup *cg, struct hk_err **err)
 		return -1;
 	if (d->v2) {
 		fd = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
-		snprintf(path, sizeof(path), "%s/memory.events", d->path);
-		if (fd < 0 || inotify_add_watch(fd, path, IN_MODIFY) < 0) {
+		if (fd < 0 || hk_path_join(path, sizeof(path), d->path, "memory.events") < 0 ||
+		    inotify_add_watch(fd, path, IN_MODIFY) < 0) {
 			if (fd >= 0)
 				close(fd);
 			return hk_fail(err, errno, "watch %s", path);
@@ -284,7 +299,8 @@ int hk_cg_oom_watch(const struct hk_cgroup *cg, struct hk_err **err)
 		return fd;
 	}
 	/* v1: an eventfd registered for memory.oom_control; it also fires when the cgroup goes. */
-	snprintf(path, sizeof(path), "%s/memory.oom_control", d->path);
+	if (hk_path_join(path, sizeof(path), d->path, "memory.oom_control") < 0)
+		return hk_fail(err, errno, "watch %s", d->path);
 	fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	ctl = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0 || ctl < 0 ||

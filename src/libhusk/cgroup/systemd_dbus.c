@@ -17,6 +17,8 @@ bool hk_systemd_booted(void)
 #if HUSK_HAVE_SD_BUS
 #include <systemd/sd-bus.h>
 
+#include "hk_format.h"
+
 #define SD_DEST	   "org.freedesktop.systemd1"
 #define SD_PATH	   "/org/freedesktop/systemd1"
 #define SD_MANAGER "org.freedesktop.systemd1.Manager"
@@ -142,7 +144,8 @@ static int on_job_removed(sd_bus_message *m, void *data, sd_bus_error *unused)
 	if (w->path == NULL || sd.sd_bus_message_read(m, "uoss", &id, &path, &unit, &result) < 0)
 		return 0;
 	if (strcmp(path, w->path) == 0) {
-		snprintf(w->result, sizeof(w->result), "%s", result);
+		if (hk_format(w->result, sizeof(w->result), "%s", result) < 0)
+			w->result[0] = '\0'; /* not "done": a result we cannot read is a failure */
 		w->done = true;
 	}
 	return 0;

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "hk_format.h"
 #include "log.h"
 
 static int write_limit(const struct hk_cg_dir *d, const char *file, long long value,
@@ -106,10 +107,10 @@ static int v2_cpu_max(const struct hk_cg_dir *d, const struct oci_cpu *c, struct
 		if (!period)
 			sscanf(current, "%*s %llu", &period);
 	}
-	if (c->quota.value > 0)
-		snprintf(quota, sizeof(quota), "%lld", (long long)c->quota.value);
-	else if (c->quota.value < 0)
-		strcpy(quota, "max");
+	if ((c->quota.value > 0 &&
+	     hk_format(quota, sizeof(quota), "%lld", (long long)c->quota.value) < 0) ||
+	    (c->quota.value < 0 && hk_format(quota, sizeof(quota), "max") < 0))
+		return hk_fail(err, errno, "linux.resources.cpu.quota");
 	if (!period)
 		period = 100000;
 	return hk_cg_writef(d, "cpu.max", err, "%s %llu", quota, period);
@@ -199,8 +200,9 @@ static int v2_io(const struct hk_cgroup *cg, const struct oci_blkio *b, struct h
 		const struct oci_weight_device *w = &b->weight_device.items[i];
 		char device[48];
 
-		snprintf(device, sizeof(device), "%lld:%lld", (long long)w->major.value,
-			 (long long)w->minor.value);
+		if (hk_format(device, sizeof(device), "%lld:%lld", (long long)w->major.value,
+			      (long long)w->minor.value) < 0)
+			return hk_fail(err, errno, "linux.resources.blockIO.weightDevice[%zu]", i);
 		if (w->weight.set && v2_io_weight(d, device, w->weight.value, err) < 0)
 			return -1;
 	}
