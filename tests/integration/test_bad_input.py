@@ -130,3 +130,17 @@ def test_invalid_id(bundle):
 def test_start_of_missing_container(bundle):
     r = bundle.husk("start", "ghost")
     assert r.rc == 1 and r.err.strip() == 'husk: container "ghost" does not exist'
+
+
+def test_a_sysctl_key_too_long_for_its_path_is_named_never_cut(bundle):
+    """Issue 31: paths are built by checked joins. A key longer than its /proc/sys path may be was
+    cut to a prefix before (which could name another sysctl); now it is refused by name."""
+    key = "net.ipv4.conf." + "a" * 600 + ".forwarding"
+    bundle.config["linux"]["sysctl"] = {key: "1"}
+    bundle.config["process"]["args"] = ["true"]
+    r = bundle.run()
+    assert r.rc == 1
+    lines = r.err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith('husk: linux.sysctl["net.ipv4.conf.aaa'), r.err
+    assert lines[0].endswith("file name too long") and "/proc/sys" not in lines[0], r.err
+    assert_nothing_left(bundle, "c")
