@@ -60,7 +60,7 @@ struct stage {
 				pid 1 with HK_STEP_NAMESPACES_FIRST; it joins the rest */
 	int memory_tasks;    /* pid 1, HK_STEP_NAMESPACES_FIRST on v1: the memory hierarchy's tasks
 				file, written once the root is built (init_enter_memory) */
-	int lsm_attr;	     /* EXEC_STUB: the AppArmor attr file the stub writes lsm_value to */
+	int lsm_attr; /* EXEC_STUB: the AppArmor attr directory, whose exec the stub writes */
 	char *lsm_value;
 };
 
