@@ -11,8 +11,9 @@
  * when the filter plainly allows every call below (plan.c, hk_plan_stub_fits).
  *
  * argv: HK_STUB_MAGIC (exe.h's HK_EXEC_STUB_MAGIC), the exec.fifo fd (or -1), the attr
- * directory's fd (or -1) and what to write to its "exec", the program's path, then its argv. envp:
- * the program's environment. */
+ * directory's fd (or -1) and what to write to its "exec", the sync socket's fd (or -1, closed
+ * once the stub is not dumpable), the program's path, then its argv. envp: the program's
+ * environment. */
 #include <asm/unistd.h>
 #include <linux/fcntl.h>
 #include <linux/prctl.h>
@@ -189,24 +190,27 @@ int stub_main(long argc, char **argv, char **envp)
 {
 	unsigned long none = 0;
 	long ret;
-	int fifo, attr;
+	int fifo, attr, sync;
 
 	/* Not dumpable again (execve made it so): no process of the container may trace this one
 	 * or open its fds (exec.fifo) while it waits. */
 	sys4(__NR_prctl, PR_SET_DUMPABLE, 0, 0, 0);
-	if (argc < 6 || !same(argv[0], HK_STUB_MAGIC) || (fifo = fd_of(argv[1])) == -2 ||
-	    (attr = fd_of(argv[2])) == -2) {
+	if (argc < 7 || !same(argv[0], HK_STUB_MAGIC) || (fifo = fd_of(argv[1])) == -2 ||
+	    (attr = fd_of(argv[2])) == -2 || (sync = fd_of(argv[4])) == -2) {
 		say("husk: the exec stub runs only as husk's last step in a container\n");
 		leave(127);
 	}
+	/* not dumpable now: husk's create may return, which it does once this end is closed */
+	if (sync >= 0)
+		sys3(__NR_close, sync, 0, 0);
 	if (fifo >= 0)
 		wait_for_start(fifo);
 	if (attr >= 0)
 		apply_profile(attr, argv[3]);
 	/* the signals the caller blocked (run holds some until it waits) are not the program's */
 	sys4(__NR_rt_sigprocmask, 2 /* SIG_SETMASK */, (long)&none, 0, sizeof(none));
-	ret = sys3(__NR_execve, (long)argv[4], (long)(argv + 5), (long)envp);
-	say_failure(argv[4], -ret);
+	ret = sys3(__NR_execve, (long)argv[5], (long)(argv + 6), (long)envp);
+	say_failure(argv[5], -ret);
 	leave(127);
 }
 

@@ -653,14 +653,15 @@ static void wait_for_start(const struct hk_spawn_plan *plan)
 	hk_safe_close(plan->exec_fifo); /* the plan is the parent's: execve follows */
 }
 
-/* EXEC_STUB: pid 1 becomes the stub, which waits for `start` and execs the program. The
- * socket closes on exec, which tells the parent; a failure goes over it instead. */
+/* EXEC_STUB: pid 1 becomes the stub, which waits for `start` and execs the program. The stub
+ * closes the socket once it is not dumpable again, which tells the parent; a failed execveat
+ * goes over it instead. */
 static __attribute__((noreturn)) void exec_stub(struct stage *st, char *exe)
 {
 	const struct hk_spawn_plan *plan = st->plan;
 	const struct oci_strv *args = &plan->process->args;
-	char fifo[16] = "-1", attr[16] = "-1";
-	char **argv = calloc(args->len + 6, sizeof(char *));
+	char fifo[16] = "-1", attr[16] = "-1", sync[16];
+	char **argv = calloc(args->len + 7, sizeof(char *));
 	struct hk_err *err = NULL;
 
 	if (argv == NULL)
@@ -672,12 +673,17 @@ static __attribute__((noreturn)) void exec_stub(struct stage *st, char *exe)
 	if (st->lsm_attr >= 0 && (fcntl(st->lsm_attr, F_SETFD, 0) < 0 ||
 				  hk_format(attr, sizeof(attr), "%d", st->lsm_attr) < 0))
 		_exit(1);
+	/* the socket stays open across the exec: the stub closes it once it is not dumpable, and
+	 * only then may create return */
+	if (fcntl(st->sock, F_SETFD, 0) < 0 || hk_format(sync, sizeof(sync), "%d", st->sock) < 0)
+		_exit(1);
 	argv[0] = HK_EXEC_STUB_MAGIC;
 	argv[1] = fifo;
 	argv[2] = attr;
 	argv[3] = st->lsm_value != NULL ? st->lsm_value : "";
-	argv[4] = exe;
-	memcpy(argv + 5, args->items, args->len * sizeof(char *));
+	argv[4] = sync;
+	argv[5] = exe;
+	memcpy(argv + 6, args->items, args->len * sizeof(char *));
 	syscall(SYS_execveat, plan->exec_stub, "", argv, st->env, AT_EMPTY_PATH);
 	hk_fail(&err, errno, "exec the exec stub");
 	hk_sync_send(st->sock, SYNC_ERROR, err->errnum, err->msg, -1, NULL);

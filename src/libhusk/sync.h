@@ -27,9 +27,10 @@
  *                                                                 (the filter, if not yet), execve
  *
  * HK_STEP_EXEC_STUB: after SYNC_READY stage 2 (its filter loaded) execs the stub from its sealed
- * memfd, and the stub blocks on exec.fifo instead. The socket is close-on-exec: the parent waits
- * for its end (hk_sync_await_end) before create returns, so that no process of the container
- * can ever find pid 1 running husk's code; a failed execveat sends SYNC_ERROR instead.
+ * memfd, and the stub blocks on exec.fifo instead. The socket stays open across that exec and the
+ * stub closes it as soon as it is not dumpable again: the parent waits for its end
+ * (hk_sync_await_end) before create returns, so that no process of the container can ever find
+ * pid 1 running husk's code, or tracing the stub; a failed execveat sends SYNC_ERROR instead.
  *
  * exec without a user namespace (HK_STEP_ONE_FORK): husk forks stage 1 already in the container's
  * pid namespace, and stage 1 goes on as stage 2 itself after SYNC_INIT_PID (whose pid the parent
