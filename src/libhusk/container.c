@@ -552,9 +552,9 @@ static int stub_or_sealed_copy(const struct hk_create_opts *o, const struct oci_
 			       bool *stub, struct hk_err **err)
 {
 	*stub = hk_exe_stub_built() && hk_plan_stub_fits(cfg);
-	if (*stub || o->reexec_argv == NULL || hk_exe_sealed())
+	if (*stub || o->reexec_argv == NULL)
 		return 0;
-	return hk_exe_reexec_sealed(o->reexec_argv, err);
+	return hk_exe_reexec_sealed(o->reexec_argv, err); /* a no-op when already sealed */
 }
 
 int hk_container_create(const struct hk_create_opts *o, pid_t *pid, int *master,

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "fdio.h"
+#include "schema.h"
 
 #define WANTED_SEALS (F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE)
 
@@ -112,17 +113,11 @@ bool hk_exe_stub_built(void)
 int hk_exe_stub_open(struct hk_err **err)
 {
 	hk_cleanup_close int fd = memfd_create("husk-exec", MFD_CLOEXEC | MFD_ALLOW_SEALING);
-	size_t done = 0;
 
 	if (fd < 0)
 		return hk_fail(err, errno, "make the exec stub's memfd");
-	while (done < hk_exec_stub_len) {
-		ssize_t n = write(fd, hk_exec_stub + done, hk_exec_stub_len - done);
-
-		if (n <= 0)
-			return hk_fail(err, n < 0 ? errno : EIO, "write the exec stub's memfd");
-		done += (size_t)n;
-	}
+	if (oci_write_all(fd, (const char *)hk_exec_stub, hk_exec_stub_len) < 0)
+		return hk_fail(err, errno, "write the exec stub's memfd");
 	if (fcntl(fd, F_ADD_SEALS, WANTED_SEALS) < 0)
 		return hk_fail(err, errno, "seal the exec stub's memfd");
 	return hk_take_fd(&fd);

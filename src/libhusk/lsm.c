@@ -111,6 +111,9 @@ int hk_lsm_check_exec_labels(const struct oci_process *p, struct hk_err **err)
 
 int hk_lsm_exec_attr_open(const struct oci_process *p, int *fd, char **value, struct hk_err **err)
 {
+	const char *attr;
+	char dir[64];
+
 	*fd = -1;
 	*value = NULL;
 	if (!wants_apparmor(p))
@@ -122,15 +125,12 @@ int hk_lsm_exec_attr_open(const struct oci_process *p, int *fd, char **value, st
 	/* The directory, not the file: the kernel takes a write to an attr file only from the
 	 * credentials that opened it, and execve gives the stub new ones; the stub opens "exec"
 	 * in it, never through the container's own /proc. Not close-on-exec. */
-	*fd = open(strcmp(apparmor_exec_attr(), "/proc/thread-self/attr/exec") == 0
-		       ? "/proc/thread-self/attr"
-		       : "/proc/thread-self/attr/apparmor",
-		   O_PATH | O_DIRECTORY);
-	if (*fd < 0) {
+	attr = apparmor_exec_attr();
+	if (hk_format(dir, sizeof(dir), "%.*s", (int)(strrchr(attr, '/') - attr), attr) < 0 ||
+	    (*fd = open(dir, O_PATH | O_DIRECTORY)) < 0) {
 		free(*value);
 		*value = NULL;
-		return hk_fail(err, errno, "config.json: process.apparmorProfile: open %s",
-			       apparmor_exec_attr());
+		return hk_fail(err, errno, "config.json: process.apparmorProfile: open %s", attr);
 	}
 	return 0;
 }

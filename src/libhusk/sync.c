@@ -25,7 +25,9 @@ int hk_sync_send(int sock, enum hk_sync_type type, int32_t value, const char *te
 	return 0;
 }
 
-int hk_sync_recv(int sock, struct hk_sync_msg *msg, int *fd, struct hk_err **err)
+/* One message into msg (its text ended), an attached fd into *fd (or closed when fd is NULL or
+ * already has one); the byte count, 0 at the end, or -1 with errno. */
+static ssize_t receive(int sock, struct hk_sync_msg *msg, int *fd)
 {
 	char control[CMSG_SPACE(sizeof(int))];
 	struct iovec iov = {msg, sizeof(*msg)};
@@ -42,12 +44,8 @@ int hk_sync_recv(int sock, struct hk_sync_msg *msg, int *fd, struct hk_err **err
 	do
 		n = recvmsg(sock, &mh, MSG_CMSG_CLOEXEC);
 	while (n < 0 && errno == EINTR);
-	if (n < 0)
-		return hk_fail(err, errno, "sync: receive");
-	if (n == 0)
-		return hk_fail(err, 0, "container init exited before it was set up");
-	if ((size_t)n < offsetof(struct hk_sync_msg, text))
-		return hk_fail(err, 0, "sync: short message");
+	if (n <= 0)
+		return n;
 	msg->text[sizeof(msg->text) - 1] = '\0';
 	for (cm = CMSG_FIRSTHDR(&mh); cm != NULL; cm = CMSG_NXTHDR(&mh, cm)) {
 		if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS) {
@@ -60,6 +58,19 @@ int hk_sync_recv(int sock, struct hk_sync_msg *msg, int *fd, struct hk_err **err
 				close(got);
 		}
 	}
+	return n;
+}
+
+int hk_sync_recv(int sock, struct hk_sync_msg *msg, int *fd, struct hk_err **err)
+{
+	ssize_t n = receive(sock, msg, fd);
+
+	if (n < 0)
+		return hk_fail(err, errno, "sync: receive");
+	if (n == 0)
+		return hk_fail(err, 0, "container init exited before it was set up");
+	if ((size_t)n < offsetof(struct hk_sync_msg, text))
+		return hk_fail(err, 0, "sync: short message");
 	return 0;
 }
 
@@ -76,18 +87,14 @@ int hk_sync_expect(int sock, enum hk_sync_type type, struct hk_sync_msg *msg, st
 
 int hk_sync_await_end(int sock, struct hk_err **err)
 {
-	struct hk_sync_msg msg = {0};
-	ssize_t n;
+	struct hk_sync_msg msg;
+	ssize_t n = receive(sock, &msg, NULL);
 
-	do
-		n = recv(sock, &msg, sizeof(msg), 0);
-	while (n < 0 && errno == EINTR);
 	if (n == 0)
 		return 0;
 	if (n < 0)
 		return hk_fail(err, errno, "sync: receive");
 	if ((size_t)n < offsetof(struct hk_sync_msg, text) || msg.type != SYNC_ERROR)
 		return hk_fail(err, 0, "sync: unexpected message after ready");
-	msg.text[sizeof(msg.text) - 1] = '\0';
 	return hk_fail_as(err, msg.value, "%s", msg.text);
 }

@@ -94,16 +94,18 @@ def parallel():
               f"  two/one {two / one:.2f}")
 
 
-def runs_under(cmd, limit):
-    def tries():
-        ok = True
-        for _ in range(2):
-            subprocess.run(cmd + ["delete", "-f", "mem"], cwd=bundle, **quiet)
-            ok = ok and timed(cmd + ["run", "mem"])[1] == 0
-        subprocess.run(cmd + ["delete", "-f", "mem"], cwd=bundle, **quiet)
-        return ok
+def runs_twice(cmd, cid, **kw):
+    """`run /bin/true` twice as cid, each from a clean slate; kw goes to subprocess.run."""
+    ok = True
+    for _ in range(2):
+        subprocess.run(cmd + ["delete", "-f", cid], cwd=bundle, **quiet)
+        ok = ok and timed(cmd + ["run", cid], **kw)[1] == 0
+    subprocess.run(cmd + ["delete", "-f", cid], cwd=bundle, **quiet)
+    return ok
 
-    return with_config(config(memory={"limit": limit}), tries)
+
+def runs_under(cmd, limit):
+    return with_config(config(memory={"limit": limit}), lambda: runs_twice(cmd, "mem"))
 
 
 def smallest(works, lo, hi):
@@ -143,10 +145,10 @@ def caller_cgroup():
     return None, None, None
 
 
-def runs_as_caller_under(cmd, limit):
-    """`run /bin/true` with the runtime itself in a cgroup of that limit; the container's cgroup
-    is elsewhere (an absolute cgroupsPath), so only the runtime's own memory counts."""
-    directory, knob, swap = caller_cgroup()
+def runs_as_caller_under(cmd, directory, knob, limit):
+    """`run /bin/true` with the runtime itself in the cgroup directory, of that limit; the
+    container's cgroup is elsewhere (an absolute cgroupsPath), so only the runtime's own memory
+    counts."""
     with open(os.path.join(directory, knob), "w") as f:
         f.write(str(limit))
 
@@ -154,20 +156,14 @@ def runs_as_caller_under(cmd, limit):
         with open(os.path.join(directory, "cgroup.procs"), "w") as f:
             f.write("0")
 
-    ok = True
-    for _ in range(2):
-        subprocess.run(cmd + ["delete", "-f", "cmem"], cwd=bundle, **quiet)
-        ok = ok and subprocess.run(cmd + ["run", "cmem"], cwd=bundle, preexec_fn=enter,
-                                   **quiet).returncode == 0
-    subprocess.run(cmd + ["delete", "-f", "cmem"], cwd=bundle, **quiet)
-    return ok
+    return runs_twice(cmd, "cmem", preexec_fn=enter)
 
 
 def caller_floor():
     """The smallest memory limit of the caller's own cgroup `run` works in (bisected on a 16 KiB
     grid between 256 KiB and 8 MiB, each step tried twice)."""
     out["callerfloor"] = {}
-    directory, _, swap = caller_cgroup()
+    directory, knob, swap = caller_cgroup()
     if directory is None:
         print("callerfloor: no memory cgroup to put the runtime in")
         return
@@ -181,7 +177,7 @@ def caller_floor():
         for name, cmd in cmds.items():
             # in 16 KiB steps: 256 KiB .. 8 MiB
             steps = with_config(c, lambda: smallest(
-                lambda n: runs_as_caller_under(cmd, n * 16384), 16, 512))
+                lambda n: runs_as_caller_under(cmd, directory, knob, n * 16384), 16, 512))
             out["callerfloor"][name] = steps * 16 if steps else None
             print(f"callerfloor {name}: " + (f"runs in a caller's cgroup of {steps * 16} KiB"
                                              if steps else "fails even in 8 MiB"))

@@ -2,6 +2,8 @@
 #ifndef HUSK_CGROUP_INTERNAL_H
 #define HUSK_CGROUP_INTERNAL_H
 
+#include <string.h>
+
 #include "cgroup.h"
 
 /* The layers, each calling only those below it:
@@ -78,8 +80,13 @@ void hk_cg_unmake_dirs(struct hk_cgroup *cg);
 /* cgroup2: turns on in parent's subtree_control the controllers a child needs; want NULL: all
  * that parent has (pure v2, as runc: update can then set anything); else a space list. */
 int hk_cg_v2_enable_controllers(const char *parent, const char *want, struct hk_err **err);
-/* v1 cpuset: cpus and mems copied down from the nearest ancestor that has them. */
+/* v1 cpuset: cpus and mems copied down from the nearest ancestor that has them, in a directory of
+ * a v1 hierarchy that holds the cpuset controller. */
 int hk_cg_v1_cpuset_inherit(const char *dir, struct hk_err **err);
+static inline bool hk_cg_is_v1_cpuset(const struct hk_cg_dir *d)
+{
+	return !d->v2 && strstr(d->key, "cpuset") != NULL;
+}
 /* rmdir of the directories and what the container made below, retrying while the kernel
  * drains dying processes; what is still running is killed with ops->signal_all. */
 int hk_cg_remove_dirs(struct hk_cgroup *cg, const struct hk_cgroup_driver *ops,

@@ -97,7 +97,7 @@ int hk_cg_fill_cpusets(const struct hk_cgroup *cg, struct hk_err **err)
 	size_t i;
 
 	for (i = 0; i < cg->n; i++)
-		if (!cg->dirs[i].v2 && strstr(cg->dirs[i].key, "cpuset") &&
+		if (hk_cg_is_v1_cpuset(&cg->dirs[i]) &&
 		    hk_cg_v1_cpuset_inherit(cg->dirs[i].path, err) < 0)
 			return -1;
 	return 0;

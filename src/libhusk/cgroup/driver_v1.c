@@ -51,7 +51,7 @@ static int v1_make_dirs(struct hk_cgroup *cg, const struct oci_resources *r, str
 		struct hk_cg_dir *d = &cg->dirs[i];
 		struct hk_cg_mkdir_steps steps = {
 		    .in_parent = d->v2 ? hk_cg_v2_enable_controllers : NULL,
-		    .made = !d->v2 && strstr(d->key, "cpuset") ? cpuset_made : NULL,
+		    .made = hk_cg_is_v1_cpuset(d) ? cpuset_made : NULL,
 		    .want = want};
 
 		if (hk_cg_make_dir(d, &steps, err) < 0)
