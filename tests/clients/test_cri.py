@@ -432,10 +432,15 @@ def test_streaming_exec_with_a_tty_and_a_resize(cri, pods):
                                      stdout=True)).url
     ws = cri_support.WebSocket(cri.netns, url)
     ws.send(4, b'{"Width":123,"Height":45}')
-    ws.send(0, b"stty size; tty; exit 7\n")
+    # The resize travels by its own RPC (CRI -> shim's ResizePty) while the typed line goes through
+    # the stdin pipe, so the line can reach the shell first: poll (5 s at most) until the size is
+    # set rather than read it once. The echoed line never holds "size=[45 123]" itself.
+    ws.send(0, b"i=0; while [ $i -lt 50 ]; do s=$(stty size 2>/dev/null); "
+               b"[ -n \"$s\" ] && [ \"$s\" != '0 0' ] && break; sleep 0.1; i=$((i+1)); done; "
+               b"echo \"size=[$s]\"; tty; exit 7\n")
     got = ws.collect()
     out = got.get(1, b"").decode(errors="replace")
-    assert "45 123" in out and "/dev/pts/" in out, out
+    assert "size=[45 123]" in out and "/dev/pts/" in out, out
     assert cri_support.exit_code_of(got[3]) == 7
 
 
