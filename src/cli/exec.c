@@ -81,6 +81,7 @@ static int exec_options(const struct cli_globals *g, const struct cli_parsed *p,
 	    .no_new_privs = cli_bool(&cmd_exec, p, "no-new-privs"),
 	    .ignore_paused = cli_bool(&cmd_exec, p, "ignore-paused"),
 	    .preserve_fds = (int)n,
+	    .reexec_argv = g->argv,
 	};
 	if (o->process_file != NULL && p->argc > 1)
 		return hk_fail(err, 0, "exec: give a command or --process, not both");
@@ -131,4 +132,4 @@ static int run_exec(const struct cli_globals *g, int argc, char **argv, struct h
 }
 
 const struct cli_command cmd_exec = {
-    "exec", "ID [COMMAND...]", "run a process in a container", flags, run_exec, false, true, true};
+    "exec", "ID [COMMAND...]", "run a process in a container", flags, run_exec, false, false, true};

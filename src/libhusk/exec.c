@@ -8,16 +8,21 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "hk_format.h"
 #include "cgroup/cgroup.h"
 #include "config.h"
+#include "exe.h"
 #include "fdio.h"
+#include "log.h"
 #include "plan.h"
 #include "rootless.h"
 #include "rdt.h"
+#include "schema.h"
 #include "spawn.h"
 #include "state.h"
 #include "timeline.h"
@@ -29,6 +34,9 @@ struct exec_ctx {
 	struct oci_process_doc process; /* --process */
 	struct oci_arena *arena;	/* everything exec builds */
 	int init;			/* pidfd of pid 1, whose namespaces are joined by path */
+	char *process_text;		/* --process as read */
+	size_t process_len;
+	bool process_streamed; /* from a pipe or stdin: a sealed copy could not read it again */
 };
 
 /* A copy of n items with room for `spare` more and the NULL after them. */
@@ -75,15 +83,17 @@ static bool init_alive(const struct exec_ctx *x)
 static int read_process_file(struct exec_ctx *x, struct hk_err **err)
 {
 	const char *file = x->o->process_file;
-	char *text = NULL;
-	size_t len = 0;
-	int ret;
+	struct stat st;
 
-	if (oci_read_input(file, OCI_CONFIG_MAX_BYTES, &text, &len, err) < 0)
+	if (oci_read_input(file, OCI_CONFIG_MAX_BYTES, &x->process_text, &x->process_len, err) < 0)
 		return hk_prefix(err, "invalid process");
-	ret = oci_process_parse(text, len, "process.json", &x->process, err);
-	free(text);
-	return ret < 0 ? hk_prefix(err, "invalid process") : 0;
+	x->process_streamed = strcmp(file, "-") == 0
+				  ? fstat(STDIN_FILENO, &st) < 0 || !S_ISREG(st.st_mode)
+				  : stat(file, &st) < 0 || !S_ISREG(st.st_mode);
+	if (oci_process_parse(x->process_text, x->process_len, "process.json", &x->process, err) <
+	    0)
+		return hk_prefix(err, "invalid process");
+	return 0;
 }
 
 /* -e K=V replaces K's entry or adds one. */
@@ -314,6 +324,67 @@ static int open_init_root(pid_t pid, struct hk_err **err)
 	return fd < 0 ? hk_fail(err, errno, "open %s", path) : fd;
 }
 
+/* argv with the word that holds --process's value ("-p", "X" or "--process=X") naming fd
+ * instead (its text from a pipe or stdin, which the sealed copy could not read again). */
+static char **argv_with_process_fd(struct exec_ctx *x, int fd)
+{
+	char *const *argv = x->o->reexec_argv;
+	const char *file = x->o->process_file;
+	size_t n = 0, i;
+	char **out;
+
+	while (argv[n] != NULL)
+		n++;
+	out = oci_arena_array(x->arena, n + 1, sizeof(char *));
+	for (i = 0; i < n; i++) {
+		size_t len = strlen(argv[i]), at = (size_t)(file - argv[i]);
+		char *word;
+
+		out[i] = argv[i];
+		if (file < argv[i] || file > argv[i] + len)
+			continue;
+		word = oci_arena_alloc(x->arena, at + 32);
+		if (hk_format(word, at + 32, "%.*s/proc/self/fd/%d", (int)at, argv[i], fd) == 0)
+			out[i] = word;
+	}
+	return out;
+}
+
+/* Goes on from a sealed copy of husk (a no-op when this is one), which reads the container and
+ * the process again. */
+static int reexec_sealed(struct exec_ctx *x, struct hk_err **err)
+{
+	hk_cleanup_close int fd = -1;
+
+	if (!x->process_streamed || hk_exe_sealed())
+		return hk_exe_reexec_sealed(x->o->reexec_argv, err);
+	/* inherited by the copy (not close-on-exec): stage 1 closes it with husk's other fds */
+	fd = memfd_create("husk-process", MFD_ALLOW_SEALING);
+	if (fd < 0 || oci_write_all(fd, x->process_text, x->process_len) < 0 ||
+	    fcntl(fd, F_ADD_SEALS, F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE) < 0)
+		return hk_fail(err, errno, "exec: keep --process for husk's sealed copy");
+	return hk_exe_reexec_sealed(argv_with_process_fd(x, fd), err);
+}
+
+/* CVE-2019-5736 (exe.h): the process comes out of the exec stub, and husk runs from its own file
+ * once; or husk goes on from a sealed copy of itself, re-executed here (the copy reads the
+ * container and the process again, and comes back here with the same answer). */
+static int stub_or_sealed_copy(struct exec_ctx *x, const struct oci_process *p,
+			       const struct hk_seccomp *filter, struct hk_spawn_plan *plan,
+			       int *stub, struct hk_err **err)
+{
+	/* a sealed copy is what a way without the stub, or a failed stub (spawn_in), started */
+	if (hk_exe_stub_built() && hk_host_root() &&
+	    hk_plan_exec_stub_fits(x->config.config, p, filter) && !hk_exe_sealed()) {
+		if ((*stub = hk_exe_stub_open(err)) < 0)
+			return -1;
+		plan->exec_stub = *stub;
+		hk_plan_exec_stub(plan);
+		return 0;
+	}
+	return x->o->reexec_argv != NULL ? reexec_sealed(x, err) : 0;
+}
+
 /* The plan joins every namespace of the container through its pid 1, runs p, and takes none of
  * create's steps (plan.c). */
 static int spawn_in(struct exec_ctx *x, const struct oci_process *p, pid_t *pid, int *master,
@@ -326,7 +397,7 @@ static int spawn_in(struct exec_ctx *x, const struct oci_process *p, pid_t *pid,
 	struct hk_cgroup cg = {0};
 	struct hk_spawn_plan plan;
 	struct hk_rdt rdt;
-	hk_cleanup_close int init_root = -1;
+	hk_cleanup_close int init_root = -1, stub = -1;
 	int ret;
 
 	if (p->terminal.value && o->console_socket == NULL && !o->keep_terminal)
@@ -341,6 +412,10 @@ static int spawn_in(struct exec_ctx *x, const struct oci_process *p, pid_t *pid,
 	    hk_seccomp_prepare(cfg->linux ? cfg->linux->seccomp : NULL, o->root, &filter, err) < 0)
 		return -1;
 	hk_timeline("exec: cgroup and seccomp filter");
+	if (stub_or_sealed_copy(x, p, &filter, &plan, &stub, err) < 0) {
+		hk_seccomp_free(&filter);
+		return -1;
+	}
 	if (hk_plan_has(&plan, HK_STEP_INIT_ROOT) &&
 	    (init_root = open_init_root(x->c.record->pid.value, err)) < 0) {
 		hk_seccomp_free(&filter);
@@ -360,6 +435,15 @@ static int spawn_in(struct exec_ctx *x, const struct oci_process *p, pid_t *pid,
 	}
 	ret = hk_spawn(&plan, &exec_ops, x, &made, err);
 	hk_seccomp_free(&filter);
+	/* The stub could not clone the process: stage 1, born in the cgroup2 directory, took the
+	 * last pid its pids.max allows. The sealed copy's way moves the process in instead, as
+	 * runc's does (a move is not a fork). */
+	if (ret < 0 && hk_plan_has(&plan, HK_STEP_STUB_CLONES) && (*err)->errnum == EAGAIN &&
+	    x->o->reexec_argv != NULL) {
+		hk_debug("exec: %s; again from the sealed copy", (*err)->msg);
+		hk_err_freep(err);
+		return reexec_sealed(x, err);
+	}
 	*pid = made.pid;
 	*master = made.master;
 	return ret;
@@ -374,7 +458,7 @@ int hk_container_exec(const struct hk_exec_opts *o, pid_t *pid, int *master, str
 	*pid = 0;
 	*master = -1;
 	x.c.dirfd = -1;
-	hk_timeline("exec: begin (husk started, re-executed from its sealed copy)");
+	hk_timeline("exec: begin (husk started)");
 	if (load_container(&x, err) == 0) {
 		hk_timeline("exec: record and saved config read");
 		if (build_process(&x, &p, err) == 0) {
@@ -392,6 +476,7 @@ int hk_container_exec(const struct hk_exec_opts *o, pid_t *pid, int *master, str
 		hk_container_close(&x.c);
 	oci_config_doc_free(&x.config);
 	oci_process_doc_free(&x.process);
+	free(x.process_text);
 	oci_arena_free(x.arena);
 	return ret;
 }

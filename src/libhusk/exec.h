@@ -20,6 +20,9 @@ struct hk_exec_opts {
 	    ignore_paused; /* --ignore-paused: a paused container too (the process starts frozen) */
 	int preserve_fds;
 	bool keep_terminal; /* foreground without a console socket: *master gets the pty */
+	/* husk's argv, re-executed from a sealed copy where the process cannot come out of the
+	 * exec stub (exe.h); NULL: never re-executed */
+	char *const *reexec_argv;
 };
 
 /* Starts the process; *pid is a child of the caller (in the container's pid namespace). */

@@ -1,17 +1,26 @@
 /* The spawn plans of create and exec (plan.h). No syscalls here. */
 #include "plan.h"
 
+#include <asm/unistd.h>
+#include <fcntl.h>
+#include <linux/audit.h>
+#include <linux/prctl.h>
+#include <linux/sched.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/ioctl.h>
 
 #include "hk_format.h"
+#include "hk_seccomp.h"
+#include "seccomp_eval.h"
 
 const char *const hk_spawn_step_names[] = {
-    "idmap-mounts", "id-maps", "time-offsets",	   "loopback",	       "uts",
-    "oom-score",    "sysctl",  "rootfs",	   "creation-hooks",   "make-cwd",
-    "init-root",    "keyring", "wait-start",	   "start-hooks",      "memory-policy",
-    "net-devices",  "rdt",     "namespaces-first", "cgroup-alongside", "one-fork",
-    "exec-stub",
+    "idmap-mounts", "id-maps",	   "time-offsets",     "loopback",	   "uts",
+    "oom-score",    "sysctl",	   "rootfs",	       "creation-hooks",   "make-cwd",
+    "init-root",    "keyring",	   "wait-start",       "start-hooks",	   "memory-policy",
+    "net-devices",  "rdt",	   "namespaces-first", "cgroup-alongside", "one-fork",
+    "exec-stub",    "stub-clones",
 };
 const unsigned hk_spawn_step_count = sizeof(hk_spawn_step_names) / sizeof(hk_spawn_step_names[0]);
 
@@ -128,6 +137,55 @@ bool hk_plan_stub_fits(const struct oci_config *c)
 		if (!plainly_allowed(l->seccomp, stub_calls[i]))
 			return false;
 	return true;
+}
+
+#if defined(__x86_64__)
+#define STUB_ARCH AUDIT_ARCH_X86_64
+#elif defined(__aarch64__)
+#define STUB_ARCH AUDIT_ARCH_AARCH64
+#else
+#define STUB_ARCH 0 /* no stub is built (exe.h) */
+#endif
+
+/* The calls of the stub's STUB_CLONES way (exec_stub.c), with the arguments it passes that are
+ * the same every time; the rest (fds, pointers, lengths) count as unknown. */
+static const struct hk_seccomp_call stub_clone_calls[] = {
+    {__NR_execveat, STUB_ARCH, {0, 0, 0, 0, AT_EMPTY_PATH, 0}, 1u << 4},
+    {__NR_prctl, STUB_ARCH, {PR_SET_DUMPABLE, 0, 0, 0, 0, 0}, 0xf},
+    {__NR_openat, STUB_ARCH, {0, 0, O_WRONLY | O_CLOEXEC, 0, 0, 0}, 0xc},
+    {__NR_write, STUB_ARCH, {0}, 0},
+    {__NR_close, STUB_ARCH, {0}, 0},
+    {__NR_rt_sigprocmask, STUB_ARCH, {SIG_SETMASK, 0, 0, sizeof(unsigned long), 0, 0}, 0xd},
+    {__NR_clone, STUB_ARCH, {CLONE_PARENT | CLONE_VFORK | SIGCHLD, 0, 0, 0, 0, 0}, 0xf},
+    {__NR_setsid, STUB_ARCH, {0}, 0x3f},
+    {__NR_execve, STUB_ARCH, {0}, 0},
+    {__NR_exit_group, STUB_ARCH, {0}, 0},
+};
+/* with process.terminal: the pty made the controlling terminal */
+static const struct hk_seccomp_call stub_clone_tty_call = {
+    __NR_ioctl, STUB_ARCH, {0, TIOCSCTTY, 0, 0, 0, 0}, 0x7};
+
+bool hk_plan_exec_stub_fits(const struct oci_config *c, const struct oci_process *p,
+			    const struct hk_seccomp *filter)
+{
+	size_t n = sizeof(stub_clone_calls) / sizeof(stub_clone_calls[0]);
+
+	if (STUB_ARCH == 0 || oci_config_namespace(c, OCI_NS_PID) == NULL)
+		return false;
+	if ((p->selinux_label != NULL && p->selinux_label[0]) || p->exec_cpu_affinity != NULL ||
+	    (c->linux != NULL && c->linux->intel_rdt != NULL))
+		return false;
+	if (filter == NULL || filter->insns == NULL)
+		return true;
+	return hk_seccomp_allows_all(filter->insns, filter->len, stub_clone_calls, n) &&
+	       (!p->terminal.value ||
+		hk_seccomp_allows_all(filter->insns, filter->len, &stub_clone_tty_call, 1));
+}
+
+void hk_plan_exec_stub(struct hk_spawn_plan *plan)
+{
+	plan->steps |= HK_STEP_EXEC_STUB | HK_STEP_STUB_CLONES;
+	plan->steps &= ~(unsigned)HK_STEP_ONE_FORK;
 }
 
 /* What create and exec both do for every process of the container. */

@@ -44,9 +44,15 @@ enum hk_spawn_step {
 	 * pid namespace for its children, so stage 1 is born in it and becomes the process itself
 	 * (one fork, not two) */
 	HK_STEP_ONE_FORK = 1u << 19,
-	/* create: pid 1 ends through the exec stub, from a sealed memfd (exec_stub.c): husk itself
-	 * runs from its file, never re-executed (hk_plan_stub_fits says when that is safe) */
+	/* the container's process comes out of the exec stub, from a sealed memfd (exec_stub.c):
+	 * husk itself runs from its file, never re-executed. create: pid 1 becomes the stub
+	 * (hk_plan_stub_fits says when that is safe); exec: with STUB_CLONES */
 	HK_STEP_EXEC_STUB = 1u << 20,
+	/* exec with EXEC_STUB: stage 1 stays in husk's pid namespace, where no process of the
+	 * container sees it, and takes every step; the stub then clones the process into the
+	 * container's (CLONE_VFORK: the stub goes on once the program runs), which joins the
+	 * cgroup itself and execs (hk_plan_exec_stub_fits) */
+	HK_STEP_STUB_CLONES = 1u << 21,
 };
 
 /* One name per step, for tests and debug lines; indexed by bit number. */
@@ -96,6 +102,17 @@ struct hk_plan_create_opts {
 bool hk_plan_stub_fits(const struct oci_config *c);
 /* The smallest memory limit the stub is taken under (hk_plan_stub_fits). */
 #define HK_STUB_MIN_MEMORY (1LL << 20)
+
+/* exec without a second start-up of husk: the process may come out of the exec stub, cloned by
+ * it in the container's pid namespace, when its setup can run unseen in husk's own (the
+ * container has a pid namespace), the process has no SELinux label and no execCPUAffinity, the
+ * container no resctrl groups (all of which want husk's code after the clone), and the compiled
+ * filter (NULL or no insns: none) lets every call the stub makes pass with the arguments it
+ * makes them with. Otherwise exec re-executes from the sealed copy first. */
+bool hk_plan_exec_stub_fits(const struct oci_config *c, const struct oci_process *p,
+			    const struct hk_seccomp *filter);
+/* exec: takes that way (EXEC_STUB, STUB_CLONES; not ONE_FORK). */
+void hk_plan_exec_stub(struct hk_spawn_plan *plan);
 
 /* create: the config's namespaces made or joined by their paths, and every step it asks for. */
 void hk_plan_create(struct hk_spawn_plan *plan, const struct oci_config *c,

@@ -41,28 +41,12 @@
 #include "rootless.h"
 #include "rootfs.h"
 #include "scheduler.h"
+#include "spawn_stage.h"
 #include "sync.h"
 #include "timeline.h"
 #include "sysctl.h"
 #include "terminal.h"
 #include "uts.h"
-
-/* What the stages carry besides the plan: fds opened for them, and what stage 2 makes. */
-struct stage {
-	const struct hk_spawn_plan *plan;
-	int sock; /* the child's end of the sync socketpair */
-	int ns_fds[OCI_NS_COUNT];
-	int *idmap_trees;    /* per mount, an idmapped tree or -1 (HK_STEP_IDMAP_MOUNTS) */
-	pid_t husk;	     /* the parent, to notice it dying */
-	char *state_created; /* what startContainer hooks get */
-	char **env;	     /* process.env, with HOME added when missing */
-	bool in_cgroup;	     /* born in the cgroup2 directory of the container (clone3): stage 1, or
-				pid 1 with HK_STEP_NAMESPACES_FIRST; it joins the rest */
-	int memory_tasks;    /* pid 1, HK_STEP_NAMESPACES_FIRST on v1: the memory hierarchy's tasks
-				file, written once the root is built (init_enter_memory) */
-	int lsm_attr; /* EXEC_STUB: the AppArmor attr directory, whose exec the stub writes */
-	char *lsm_value;
-};
 
 /* A caller that gives a console socket waits on it for the pty master (conmon, the shim): with
  * no terminal none would come, so it is refused, as runc does, rather than ignored. */
@@ -108,79 +92,6 @@ static __attribute__((noreturn)) void stage_fail(struct stage *st, struct hk_err
 static __attribute__((noreturn)) void stage2(struct stage *st);
 
 /* ---- stage 1: namespaces ---- */
-
-/* Closes every fd from `from` up but those in keep: nothing of husk's (the flock'ed state
- * directory above all) may live on in the container. */
-static void close_fds_except(int from, const int *keep, size_t n)
-{
-	int lowest = from;
-
-	for (;;) {
-		int next = -1;
-		size_t i;
-
-		for (i = 0; i < n; i++)
-			if (keep[i] >= lowest && (next < 0 || keep[i] < next))
-				next = keep[i];
-		if (next < 0) {
-			hk_close_range(lowest, ~0u, false);
-			return;
-		}
-		if (next > lowest)
-			hk_close_range(lowest, (unsigned)next - 1, false);
-		lowest = next + 1;
-	}
-}
-
-static bool kept(int fd, const int *keep, size_t n)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		if (keep[i] == fd)
-			return true;
-	return false;
-}
-
-/* husk's own fds may have taken numbers in the preserved range that the caller left free (the
- * flock'ed state directory would then block `start` from pid 1). The caller's fds survived its
- * execve, so they are the ones without FD_CLOEXEC; every fd of husk's has it. */
-static void close_own_preserved(int preserve_fds, const int *keep, size_t n)
-{
-	int fd;
-
-	for (fd = 3; fd < 3 + preserve_fds; fd++) {
-		int flags = fcntl(fd, F_GETFD);
-
-		if (flags >= 0 && (flags & FD_CLOEXEC) && !kept(fd, keep, n))
-			close(fd);
-	}
-}
-
-static void close_inherited(const struct stage *st)
-{
-	const struct hk_spawn_plan *plan = st->plan;
-	size_t ntrees = st->idmap_trees != NULL ? hk_prepared_count(plan->config) : 0, nkeep = 0, i;
-	int *keep = calloc(OCI_NS_COUNT + 6 + ntrees, sizeof(int));
-
-	if (keep == NULL)
-		_exit(1);
-	keep[nkeep++] = st->sock;
-	keep[nkeep++] = plan->exec_fifo;
-	keep[nkeep++] = plan->start_result;
-	keep[nkeep++] = plan->init_root;
-	keep[nkeep++] = plan->rootfs_fd;
-	keep[nkeep++] = plan->exec_stub;
-	for (i = 0; i < OCI_NS_COUNT; i++)
-		if (st->ns_fds[i] >= 0)
-			keep[nkeep++] = st->ns_fds[i];
-	for (i = 0; i < ntrees; i++)
-		if (st->idmap_trees[i] >= 0)
-			keep[nkeep++] = st->idmap_trees[i];
-	close_fds_except(3 + plan->preserve_fds, keep, nkeep);
-	close_own_preserved(plan->preserve_fds, keep, nkeep);
-	free(keep);
-}
 
 static int stage1_userns(struct stage *st, struct hk_err **err)
 {
@@ -228,8 +139,20 @@ static int stage1_namespaces(struct stage *st, struct hk_err **err)
 	bool first = hk_plan_has(plan, HK_STEP_NAMESPACES_FIRST);
 	int flags = hk_ns_new_flags(plan->ns) & ~CLONE_NEWUSER & (first ? ~CLONE_NEWCGROUP : ~0);
 
-	if (!first && enter_cgroup(st, NULL, err) < 0)
+	if (hk_plan_has(plan, HK_STEP_STUB_CLONES)) {
+		/* born in the cgroup2 directory or not, the stub's child joins the rest (its
+		 * affinity is then the cgroup's, as enter_cgroup leaves it: a cpuset's cpus replace
+		 * it where there is one). The attr directory is the host's /proc's, of this
+		 * process, whose profile the child inherits. */
+		if (hk_cpu_affinity_final(plan->process, err) < 0 ||
+		    hk_lsm_exec_attr_open(plan->process, &st->lsm_attr, &st->lsm_value, err) < 0)
+			return -1;
+		st->host_proc = open("/proc", O_PATH | O_DIRECTORY | O_CLOEXEC);
+		if (st->host_proc < 0)
+			return hk_fail(err, errno, "open /proc");
+	} else if (!first && enter_cgroup(st, NULL, err) < 0) {
 		return -1;
+	}
 	/* unshare(CLONE_NEWNS) moves the working directory to its copy in the new tree: stage 2
 	 * finds the rootfs there without walking its path (rootfs.c, reopen_rootfs). A failure
 	 * leaves that to the path. */
@@ -313,7 +236,7 @@ static __attribute__((noreturn)) void stage1(struct stage *st)
 	/* ONE_FORK: born in the container's pid namespace, where husk has no pid (0) */
 	if (getppid() != st->husk && !(hk_plan_has(st->plan, HK_STEP_ONE_FORK) && getppid() == 0))
 		_exit(1);
-	close_inherited(st);
+	hk_stage_close_inherited(st);
 	if (HK_CHECKED(stage1_namespaces(st, &err), &err) < 0)
 		stage_fail(st, err);
 	if (hk_plan_has(st->plan, HK_STEP_CGROUP_ALONGSIDE)) {
@@ -322,6 +245,10 @@ static __attribute__((noreturn)) void stage1(struct stage *st)
 		if (hk_sync_expect(st->sock, SYNC_CGROUP_MADE, &msg, &err) < 0)
 			stage_fail(st, err); /* the parent failed: it reports its own error */
 	}
+	/* STUB_CLONES: stage 1 takes every step where the container cannot see it, and the stub
+	 * sends the pid of the process it clones */
+	if (hk_plan_has(st->plan, HK_STEP_STUB_CLONES))
+		stage2(st);
 	/* ONE_FORK: stage 1 is the process itself, and the parent has its pid from the fork */
 	if (hk_plan_has(st->plan, HK_STEP_ONE_FORK)) {
 		if (hk_sync_send(st->sock, SYNC_INIT_PID, 0, NULL, -1, NULL) < 0)
@@ -384,7 +311,9 @@ static int open_terminal(struct stage *st, int rootfd, int *slave, struct hk_err
 
 	if (!st->plan->process->terminal.value)
 		return 0;
-	if (hk_terminal_open(rootfd, st->plan->process, &master, slave, err) < 0)
+	/* exec's process has the container's /dev/console as it is, as with runc */
+	if (hk_terminal_open(rootfd, st->host_proc, st->plan->process,
+			     hk_plan_has(st->plan, HK_STEP_ROOTFS), &master, slave, err) < 0)
 		return -1;
 	return hk_sync_send(st->sock, SYNC_CONSOLE, 0, NULL, master, err);
 }
@@ -498,9 +427,11 @@ static int stage2_before_root(struct stage *st, struct hk_err **err)
 	 * reaches the container's own values, before readonlyPaths closes /proc/sys. */
 	if (hk_plan_has(plan, HK_STEP_SYSCTL) && hk_sysctl_apply(plan->config, err) < 0)
 		return -1;
-	if (hk_plan_has(plan, HK_STEP_EXEC_STUB)
-		? hk_lsm_exec_attr_open(plan->process, &st->lsm_attr, &st->lsm_value, err) < 0
-		: hk_lsm_set_exec_labels(plan->process, err) < 0)
+	/* STUB_CLONES opened the attr directory in stage 1, on the host's /proc */
+	if (!hk_plan_has(plan, HK_STEP_STUB_CLONES) &&
+	    (hk_plan_has(plan, HK_STEP_EXEC_STUB)
+		 ? hk_lsm_exec_attr_open(plan->process, &st->lsm_attr, &st->lsm_value, err) < 0
+		 : hk_lsm_set_exec_labels(plan->process, err) < 0))
 		return -1;
 	if (hk_plan_has(plan, HK_STEP_INIT_ROOT) && enter_init_root(plan, err) < 0)
 		return -1;
@@ -591,7 +522,10 @@ static int stage2_process(struct stage *st, int slave, char *exe, size_t size, s
 
 	if (setsid() < 0)
 		return hk_fail(err, errno, "setsid");
-	if (slave >= 0 && hk_terminal_attach(slave, p->user ? p->user->uid.value : 0, err) < 0)
+	/* STUB_CLONES: the stub's child, a session leader, makes the pty its controlling terminal;
+	 * stage 1 only attaches it (were it the session's, its exit would hang the child up) */
+	if (slave >= 0 && hk_terminal_attach(slave, p->user ? p->user->uid.value : 0,
+					     !hk_plan_has(plan, HK_STEP_STUB_CLONES), err) < 0)
 		return -1;
 	if (hk_plan_has(plan, HK_STEP_SESSION_KEYRING) && hk_identity_new_keyring(err) < 0)
 		return -1;
@@ -653,43 +587,6 @@ static void wait_for_start(const struct hk_spawn_plan *plan)
 	hk_safe_close(plan->exec_fifo); /* the plan is the parent's: execve follows */
 }
 
-/* EXEC_STUB: pid 1 becomes the stub, which waits for `start` and execs the program. The stub
- * closes the socket once it is not dumpable again, which tells the parent; a failed execveat
- * goes over it instead. */
-static __attribute__((noreturn)) void exec_stub(struct stage *st, char *exe)
-{
-	const struct hk_spawn_plan *plan = st->plan;
-	const struct oci_strv *args = &plan->process->args;
-	char fifo[16] = "-1", attr[16] = "-1", sync[16];
-	char **argv = calloc(args->len + 7, sizeof(char *));
-	struct hk_err *err = NULL;
-
-	if (argv == NULL)
-		_exit(1);
-	if (hk_plan_has(plan, HK_STEP_WAIT_START) &&
-	    (fcntl(plan->exec_fifo, F_SETFD, 0) < 0 ||
-	     hk_format(fifo, sizeof(fifo), "%d", plan->exec_fifo) < 0))
-		_exit(1);
-	if (st->lsm_attr >= 0 && (fcntl(st->lsm_attr, F_SETFD, 0) < 0 ||
-				  hk_format(attr, sizeof(attr), "%d", st->lsm_attr) < 0))
-		_exit(1);
-	/* the socket stays open across the exec: the stub closes it once it is not dumpable, and
-	 * only then may create return */
-	if (fcntl(st->sock, F_SETFD, 0) < 0 || hk_format(sync, sizeof(sync), "%d", st->sock) < 0)
-		_exit(1);
-	argv[0] = HK_EXEC_STUB_MAGIC;
-	argv[1] = fifo;
-	argv[2] = attr;
-	argv[3] = st->lsm_value != NULL ? st->lsm_value : "";
-	argv[4] = sync;
-	argv[5] = exe;
-	memcpy(argv + 6, args->items, args->len * sizeof(char *));
-	syscall(SYS_execveat, plan->exec_stub, "", argv, st->env, AT_EMPTY_PATH);
-	hk_fail(&err, errno, "exec the exec stub");
-	hk_sync_send(st->sock, SYNC_ERROR, err->errnum, err->msg, -1, NULL);
-	_exit(1);
-}
-
 static __attribute__((noreturn)) void stage2(struct stage *st)
 {
 	const struct hk_spawn_plan *plan = st->plan;
@@ -710,7 +607,7 @@ static __attribute__((noreturn)) void stage2(struct stage *st)
 	if (hk_sync_send(st->sock, SYNC_READY, 0, NULL, -1, &err) < 0)
 		_exit(1);
 	if (hk_plan_has(plan, HK_STEP_EXEC_STUB))
-		exec_stub(st, exe);
+		hk_stage_exec_stub(st, exe);
 	st->sock = hk_safe_close(st->sock);
 	if (hk_plan_has(plan, HK_STEP_WAIT_START))
 		wait_for_start(plan);
@@ -881,7 +778,9 @@ static int on_message(struct parent *pa, const struct hk_sync_msg *msg, int fd, 
 	case SYNC_MAP_IDS:
 		return on_map_ids(pa, err);
 	case SYNC_INIT_PID:
-		hk_timeline("stage 1: namespaces, cgroup, pid 1 cloned");
+		hk_timeline(hk_plan_has(pa->plan, HK_STEP_STUB_CLONES)
+				? "exec stub: the process cloned, in the cgroup, exec'd"
+				: "stage 1: namespaces, cgroup, pid 1 cloned");
 		pa->out->pid = hk_plan_has(pa->plan, HK_STEP_ONE_FORK) ? pa->stage1 : msg->value;
 		if (ops->init_pid != NULL && ops->init_pid(pa->out->pid, pa->data, err) < 0)
 			return -1;
@@ -904,6 +803,8 @@ static int on_message(struct parent *pa, const struct hk_sync_msg *msg, int fd, 
 	case SYNC_READY:
 		hk_timeline(hk_plan_has(pa->plan, HK_STEP_ROOTFS)
 				? "stage 2: pivot_root, masks, process, capabilities, seccomp"
+			    : hk_plan_has(pa->plan, HK_STEP_STUB_CLONES)
+				? "stage 1: namespaces, process, capabilities, seccomp"
 				: "stage 2: process, capabilities, seccomp");
 		pa->ready = true;
 		return 0;
@@ -968,27 +869,6 @@ static int cgroup_alongside(struct parent *pa, struct hk_err **err)
 	return 0;
 }
 
-/* The fds stage 1 needs, opened before the fork so that errors come early. */
-static int open_for_stages(struct stage *st, int socks[2], struct hk_err **err)
-{
-	const struct hk_spawn_plan *plan = st->plan;
-
-	if (hk_plan_has(plan, HK_STEP_IDMAP_MOUNTS) &&
-	    hk_idmap_prepare(plan->config, plan->bundle, &st->idmap_trees, err) < 0)
-		return -1;
-	if (hk_ns_open_paths(plan->ns, st->ns_fds, err) < 0) {
-		hk_idmap_close(plan->config, st->idmap_trees);
-		return -1;
-	}
-	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, socks) < 0) {
-		hk_ns_close_paths(st->ns_fds);
-		hk_idmap_close(plan->config, st->idmap_trees);
-		return hk_fail(err, errno, "socketpair");
-	}
-	st->sock = socks[1];
-	return 0;
-}
-
 void hk_spawn_plan_release(struct hk_spawn_plan *plan)
 {
 	plan->rootfs_fd = hk_safe_close(plan->rootfs_fd);
@@ -1020,13 +900,18 @@ static void undo_spawn(const struct hk_spawn_plan *plan, struct hk_spawn_result 
 int hk_spawn(const struct hk_spawn_plan *plan, const struct hk_spawn_ops *ops, void *data,
 	     struct hk_spawn_result *out, struct hk_err **err)
 {
-	struct stage st = {.plan = plan, .husk = getpid(), .memory_tasks = -1, .lsm_attr = -1};
+	struct stage st = {.plan = plan,
+			   .husk = getpid(),
+			   .memory_tasks = -1,
+			   .lsm_attr = -1,
+			   .host_proc = -1,
+			   .cg_v2_procs = -1};
 	struct parent pa = {.plan = plan, .ops = ops, .data = data, .out = out, .listener = -1};
 	hk_cleanup_close_pair int socks[2] = {-1, -1};
 	int ret;
 
 	*out = (struct hk_spawn_result){.pid = 0, .master = -1};
-	if (open_for_stages(&st, socks, err) < 0)
+	if (hk_stage_open_fds(&st, socks, err) < 0)
 		return -1;
 	pa.stage1 = fork_stage1(&st, err);
 	if (pa.stage1 == 0) {
@@ -1035,8 +920,7 @@ int hk_spawn(const struct hk_spawn_plan *plan, const struct hk_spawn_ops *ops, v
 	}
 	/* the stages hold the other end: its end of file is theirs */
 	socks[1] = hk_safe_close(socks[1]);
-	hk_ns_close_paths(st.ns_fds);
-	hk_idmap_close(plan->config, st.idmap_trees);
+	hk_stage_close_fds(&st);
 	if (pa.stage1 < 0)
 		return -1;
 	pa.sock = socks[0];

@@ -32,9 +32,14 @@
  * (hk_sync_await_end) before create returns, so that no process of the container can ever find
  * pid 1 running husk's code, or tracing the stub; a failed execveat sends SYNC_ERROR instead.
  *
- * exec without a user namespace (HK_STEP_ONE_FORK): husk forks stage 1 already in the container's
- * pid namespace, and stage 1 goes on as stage 2 itself after SYNC_INIT_PID (whose pid the parent
- * has from the fork).
+ * exec through the stub (HK_STEP_STUB_CLONES): stage 1 stays in husk's pid namespace and goes on
+ * as stage 2 itself (SYNC_CONSOLE, SYNC_SECCOMP, SYNC_READY), then execs the stub, which clones
+ * the process into the container's pid namespace (CLONE_VFORK: it goes on once the program runs)
+ * and sends SYNC_INIT_PID, or the child's SYNC_ERROR first (exec_stub.c writes these two).
+ *
+ * exec from the sealed copy without a user namespace (HK_STEP_ONE_FORK): husk forks stage 1
+ * already in the container's pid namespace, and stage 1 goes on as stage 2 itself after
+ * SYNC_INIT_PID (whose pid the parent has from the fork).
  *
  * Any stage may send SYNC_ERROR with the text of its failure instead and exit; the parent prints it
  * once and undoes everything. All messages travel over one SOCK_SEQPACKET socketpair. */

@@ -28,8 +28,10 @@ static int bind_console(int rootfd, int slave, struct hk_err **err)
 	return 0;
 }
 
-/* A new pty master from the container's devpts, unlocked. */
-static int open_master(int rootfd, struct hk_err **err)
+/* A new pty master from the container's devpts, unlocked. The node found without leaving the
+ * root is opened again through procfs's fd link: procfd's (a /proc of a pid namespace where the
+ * caller has a pid), or the caller's /proc. */
+static int open_master(int rootfd, int procfd, struct hk_err **err)
 {
 	hk_cleanup_close int ptmx = -1, m = -1;
 	char path[32];
@@ -39,7 +41,8 @@ static int open_master(int rootfd, struct hk_err **err)
 	    0)
 		return hk_prefix(err, "process.terminal needs a devpts mount on /dev/pts");
 	hk_fd_path(ptmx, path);
-	m = open(path, O_RDWR | O_NOCTTY | O_CLOEXEC);
+	m = procfd >= 0 ? openat(procfd, path + strlen("/proc/"), O_RDWR | O_NOCTTY | O_CLOEXEC)
+			: open(path, O_RDWR | O_NOCTTY | O_CLOEXEC);
 	if (m < 0)
 		return hk_fail(err, errno, "open /dev/pts/ptmx");
 	if (ioctl(m, TIOCSPTLCK, &unlock) < 0)
@@ -47,10 +50,10 @@ static int open_master(int rootfd, struct hk_err **err)
 	return hk_take_fd(&m);
 }
 
-int hk_terminal_open(int rootfd, const struct oci_process *p, int *master, int *slave,
-		     struct hk_err **err)
+int hk_terminal_open(int rootfd, int procfd, const struct oci_process *p, bool console, int *master,
+		     int *slave, struct hk_err **err)
 {
-	hk_cleanup_close int m = open_master(rootfd, err), peer = -1;
+	hk_cleanup_close int m = open_master(rootfd, procfd, err), peer = -1;
 
 	if (m < 0)
 		return -1;
@@ -64,21 +67,21 @@ int hk_terminal_open(int rootfd, const struct oci_process *p, int *master, int *
 
 		ioctl(peer, TIOCSWINSZ, &ws);
 	}
-	if (bind_console(rootfd, peer, err) < 0)
+	if (console && bind_console(rootfd, peer, err) < 0)
 		return -1;
 	*master = hk_take_fd(&m);
 	*slave = hk_take_fd(&peer);
 	return 0;
 }
 
-int hk_terminal_attach(int slave, uid_t uid, struct hk_err **err)
+int hk_terminal_attach(int slave, uid_t uid, bool controlling, struct hk_err **err)
 {
 	int i;
 
 	/* the container's own pty is its user's (its group stays devpts' tty), as runc gives it;
 	 * a host terminal passed as stdio never gets here */
 	(void)!fchown(slave, uid, (gid_t)-1);
-	if (ioctl(slave, TIOCSCTTY, 0) < 0)
+	if (controlling && ioctl(slave, TIOCSCTTY, 0) < 0)
 		return hk_fail(err, errno, "make the terminal controlling");
 	for (i = 0; i < 3; i++)
 		if (dup2(slave, i) < 0)

@@ -11,6 +11,7 @@ import os
 import shutil
 import subprocess
 import tempfile
+import time
 
 import pytest
 
@@ -119,8 +120,14 @@ def test_exec_killed_at_every_system_call(sleeper):
         # the container stays; an exec killed half-way leaves no process of its own, in the
         # container's root or in its cgroup
         pid = sleeper.state("c")["pid"]
-        with open(os.path.join(cgroup_dir(pid, "pids"), "cgroup.procs")) as f:
-            procs = [int(p) for p in f.read().split()]
+        # killed after it let the process go, `true` may still be on its way (the exec stub
+        # clones it, it joins the cgroup, execs, exits): a second for that, no more
+        for _ in range(100):
+            with open(os.path.join(cgroup_dir(pid, "pids"), "cgroup.procs")) as f:
+                procs = [int(p) for p in f.read().split()]
+            if (sleeper.leftovers(), procs) == ([pid], [pid]):
+                break
+            time.sleep(0.01)
         assert (sleeper.leftovers(), procs) == ([pid], [pid]), \
             f"exec killed at its call {k} of {name} left a process"
     assert_clean(sleeper, "c", mounts, cgroups)

@@ -207,6 +207,27 @@ def test_apparmor_profile_is_applied_by_the_exec_stub(bundle, apparmor_profile):
     assert bundle.husk("delete", "-f", "c").rc == 0
 
 
+def test_apparmor_profile_holds_for_exec_through_the_stub(bundle, apparmor_profile):
+    """Issue 30: exec's process comes out of the exec stub, which stage 1 became in husk's own pid
+    namespace; the stub writes the profile for its own next execve, the clone inherits it
+    (AppArmor copies it at fork), and the program runs under it. A profile AppArmor lacks is
+    named as husk names it, and nothing of that exec is left."""
+    from husk_support import cgroup_dir
+    bundle.config["process"]["apparmorProfile"] = apparmor_profile
+    bundle.config["process"]["args"] = ["sleep", "30"]
+    bundle.write()
+    assert bundle.husk("run", "-d", "c").rc == 0
+    r = bundle.husk("--debug", "exec", "c", "cat", "/proc/self/attr/current")
+    assert r.rc == 0 and r.out.strip() == "husk-test (enforce)", (r.out, r.err)
+    assert "exec stub: the process cloned" in r.err, r.err
+    r = bundle.husk("exec", "--apparmor", "husk-no-such-profile", "c", "true")
+    assert r.rc == 255
+    assert r.err.strip() == ('husk: config.json: process.apparmorProfile: AppArmor has no '
+                             'profile "husk-no-such-profile" loaded'), r.err
+    with open(os.path.join(cgroup_dir(bundle.state("c")["pid"], "pids"), "cgroup.procs")) as f:
+        assert len(f.read().split()) == 1, "only pid 1"
+
+
 def test_apparmor_profile_not_loaded_is_named(bundle):
     if not APPARMOR:
         pytest.skip("AppArmor is off on this host: tested in the VM tier (tests/vm/run)")

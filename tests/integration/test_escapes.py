@@ -66,6 +66,46 @@ def test_cve_2019_5736_exec_into_a_created_container(bundle, canary_husk):
     assert "husk-canary" not in exe, "pid 1 ran husk's file"
 
 
+def test_cve_2019_5736_exec_of_proc_self_exe_runs_nothing_of_husks(bundle, canary_husk):
+    """exec's process comes out of the exec stub, and stage 1, which finds the program, has no pid
+    in the container's pid namespace: its /proc has no "self" for it, so /proc/self/exe as the
+    command is not found (with runc it is runc's sealed copy), and never husk's file."""
+    before = digest(canary_husk)
+    bundle.config["process"]["args"] = ["sleep", "30"]
+    bundle.write()
+    assert run_with(canary_husk, bundle, "run", "-d", "c").returncode == 0
+    r = run_with(canary_husk, bundle, "exec", "c", "/proc/self/exe", "update", "--resources",
+                 "-", "x")
+    assert r.returncode == 255, (r.returncode, r.stderr)
+    assert r.stderr == 'husk: exec: "/proc/self/exe": no such file or directory\n', r.stderr
+    assert digest(canary_husk) == before
+
+
+def test_cve_2019_5736_exec_never_shows_husks_file(bundle, canary_husk):
+    """The attacker holds CAP_SYS_PTRACE, so that not being dumpable does not keep it from
+    /proc/PID/exe, and opens that of every process it sees while exec runs 40 times: what exec
+    makes shows the stub's sealed memfd, then the program; never husk's file. (A process born in
+    the container running husk's code, as exec's was before it re-executed from a sealed copy,
+    shows the file for a millisecond each time.)"""
+    before = digest(canary_husk)
+    caps = bundle.config["process"]["capabilities"]
+    for k in ("bounding", "effective", "permitted"):
+        caps[k] = sorted(set(caps.get(k, [])) | {"CAP_SYS_PTRACE"})
+    bundle.config["process"]["args"] = ["/probe", "exewatch", "4000"]
+    bundle.write()
+    attacker = subprocess.Popen([canary_husk, "--root", bundle.root, "run", "c"],
+                                cwd=bundle.path, stdout=subprocess.PIPE, text=True)
+    time.sleep(0.3)
+    # one process that lives long enough for the attacker to open its exe for sure
+    assert run_with(canary_husk, bundle, "exec", "-d", "c", "sleep", "2").returncode == 0
+    for _ in range(40):
+        run_with(canary_husk, bundle, "exec", "c", "true")
+    out, _ = attacker.communicate(timeout=30)
+    seen = json.loads(out)["exewatch:4000"]
+    assert seen["opened"] > 0 and seen["file"] == 0, seen
+    assert digest(canary_husk) == before
+
+
 def copy_libraries(binary, rootfs):
     """What the dynamic loader needs to run binary inside rootfs (an image with glibc)."""
     out = subprocess.run(["ldd", binary], capture_output=True, text=True, check=True).stdout

@@ -154,6 +154,39 @@ def test_exec_runs_under_the_containers_seccomp_filter_from_the_cache(bundle):
     assert "from the cache" in r.err
 
 
+STUB_LINE = "exec stub: the process cloned, in the cgroup, exec'd"
+
+
+@pytest.mark.parametrize("profile, stub", [
+    ("docker", True),  # clone allowed only without namespace flags: the stub's flags pass
+    ("setsid-denied", False), ("clone-parent-denied", False), ("exit-group-traced", False)])
+def test_exec_takes_the_stub_only_where_the_filter_lets_its_calls_pass(bundle, profile, stub):
+    """The compiled filter is run on each call the stub makes, with the arguments it makes it
+    with (plan.c): where one would not pass, exec re-executes from its sealed copy instead,
+    and either way the process runs under the filter."""
+    import real_configs
+    if profile == "docker":
+        seccomp = real_configs.docker_profile()
+    else:
+        name, action, args = {
+            "setsid-denied": ("setsid", "SCMP_ACT_ERRNO", []),
+            # a fork passes, a clone with CLONE_PARENT (the stub's) does not
+            "clone-parent-denied": ("clone", "SCMP_ACT_ERRNO", [
+                {"index": 0, "value": 0x8000, "valueTwo": 0x8000, "op": "SCMP_CMP_MASKED_EQ"}]),
+            "exit-group-traced": ("exit_group", "SCMP_ACT_TRACE", [])}[profile]
+        seccomp = {"defaultAction": "SCMP_ACT_ALLOW",
+                   "syscalls": [{"names": [name], "action": action, "args": args}]}
+    bundle.config["linux"]["seccomp"] = seccomp
+    bundle.config["process"]["args"] = ["sleep", "100"]
+    bundle.write()
+    assert bundle.husk("run", "-d", "c").rc == 0
+    r = bundle.husk("--debug", "exec", "c", "sh", "-c",
+                    'while read -r k v; do [ "$k" = Seccomp: ] && echo "seccomp=$v"; done '
+                    '< /proc/self/status; true')
+    assert r.rc == 0 and r.out == "seccomp=2\n", (r.out, r.err)
+    assert (STUB_LINE in r.err) == stub, r.err
+
+
 def test_exec_with_a_terminal_over_the_console_socket(running, tmp_path):
     console = ConsoleSocket(tmp_path / "console.sock")
     r = running.husk("exec", "-d", "-t", "--console-socket", console.path, "c", "sh", "-c",
@@ -172,6 +205,73 @@ def test_exec_in_the_foreground_proxies_its_terminal(running):
     text = read_terminal(master).decode(errors="replace")
     assert proc.wait(timeout=20) == 3
     assert "tty-42" in text
+
+
+def test_exec_with_a_terminal_leads_its_session_and_leaves_dev_console_alone(running, tmp_path):
+    """The process is a session leader whose controlling terminal is its pty (the exec stub
+    makes it so in the child it clones); the container's /dev/console stays as create left it,
+    as runc leaves it (husk bound every exec's pty over it before)."""
+    init = running.state("c")["pid"]
+
+    def consoles():
+        with open(f"/proc/{init}/mountinfo") as f:
+            return sum(line.split()[4] == "/dev/console" for line in f)
+    before = consoles()
+    for i in range(2):
+        console = ConsoleSocket(tmp_path / f"console{i}.sock")
+        r = running.husk("exec", "-d", "-t", "--console-socket", console.path, "c", "sh", "-c",
+                         'read -r s < /proc/self/stat; echo "stat=$s"')
+        got = console.wait()
+        assert r.rc == 0, r.err
+        text = read_terminal(got["fd"]).decode()
+    fields = text.split("stat=", 1)[1]
+    pid, rest = int(fields.split()[0]), fields.rsplit(")", 1)[1].split()
+    pgrp, session, tty_nr, tpgid = int(rest[2]), int(rest[3]), int(rest[4]), int(rest[5])
+    assert session == pid == pgrp, text
+    assert tty_nr != 0 and tpgid == pgrp, "the pty is its controlling terminal: " + text
+    assert consoles() == before
+
+
+@pytest.mark.parametrize("limit", [1, 2])
+def test_exec_into_a_container_at_its_pids_limit(bundle, limit):
+    """The process moves into the cgroup (as runc's does) rather than being forked there: a
+    container at pids.max, or one below it, still takes an exec, and the process is in its
+    cgroup. On cgroup v2 one below is the case where stage 1, born in the cgroup2 directory,
+    takes the last pid and the stub's clone is refused: exec goes on from the sealed copy."""
+    bundle.config["process"]["args"] = ["sleep", "100"]
+    bundle.config["linux"].setdefault("resources", {})["pids"] = {"limit": limit}
+    bundle.write()
+    assert bundle.husk("run", "-d", "c").rc == 0
+    init = bundle.state("c")["pid"]
+    r = bundle.husk("--debug", "exec", "c", "cat", "/proc/self/cgroup")
+    assert r.rc == 0, r.err
+    with open(f"/proc/{init}/cgroup") as f:
+        assert r.out == f.read()
+    if CGROUP2 and limit == 2:
+        assert "again from the sealed copy" in r.err, r.err
+
+
+@pytest.mark.parametrize("how", ["pipe", "stdin"])
+def test_exec_process_read_once_reaches_the_sealed_copy(bundle, how):
+    """Where the stub does not fit (a filter that refuses setsid), exec re-executes from its
+    sealed copy once it has read --process: text from a pipe or stdin, which the copy could not
+    read again, is handed over to it."""
+    bundle.config["linux"]["seccomp"] = {"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [
+        {"names": ["setsid"], "action": "SCMP_ACT_ERRNO"}]}
+    bundle.config["process"]["args"] = ["sleep", "100"]
+    bundle.write()
+    assert bundle.husk("run", "-d", "c").rc == 0
+    process = json.dumps({"args": ["sh", "-c", "echo from-$0", how], "cwd": "/",
+                          "env": ["PATH=/bin"], "user": {"uid": 0, "gid": 0}})
+    if how == "pipe":
+        r = subprocess.run(["bash", "-c", f'"$0" --debug --root "$1" exec -p <(printf %s "$2") c',
+                            HUSK, bundle.root, process], capture_output=True, text=True,
+                           timeout=30)
+    else:
+        r = subprocess.run([HUSK, "--debug", "--root", bundle.root, "exec", "-p", "-", "c"],
+                           input=process, capture_output=True, text=True, timeout=30)
+    assert (r.returncode, r.stdout) == (0, f"from-{how}\n"), r.stderr
+    assert STUB_LINE not in r.stderr and "exec: begin" in r.stderr
 
 
 def test_detached_terminal_needs_a_console_socket(running):

@@ -219,13 +219,16 @@ static int runs_husk(pid_t pid)
 	return strstr(exe, "husk") != NULL;
 }
 
-/* attach MS: for MS milliseconds, PTRACE_SEIZE every other process it can see, again and again
- * (the attack on husk's code running inside the container). Prints how many seizes succeeded
- * and, of those, how many caught a process running husk's code. */
-static void attach_loop(long ms, const char *name, int *first)
+/* What an attacker loop counts: every pid it tried, what the attempt got, what it caught. */
+struct attack_counts {
+	long tries, got, caught;
+};
+
+/* For ms milliseconds, attempt(pid) on every other process visible, again and again. */
+static void every_pid_for(long ms, void (*attempt)(pid_t, struct attack_counts *),
+			  struct attack_counts *c)
 {
 	long long end = ms_of(CLOCK_MONOTONIC) + ms;
-	long seized = 0, husk = 0, tries = 0;
 
 	while (ms_of(CLOCK_MONOTONIC) < end) {
 		DIR *proc = opendir("/proc");
@@ -236,18 +239,61 @@ static void attach_loop(long ms, const char *name, int *first)
 
 			if (pid <= 0 || pid == getpid())
 				continue;
-			tries++;
-			if (ptrace(PTRACE_SEIZE, pid, 0, 0) == 0) {
-				seized++;
-				husk += runs_husk(pid);
-				ptrace(PTRACE_DETACH, pid, 0, 0);
-			}
+			c->tries++;
+			attempt(pid, c);
 		}
 		if (proc != NULL)
 			closedir(proc);
 	}
+}
+
+static void seize(pid_t pid, struct attack_counts *c)
+{
+	if (ptrace(PTRACE_SEIZE, pid, 0, 0) == 0) {
+		c->got++;
+		c->caught += runs_husk(pid);
+		ptrace(PTRACE_DETACH, pid, 0, 0);
+	}
+}
+
+/* attach MS: PTRACE_SEIZE every other process it can see (the attack on husk's code running
+ * inside the container). Prints how many seizes succeeded and, of those, how many caught a
+ * process running husk's code. */
+static void attach_loop(long ms, const char *name, int *first)
+{
+	struct attack_counts c = {0};
+
+	every_pid_for(ms, seize, &c);
 	key(name, first);
-	printf("{\"tries\":%ld,\"seized\":%ld,\"husk\":%ld}", tries, seized, husk);
+	printf("{\"tries\":%ld,\"seized\":%ld,\"husk\":%ld}", c.tries, c.got, c.caught);
+}
+
+static void open_exe(pid_t pid, struct attack_counts *c)
+{
+	char path[64], target[256] = "";
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/exe", pid);
+	if ((fd = open(path, O_PATH | O_CLOEXEC)) < 0)
+		return;
+	c->got++;
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	if (readlink(path, target, sizeof(target) - 1) < 0)
+		target[0] = '\0';
+	c->caught += strstr(target, "husk") != NULL && strncmp(target, "/memfd:", 7) != 0;
+	close(fd);
+}
+
+/* exewatch MS: open /proc/PID/exe of every other process it can see (CVE-2019-5736's first
+ * step: an fd of husk's file, written once husk has gone). Prints how many opens succeeded and,
+ * of those, how many reached a file of husk's that is not a sealed memfd. */
+static void exe_watch_loop(long ms, const char *name, int *first)
+{
+	struct attack_counts c = {0};
+
+	every_pid_for(ms, open_exe, &c);
+	key(name, first);
+	printf("{\"tries\":%ld,\"opened\":%ld,\"file\":%ld}", c.tries, c.got, c.caught);
 }
 
 /* One step of an attacker's race; returns 1 when it changed something. */
@@ -316,6 +362,10 @@ static int limit_action(const char *what, const char *arg, const char *name, int
 	}
 	if (strcmp(what, "attach") == 0) {
 		attach_loop(n, name, first);
+		return 1;
+	}
+	if (strcmp(what, "exewatch") == 0) {
+		exe_watch_loop(n, name, first);
 		return 1;
 	}
 	if (strcmp(what, "alloc") == 0) {

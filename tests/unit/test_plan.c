@@ -5,9 +5,16 @@
 #include <string.h>
 #include <sys/mount.h>
 
+#include <asm/unistd.h>
+#include <linux/audit.h>
+#include <linux/seccomp.h>
+#include <linux/sched.h>
+
+#include "hk_seccomp.h"
 #include "idlist.h"
 #include "mount_plan.h"
 #include "plan.h"
+#include "seccomp_eval.h"
 #include "tap.h"
 
 /* Every step create builds the container with: none may be in an exec plan. */
@@ -36,9 +43,9 @@ static void test_step_names(void)
 
 	for (i = 0; i < hk_spawn_step_count; i++)
 		all |= 1u << i;
-	tap_ok(hk_spawn_step_count == 21 &&
+	tap_ok(hk_spawn_step_count == 22 &&
 		   all == (create_only | HK_STEP_INIT_ROOT | HK_STEP_MEMORY_POLICY | HK_STEP_RDT |
-			   HK_STEP_ONE_FORK | HK_STEP_EXEC_STUB),
+			   HK_STEP_ONE_FORK | HK_STEP_EXEC_STUB | HK_STEP_STUB_CLONES),
 	       "every step has a name, and every name a step");
 }
 
@@ -285,6 +292,121 @@ static void test_idlist(void)
 	}
 }
 
+/* One rule on top of "allow everything", compiled as exec compiles the container's. */
+static bool exec_fits_with(struct oci_config *c, const char *call, int action,
+			   struct oci_seccomp_arg *arg)
+{
+	char *names[] = {(char *)call};
+	struct oci_seccomp_syscall rule = {.names = {names, 1, true}, .action = {action, true}};
+	struct oci_seccomp profile = {.default_action = {OCI_SCMP_ALLOW, true},
+				      .syscalls = {&rule, 1}};
+	hk_cleanup_err struct hk_err *err = NULL;
+	struct hk_seccomp filter = {0};
+	bool fits;
+
+	if (arg != NULL)
+		rule.args.items = arg, rule.args.len = 1;
+	if (hk_seccomp_prepare(&profile, NULL, &filter, &err) < 0) {
+		tap_diag("compile: %s", err->msg);
+		return false;
+	}
+	fits = hk_plan_exec_stub_fits(c, c->process, &filter);
+	hk_seccomp_free(&filter);
+	return fits;
+}
+
+/* exec's stub (plan.h, STUB_CLONES): the compiled filter is run on the stub's own calls. */
+static void test_exec_stub_fits(struct oci_config *podman, struct oci_config *runc)
+{
+	hk_cleanup_err struct hk_err *err = NULL;
+	struct oci_seccomp_arg namespaces = {.index = {0, true},
+					     .value = {0x7e020000, true},
+					     .value_two = {0, true},
+					     .op = {OCI_SCMP_CMP_MASKED_EQ, true}};
+	struct oci_seccomp_arg parent = {.index = {0, true},
+					 .value = {CLONE_PARENT, true},
+					 .value_two = {CLONE_PARENT, true},
+					 .op = {OCI_SCMP_CMP_MASKED_EQ, true}};
+	struct oci_seccomp_arg some_fd = {
+	    .index = {0, true}, .value = {2, true}, .op = {OCI_SCMP_CMP_GT, true}};
+	struct oci_cpu_affinity affinity = {.final = "0"};
+	struct hk_seccomp filter = {0};
+	struct hk_spawn_plan plan;
+	size_t saved_ns;
+
+	tap_ok(hk_seccomp_prepare(podman->linux->seccomp, NULL, &filter, &err) == 0 &&
+		   hk_plan_exec_stub_fits(podman, podman->process, &filter),
+	       "podman's profile (clone allowed without namespace flags): exec takes the stub");
+	hk_seccomp_free(&filter);
+	tap_ok(hk_plan_exec_stub_fits(runc, runc->process, NULL), "no filter: the stub");
+	tap_ok(exec_fits_with(runc, "clone", OCI_SCMP_ALLOW, &namespaces),
+	       "clone allowed only without namespace flags (docker's rule): the stub");
+	tap_ok(!exec_fits_with(runc, "clone", OCI_SCMP_ERRNO, &parent),
+	       "clone refused with CLONE_PARENT: no stub");
+	tap_ok(!exec_fits_with(runc, "setsid", OCI_SCMP_ERRNO, NULL), "setsid refused: no stub");
+	tap_ok(!exec_fits_with(runc, "exit_group", OCI_SCMP_NOTIFY, NULL),
+	       "exit_group sent to an agent: no stub");
+	tap_ok(!exec_fits_with(runc, "write", OCI_SCMP_ERRNO, &some_fd),
+	       "write judged by its fd, which the stub's calls do not fix: no stub");
+	tap_ok(exec_fits_with(runc, "mkdir", OCI_SCMP_ERRNO, NULL), "mkdir refused: the stub");
+	saved_ns = runc->linux->namespaces.len;
+	runc->linux->namespaces.len = 0;
+	tap_ok(!hk_plan_exec_stub_fits(runc, runc->process, NULL),
+	       "the host's pid namespace, where the process would be seen: no stub");
+	runc->linux->namespaces.len = saved_ns;
+	runc->process->exec_cpu_affinity = &affinity;
+	tap_ok(!hk_plan_exec_stub_fits(runc, runc->process, NULL), "execCPUAffinity: no stub");
+	runc->process->exec_cpu_affinity = NULL;
+	hk_plan_exec(&plan, runc, runc->process, 42, 0);
+	plan.steps |= HK_STEP_ONE_FORK;
+	hk_plan_exec_stub(&plan);
+	tap_ok(hk_plan_has(&plan, HK_STEP_EXEC_STUB) && hk_plan_has(&plan, HK_STEP_STUB_CLONES) &&
+		   !hk_plan_has(&plan, HK_STEP_ONE_FORK),
+	       "the stub's way: two forks, stage 1 in husk's pid namespace");
+}
+
+/* The evaluator itself on programs written by hand. */
+static void test_seccomp_eval(void)
+{
+	struct sock_filter by_nr[] = {
+	    BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+	    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_setsid, 0, 1),
+	    BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | 1),
+	    BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW)};
+	struct sock_filter by_ip[] = {
+	    BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, instruction_pointer)),
+	    BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW)};
+	struct sock_filter falls_off[] = {
+	    BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr))};
+	struct sock_filter high_word[] = {
+	    BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, args[1]) + 4),
+	    BPF_STMT(BPF_ST, 3),
+	    BPF_STMT(BPF_LDX | BPF_MEM, 3),
+	    BPF_STMT(BPF_MISC | BPF_TXA, 0),
+	    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 7, 0, 1),
+	    BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+	    BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS)};
+	struct hk_seccomp_call setsid = {__NR_setsid, AUDIT_ARCH_X86_64, {0}, 0};
+	struct hk_seccomp_call other = {__NR_getpid, AUDIT_ARCH_X86_64, {0}, 0};
+	struct hk_seccomp_call args = {__NR_getpid, AUDIT_ARCH_X86_64, {0, 7ull << 32}, 0x2};
+	uint32_t action = 0;
+
+	tap_ok(hk_seccomp_eval(by_nr, 4, &setsid, &action) == 0 &&
+		   action == (SECCOMP_RET_ERRNO | 1),
+	       "eval: the call's number decides");
+	tap_ok(hk_seccomp_allows_all(by_nr, 4, &other, 1) &&
+		   !hk_seccomp_allows_all(by_nr, 4, &setsid, 1),
+	       "eval: allowed and refused");
+	tap_ok(hk_seccomp_eval(by_ip, 2, &other, &action) < 0,
+	       "eval: the instruction pointer is not known");
+	tap_ok(hk_seccomp_eval(falls_off, 1, &other, &action) < 0,
+	       "eval: a program with no return");
+	tap_ok(hk_seccomp_eval(high_word, 7, &args, &action) == 0 && action == SECCOMP_RET_ALLOW,
+	       "eval: an argument's high word, through the scratch memory");
+	args.known = 0;
+	tap_ok(hk_seccomp_eval(high_word, 7, &args, &action) < 0, "eval: an argument not known");
+}
+
 int main(int argc, char **argv)
 {
 	const char *dir = argc > 1 ? argv[1] : "tests/unit/good";
@@ -304,9 +426,11 @@ int main(int argc, char **argv)
 		test_create_plain(runc.config);
 		test_create_in_joined_mount_ns(joined.config);
 		test_stub_fits(runc.config, podman.config, every.config);
+		test_exec_stub_fits(podman.config, runc.config);
 	} else {
 		tap_ok(0, "the configs load");
 	}
+	test_seccomp_eval();
 	test_mount_plan();
 	test_idlist();
 	oci_config_doc_free(&every);

@@ -16,6 +16,7 @@
 #include <unistd.h>
 #include <fcntl.h>
 
+#include "fdio.h"
 #include "hk_format.h"
 #include "log.h"
 #include "rootless.h"
@@ -307,6 +308,35 @@ int hk_cg_enter_self(const struct hk_cgroup *cg, bool born_in, int *memory_fd, c
 	if (memory_fd != NULL)
 		*memory_fd = -1;
 	return cg == NULL || cg->n == 0 ? 0 : cg->driver->enter(cg, born_in, memory_fd, failed);
+}
+
+int hk_cg_open_entries(const struct hk_cgroup *cg, int v1[HK_CG_MAX_DIRS], int *v2_procs,
+		       const char **failed)
+{
+	size_t i;
+	int n = 0;
+
+	*v2_procs = -1;
+	for (i = 0; cg != NULL && i < cg->n; i++) {
+		const struct hk_cg_dir *d = &cg->dirs[i];
+		/* tasks moves the thread alone, without the lock cgroup.procs takes (driver_v1.c)
+		 */
+		int fd = hk_cg_open_entry(d, d->v2 ? "cgroup.procs" : "tasks", failed);
+
+		if (fd < 0) {
+			for (; n > 0; n--)
+				v1[n - 1] = hk_safe_close(v1[n - 1]);
+			*v2_procs = hk_safe_close(*v2_procs);
+			return -1;
+		}
+		if (d->v2) {
+			hk_safe_close(*v2_procs);
+			*v2_procs = fd;
+		} else {
+			v1[n++] = fd;
+		}
+	}
+	return n;
 }
 
 const struct hk_cgroup_driver *hk_cg_driver_for(enum hk_cg_mode mode)

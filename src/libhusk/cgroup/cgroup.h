@@ -93,6 +93,11 @@ bool hk_cg_view(const struct hk_cgroup *cg, size_t i, struct hk_cg_view *out);
  * v1 memory hierarchy is left for hk_cg_enter_memory, its tasks file opened into *memory_fd
  * (-1 when there is none), so that what the caller does meanwhile is charged to its own. */
 int hk_cg_enter_self(const struct hk_cgroup *cg, bool born_in, int *memory_fd, const char **failed);
+/* The entry files a process writes "0" to later to move itself in (the exec stub, exec_stub.c):
+ * each v1 directory's tasks into v1 (the count returned), the cgroup2 directory's cgroup.procs
+ * into *v2_procs (-1: none). -1 with *failed naming the directory, none left open. */
+int hk_cg_open_entries(const struct hk_cgroup *cg, int v1[HK_CG_MAX_DIRS], int *v2_procs,
+		       const char **failed);
 /* Joins the memory hierarchy hk_cg_enter_self left out and closes *memory_fd (-1 after). */
 int hk_cg_enter_memory(int *memory_fd);
 /* An O_PATH fd for clone3(CLONE_INTO_CGROUP): the cgroup's cgroup2 directory (pure v2's one, a
