@@ -243,10 +243,13 @@ def test_exec_into_a_container_at_its_pids_limit(bundle, limit):
     bundle.write()
     assert bundle.husk("run", "-d", "c").rc == 0
     init = bundle.state("c")["pid"]
-    r = bundle.husk("--debug", "exec", "c", "cat", "/proc/self/cgroup")
+    pid_file = os.path.join(bundle.path, "exec.pid")
+    r = bundle.husk("--debug", "exec", "-d", "--pid-file", pid_file, "c", "sleep", "30")
     assert r.rc == 0, r.err
-    with open(f"/proc/{init}/cgroup") as f:
-        assert r.out == f.read()
+    with open(pid_file) as p:
+        pid = int(p.read())
+    with open(f"/proc/{pid}/cgroup") as f, open(f"/proc/{init}/cgroup") as g:
+        assert f.read() == g.read(), "seen from the host: the same cgroup as pid 1"
     if CGROUP2 and limit == 2:
         assert "again from the sealed copy" in r.err, r.err
 
