@@ -28,16 +28,19 @@ static const char *const known_controllers[] = {
 
 struct hierarchy {
 	char key[64];
-	char mount[PATH_MAX];
-	char root[PATH_MAX]; /* mountinfo's root field: the part of the tree this mount shows */
+	const char *mount; /* in host.text */
+	const char *root;  /* mountinfo's root field: the part of the tree this mount shows */
 	bool v2;
 };
 
+/* Small on purpose: read by every command, and each page first written is a fault (two pages
+ * of PATH_MAX per hierarchy and per line of mountinfo took 0.2 ms of every command here). */
 static struct {
 	bool read;
 	enum hk_cg_mode mode;
 	size_t n;
 	struct hierarchy h[HK_CG_MAX_DIRS];
+	char *text; /* mountinfo as read, its fields cut in place; kept for the hierarchies */
 } host;
 
 static bool is_known(const char *name)
@@ -77,10 +80,11 @@ static void add_hierarchy(const char *key, const char *mount, const char *root, 
 	if (host.n == HK_CG_MAX_DIRS)
 		return;
 	h = &host.h[host.n];
-	if (hk_format(h->key, sizeof(h->key), "%s", key) < 0 ||
-	    hk_format(h->mount, sizeof(h->mount), "%s", mount) < 0 ||
-	    hk_format(h->root, sizeof(h->root), "%s", root) < 0)
+	if (hk_format(h->key, sizeof(h->key), "%s", key) < 0 || strlen(mount) >= PATH_MAX ||
+	    strlen(root) >= PATH_MAX)
 		return; /* a hierarchy whose names do not fit is not one husk can use */
+	h->mount = mount;
+	h->root = root;
 	h->v2 = v2;
 	host.n++;
 }
@@ -89,16 +93,59 @@ static void add_hierarchy(const char *key, const char *mount, const char *root, 
  * Lines come in mount order, so a later mount on the same point hides an earlier one: each
  * point's last line is the one that counts. */
 struct mount_line {
-	char root[PATH_MAX], point[PATH_MAX], fstype[32], super[512];
+	const char *root, *point, *fstype, *super;
 };
 
-static bool parse_mount(const char *line, struct mount_line *m)
+/* Cuts a line of a cgroup mount into its fields, in place; false for any other line. */
+static bool parse_mount(char *line, struct mount_line *m)
 {
-	const char *dash = strstr(line, " - ");
+	char *dash = strstr(line, " - "), *field[5], *save = NULL, *source;
+	size_t i;
 
-	return dash != NULL && sscanf(line, "%*s %*s %*s %4095s %4095s", m->root, m->point) == 2 &&
-	       sscanf(dash + 3, "%31s %*s %511s", m->fstype, m->super) == 2 &&
-	       strncmp(m->point, "/sys/fs/cgroup", 14) == 0;
+	if (dash == NULL)
+		return false;
+	*dash = '\0';
+	for (i = 0; i < 5; i++)
+		if ((field[i] = strtok_r(i ? NULL : line, " ", &save)) == NULL)
+			return false;
+	m->root = field[3];
+	m->point = field[4];
+	if (strncmp(m->point, "/sys/fs/cgroup", 14) != 0)
+		return false;
+	save = NULL;
+	m->fstype = strtok_r(dash + 3, " ", &save);
+	source = strtok_r(NULL, " ", &save);
+	m->super = strtok_r(NULL, " ", &save);
+	return m->fstype != NULL && source != NULL && m->super != NULL;
+}
+
+/* The whole of /proc/self/mountinfo, NUL-terminated (NULL when it cannot be read). */
+static char *read_mountinfo(void)
+{
+	hk_cleanup_close int fd = open("/proc/self/mountinfo", O_RDONLY | O_CLOEXEC);
+	size_t size = 0, len = 0;
+	char *text = NULL, *more;
+	ssize_t n = 0;
+
+	if (fd < 0)
+		return NULL;
+	do {
+		len += (size_t)n;
+		if (len + 1 >= size) {
+			size = size ? size * 2 : 16384;
+			if ((more = realloc(text, size)) == NULL) {
+				free(text);
+				return NULL;
+			}
+			text = more;
+		}
+	} while ((n = read(fd, text + len, size - len - 1)) > 0);
+	if (n < 0) {
+		free(text);
+		return NULL;
+	}
+	text[len] = '\0';
+	return text;
 }
 
 static void scan_mount(const struct mount_line *m, bool *v2_root, bool *v2_unified, bool *v1)
@@ -133,27 +180,24 @@ static void scan_mount(const struct mount_line *m, bool *v2_root, bool *v2_unifi
 static void read_host(void)
 {
 	bool v2_root = false, v2_unified = false, v1 = false;
-	struct mount_line *lines = NULL, *more;
+	struct mount_line lines[256];
 	size_t n = 0, i, j;
-	char text[8192];
-	FILE *f;
+	char *line, *end;
 
 	host.read = true;
-	f = fopen("/proc/self/mountinfo", "re");
-	if (f == NULL)
-		return;
-	while (fgets(text, sizeof(text), f))
-		if (n < 256 && (more = realloc(lines, (n + 1) * sizeof(*lines))) != NULL &&
-		    parse_mount(text, &(lines = more)[n]))
-			n++;
-	fclose(f);
+	host.text = read_mountinfo();
+	for (line = host.text; line != NULL && *line != '\0' && n < 256; line = end) {
+		end = line + strcspn(line, "\n");
+		if (*end != '\0')
+			*end++ = '\0';
+		n += parse_mount(line, &lines[n]);
+	}
 	for (i = 0; i < n; i++) {
 		for (j = i + 1; j < n && strcmp(lines[j].point, lines[i].point) != 0; j++)
 			;
 		if (j == n) /* not covered by a later mount */
 			scan_mount(&lines[i], &v2_root, &v2_unified, &v1);
 	}
-	free(lines);
 	if (v2_root) {
 		host.mode = HK_CG_V2;
 		host.n = 0;
@@ -310,12 +354,13 @@ static int join_clean(char *out, size_t size, const char *base, const char *path
 static int set_dir(struct hk_cg_dir *d, const struct hierarchy *h, const char *rel,
 		   struct hk_err **err)
 {
-	memset(d, 0, sizeof(*d));
+	/* each field set, no memset: the 4 KiB path's pages are touched only as far as written */
+	d->created_top = 0;
+	d->v2 = h->v2;
 	if (hk_format(d->key, sizeof(d->key), "%s", h->key) < 0 ||
 	    hk_format(d->path, sizeof(d->path), "%s%s", h->mount, rel) < 0)
 		return hk_fail(err, ENAMETOOLONG, "cgroup %s%s", h->mount, rel);
 	d->rel = d->path + strlen(h->mount);
-	d->v2 = h->v2;
 	return 0;
 }
 
