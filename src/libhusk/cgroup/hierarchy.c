@@ -10,7 +10,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/magic.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -183,8 +185,15 @@ static void read_host(void)
 	struct mount_line lines[256];
 	size_t n = 0, i, j;
 	char *line, *end;
+	struct statfs fs;
 
 	host.read = true;
+	/* a pure cgroup2 host answers without mountinfo (the same answer as its scan below) */
+	if (statfs("/sys/fs/cgroup", &fs) == 0 && fs.f_type == CGROUP2_SUPER_MAGIC) {
+		host.mode = HK_CG_V2;
+		add_hierarchy("unified", "/sys/fs/cgroup", "/", true);
+		return;
+	}
 	host.text = read_mountinfo();
 	for (line = host.text; line != NULL && *line != '\0' && n < 256; line = end) {
 		end = line + strcspn(line, "\n");
