@@ -299,7 +299,7 @@ static bool exec_fits_with(struct oci_config *c, const char *call, int action,
 	char *names[] = {(char *)call};
 	struct oci_seccomp_syscall rule = {.names = {names, 1, true}, .action = {action, true}};
 	struct oci_seccomp profile = {.default_action = {OCI_SCMP_ALLOW, true},
-				      .syscalls = {&rule, 1}};
+				      .syscalls = {&rule, 1, true}};
 	hk_cleanup_err struct hk_err *err = NULL;
 	struct hk_seccomp filter = {0};
 	bool fits;
