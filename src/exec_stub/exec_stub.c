@@ -301,8 +301,10 @@ static long join_cgroups(const char *list)
 		int fd = 0;
 		long n;
 
-		for (; *list >= '0' && *list <= '9'; list++)
+		for (; *list >= '0' && *list <= '9' && fd < 100000; list++)
 			fd = fd * 10 + (*list - '0');
+		if (*list != ',' && *list != '\0')
+			return 22; /* EINVAL: not husk's list */
 		if (*list == ',')
 			list++;
 		n = sys3(__NR_write, fd, (long)"0", 1);
