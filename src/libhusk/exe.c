@@ -110,15 +110,20 @@ bool hk_exe_stub_built(void)
 	return hk_exec_stub_len > 0;
 }
 
+int hk_exe_sealed_memfd(const char *name, const void *data, size_t len, bool cloexec)
+{
+	hk_cleanup_close int fd =
+	    memfd_create(name, (cloexec ? MFD_CLOEXEC : 0u) | MFD_ALLOW_SEALING);
+
+	if (fd < 0 || oci_write_all(fd, (const char *)data, len) < 0 ||
+	    fcntl(fd, F_ADD_SEALS, WANTED_SEALS) < 0)
+		return -1;
+	return hk_take_fd(&fd);
+}
+
 int hk_exe_stub_open(struct hk_err **err)
 {
-	hk_cleanup_close int fd = memfd_create("husk-exec", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	int fd = hk_exe_sealed_memfd("husk-exec", hk_exec_stub, hk_exec_stub_len, true);
 
-	if (fd < 0)
-		return hk_fail(err, errno, "make the exec stub's memfd");
-	if (oci_write_all(fd, (const char *)hk_exec_stub, hk_exec_stub_len) < 0)
-		return hk_fail(err, errno, "write the exec stub's memfd");
-	if (fcntl(fd, F_ADD_SEALS, WANTED_SEALS) < 0)
-		return hk_fail(err, errno, "seal the exec stub's memfd");
-	return hk_take_fd(&fd);
+	return fd < 0 ? hk_fail(err, errno, "make the exec stub's sealed memfd") : fd;
 }

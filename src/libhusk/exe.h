@@ -9,6 +9,7 @@
 #define HUSK_EXE_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 #include "hk_error.h"
 
@@ -19,6 +20,9 @@ int hk_exe_reexec_sealed(char *const argv[], struct hk_err **err);
 
 /* Whether this build has the exec stub (it knows x86_64 and aarch64). */
 bool hk_exe_stub_built(void);
+/* A memfd named name holding data, sealed against writing, growing and shrinking (the seals
+ * hk_exe_sealed asks for); -1 with errno. */
+int hk_exe_sealed_memfd(const char *name, const void *data, size_t len, bool cloexec);
 /* A sealed, close-on-exec memfd holding the exec stub. */
 int hk_exe_stub_open(struct hk_err **err);
 /* The stub's argv[0]: without it the stub refuses to run. */

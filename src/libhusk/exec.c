@@ -8,7 +8,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -22,7 +21,6 @@
 #include "plan.h"
 #include "rootless.h"
 #include "rdt.h"
-#include "schema.h"
 #include "spawn.h"
 #include "state.h"
 #include "timeline.h"
@@ -359,9 +357,8 @@ static int reexec_sealed(struct exec_ctx *x, struct hk_err **err)
 	if (!x->process_streamed || hk_exe_sealed())
 		return hk_exe_reexec_sealed(x->o->reexec_argv, err);
 	/* inherited by the copy (not close-on-exec): stage 1 closes it with husk's other fds */
-	fd = memfd_create("husk-process", MFD_ALLOW_SEALING);
-	if (fd < 0 || oci_write_all(fd, x->process_text, x->process_len) < 0 ||
-	    fcntl(fd, F_ADD_SEALS, F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE) < 0)
+	fd = hk_exe_sealed_memfd("husk-process", x->process_text, x->process_len, false);
+	if (fd < 0)
 		return hk_fail(err, errno, "exec: keep --process for husk's sealed copy");
 	return hk_exe_reexec_sealed(argv_with_process_fd(x, fd), err);
 }

@@ -147,8 +147,9 @@ static int stage1_namespaces(struct stage *st, struct hk_err **err)
 		if (hk_cpu_affinity_final(plan->process, err) < 0 ||
 		    hk_lsm_exec_attr_open(plan->process, &st->lsm_attr, &st->lsm_value, err) < 0)
 			return -1;
-		st->host_proc = open("/proc", O_PATH | O_DIRECTORY | O_CLOEXEC);
-		if (st->host_proc < 0)
+		/* the pty's reopen is its one use (open_terminal) */
+		if (plan->process->terminal.value &&
+		    (st->host_proc = open("/proc", O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0)
 			return hk_fail(err, errno, "open /proc");
 	} else if (!first && enter_cgroup(st, NULL, err) < 0) {
 		return -1;
